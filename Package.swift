@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+// Tailor: full fine-tuning, LoRA and QLoRA for open LLMs, in Swift.
+import PackageDescription
+
+/// Linux links Debian's OpenBLAS through the CBLAS system-library target; macOS uses Accelerate.
+let blasDependency: [Target.Dependency] = [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]
+
+let package = Package(
+    name: "Tailor",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tailor", targets: ["tailor"]),
+        .library(name: "Tailor", targets: [
+            "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
+            "TailorModels", "TailorMetrics", "TailorQuantization",
+        ]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "TailorTensor"),
+        .target(name: "TailorKernels", dependencies: ["TailorTensor"] + blasDependency),
+        .target(name: "TailorFormats", dependencies: ["TailorTensor"]),
+        .target(name: "TailorTokenizers"),
+        .target(name: "TailorChat", dependencies: ["TailorTokenizers"]),
+        .target(name: "TailorModels", dependencies: [
+            "TailorTensor", "TailorKernels", "TailorFormats", "TailorQuantization", "TailorTokenizers", "TailorChat",
+        ]),
+        .target(name: "TailorMetrics"),
+        .target(name: "TailorQuantization", dependencies: ["TailorTensor"]),
+        .target(name: "TailorTestSupport", dependencies: ["TailorTensor", "TailorFormats"]),
+        .executableTarget(name: "tailor", dependencies: [
+            "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
+            "TailorModels", "TailorMetrics", "TailorQuantization",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "TailorTensorTests", dependencies: ["TailorTensor", "TailorTestSupport"]),
+        .testTarget(name: "TailorKernelsTests", dependencies: ["TailorKernels", "TailorTestSupport"]),
+        .testTarget(name: "TailorFormatsTests", dependencies: ["TailorFormats", "TailorTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TailorTokenizersTests", dependencies: ["TailorTokenizers"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TailorChatTests", dependencies: ["TailorChat", "TailorTokenizers"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TailorModelsTests", dependencies: ["TailorModels", "TailorTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TailorMetricsTests", dependencies: ["TailorMetrics"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TailorQuantizationTests", dependencies: ["TailorQuantization", "TailorTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TailorCLITests", dependencies: ["TailorTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

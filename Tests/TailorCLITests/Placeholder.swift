@@ -1,0 +1,5 @@
+import XCTest
+
+final class TailorCLITestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class TailorFormatsTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class TailorKernelsTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}

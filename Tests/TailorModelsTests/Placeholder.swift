@@ -1,0 +1,5 @@
+import XCTest
+
+final class TailorModelsTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class TailorQuantizationTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}
