@@ -1,0 +1,58 @@
+// SwiGLU gate of the Llama MLP: silu(gate) · up, with silu(z) = z · sigmoid(z).
+import Foundation
+import TailorTensor
+
+func swigluForward(gate: Tensor, up: Tensor) -> Tensor {
+    precondition(gate.shape == up.shape, "swiglu: gate \(gate.shape) ≠ up \(up.shape)")
+    var y = Tensor(uninitialized: gate.shape)
+    y.withUnsafeMutableFloats { out in
+        gate.withUnsafeFloats { g in
+            up.withUnsafeFloats { u in
+                let (o, gp, upp) = (out.baseAddress!, g.baseAddress!, u.baseAddress!)
+                Parallel.forEachChunk(gate.count, costPerItem: 20) { range in
+                    for i in range {
+                        let z = gp[i]
+                        o[i] = z / (1 + Foundation.exp(-z)) * upp[i]
+                    }
+                }
+            }
+        }
+    }
+    return y
+}
+
+func swigluForwardReference(gate: Tensor, up: Tensor) -> Tensor {
+    let g = gate.floats(), u = up.floats()
+    let out = (0..<g.count).map { i -> Float in
+        let z = Double(g[i])
+        return Float(z / (1 + Foundation.exp(-z)) * Double(u[i]))
+    }
+    return Tensor(shape: gate.shape, values: out)
+}
+
+func addForward(_ a: Tensor, _ b: Tensor) -> Tensor {
+    precondition(a.count == b.count, "add: \(a.shape) and \(b.shape) differ")
+    var y = Tensor(uninitialized: a.shape)
+    y.withUnsafeMutableFloats { out in
+        a.withUnsafeFloats { x in b.withUnsafeFloats { z in for i in 0..<a.count { out[i] = x[i] + z[i] } } }
+    }
+    return y
+}
+
+/// Backward of silu(g)·u: du = dy·silu(g), dg = dy·u·σ(g)·(1 + g·(1 - σ(g))).
+func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (dGate: Tensor, dUp: Tensor) {
+    var dGate = Tensor(uninitialized: gate.shape), dUp = Tensor(uninitialized: gate.shape)
+    dGate.withUnsafeMutableFloats { dg in dUp.withUnsafeMutableFloats { du in
+        dOutput.withUnsafeFloats { dy in gate.withUnsafeFloats { g in up.withUnsafeFloats { u in
+            let (dgp, dup, dyp, gp, upp) = (dg.baseAddress!, du.baseAddress!, dy.baseAddress!, g.baseAddress!, u.baseAddress!)
+            Parallel.forEachChunk(gate.count, costPerItem: 30) { range in
+                for i in range {
+                    let z = gp[i], sigmoid = 1 / (1 + Foundation.exp(-z))
+                    dup[i] = dyp[i] * z * sigmoid
+                    dgp[i] = dyp[i] * upp[i] * sigmoid * (1 + z * (1 - sigmoid))
+                }
+            }
+        } } }
+    } }
+    return (dGate, dUp)
+}

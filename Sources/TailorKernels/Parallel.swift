@@ -1,0 +1,40 @@
+// Splitting loops over the cores. Kernels are synchronous; parallelism lives inside them.
+import Dispatch
+
+enum Parallel {
+    /// Number of workers kernels split their loops into.
+    static let workerCount = max(1, System.activeProcessorCount)
+
+    /// Runs `body` over `0..<count` split into contiguous chunks, one per worker, when the work is large enough.
+    /// `costPerItem` is a rough count of floating-point operations per index; small loops stay on one thread.
+    static func forEachChunk(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = min(workerCount, count)
+        if chunks == 1 || count * costPerItem < 32_768 {
+            body(0..<count)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            // Each worker gets a disjoint range; the closure's captured pointers are only read or written per range.
+            let task = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let start = count * c / chunks, end = count * (c + 1) / chunks
+                if start < end { task.value(start..<end) }
+            }
+        }
+    }
+}
+
+/// Carries a non-Sendable value into `concurrentPerform`; the kernels guarantee that workers touch disjoint memory.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+#if canImport(Darwin)
+import Darwin
+enum System { static var activeProcessorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) } }
+#else
+import Glibc
+enum System { static var activeProcessorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) } }
+#endif

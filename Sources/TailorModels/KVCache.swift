@@ -1,0 +1,52 @@
+// Keys and values of past tokens, per layer, for incremental decoding.
+import TailorTensor
+
+/// Per-layer keys and values of the tokens seen so far: `[B, capacity, G·D]` each, filled up to `length`.
+public struct KVCache: Sendable {
+    public let batch: Int
+    public let capacity: Int
+    public private(set) var length: Int = 0
+    var keys: [Tensor]
+    var values: [Tensor]
+    /// Segment of every cached position (`[B, capacity]`, -1 = padding), see `KeySegments`.
+    var segments: [Int32]
+
+    /// An empty cache for `batch` sequences of at most `capacity` tokens.
+    public init(configuration c: LlamaConfiguration, batch: Int, capacity: Int) {
+        self.batch = batch
+        self.capacity = capacity
+        let width = c.kvHeadCount * c.headDim
+        keys = (0..<c.layerCount).map { _ in Tensor(zeros: [batch * capacity, width]) }
+        values = keys
+        segments = [Int32](repeating: -1, count: batch * capacity)
+    }
+
+    /// Bytes held by the cache.
+    public var byteCount: Int { keys.reduce(0) { $0 + $1.byteCount } * 2 }
+
+    /// Copies `count` new rows per batch entry (`new` is `[B·count, G·D]`) into layer `layer` at `length`.
+    mutating func append(layer: Int, keys newKeys: Tensor, values newValues: Tensor, count: Int) {
+        precondition(length + count <= capacity, "KV cache full: \(length) + \(count) > \(capacity)")
+        let width = newKeys.count / (batch * count)
+        func copy(_ source: Tensor, into target: inout Tensor) {
+            source.withUnsafeFloats { src in
+                target.withUnsafeMutableFloats { dst in
+                    for b in 0..<batch {
+                        (dst.baseAddress! + (b * capacity + length) * width)
+                            .update(from: src.baseAddress! + b * count * width, count: count * width)
+                    }
+                }
+            }
+        }
+        copy(newKeys, into: &keys[layer])
+        copy(newValues, into: &values[layer])
+    }
+
+    /// Records the segments of `count` new positions and advances `length`; call after every layer appended.
+    mutating func advance(count: Int, segments newSegments: [Int32]) {
+        for b in 0..<batch {
+            for t in 0..<count { segments[b * capacity + length + t] = newSegments[b * count + t] }
+        }
+        length += count
+    }
+}

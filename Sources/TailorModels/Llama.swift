@@ -1,0 +1,83 @@
+// The Llama-family decoder (Llama 2/3, Mistral, Qwen2, SmolLM): forward pass for scoring and generation.
+// Legend: B batch, T new tokens, M = B·T rows, C channels, F feed-forward, V vocab, H/G query/kv heads, D head size.
+import TailorTensor
+
+/// A Llama-family causal language model held in memory.
+public struct LlamaModel: Sendable {
+    public let configuration: LlamaConfiguration
+    public var weights: LlamaWeights
+    /// RoPE inverse frequencies, D/2 values.
+    public let inverseFrequencies: [Float]
+
+    public init(configuration: LlamaConfiguration, weights: LlamaWeights) {
+        self.configuration = configuration
+        self.weights = weights
+        inverseFrequencies = RotaryFrequencies.inverseFrequencies(
+            base: configuration.ropeTheta, headDim: configuration.headDim, scaling: configuration.ropeScaling)
+    }
+
+    /// Logits `[B·T, V]` for `tokens` (`B·T` ids, row-major).
+    ///
+    /// - Parameters:
+    ///   - positions: position id of every token; default `cache.length + t` (0-based) per row.
+    ///   - segments: sample id of every token (`[B·T]`, -1 marks padding); default: all one sample.
+    ///   - cache: keys and values of earlier tokens; the new ones are appended.
+    public func forward(tokens: [Int32], batch: Int, positions: [Int32]? = nil, segments: [Int32]? = nil,
+                        cache: inout KVCache?, backend: any Backend) -> Tensor {
+        let c = configuration, t = tokens.count / batch
+        let past = cache?.length ?? 0
+        let positions = positions ?? (0..<batch).flatMap { _ in (0..<t).map { Int32(past + $0) } }
+        let newSegments = segments ?? [Int32](repeating: 0, count: tokens.count)
+        let angles = backend.rotaryAngles(positions: positions, inverseFrequencies: inverseFrequencies)
+
+        var h = backend.embedding(ids: tokens, table: weights.embedding)                 // (M, C)
+        for (l, w) in weights.layers.enumerated() {
+            let x = backend.rmsNorm(h, weight: w.attentionNorm, eps: c.rmsNormEps).output   // (M, C)
+            let q = backend.applyRotary(backend.linear(x, weight: w.qProj, bias: w.qBias), heads: c.headCount, angles: angles)
+            let k = backend.applyRotary(backend.linear(x, weight: w.kProj, bias: w.kBias), heads: c.kvHeadCount, angles: angles)
+            let v = backend.linear(x, weight: w.vProj, bias: w.vBias)                     // (M, G·D)
+            let attended: Tensor
+            if var kv = cache {
+                cache = nil   // keep `kv` the only reference so appending does not copy the cache
+                kv.append(layer: l, keys: k, values: v, count: t)
+                let shape = AttentionShape(batch: batch, queryLength: t, keyLength: past + t, keyCapacity: kv.capacity,
+                                           heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, queryOffset: past)
+                attended = backend.attention(query: q, key: kv.keys[l], value: kv.values[l], shape: shape,
+                                             segments: kv.segmentsIncluding(newSegments, count: t),
+                                             keepProbabilities: false).output
+                cache = kv
+            } else {
+                let shape = AttentionShape(batch: batch, queryLength: t, keyLength: t, heads: c.headCount,
+                                           kvHeads: c.kvHeadCount, headDim: c.headDim)
+                attended = backend.attention(query: q, key: k, value: v, shape: shape,
+                                             segments: segments, keepProbabilities: false).output
+            }
+            h = backend.add(h, backend.linear(attended, weight: w.oProj, bias: w.oBias))
+            let y = backend.rmsNorm(h, weight: w.mlpNorm, eps: c.rmsNormEps).output
+            let gated = backend.swiglu(gate: backend.linear(y, weight: w.gateProj, bias: w.gateBias),
+                                       up: backend.linear(y, weight: w.upProj, bias: w.upBias))   // (M, F)
+            h = backend.add(h, backend.linear(gated, weight: w.downProj, bias: w.downBias))
+        }
+        cache?.advance(count: t, segments: newSegments)
+        let normed = backend.rmsNorm(h, weight: weights.finalNorm, eps: c.rmsNormEps).output
+        return backend.linear(normed, weight: weights.outputProjection, bias: nil)          // (M, V)
+    }
+
+    /// Logits without a cache.
+    public func forward(tokens: [Int32], batch: Int, positions: [Int32]? = nil, segments: [Int32]? = nil,
+                        backend: any Backend) -> Tensor {
+        var none: KVCache? = nil
+        return forward(tokens: tokens, batch: batch, positions: positions, segments: segments, cache: &none, backend: backend)
+    }
+}
+
+extension KVCache {
+    /// The cache's segments with the `count` new positions filled in, as attention needs them.
+    func segmentsIncluding(_ newSegments: [Int32], count: Int) -> [Int32] {
+        var all = segments
+        for b in 0..<batch {
+            for t in 0..<count { all[b * capacity + length + t] = newSegments[b * count + t] }
+        }
+        return all
+    }
+}

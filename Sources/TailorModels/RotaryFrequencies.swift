@@ -1,0 +1,36 @@
+// Inverse frequencies of rotary position embeddings, bit-exact with transformers' rope initialisers.
+import Foundation
+
+/// How RoPE frequencies are rescaled for long contexts.
+public enum RotaryScaling: Sendable, Equatable {
+    /// Llama-3.1's piecewise rescaling ("rope_type": "llama3").
+    case llama3(factor: Float, lowFrequencyFactor: Float, highFrequencyFactor: Float, originalContextLength: Int)
+    /// Position interpolation ("rope_type": "linear"): every frequency divided by `factor`.
+    case linear(factor: Float)
+}
+
+public enum RotaryFrequencies {
+    /// `inv[i] = 1 / base^(2i/D)` for i < D/2, computed as torch does: the exponent in f32, the power correctly
+    /// rounded, the reciprocal in f32.
+    public static func inverseFrequencies(base: Double, headDim: Int, scaling: RotaryScaling? = nil) -> [Float] {
+        let plain = (0..<(headDim / 2)).map { i -> Float in
+            let exponent = Float(2 * i) / Float(headDim)
+            return 1 / Float(Foundation.pow(base, Double(exponent)))
+        }
+        switch scaling {
+        case nil: return plain
+        case .linear(let factor): return plain.map { $0 / factor }
+        case .llama3(let factor, let low, let high, let original):
+            // transformers' _compute_llama3_parameters, each step an f32 tensor op.
+            let lowWavelength = Float(original) / low, highWavelength = Float(original) / high
+            return plain.map { inv in
+                let wavelength = Float(2 * Double.pi) / inv
+                let scaled = wavelength > lowWavelength ? inv / factor : inv
+                let smooth = (Float(original) / wavelength - low) / (high - low)
+                let smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+                let isMedium = !(wavelength < highWavelength) && !(wavelength > lowWavelength)
+                return isMedium ? smoothed : scaled
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+// The seam between model code and compute: every op a model runs goes through a `Backend`.
+//
+// Shorthand: M rows (B·T tokens), K/N matrix sizes, C channels, F feed-forward width, V vocabulary,
+// H query heads, G key/value heads, D head size, Tq query length, Tk key length.
+
+/// Shape of one attention call. Keys and values are stored `[B, keyCapacity, G·D]`; the first `keyLength` rows of
+/// each batch entry are filled. Query `i` sits at key position `queryOffset + i` (the length of the KV cache
+/// before this call), so causal attention lets it see keys `0...queryOffset + i`.
+public struct AttentionShape: Sendable, Equatable {
+    public var batch: Int
+    public var queryLength: Int
+    public var keyLength: Int
+    public var keyCapacity: Int
+    public var heads: Int
+    public var kvHeads: Int
+    public var headDim: Int
+    public var queryOffset: Int
+
+    public init(batch: Int, queryLength: Int, keyLength: Int, keyCapacity: Int? = nil, heads: Int, kvHeads: Int,
+                headDim: Int, queryOffset: Int = 0) {
+        self.batch = batch
+        self.queryLength = queryLength
+        self.keyLength = keyLength
+        self.keyCapacity = keyCapacity ?? keyLength
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.headDim = headDim
+        self.queryOffset = queryOffset
+    }
+}
+
+/// Which keys a query may see besides the causal rule. `segments[b·keyCapacity + j]` is the sample id of key `j`
+/// (-1 = padding, never visible). A query sees a valid key when their segments are equal, or when the query is
+/// itself padding (as transformers does for right-padded rows). `nil` means every key is valid and one segment.
+public typealias KeySegments = [Int32]
+
+/// Output of RMSNorm: the normalised rows and `1/rms` per row (kept for the backward pass).
+public struct RMSNormOutput: Sendable {
+    public var output: Tensor   // [M, C]
+    public var inverseRMS: Tensor   // [M]
+    public init(output: Tensor, inverseRMS: Tensor) { self.output = output; self.inverseRMS = inverseRMS }
+}
+
+/// Output of attention: heads concatenated, and the softmax probabilities when asked for (for backward).
+public struct AttentionOutput: Sendable {
+    public var output: Tensor   // [B·Tq, H·D]
+    public var probabilities: Tensor?   // [B, H, Tq, Tk]
+    public init(output: Tensor, probabilities: Tensor?) { self.output = output; self.probabilities = probabilities }
+}
+
+/// Cosine and sine of the rotary angles for a list of positions: `[M, D/2]` each.
+public struct RotaryAngles: Sendable {
+    public var cos: Tensor
+    public var sin: Tensor
+    public init(cos: Tensor, sin: Tensor) { self.cos = cos; self.sin = sin }
+}
+
+/// Compute operations a model needs. Inputs and outputs are f32 unless a parameter says otherwise.
+/// Implementations: `ReferenceBackend` (naive, the oracle in tests) and `CPUBackend` (BLAS + parallel loops).
+public protocol Backend: Sendable {
+    /// A short name for reports ("cpu", "reference").
+    var name: String { get }
+
+    /// `y[M, N] = x[M, K] · weight[N, K]ᵀ + bias[N]`. The weight may be stored f32, bf16 or f16.
+    func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor
+    /// Rows of `table[V, C]` (f32, bf16 or f16) for each id → `[M, C]` f32.
+    func embedding(ids: [Int32], table: Tensor) -> Tensor
+    /// `y = x / sqrt(mean(x²) + eps) · weight` per row of `x[M, C]`.
+    func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float) -> RMSNormOutput
+    /// cos/sin of `position · inverseFrequency[i]` as torch computes them.
+    func rotaryAngles(positions: [Int32], inverseFrequencies: [Float]) -> RotaryAngles
+    /// Rotate-half RoPE on `x[M, heads·D]` with angles for each of the M rows.
+    func applyRotary(_ x: Tensor, heads: Int, angles: RotaryAngles) -> Tensor
+    /// Scaled dot-product attention with grouped-query heads, causal mask and optional segments.
+    /// query `[B·Tq, H·D]`; key/value `[B·keyCapacity, G·D]`.
+    func attention(query: Tensor, key: Tensor, value: Tensor, shape: AttentionShape, segments: KeySegments?,
+                   keepProbabilities: Bool) -> AttentionOutput
+    /// `silu(gate) · up`, elementwise.
+    func swiglu(gate: Tensor, up: Tensor) -> Tensor
+    /// `a + b`, elementwise.
+    func add(_ a: Tensor, _ b: Tensor) -> Tensor
+    /// Negative log-likelihood of `targets[m]` under `softmax(logits[m])`; 0 where the target is -100.
+    func crossEntropy(logits: Tensor, targets: [Int32]) -> Tensor
+}

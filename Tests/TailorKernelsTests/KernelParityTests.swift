@@ -1,0 +1,92 @@
+// Every fast CPU kernel against the naive reference backend on random inputs.
+import XCTest
+import TailorTensor
+import TailorTestSupport
+@testable import TailorKernels
+
+final class KernelParityTests: XCTestCase {
+    let cpu = CPUBackend(), reference = ReferenceBackend()
+
+    func assertClose(_ actual: Tensor, _ expected: Tensor, tolerance: Float, _ what: String,
+                     file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(actual.shape, expected.shape, what, file: file, line: line)
+        if let failure = closenessFailure(actual.floats(), expected.floats(), tolerance: tolerance, what: what) {
+            XCTFail(failure, file: file, line: line)
+        }
+    }
+
+    func testLinearMatchesReferenceForEveryWeightDType() {
+        let x = Tensor.random([7, 33], seed: 1), w = Tensor.random([1030, 33], seed: 2), b = Tensor.random([1030], seed: 3)
+        for dtype in [DType.f32, .bf16, .f16] {
+            let stored = w.converted(to: dtype)
+            // f32 sums of 33 products: a few ulps of the largest term.
+            assertClose(cpu.linear(x, weight: stored, bias: b), reference.linear(x, weight: stored, bias: b),
+                        tolerance: 1e-5, "linear \(dtype)")
+        }
+        assertClose(cpu.linear(x, weight: w, bias: nil), reference.linear(x, weight: w, bias: nil), tolerance: 1e-5, "linear no bias")
+    }
+
+    func testEmbeddingRMSNormSwiGLUAdd() {
+        let table = Tensor.random([50, 16], seed: 4)
+        let ids: [Int32] = [3, 0, 49, 3, 17]
+        assertClose(cpu.embedding(ids: ids, table: table.converted(to: .bf16)),
+                    reference.embedding(ids: ids, table: table.converted(to: .bf16)), tolerance: 0, "embedding bf16")
+        let x = Tensor.random([300, 64], seed: 5, scale: 3), w = Tensor.random([64], seed: 6)
+        let fast = cpu.rmsNorm(x, weight: w, eps: 1e-5), slow = reference.rmsNorm(x, weight: w, eps: 1e-5)
+        assertClose(fast.output, slow.output, tolerance: 1e-5, "rmsnorm")
+        assertClose(fast.inverseRMS, slow.inverseRMS, tolerance: 1e-6, "rmsnorm rstd")
+        let g = Tensor.random([300, 96], seed: 7, scale: 6), u = Tensor.random([300, 96], seed: 8)
+        assertClose(cpu.swiglu(gate: g, up: u), reference.swiglu(gate: g, up: u), tolerance: 1e-6, "swiglu")
+        assertClose(cpu.add(g, u), reference.add(g, u), tolerance: 0, "add")
+    }
+
+    func testRotary() {
+        let inv: [Float] = (0..<8).map { 1 / Float(pow(10000.0, Double(2 * $0) / 16)) }
+        let positions: [Int32] = [0, 1, 2, 7, 100, 5]
+        let angles = cpu.rotaryAngles(positions: positions, inverseFrequencies: inv)
+        let x = Tensor.random([6, 3 * 16], seed: 9)
+        assertClose(cpu.applyRotary(x, heads: 3, angles: angles), reference.applyRotary(x, heads: 3, angles: angles),
+                    tolerance: 1e-6, "rope")
+        // Position 0 leaves the vector unchanged.
+        XCTAssertEqual(Array(cpu.applyRotary(x, heads: 3, angles: angles).floats()[0..<48]), Array(x.floats()[0..<48]))
+    }
+
+    func testAttentionCausalGQAWithSegmentsAndCacheOffsets() {
+        // batch 2, 4 query heads sharing 2 kv heads; keys stored with spare capacity; queries start at offset 3.
+        let shape = AttentionShape(batch: 2, queryLength: 5, keyLength: 8, keyCapacity: 10, heads: 4, kvHeads: 2,
+                                   headDim: 8, queryOffset: 3)
+        let q = Tensor.random([2 * 5, 4 * 8], seed: 10), k = Tensor.random([2 * 10, 2 * 8], seed: 11)
+        let v = Tensor.random([2 * 10, 2 * 8], seed: 12)
+        var segments = [Int32](repeating: 0, count: 20)
+        segments[1] = -1                       // a padding key in row 0
+        for j in 4..<10 { segments[10 + j] = 1 } // two packed samples in row 1
+        for segs in [nil, segments] as [KeySegments?] {
+            let fast = cpu.attention(query: q, key: k, value: v, shape: shape, segments: segs, keepProbabilities: true)
+            let slow = reference.attention(query: q, key: k, value: v, shape: shape, segments: segs, keepProbabilities: true)
+            assertClose(fast.output, slow.output, tolerance: 1e-5, "attention output")
+            if let fp = fast.probabilities, let sp = slow.probabilities { assertClose(fp, sp, tolerance: 1e-6, "attention probs") }
+            else { XCTFail("probabilities missing") }
+        }
+    }
+
+    func testAttentionHidesFutureKeys() {
+        // Changing a key after the query's position must not change that query's output.
+        let shape = AttentionShape(batch: 1, queryLength: 4, keyLength: 4, heads: 2, kvHeads: 1, headDim: 4)
+        let q = Tensor.random([4, 8], seed: 13), v = Tensor.random([4, 4], seed: 15)
+        var k = Tensor.random([4, 4], seed: 14)
+        let before = cpu.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepProbabilities: false).output.floats()
+        k.withUnsafeMutableFloats { $0[12] += 5 }   // key 3
+        let after = cpu.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepProbabilities: false).output.floats()
+        XCTAssertEqual(Array(before[0..<24]), Array(after[0..<24]), "queries 0-2 must not see key 3")
+        XCTAssertNotEqual(Array(before[24..<32]), Array(after[24..<32]), "query 3 sees key 3")
+    }
+
+    func testCrossEntropyIgnoresMinus100() {
+        let logits = Tensor.random([6, 300], seed: 16, scale: 8)
+        let targets: [Int32] = [5, -100, 299, 0, -100, 150]
+        let fast = cpu.crossEntropy(logits: logits, targets: targets)
+        assertClose(fast, reference.crossEntropy(logits: logits, targets: targets), tolerance: 1e-6, "cross entropy")
+        XCTAssertEqual(fast.floats()[1], 0)
+        XCTAssertEqual(fast.floats()[4], 0)
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class TailorKernelsTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}

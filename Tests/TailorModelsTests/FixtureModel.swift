@@ -1,0 +1,31 @@
+// Loading the tiny reference models and their transformers outputs from the test fixtures.
+import Foundation
+import XCTest
+import TailorTensor
+import TailorFormats
+import TailorModels
+
+struct FixtureModel {
+    let directory: URL
+    let model: LlamaModel
+    let reference: SafeTensorsFile
+
+    init(_ name: String) throws {
+        guard let root = Bundle.module.url(forResource: "Fixtures", withExtension: nil) else {
+            throw XCTSkip("fixtures missing from the test bundle")
+        }
+        directory = root.appendingPathComponent(name)
+        let config = try ModelConfig.load(from: directory.appendingPathComponent("config.json"))
+        let file = try SafeTensorsFile(url: directory.appendingPathComponent("model.safetensors"))
+        var tensors: [String: Tensor] = [:]
+        for name in file.names { tensors[name] = try file.tensor(name) }
+        let configuration = LlamaConfiguration(config)
+        model = LlamaModel(configuration: configuration,
+                           weights: try LlamaWeights(configuration: configuration, tensors: tensors, source: name))
+        reference = try SafeTensorsFile(url: directory.appendingPathComponent("reference.safetensors"))
+    }
+
+    func ints(_ name: String) throws -> [Int32] { try reference.tensor(name).floats().map { Int32($0) } }
+    func floats(_ name: String) throws -> [Float] { try reference.tensor(name).floats() }
+    func shape(_ name: String) throws -> [Int] { try reference.tensor(name).shape }
+}

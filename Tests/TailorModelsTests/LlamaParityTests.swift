@@ -1,0 +1,47 @@
+// Whole-model parity with transformers on tiny random Llama, Qwen2 and llama3-rope models (fixtures from
+// tools/reference/models_forward.py): logits of a right-padded batch, the loss, and the KV-cache path.
+import XCTest
+import TailorTensor
+import TailorKernels
+import TailorModels
+import TailorTestSupport
+
+final class LlamaParityTests: XCTestCase {
+    static let names = ["tiny-llama", "tiny-qwen2", "tiny-llama3-rope"]
+
+    func testLogitsAndLossMatchTransformers() throws {
+        for name in Self.names {
+            let f = try FixtureModel(name)
+            let ids = try f.ints("input_ids"), mask = try f.ints("attention_mask"), labels = try f.ints("labels")
+            let batch = try f.shape("input_ids")[0]
+            let segments = mask.map { $0 == 1 ? Int32(0) : -1 }
+            for backend in [CPUBackend() as any Backend, ReferenceBackend()] {
+                let logits = f.model.forward(tokens: ids, batch: batch, segments: segments, backend: backend)
+                // f32 everywhere; sums over ≤128 products in a different order than torch: 1e-4 relative,
+                // with an absolute floor of 1 logit unit for values near zero.
+                if let failure = closenessFailure(logits.floats(), try f.floats("logits"), tolerance: 1e-4,
+                                                  what: "\(name) logits (\(backend.name))") { XCTFail(failure) }
+                let (sum, count) = CausalLMLoss.sum(logits: logits, targets: CausalLMLoss.shiftedTargets(labels: labels, batch: batch),
+                                                    backend: backend)
+                let expected = try f.floats("loss")[0]
+                XCTAssertEqual(Float(sum / Double(count)), expected, accuracy: 1e-5 * max(1, expected), "\(name) loss")
+            }
+        }
+    }
+
+    func testKVCacheMatchesTransformersIncrementalDecoding() throws {
+        for name in Self.names {
+            let f = try FixtureModel(name)
+            let ids = try f.ints("input_ids"), t = try f.shape("input_ids")[1]
+            let expected = try f.floats("incremental_logits")
+            var cache: KVCache? = KVCache(configuration: f.model.configuration, batch: 1, capacity: t)
+            var produced: [Float] = []
+            for i in 0..<t {
+                produced += f.model.forward(tokens: [ids[i]], batch: 1, cache: &cache, backend: CPUBackend()).floats()
+            }
+            if let failure = closenessFailure(produced, expected, tolerance: 1e-4, what: "\(name) cached logits") {
+                XCTFail(failure)
+            }
+        }
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class TailorTensorTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
