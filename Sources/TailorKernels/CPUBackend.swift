@@ -20,4 +20,32 @@ public struct CPUBackend: Backend {
     public func swiglu(gate: Tensor, up: Tensor) -> Tensor { swigluForward(gate: gate, up: up) }
     public func add(_ a: Tensor, _ b: Tensor) -> Tensor { addForward(a, b) }
     public func crossEntropy(logits: Tensor, targets: [Int32]) -> Tensor { crossEntropyForward(logits: logits, targets: targets) }
+
+    public func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradient: inout Tensor?,
+                               biasGradient: inout Tensor?, needInputGradient: Bool) -> Tensor? {
+        TailorKernels.linearBackward(dOutput: dOutput, input: input, weight: weight, weightGradient: &weightGradient,
+                                     biasGradient: &biasGradient, needInputGradient: needInputGradient)
+    }
+    public func embeddingBackward(dOutput: Tensor, ids: [Int32], tableGradient: inout Tensor) {
+        TailorKernels.embeddingBackward(dOutput: dOutput, ids: ids, tableGradient: &tableGradient)
+    }
+    public func rmsNormBackward(dOutput: Tensor, input: Tensor, weight: Tensor, inverseRMS: Tensor,
+                                weightGradient: inout Tensor?) -> Tensor {
+        TailorKernels.rmsNormBackward(dOutput: dOutput, input: input, weight: weight, inverseRMS: inverseRMS,
+                                      weightGradient: &weightGradient)
+    }
+    public func applyRotaryBackward(_ dOutput: Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
+        TailorKernels.applyRotaryBackward(dOutput, heads: heads, angles: angles)
+    }
+    public func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, probabilities: Tensor,
+                                  shape: AttentionShape) -> AttentionGradients {
+        TailorKernels.attentionBackward(dOutput: dOutput, query: query, key: key, value: value,
+                                        probabilities: probabilities, shape: shape)
+    }
+    public func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor) {
+        TailorKernels.swigluBackward(dOutput: dOutput, gate: gate, up: up)
+    }
+    public func crossEntropyBackward(logits: Tensor, targets: [Int32], dLoss: [Float]) -> Tensor {
+        TailorKernels.crossEntropyBackward(logits: logits, targets: targets, dLoss: dLoss)
+    }
 }

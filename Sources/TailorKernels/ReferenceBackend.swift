@@ -1,4 +1,5 @@
 // The naive backend: straightforward loops with f64 accumulation. Slow; the oracle the fast kernels are tested against.
+import Foundation
 import TailorTensor
 
 /// Runs every op with the simplest loops and f64 sums. Use it in tests, never for real work.
@@ -41,4 +42,76 @@ public struct ReferenceBackend: Backend {
         return Tensor(shape: a.shape, values: (0..<x.count).map { x[$0] + y[$0] })
     }
     public func crossEntropy(logits: Tensor, targets: [Int32]) -> Tensor { crossEntropyForwardReference(logits: logits, targets: targets) }
+
+    public func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradient: inout Tensor?,
+                               biasGradient: inout Tensor?, needInputGradient: Bool) -> Tensor? {
+        linearBackwardReference(dOutput: dOutput, input: input, weight: weight, weightGradient: &weightGradient,
+                                biasGradient: &biasGradient, needInputGradient: needInputGradient)
+    }
+    public func embeddingBackward(dOutput: Tensor, ids: [Int32], tableGradient: inout Tensor) {
+        let c = tableGradient.shape[1], dy = dOutput.floats()
+        var table = tableGradient.floats()
+        for (m, id) in ids.enumerated() { for j in 0..<c { table[Int(id) * c + j] += dy[m * c + j] } }
+        tableGradient = Tensor(shape: tableGradient.shape, values: table)
+    }
+    public func rmsNormBackward(dOutput: Tensor, input: Tensor, weight: Tensor, inverseRMS: Tensor,
+                                weightGradient: inout Tensor?) -> Tensor {
+        let c = weight.count, m = input.count / c
+        let dy = dOutput.floats().map(Double.init), x = input.floats().map(Double.init), w = weight.floats().map(Double.init)
+        let rstd = inverseRMS.floats()
+        var dx = [Float](repeating: 0, count: x.count), dw = weightGradient?.floats().map(Double.init)
+        for i in 0..<m {
+            let r = Double(rstd[i])
+            var dot = 0.0
+            for j in 0..<c { dot += w[j] * dy[i * c + j] * x[i * c + j] * r }
+            for j in 0..<c {
+                dx[i * c + j] = Float(r * (w[j] * dy[i * c + j] - x[i * c + j] * r * dot / Double(c)))
+                dw?[j] += dy[i * c + j] * x[i * c + j] * r
+            }
+        }
+        if let dw { weightGradient = Tensor(shape: weight.shape, values: dw.map(Float.init)) }
+        return Tensor(shape: input.shape, values: dx)
+    }
+    public func applyRotaryBackward(_ dOutput: Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
+        let half = angles.cos.shape[1], d = 2 * half, m = angles.cos.shape[0]
+        let dy = dOutput.floats(), c = angles.cos.floats(), s = angles.sin.floats()
+        var dx = dy
+        for r in 0..<m { for h in 0..<heads {
+            let base = (r * heads + h) * d
+            for i in 0..<half {
+                let a = Double(dy[base + i]), b = Double(dy[base + i + half])
+                let (cv, sv) = (Double(c[r * half + i]), Double(s[r * half + i]))
+                dx[base + i] = Float(a * cv + b * sv)
+                dx[base + i + half] = Float(b * cv - a * sv)
+            }
+        } }
+        return Tensor(shape: dOutput.shape, values: dx)
+    }
+    public func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, probabilities: Tensor,
+                                  shape: AttentionShape) -> AttentionGradients {
+        attentionBackwardReference(dOutput: dOutput, query: query, key: key, value: value, probabilities: probabilities, shape: shape)
+    }
+    public func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor) {
+        let dy = dOutput.floats(), g = gate.floats(), u = up.floats()
+        var dg = [Float](repeating: 0, count: g.count), du = dg
+        for i in g.indices {
+            let z = Double(g[i]), sigmoid = 1 / (1 + Foundation.exp(-z))
+            du[i] = Float(Double(dy[i]) * z * sigmoid)
+            dg[i] = Float(Double(dy[i]) * Double(u[i]) * sigmoid * (1 + z * (1 - sigmoid)))
+        }
+        return (Tensor(shape: gate.shape, values: dg), Tensor(shape: up.shape, values: du))
+    }
+    public func crossEntropyBackward(logits: Tensor, targets: [Int32], dLoss: [Float]) -> Tensor {
+        let m = targets.count, v = logits.count / max(m, 1), l = logits.floats()
+        var out = [Float](repeating: 0, count: l.count)
+        for r in 0..<m where targets[r] != ignoredLabel {
+            let row = l[(r * v)..<((r + 1) * v)].map(Double.init)
+            let maxValue = row.max() ?? 0
+            let exps = row.map { Foundation.exp($0 - maxValue) }
+            let sum = exps.reduce(0, +)
+            for j in 0..<v { out[r * v + j] = Float(exps[j] / sum * Double(dLoss[r])) }
+            out[r * v + Int(targets[r])] -= dLoss[r]
+        }
+        return Tensor(shape: logits.shape, values: out)
+    }
 }

@@ -55,11 +55,11 @@ extension LlamaModel {
 /// Picks a token from one row of logits according to `GenerationOptions`.
 public struct TokenSampler: Sendable {
     let options: GenerationOptions
-    var rng: SplitMix
+    var rng: SplitMix64
 
     public init(options: GenerationOptions) {
         self.options = options
-        rng = SplitMix(seed: options.seed)
+        rng = SplitMix64(seed: options.seed)
     }
 
     /// Greedy picks the first maximum (as torch.argmax does); sampling draws from the filtered softmax.
@@ -89,18 +89,5 @@ public struct TokenSampler: Sendable {
             if draw < 0 { return Int32(candidates[i].id) }
         }
         return Int32(candidates[probabilities.count - 1].id)
-    }
-}
-
-/// SplitMix64, the sampler's seeded random stream.
-struct SplitMix: Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

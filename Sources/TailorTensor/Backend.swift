@@ -81,4 +81,33 @@ public protocol Backend: Sendable {
     func add(_ a: Tensor, _ b: Tensor) -> Tensor
     /// Negative log-likelihood of `targets[m]` under `softmax(logits[m])`; 0 where the target is -100.
     func crossEntropy(logits: Tensor, targets: [Int32]) -> Tensor
+
+    // MARK: Backward passes. Parameter gradients accumulate (+=); input gradients are returned fresh.
+
+    /// Returns dx = dy·W when `needInputGradient`; adds dyᵀ·x to `weightGradient` and Σ dy to `biasGradient`
+    /// when they are non-nil (f32 tensors shaped like the weight and bias).
+    func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradient: inout Tensor?,
+                        biasGradient: inout Tensor?, needInputGradient: Bool) -> Tensor?
+    /// Adds each row of `dOutput` to the row of `tableGradient` its id selected.
+    func embeddingBackward(dOutput: Tensor, ids: [Int32], tableGradient: inout Tensor)
+    /// Returns dx; adds to `weightGradient` when non-nil.
+    func rmsNormBackward(dOutput: Tensor, input: Tensor, weight: Tensor, inverseRMS: Tensor,
+                         weightGradient: inout Tensor?) -> Tensor
+    /// Gradient of `applyRotary` with respect to its input.
+    func applyRotaryBackward(_ dOutput: Tensor, heads: Int, angles: RotaryAngles) -> Tensor
+    /// Gradients of query, key and value from the probabilities the forward kept.
+    func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, probabilities: Tensor,
+                           shape: AttentionShape) -> AttentionGradients
+    /// Gradients of `swiglu`'s gate and up inputs.
+    func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor)
+    /// Gradient of the logits for per-row loss weights `dLoss` (e.g. 1/N for a mean).
+    func crossEntropyBackward(logits: Tensor, targets: [Int32], dLoss: [Float]) -> Tensor
+}
+
+/// Gradients of attention's inputs, shaped like query, key and value.
+public struct AttentionGradients: Sendable {
+    public var query: Tensor
+    public var key: Tensor
+    public var value: Tensor
+    public init(query: Tensor, key: Tensor, value: Tensor) { self.query = query; self.key = key; self.value = value }
 }

@@ -1,18 +1,8 @@
 // Helpers shared by the test targets: seeded random tensors and closeness checks with readable failures.
 import TailorTensor
 
-/// SplitMix64: a tiny seeded generator so tests are reproducible on every platform.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Seeded generator for reproducible tests.
+public typealias SeededGenerator = SplitMix64
 
 extension Tensor {
     /// An f32 tensor with values uniform in [-scale, scale).

@@ -3,14 +3,6 @@
 //   dV += Pᵀ·dO,  dP = dO·Vᵀ,  dS = P ⊙ (dP - rowsum(dP ⊙ P)),  dQ = scale·dS·K,  dK += scale·dSᵀ·Q.
 import TailorTensor
 
-/// Gradients of attention's inputs, shaped like query, key and value.
-public struct AttentionGradients: Sendable {
-    public var query: Tensor
-    public var key: Tensor
-    public var value: Tensor
-    public init(query: Tensor, key: Tensor, value: Tensor) { self.query = query; self.key = key; self.value = value }
-}
-
 func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, probabilities: Tensor,
                        shape s: AttentionShape) -> AttentionGradients {
     let (tq, tk, d, h, g) = (s.queryLength, s.keyLength, s.headDim, s.heads, s.kvHeads)
@@ -54,12 +46,11 @@ func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tenso
     return AttentionGradients(query: dq, key: dk, value: dv)
 }
 
-/// Naive oracle in f64, recomputing the probabilities from Q and K.
-func attentionBackwardReference(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, shape s: AttentionShape,
-                                segments: KeySegments?) -> AttentionGradients {
+/// Naive oracle in f64.
+func attentionBackwardReference(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, probabilities: Tensor,
+                                shape s: AttentionShape) -> AttentionGradients {
     let (tq, tk, d, h, g) = (s.queryLength, s.keyLength, s.headDim, s.heads, s.kvHeads)
-    let probs = attentionForwardReference(query: query, key: key, value: value, shape: s, segments: segments,
-                                          keepProbabilities: true).probabilities?.floats() ?? []
+    let probs = probabilities.floats()
     let q = query.floats(), k = key.floats(), v = value.floats(), dO = dOutput.floats()
     var dq = [Double](repeating: 0, count: q.count), dk = [Double](repeating: 0, count: k.count)
     var dv = [Double](repeating: 0, count: v.count)

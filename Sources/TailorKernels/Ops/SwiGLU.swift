@@ -40,7 +40,7 @@ func addForward(_ a: Tensor, _ b: Tensor) -> Tensor {
 }
 
 /// Backward of silu(g)·u: du = dy·silu(g), dg = dy·u·σ(g)·(1 + g·(1 - σ(g))).
-func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (dGate: Tensor, dUp: Tensor) {
+func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor) {
     var dGate = Tensor(uninitialized: gate.shape), dUp = Tensor(uninitialized: gate.shape)
     dGate.withUnsafeMutableFloats { dg in dUp.withUnsafeMutableFloats { du in
         dOutput.withUnsafeFloats { dy in gate.withUnsafeFloats { g in up.withUnsafeFloats { u in
