@@ -1,5 +1,0 @@
-import XCTest
-
-final class TailorMetricsTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
