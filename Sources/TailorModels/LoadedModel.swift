@@ -1,0 +1,23 @@
+// A model read from disk: its checkpoint (files, configuration, tensor summary) and the decoder built from it.
+import Foundation
+import TailorFormats
+import TailorTensor
+
+/// A Llama-family model loaded from a Hugging Face folder or a GGUF file.
+public struct LoadedModel: Sendable {
+    /// What was read: configuration, tensors, summaries, format.
+    public let checkpoint: ModelCheckpoint
+    /// The decoder ready to run.
+    public let model: LlamaModel
+
+    /// Reads `url` (a folder with config.json and safetensors, or a .gguf file) and builds the decoder.
+    public static func load(from url: URL) throws -> LoadedModel {
+        let checkpoint = try ModelCheckpoint.load(from: url)
+        guard ["llama", "mistral", "qwen2"].contains(checkpoint.config.modelType) else {
+            throw ModelError.unsupportedArchitecture(checkpoint.config.modelType, source: url.path)
+        }
+        let configuration = LlamaConfiguration(checkpoint.config)
+        let weights = try LlamaWeights(configuration: configuration, tensors: checkpoint.tensors, source: url.path)
+        return LoadedModel(checkpoint: checkpoint, model: LlamaModel(configuration: configuration, weights: weights))
+    }
+}

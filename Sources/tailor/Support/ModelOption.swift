@@ -1,0 +1,33 @@
+// The --model option shared by commands that run a model.
+import ArgumentParser
+import Foundation
+import TailorModels
+
+struct ModelOption: ParsableArguments {
+    @Option(name: .long, help: "A Hugging Face model folder (config.json + safetensors) or a .gguf file.")
+    var model: String
+
+    var url: URL { URL(fileURLWithPath: (model as NSString).expandingTildeInPath) }
+
+    func load() throws -> LoadedModel {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ValidationError("--model \(model): no such file or folder")
+        }
+        return try LoadedModel.load(from: url)
+    }
+}
+
+/// Bytes as a human-readable size ("512.0 MB").
+func formatBytes(_ bytes: Int) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB"]
+    var value = Double(bytes), unit = 0
+    while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+}
+
+/// Writes an Encodable value as pretty, key-sorted JSON on standard output.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

@@ -1,0 +1,10 @@
+// The `tailor` command: a thin layer over the Tailor libraries.
+import ArgumentParser
+
+@main
+struct Tailor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tailor",
+        abstract: "Fine-tune open LLMs with full fine-tuning, LoRA or QLoRA, and measure which one fits.",
+        subcommands: [InspectCommand.self, ScoreCommand.self, EvalCommand.self, BenchCommand.self])
+}

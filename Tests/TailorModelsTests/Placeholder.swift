@@ -1,5 +1,0 @@
-import XCTest
-
-final class TailorModelsTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command: installs what the build needs, fetches the real model for the integration tests, runs
+# the no-traps check and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+export TAILOR_SMOLLM2_GGUF="$(scripts/fetch-smollm2.sh)"
+.ci/check-no-traps.sh
+swift build --build-tests
+swift test
