@@ -19,6 +19,9 @@ public struct CPUBackend: Backend {
     }
     public func swiglu(gate: Tensor, up: Tensor) -> Tensor { swigluForward(gate: gate, up: up) }
     public func add(_ a: Tensor, _ b: Tensor) -> Tensor { addForward(a, b) }
+    public func addScaled(_ a: Tensor, _ b: Tensor, scale: Float) -> Tensor { elementwise(a, b) { $0 + scale * $1 } }
+    public func multiply(_ a: Tensor, _ b: Tensor) -> Tensor { elementwise(a, b) { $0 * $1 } }
+    public func scale(_ a: Tensor, by scale: Float) -> Tensor { elementwise(a, a) { x, _ in scale * x } }
     public func crossEntropy(logits: Tensor, targets: [Int32]) -> Tensor { crossEntropyForward(logits: logits, targets: targets) }
 
     public func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradient: inout Tensor?,

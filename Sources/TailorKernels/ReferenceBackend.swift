@@ -41,6 +41,15 @@ public struct ReferenceBackend: Backend {
         let x = a.floats(), y = b.floats()
         return Tensor(shape: a.shape, values: (0..<x.count).map { x[$0] + y[$0] })
     }
+    public func addScaled(_ a: Tensor, _ b: Tensor, scale: Float) -> Tensor {
+        let x = a.floats(), y = b.floats()
+        return Tensor(shape: a.shape, values: (0..<x.count).map { x[$0] + scale * y[$0] })
+    }
+    public func multiply(_ a: Tensor, _ b: Tensor) -> Tensor {
+        let x = a.floats(), y = b.floats()
+        return Tensor(shape: a.shape, values: (0..<x.count).map { x[$0] * y[$0] })
+    }
+    public func scale(_ a: Tensor, by scale: Float) -> Tensor { Tensor(shape: a.shape, values: a.floats().map { scale * $0 }) }
     public func crossEntropy(logits: Tensor, targets: [Int32]) -> Tensor { crossEntropyForwardReference(logits: logits, targets: targets) }
 
     public func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradient: inout Tensor?,

@@ -33,9 +33,9 @@ public struct LlamaModel: Sendable {
         var h = backend.embedding(ids: tokens, table: weights.embedding)                 // (M, C)
         for (l, w) in weights.layers.enumerated() {
             let x = backend.rmsNorm(h, weight: w.attentionNorm, eps: c.rmsNormEps).output   // (M, C)
-            let q = backend.applyRotary(backend.linear(x, weight: w.qProj, bias: w.qBias), heads: c.headCount, angles: angles)
-            let k = backend.applyRotary(backend.linear(x, weight: w.kProj, bias: w.kBias), heads: c.kvHeadCount, angles: angles)
-            let v = backend.linear(x, weight: w.vProj, bias: w.vBias)                     // (M, G·D)
+            let q = backend.applyRotary(w.qProj.forward(x, backend: backend), heads: c.headCount, angles: angles)
+            let k = backend.applyRotary(w.kProj.forward(x, backend: backend), heads: c.kvHeadCount, angles: angles)
+            let v = w.vProj.forward(x, backend: backend)                     // (M, G·D)
             let attended: Tensor
             if var kv = cache {
                 cache = nil   // keep `kv` the only reference so appending does not copy the cache
@@ -52,11 +52,11 @@ public struct LlamaModel: Sendable {
                 attended = backend.attention(query: q, key: k, value: v, shape: shape,
                                              segments: segments, keepProbabilities: false).output
             }
-            h = backend.add(h, backend.linear(attended, weight: w.oProj, bias: w.oBias))
+            h = backend.add(h, w.oProj.forward(attended, backend: backend))
             let y = backend.rmsNorm(h, weight: w.mlpNorm, eps: c.rmsNormEps).output
-            let gated = backend.swiglu(gate: backend.linear(y, weight: w.gateProj, bias: w.gateBias),
-                                       up: backend.linear(y, weight: w.upProj, bias: w.upBias))   // (M, F)
-            h = backend.add(h, backend.linear(gated, weight: w.downProj, bias: w.downBias))
+            let gated = backend.swiglu(gate: w.gateProj.forward(y, backend: backend),
+                                       up: w.upProj.forward(y, backend: backend))   // (M, F)
+            h = backend.add(h, w.downProj.forward(gated, backend: backend))
         }
         cache?.advance(count: t, segments: newSegments)
         let normed = backend.rmsNorm(h, weight: weights.finalNorm, eps: c.rmsNormEps).output

@@ -4,21 +4,47 @@ import TailorTensor
 /// One decoder block's parameters (HF names in comments).
 public struct LlamaLayerWeights: Sendable {
     public var attentionNorm: Tensor   // (C)        input_layernorm.weight
-    public var qProj: Tensor           // (H·D, C)   self_attn.q_proj.weight
-    public var qBias: Tensor?          // (H·D)
-    public var kProj: Tensor           // (G·D, C)
-    public var kBias: Tensor?          // (G·D)
-    public var vProj: Tensor           // (G·D, C)
-    public var vBias: Tensor?          // (G·D)
-    public var oProj: Tensor           // (C, H·D)
-    public var oBias: Tensor?          // (C)
+    public var qProj: Linear           // (H·D, C)   self_attn.q_proj
+    public var kProj: Linear           // (G·D, C)   self_attn.k_proj
+    public var vProj: Linear           // (G·D, C)   self_attn.v_proj
+    public var oProj: Linear           // (C, H·D)   self_attn.o_proj
     public var mlpNorm: Tensor         // (C)        post_attention_layernorm.weight
-    public var gateProj: Tensor        // (F, C)
-    public var gateBias: Tensor?       // (F)
-    public var upProj: Tensor          // (F, C)
-    public var upBias: Tensor?         // (F)
-    public var downProj: Tensor        // (C, F)
-    public var downBias: Tensor?       // (C)
+    public var gateProj: Linear        // (F, C)     mlp.gate_proj
+    public var upProj: Linear          // (F, C)     mlp.up_proj
+    public var downProj: Linear        // (C, F)     mlp.down_proj
+
+    /// The linear layers with their module names relative to the layer (PEFT's target names).
+    public static let linearNames = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                     "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
+
+    /// The linear layer named `name` (one of `linearNames`).
+    public subscript(linear name: String) -> Linear? {
+        get {
+            switch name {
+            case "self_attn.q_proj": qProj
+            case "self_attn.k_proj": kProj
+            case "self_attn.v_proj": vProj
+            case "self_attn.o_proj": oProj
+            case "mlp.gate_proj": gateProj
+            case "mlp.up_proj": upProj
+            case "mlp.down_proj": downProj
+            default: nil
+            }
+        }
+        set {
+            guard let newValue else { return }
+            switch name {
+            case "self_attn.q_proj": qProj = newValue
+            case "self_attn.k_proj": kProj = newValue
+            case "self_attn.v_proj": vProj = newValue
+            case "self_attn.o_proj": oProj = newValue
+            case "mlp.gate_proj": gateProj = newValue
+            case "mlp.up_proj": upProj = newValue
+            case "mlp.down_proj": downProj = newValue
+            default: break
+            }
+        }
+    }
 }
 
 /// All parameters of the decoder.
@@ -53,29 +79,30 @@ public struct LlamaWeights: Sendable {
         embedding = try take("model.embed_tokens.weight")
         layers = try (0..<c.layerCount).map { l in
             let p = "model.layers.\(l)."
+            func linear(_ name: String, bias: Bool) throws -> Linear {
+                Linear(weight: try take(p + name + ".weight"), bias: try takeIf(bias, p + name + ".bias"))
+            }
             return LlamaLayerWeights(
                 attentionNorm: try take(p + "input_layernorm.weight"),
-                qProj: try take(p + "self_attn.q_proj.weight"), qBias: try takeIf(c.qkvBias, p + "self_attn.q_proj.bias"),
-                kProj: try take(p + "self_attn.k_proj.weight"), kBias: try takeIf(c.qkvBias, p + "self_attn.k_proj.bias"),
-                vProj: try take(p + "self_attn.v_proj.weight"), vBias: try takeIf(c.qkvBias, p + "self_attn.v_proj.bias"),
-                oProj: try take(p + "self_attn.o_proj.weight"), oBias: try takeIf(c.outputBias, p + "self_attn.o_proj.bias"),
+                qProj: try linear("self_attn.q_proj", bias: c.qkvBias), kProj: try linear("self_attn.k_proj", bias: c.qkvBias),
+                vProj: try linear("self_attn.v_proj", bias: c.qkvBias), oProj: try linear("self_attn.o_proj", bias: c.outputBias),
                 mlpNorm: try take(p + "post_attention_layernorm.weight"),
-                gateProj: try take(p + "mlp.gate_proj.weight"), gateBias: try takeIf(c.mlpBias, p + "mlp.gate_proj.bias"),
-                upProj: try take(p + "mlp.up_proj.weight"), upBias: try takeIf(c.mlpBias, p + "mlp.up_proj.bias"),
-                downProj: try take(p + "mlp.down_proj.weight"), downBias: try takeIf(c.mlpBias, p + "mlp.down_proj.bias"))
+                gateProj: try linear("mlp.gate_proj", bias: c.mlpBias), upProj: try linear("mlp.up_proj", bias: c.mlpBias),
+                downProj: try linear("mlp.down_proj", bias: c.mlpBias))
         }
         finalNorm = try take("model.norm.weight")
         lmHead = c.tieWordEmbeddings ? nil : try take("lm_head.weight")
     }
 
-    /// Bytes held by the parameters as stored.
+    /// Bytes held by the parameters as stored (adapters included).
     public var byteCount: Int {
         var total = embedding.byteCount + finalNorm.byteCount + (lmHead?.byteCount ?? 0)
-        for l in layers {
-            for t in [l.attentionNorm, l.qProj, l.kProj, l.vProj, l.oProj, l.mlpNorm, l.gateProj, l.upProj, l.downProj] {
-                total += t.byteCount
+        for layer in layers {
+            total += layer.attentionNorm.byteCount + layer.mlpNorm.byteCount
+            for name in LlamaLayerWeights.linearNames {
+                guard let l = layer[linear: name] else { continue }
+                total += l.weight.byteCount + (l.bias?.byteCount ?? 0) + (l.lora.map { $0.a.byteCount + $0.b.byteCount } ?? 0)
             }
-            for t in [l.qBias, l.kBias, l.vBias, l.oBias, l.gateBias, l.upBias, l.downBias] { total += t?.byteCount ?? 0 }
         }
         return total
     }

@@ -79,6 +79,12 @@ public protocol Backend: Sendable {
     func swiglu(gate: Tensor, up: Tensor) -> Tensor
     /// `a + b`, elementwise.
     func add(_ a: Tensor, _ b: Tensor) -> Tensor
+    /// `a + scale·b`, elementwise.
+    func addScaled(_ a: Tensor, _ b: Tensor, scale: Float) -> Tensor
+    /// `a · b`, elementwise.
+    func multiply(_ a: Tensor, _ b: Tensor) -> Tensor
+    /// `scale · a`, elementwise.
+    func scale(_ a: Tensor, by scale: Float) -> Tensor
     /// Negative log-likelihood of `targets[m]` under `softmax(logits[m])`; 0 where the target is -100.
     func crossEntropy(logits: Tensor, targets: [Int32]) -> Tensor
 

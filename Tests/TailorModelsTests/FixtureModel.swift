@@ -25,6 +25,18 @@ struct FixtureModel {
         reference = try SafeTensorsFile(url: directory.appendingPathComponent("reference.safetensors"))
     }
 
+    private init(directory: URL, model: LlamaModel, reference: SafeTensorsFile) {
+        self.directory = directory
+        self.model = model
+        self.reference = reference
+    }
+
+    /// The same fixture with other weights (an adapter attached, for example).
+    func with(weights: LlamaWeights) -> FixtureModel {
+        FixtureModel(directory: directory, model: LlamaModel(configuration: model.configuration, weights: weights),
+                     reference: reference)
+    }
+
     func ints(_ name: String) throws -> [Int32] { try reference.tensor(name).floats().map { Int32($0) } }
     func floats(_ name: String) throws -> [Float] { try reference.tensor(name).floats() }
     func shape(_ name: String) throws -> [Int] { try reference.tensor(name).shape }

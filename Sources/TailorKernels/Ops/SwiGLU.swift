@@ -30,14 +30,21 @@ func swigluForwardReference(gate: Tensor, up: Tensor) -> Tensor {
     return Tensor(shape: gate.shape, values: out)
 }
 
-func addForward(_ a: Tensor, _ b: Tensor) -> Tensor {
-    precondition(a.count == b.count, "add: \(a.shape) and \(b.shape) differ")
+/// Elementwise `f(a[i], b[i])` over two tensors of equal size, split over the cores.
+@inline(__always)
+func elementwise(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+    precondition(a.count == b.count, "elementwise: \(a.shape) and \(b.shape) differ")
     var y = Tensor(uninitialized: a.shape)
     y.withUnsafeMutableFloats { out in
-        a.withUnsafeFloats { x in b.withUnsafeFloats { z in for i in 0..<a.count { out[i] = x[i] + z[i] } } }
+        a.withUnsafeFloats { x in b.withUnsafeFloats { z in
+            let (o, xp, zp) = (out.baseAddress!, x.baseAddress!, z.baseAddress!)
+            Parallel.forEachChunk(a.count, costPerItem: 2) { range in for i in range { o[i] = f(xp[i], zp[i]) } }
+        } }
     }
     return y
 }
+
+func addForward(_ a: Tensor, _ b: Tensor) -> Tensor { elementwise(a, b) { $0 + $1 } }
 
 /// Backward of silu(g)·u: du = dy·silu(g), dg = dy·u·σ(g)·(1 + g·(1 - σ(g))).
 func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor) {

@@ -1,0 +1,107 @@
+// A linear layer y = x·Wᵀ + b, optionally with a LoRA adapter: y += s·(dropout(x)·Aᵀ)·Bᵀ (PEFT semantics).
+// Legend: M rows, K input features, N output features, R LoRA rank.
+import TailorTensor
+
+/// Low-rank adapter on a frozen linear layer (PEFT's lora_A / lora_B).
+public struct LoRAAdapter: Sendable {
+    public var a: Tensor        // (R, K) lora_A.weight
+    public var b: Tensor        // (N, R) lora_B.weight
+    /// lora_alpha / r, or lora_alpha / sqrt(r) with rsLoRA.
+    public var scaling: Float
+    /// Probability of dropping an input feature of A during training.
+    public var dropout: Float
+
+    public init(a: Tensor, b: Tensor, scaling: Float, dropout: Float = 0) {
+        self.a = a
+        self.b = b
+        self.scaling = scaling
+        self.dropout = dropout
+    }
+
+    public var rank: Int { a.shape[0] }
+}
+
+/// A linear layer with an optional bias and LoRA adapter.
+public struct Linear: Sendable {
+    public var weight: Tensor   // (N, K), f32, bf16 or f16
+    public var bias: Tensor?    // (N)
+    public var lora: LoRAAdapter?
+
+    public init(weight: Tensor, bias: Tensor? = nil, lora: LoRAAdapter? = nil) {
+        self.weight = weight
+        self.bias = bias
+        self.lora = lora
+    }
+
+    public var inFeatures: Int { weight.shape[1] }
+    public var outFeatures: Int { weight.shape[0] }
+
+    /// What training keeps for the backward pass: the adapter's input after dropout and its low-rank product.
+    public struct Saved: Sendable {
+        var droppedInput: Tensor?   // (M, K) dropout(x); nil without dropout (x itself is used)
+        var lowRank: Tensor?        // (M, R) dropout(x)·Aᵀ
+    }
+
+    /// Inference: no dropout, nothing saved.
+    public func forward(_ x: Tensor, backend: any Backend) -> Tensor {
+        forward(x, backend: backend, dropoutMask: nil).output
+    }
+
+    /// Training forward; `dropoutMask` holds 0 or 1/(1-p) per input element when dropout is active.
+    func forward(_ x: Tensor, backend: any Backend, dropoutMask: Tensor?) -> (output: Tensor, saved: Saved) {
+        let base = backend.linear(x, weight: weight, bias: bias)
+        guard let lora else { return (base, Saved(droppedInput: nil, lowRank: nil)) }
+        let dropped = dropoutMask.map { backend.multiply(x, $0) }
+        let lowRank = backend.linear(dropped ?? x, weight: lora.a, bias: nil)                      // (M, R)
+        let update = backend.linear(lowRank, weight: lora.b, bias: nil)                             // (M, N)
+        return (backend.addScaled(base, update, scale: lora.scaling), Saved(droppedInput: dropped, lowRank: lowRank))
+    }
+
+    /// Backward: returns dx when asked; accumulates into `gradients` the parts it holds (weight, bias, A, B).
+    func backward(dOutput dy: Tensor, input x: Tensor, saved: Saved, dropoutMask: Tensor?,
+                  gradients: inout LinearGradients, needInputGradient: Bool, backend: any Backend) -> Tensor? {
+        var dx = backend.linearBackward(dOutput: dy, input: x, weight: weight, weightGradient: &gradients.weight,
+                                        biasGradient: &gradients.bias, needInputGradient: needInputGradient)
+        guard let lora, let lowRank = saved.lowRank else { return dx }
+        // y_lora = s·(x'Aᵀ)Bᵀ: dB += s·dyᵀ·(x'Aᵀ); d(x'Aᵀ) = s·dy·B; dA += d(x'Aᵀ)ᵀ·x'; dx' = d(x'Aᵀ)·A.
+        let scaledDy = backend.scale(dy, by: lora.scaling)
+        var noBias: Tensor? = nil
+        guard let dLowRank = backend.linearBackward(dOutput: scaledDy, input: lowRank, weight: lora.b,
+                                                    weightGradient: &gradients.loraB, biasGradient: &noBias,
+                                                    needInputGradient: true) else { return dx }
+        let dDropped = backend.linearBackward(dOutput: dLowRank, input: saved.droppedInput ?? x, weight: lora.a,
+                                              weightGradient: &gradients.loraA, biasGradient: &noBias,
+                                              needInputGradient: needInputGradient)
+        if let dDropped, let current = dx {
+            dx = backend.add(current, dropoutMask.map { backend.multiply(dDropped, $0) } ?? dDropped)
+        }
+        return dx
+    }
+}
+
+/// Gradients of one linear layer; nil fields are not trained.
+public struct LinearGradients: Sendable {
+    public var weight: Tensor?
+    public var bias: Tensor?
+    public var loraA: Tensor?
+    public var loraB: Tensor?
+
+    public init(weight: Tensor? = nil, bias: Tensor? = nil, loraA: Tensor? = nil, loraB: Tensor? = nil) {
+        self.weight = weight
+        self.bias = bias
+        self.loraA = loraA
+        self.loraB = loraB
+    }
+
+    /// Zeroed gradients for what `linear` trains: the adapter when it has one and `fullFineTuning` is off.
+    public init(for linear: Linear, fullFineTuning: Bool) {
+        if fullFineTuning {
+            weight = Tensor(zeros: linear.weight.shape)
+            bias = linear.bias.map { Tensor(zeros: $0.shape) }
+        }
+        if let lora = linear.lora {
+            loraA = Tensor(zeros: lora.a.shape)
+            loraB = Tensor(zeros: lora.b.shape)
+        }
+    }
+}

@@ -1,0 +1,217 @@
+// Training pass of the Llama-family decoder: forward keeping what backward needs, then backward in exactly the
+// reverse order. Legend: B batch, T time, M = B·T, C channels, F feed-forward, V vocab, H/G heads, D head size.
+import TailorTensor
+
+/// A right-padded batch ready for the model.
+public struct TrainingBatch: Sendable, Equatable {
+    public var tokens: [Int32]      // (B·T) input ids
+    public var targets: [Int32]     // (B·T) next-token label of each position, -100 where nothing is trained
+    public var segments: [Int32]    // (B·T) sample id per token, -1 for padding
+    public var positions: [Int32]   // (B·T) position ids
+    public var batch: Int
+
+    public init(tokens: [Int32], targets: [Int32], segments: [Int32], positions: [Int32], batch: Int) {
+        self.tokens = tokens
+        self.targets = targets
+        self.segments = segments
+        self.positions = positions
+        self.batch = batch
+    }
+
+    /// Tokens whose prediction is trained (transformers' num_items_in_batch for this micro-batch).
+    public var trainedTokenCount: Int { targets.reduce(0) { $0 + ($1 == -100 ? 0 : 1) } }
+}
+
+/// Gradients of one decoder block; nil fields are frozen.
+public struct LlamaLayerGradients: Sendable {
+    public var attentionNorm: Tensor?
+    public var mlpNorm: Tensor?
+    public var linears: [String: LinearGradients]   // keyed by LlamaLayerWeights.linearNames
+}
+
+/// Gradients of the whole model, allocated once and reused across steps.
+public struct LlamaGradients: Sendable {
+    public var embedding: Tensor?
+    public var layers: [LlamaLayerGradients]
+    public var finalNorm: Tensor?
+    public var lmHead: Tensor?
+
+    /// Zeroed gradients: every weight for full fine-tuning, otherwise only the LoRA adapters.
+    public init(for weights: LlamaWeights, fullFineTuning: Bool) {
+        func zeros(_ t: Tensor) -> Tensor? { fullFineTuning ? Tensor(zeros: t.shape) : nil }
+        embedding = zeros(weights.embedding)
+        finalNorm = zeros(weights.finalNorm)
+        lmHead = weights.lmHead.flatMap(zeros)
+        layers = weights.layers.map { layer in
+            var linears: [String: LinearGradients] = [:]
+            for name in LlamaLayerWeights.linearNames {
+                if let l = layer[linear: name] { linears[name] = LinearGradients(for: l, fullFineTuning: fullFineTuning) }
+            }
+            return LlamaLayerGradients(attentionNorm: zeros(layer.attentionNorm), mlpNorm: zeros(layer.mlpNorm), linears: linears)
+        }
+    }
+}
+
+/// Switches of one training pass.
+public struct TrainingPassOptions: Sendable {
+    /// Keep only each block's input and recompute the block during backward.
+    public var gradientCheckpointing: Bool
+    /// Seed of this micro-batch's dropout masks (LoRA dropout) and NEFTune noise.
+    public var seed: UInt64
+    /// NEFTune α (0 = off): uniform noise of ±α/sqrt(T·C) added to the input embeddings.
+    public var neftuneAlpha: Float
+
+    public init(gradientCheckpointing: Bool = false, seed: UInt64 = 0, neftuneAlpha: Float = 0) {
+        self.gradientCheckpointing = gradientCheckpointing
+        self.seed = seed
+        self.neftuneAlpha = neftuneAlpha
+    }
+}
+
+/// What one block keeps between forward and backward.
+struct LlamaLayerActivations {
+    var input: Tensor                        // (M, C) residual entering the block
+    var attentionNorm: RMSNormOutput         // (M, C), (M)
+    var q: Tensor, k: Tensor, v: Tensor      // (M, H·D), (M, G·D), (M, G·D) after RoPE
+    var probabilities: Tensor                // (B, H, T, T)
+    var attended: Tensor                     // (M, H·D)
+    var middle: Tensor                       // (M, C) residual after attention
+    var mlpNorm: RMSNormOutput
+    var gate: Tensor, up: Tensor, gated: Tensor   // (M, F)
+    var saved: [String: Linear.Saved]
+    var masks: [String: Tensor]              // LoRA dropout masks by linear name
+}
+
+extension LlamaModel {
+    /// Runs forward and backward on `batch`, adding `lossScale`·∂(Σ token NLL)/∂θ into `gradients`.
+    /// Returns the sum of the trained tokens' negative log-likelihoods (f64).
+    ///
+    /// With gradient accumulation, `lossScale` is 1 / (trained tokens of the whole optimizer step), so the
+    /// accumulated gradient is that of the mean token loss over the step (transformers' num_items_in_batch).
+    public func accumulateGradients(batch: TrainingBatch, lossScale: Float, into gradients: inout LlamaGradients,
+                                    options: TrainingPassOptions = TrainingPassOptions(), backend: any Backend) -> Double {
+        let c = configuration, t = batch.tokens.count / batch.batch
+        let angles = backend.rotaryAngles(positions: batch.positions, inverseFrequencies: inverseFrequencies)
+        var h = backend.embedding(ids: batch.tokens, table: weights.embedding)             // (M, C)
+        if options.neftuneAlpha > 0 { h = addNEFTuneNoise(h, alpha: options.neftuneAlpha, length: t, seed: options.seed, backend: backend) }
+
+        var inputs: [Tensor] = [], kept: [LlamaLayerActivations?] = []
+        for l in 0..<c.layerCount {
+            inputs.append(h)
+            let (out, acts) = layerForward(l, h, batch: batch, angles: angles, seed: options.seed, backend: backend)
+            kept.append(options.gradientCheckpointing ? nil : acts)
+            h = out
+        }
+        let final = backend.rmsNorm(h, weight: weights.finalNorm, eps: c.rmsNormEps)
+        let logits = backend.linear(final.output, weight: weights.outputProjection, bias: nil)   // (M, V)
+        let losses = backend.crossEntropy(logits: logits, targets: batch.targets).floats()
+        let lossSum = zip(losses, batch.targets).reduce(0.0) { $0 + ($1.1 == -100 ? 0 : Double($1.0)) }
+
+        // Backward, in reverse.
+        let dLogits = backend.crossEntropyBackward(logits: logits, targets: batch.targets,
+                                                   dLoss: [Float](repeating: lossScale, count: batch.targets.count))
+        var noBias: Tensor? = nil
+        var headGradient = weights.lmHead == nil ? gradients.embedding : gradients.lmHead
+        let dFinal = backend.linearBackward(dOutput: dLogits, input: final.output, weight: weights.outputProjection,
+                                            weightGradient: &headGradient, biasGradient: &noBias, needInputGradient: true)
+        if weights.lmHead == nil { gradients.embedding = headGradient } else { gradients.lmHead = headGradient }
+        guard let dFinal else { return lossSum }
+        var dh = backend.rmsNormBackward(dOutput: dFinal, input: h, weight: weights.finalNorm, inverseRMS: final.inverseRMS,
+                                         weightGradient: &gradients.finalNorm)
+        for l in (0..<c.layerCount).reversed() {
+            let acts = kept[l] ?? layerForward(l, inputs[l], batch: batch, angles: angles, seed: options.seed, backend: backend).1
+            kept[l] = nil
+            dh = layerBackward(l, dh, acts, batch: batch, angles: angles, gradients: &gradients.layers[l], backend: backend)
+        }
+        if gradients.embedding != nil {
+            var table = gradients.embedding ?? Tensor(zeros: weights.embedding.shape)
+            gradients.embedding = nil   // keep `table` the only reference while adding into it
+            backend.embeddingBackward(dOutput: dh, ids: batch.tokens, tableGradient: &table)
+            gradients.embedding = table
+        }
+        return lossSum
+    }
+
+    /// One block forward, keeping its activations.
+    func layerForward(_ l: Int, _ input: Tensor, batch: TrainingBatch, angles: RotaryAngles, seed: UInt64,
+                      backend: any Backend) -> (Tensor, LlamaLayerActivations) {
+        let c = configuration, w = weights.layers[l], t = batch.tokens.count / batch.batch
+        var saved: [String: Linear.Saved] = [:], masks: [String: Tensor] = [:]
+        func run(_ name: String, _ linear: Linear, _ x: Tensor) -> Tensor {
+            let mask = dropoutMask(for: linear, layer: l, name: name, rows: x.shape[0], seed: seed)
+            if let mask { masks[name] = mask }
+            let (y, s) = linear.forward(x, backend: backend, dropoutMask: mask)
+            saved[name] = s
+            return y
+        }
+        let n1 = backend.rmsNorm(input, weight: w.attentionNorm, eps: c.rmsNormEps)
+        let q = backend.applyRotary(run("self_attn.q_proj", w.qProj, n1.output), heads: c.headCount, angles: angles)
+        let k = backend.applyRotary(run("self_attn.k_proj", w.kProj, n1.output), heads: c.kvHeadCount, angles: angles)
+        let v = run("self_attn.v_proj", w.vProj, n1.output)
+        let shape = AttentionShape(batch: batch.batch, queryLength: t, keyLength: t, heads: c.headCount,
+                                   kvHeads: c.kvHeadCount, headDim: c.headDim)
+        let attention = backend.attention(query: q, key: k, value: v, shape: shape, segments: batch.segments,
+                                          keepProbabilities: true)
+        let middle = backend.add(input, run("self_attn.o_proj", w.oProj, attention.output))
+        let n2 = backend.rmsNorm(middle, weight: w.mlpNorm, eps: c.rmsNormEps)
+        let gate = run("mlp.gate_proj", w.gateProj, n2.output), up = run("mlp.up_proj", w.upProj, n2.output)
+        let gated = backend.swiglu(gate: gate, up: up)
+        let output = backend.add(middle, run("mlp.down_proj", w.downProj, gated))
+        let acts = LlamaLayerActivations(input: input, attentionNorm: n1, q: q, k: k, v: v,
+                                         probabilities: attention.probabilities ?? Tensor(zeros: [0]),
+                                         attended: attention.output, middle: middle, mlpNorm: n2, gate: gate, up: up,
+                                         gated: gated, saved: saved, masks: masks)
+        return (output, acts)
+    }
+
+    /// One block backward: the gradient of the block's output in, the gradient of its input out.
+    func layerBackward(_ l: Int, _ dOutput: Tensor, _ a: LlamaLayerActivations, batch: TrainingBatch,
+                       angles: RotaryAngles, gradients g: inout LlamaLayerGradients, backend: any Backend) -> Tensor {
+        let c = configuration, w = weights.layers[l], t = batch.tokens.count / batch.batch
+        func back(_ name: String, _ linear: Linear, _ dy: Tensor, _ x: Tensor) -> Tensor {
+            var lg = g.linears[name] ?? LinearGradients()
+            g.linears[name] = nil   // keep `lg` the only reference while accumulating
+            let dx = linear.backward(dOutput: dy, input: x, saved: a.saved[name] ?? Linear.Saved(droppedInput: nil, lowRank: nil),
+                                     dropoutMask: a.masks[name], gradients: &lg, needInputGradient: true, backend: backend)
+            g.linears[name] = lg
+            return dx ?? Tensor(zeros: x.shape)
+        }
+        let dGated = back("mlp.down_proj", w.downProj, dOutput, a.gated)
+        let (dGate, dUp) = backend.swigluBackward(dOutput: dGated, gate: a.gate, up: a.up)
+        let dn2 = backend.add(back("mlp.gate_proj", w.gateProj, dGate, a.mlpNorm.output),
+                              back("mlp.up_proj", w.upProj, dUp, a.mlpNorm.output))
+        let dMiddle = backend.add(dOutput, backend.rmsNormBackward(dOutput: dn2, input: a.middle, weight: w.mlpNorm,
+                                                                   inverseRMS: a.mlpNorm.inverseRMS, weightGradient: &g.mlpNorm))
+        let dAttended = back("self_attn.o_proj", w.oProj, dMiddle, a.attended)
+        let shape = AttentionShape(batch: batch.batch, queryLength: t, keyLength: t, heads: c.headCount,
+                                   kvHeads: c.kvHeadCount, headDim: c.headDim)
+        let dAttention = backend.attentionBackward(dOutput: dAttended, query: a.q, key: a.k, value: a.v,
+                                                   probabilities: a.probabilities, shape: shape)
+        let dq = backend.applyRotaryBackward(dAttention.query, heads: c.headCount, angles: angles)
+        let dk = backend.applyRotaryBackward(dAttention.key, heads: c.kvHeadCount, angles: angles)
+        let x1 = a.attentionNorm.output
+        let dn1 = backend.add(backend.add(back("self_attn.q_proj", w.qProj, dq, x1), back("self_attn.k_proj", w.kProj, dk, x1)),
+                              back("self_attn.v_proj", w.vProj, dAttention.value, x1))
+        return backend.add(dMiddle, backend.rmsNormBackward(dOutput: dn1, input: a.input, weight: w.attentionNorm,
+                                                            inverseRMS: a.attentionNorm.inverseRMS, weightGradient: &g.attentionNorm))
+    }
+
+    /// Inverted-dropout mask for a LoRA adapter's input: 0 or 1/(1-p), seeded per (micro-batch, layer, module) so that
+    /// recomputation under gradient checkpointing and resumed runs draw the same masks.
+    func dropoutMask(for linear: Linear, layer: Int, name: String, rows: Int, seed: UInt64) -> Tensor? {
+        guard let p = linear.lora?.dropout, p > 0 else { return nil }
+        let moduleIndex = UInt64(LlamaLayerWeights.linearNames.firstIndex(of: name) ?? 0)
+        var rng = SplitMix64(seed: seed ^ (UInt64(layer + 1) &* 0x9E37_79B9) ^ (moduleIndex &* 0x85EB_CA6B))
+        let keep = 1 / (1 - p)
+        let values = (0..<(rows * linear.inFeatures)).map { _ in Float(rng.next() >> 40) / Float(1 << 24) < p ? 0 : keep }
+        return Tensor(shape: [rows, linear.inFeatures], values: values)
+    }
+
+    /// NEFTune: uniform noise in ±α/sqrt(T·C) on the input embeddings (training only).
+    func addNEFTuneNoise(_ h: Tensor, alpha: Float, length: Int, seed: UInt64, backend: any Backend) -> Tensor {
+        let bound = alpha / Float(length * configuration.hiddenSize).squareRoot()
+        var rng = SplitMix64(seed: seed ^ 0x4E45_4654)
+        let noise = (0..<h.count).map { _ in (Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1) * bound }
+        return backend.add(h, Tensor(shape: h.shape, values: noise))
+    }
+}

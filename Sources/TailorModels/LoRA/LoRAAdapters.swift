@@ -1,0 +1,110 @@
+// Attaching, loading and saving LoRA adapters on a Llama-family model, in PEFT's file format.
+import Foundation
+import TailorFormats
+import TailorTensor
+
+extension LlamaWeights {
+    /// Full module names of every linear layer that `targets` selects, e.g. "model.layers.0.self_attn.q_proj".
+    public func targetedModules(_ targets: TargetModules) -> [String] {
+        layers.indices.flatMap { l in
+            LlamaLayerWeights.linearNames.map { "model.layers.\(l).\($0)" }.filter(targets.matches)
+        }
+    }
+
+    /// Adds fresh adapters as PEFT initialises them: A ~ U(-1/sqrt(d_in), 1/sqrt(d_in)) (Kaiming-uniform, a = √5),
+    /// B = 0, so the model starts unchanged. Throws when the targets select no layer.
+    public mutating func attachLoRA(_ config: LoRAConfiguration, seed: UInt64) throws {
+        try config.validate()
+        let modules = targetedModules(config.targetModules)
+        guard !modules.isEmpty else { throw LoRAError.noTargets("\(config.targetModules)") }
+        var rng = SplitMix64(seed: seed)
+        for module in modules {
+            try updateLinear(module) { linear in
+                let rank = config.rank(for: module), k = linear.inFeatures
+                let bound = 1 / Float(k).squareRoot()
+                let a = (0..<(rank * k)).map { _ in Float.random(in: -bound..<bound, using: &rng) }
+                linear.lora = LoRAAdapter(a: Tensor(shape: [rank, k], values: a), b: Tensor(zeros: [linear.outFeatures, rank]),
+                                          scaling: config.scaling(for: module), dropout: Float(config.loraDropout))
+            }
+        }
+    }
+
+    /// Applies `body` to the linear layer with full module name `module`.
+    mutating func updateLinear(_ module: String, _ body: (inout Linear) throws -> Void) throws {
+        let parts = module.split(separator: ".", maxSplits: 3).map(String.init)   // model, layers, i, rest
+        guard parts.count == 4, let l = Int(parts[2]), layers.indices.contains(l),
+              var linear = layers[l][linear: parts[3]] else {
+            throw LoRAError.invalidValue("no linear layer named '\(module)'")
+        }
+        try body(&linear)
+        layers[l][linear: parts[3]] = linear
+    }
+
+    /// The adapters as PEFT names them: base_model.model.<module>.lora_A.weight / lora_B.weight.
+    public func loraTensors() -> [(name: String, tensor: Tensor)] {
+        layers.indices.flatMap { l in
+            LlamaLayerWeights.linearNames.compactMap { name -> [(String, Tensor)]? in
+                guard let lora = layers[l][linear: name]?.lora else { return nil }
+                let prefix = "base_model.model.model.layers.\(l).\(name)"
+                return [(prefix + ".lora_A.weight", lora.a), (prefix + ".lora_B.weight", lora.b)]
+            }.flatMap { $0 }
+        }
+    }
+
+    /// Number of adapter parameters.
+    public var loraParameterCount: Int { loraTensors().reduce(0) { $0 + $1.tensor.count } }
+}
+
+/// A PEFT adapter folder: adapter_config.json + adapter_model.safetensors.
+public enum PEFTAdapter {
+    /// Reads an adapter folder and attaches it to `weights`, checking every tensor's presence and shape.
+    public static func load(from directory: URL, into weights: inout LlamaWeights) throws -> LoRAConfiguration {
+        let configURL = directory.appendingPathComponent("adapter_config.json")
+        let config: LoRAConfiguration
+        do {
+            config = try JSONDecoder().decode(LoRAConfiguration.self, from: Data(contentsOf: configURL))
+        } catch {
+            throw LoRAError.unreadable(file: configURL.path, reason: "not a readable PEFT adapter_config.json (\(error))")
+        }
+        try config.validate()
+        let file = try SafeTensorsFile(url: directory.appendingPathComponent("adapter_model.safetensors"))
+        let modules = weights.targetedModules(config.targetModules)
+        guard !modules.isEmpty else { throw LoRAError.noTargets("\(config.targetModules)") }
+        for module in modules {
+            let prefix = "base_model.model." + module
+            try weights.updateLinear(module) { linear in
+                func read(_ suffix: String, _ shape: [Int]) throws -> Tensor {
+                    let name = prefix + suffix
+                    guard file.info(name) != nil else { throw LoRAError.missingTensor(name: name, file: file.url.path) }
+                    let tensor = try file.tensor(name).converted(to: .f32)
+                    guard tensor.shape == shape else {
+                        throw LoRAError.shapeMismatch(name: name, expected: shape, found: tensor.shape, file: file.url.path)
+                    }
+                    return tensor
+                }
+                let rank = config.rank(for: module)
+                linear.lora = LoRAAdapter(a: try read(".lora_A.weight", [rank, linear.inFeatures]),
+                                          b: try read(".lora_B.weight", [linear.outFeatures, rank]),
+                                          scaling: config.scaling(for: module), dropout: Float(config.loraDropout))
+            }
+        }
+        return config
+    }
+
+    /// Writes `weights`' adapters and `config` in PEFT's layout, each file atomically.
+    public static func save(_ weights: LlamaWeights, config: LoRAConfiguration, to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var saved = config
+        saved.inferenceMode = true
+        // Like PEFT: the short suffixes when they select exactly the same layers, the full names otherwise.
+        let selected = weights.targetedModules(config.targetModules)
+        let suffixes = Array(Set(selected.map { String($0.split(separator: ".").last ?? "") })).sorted()
+        let bySuffix = weights.targetedModules(.names(suffixes))
+        saved.targetModules = .names(bySuffix == selected ? suffixes : selected)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(saved).write(to: directory.appendingPathComponent("adapter_config.json"), options: .atomic)
+        try SafeTensorsWriter.write(weights.loraTensors(), metadata: ["format": "pt"],
+                                    to: directory.appendingPathComponent("adapter_model.safetensors"))
+    }
+}

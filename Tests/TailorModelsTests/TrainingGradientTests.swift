@@ -1,0 +1,89 @@
+// The training pass against transformers/PEFT gradients (fixtures from tools/reference/models_gradients.py):
+// the loss and every parameter gradient for full fine-tuning, every lora_A/lora_B gradient for LoRA.
+import Foundation
+import XCTest
+import TailorFormats
+import TailorKernels
+import TailorModels
+import TailorTensor
+import TailorTestSupport
+
+final class TrainingGradientTests: XCTestCase {
+    func batch(_ f: FixtureModel) throws -> TrainingBatch {
+        let ids = try f.ints("input_ids"), mask = try f.ints("attention_mask"), labels = try f.ints("labels")
+        let b = try f.shape("input_ids")[0], t = ids.count / b
+        return TrainingBatch(tokens: ids, targets: CausalLMLoss.shiftedTargets(labels: labels, batch: b),
+                             segments: mask.map { $0 == 1 ? 0 : -1 },
+                             positions: (0..<b).flatMap { _ in (0..<t).map(Int32.init) }, batch: b)
+    }
+
+    func flatten(_ g: LlamaGradients, tied: Bool) -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        out["model.embed_tokens.weight"] = g.embedding
+        out["model.norm.weight"] = g.finalNorm
+        if !tied { out["lm_head.weight"] = g.lmHead }
+        for (l, layer) in g.layers.enumerated() {
+            let p = "model.layers.\(l)."
+            out[p + "input_layernorm.weight"] = layer.attentionNorm
+            out[p + "post_attention_layernorm.weight"] = layer.mlpNorm
+            for (name, lg) in layer.linears {
+                out[p + name + ".weight"] = lg.weight
+                out[p + name + ".bias"] = lg.bias
+                out["base_model.model." + p + name + ".lora_A.weight"] = lg.loraA
+                out["base_model.model." + p + name + ".lora_B.weight"] = lg.loraB
+            }
+        }
+        return out
+    }
+
+    func testFullFineTuningGradientsMatchTransformers() throws {
+        for name in LlamaParityTests.names {
+            let f = try FixtureModel(name), b = try batch(f)
+            let expected = try SafeTensorsFile(url: f.directory.appendingPathComponent("gradients.safetensors"))
+            for checkpointing in [false, true] {
+                var grads = LlamaGradients(for: f.model.weights, fullFineTuning: true)
+                let sum = f.model.accumulateGradients(batch: b, lossScale: 1 / Float(b.trainedTokenCount), into: &grads,
+                                                      options: TrainingPassOptions(gradientCheckpointing: checkpointing),
+                                                      backend: CPUBackend())
+                XCTAssertEqual(Float(sum / Double(b.trainedTokenCount)), try expected.tensor("loss").floats()[0], accuracy: 1e-5)
+                let ours = flatten(grads, tied: f.model.configuration.tieWordEmbeddings)
+                let names = expected.names.filter { $0.hasPrefix("grad.") }
+                XCTAssertEqual(Set(names.map { String($0.dropFirst(5)) }), Set(ours.keys), "\(name): trained parameters")
+                for gradName in names {
+                    let param = String(gradName.dropFirst(5))
+                    // f32 throughout; a different summation order than torch: 1e-4 relative to the gradient's
+                    // largest magnitude (a floor, so near-zero entries compare absolutely).
+                    let want = try expected.tensor(gradName).floats()
+                    let floor = max(want.map(abs).max() ?? 1, 1e-6)
+                    if let failure = closenessFailure(ours[param]?.floats() ?? [], want, tolerance: 1e-4, floor: floor,
+                                                      what: "\(name) ∂\(param) (checkpointing \(checkpointing))") { XCTFail(failure) }
+                }
+            }
+        }
+    }
+
+    func testLoRAGradientsMatchPEFT() throws {
+        for name in LlamaParityTests.names {
+            var f = try FixtureModel(name)
+            let b = try batch(f)
+            var weights = f.model.weights
+            _ = try PEFTAdapter.load(from: f.directory.appendingPathComponent("lora-init"), into: &weights)
+            f = f.with(weights: weights)
+            let expected = try SafeTensorsFile(url: f.directory.appendingPathComponent("gradients.safetensors"))
+            var grads = LlamaGradients(for: f.model.weights, fullFineTuning: false)
+            let sum = f.model.accumulateGradients(batch: b, lossScale: 1 / Float(b.trainedTokenCount), into: &grads,
+                                                  backend: CPUBackend())
+            XCTAssertEqual(Float(sum / Double(b.trainedTokenCount)), try expected.tensor("lora_loss").floats()[0], accuracy: 1e-5)
+            let ours = flatten(grads, tied: f.model.configuration.tieWordEmbeddings)
+            let names = expected.names.filter { $0.hasPrefix("lora_grad.") }
+            XCTAssertEqual(Set(names.map { String($0.dropFirst(10)) }), Set(ours.keys), "\(name): trained adapters")
+            for gradName in names {
+                let param = String(gradName.dropFirst(10))
+                let want = try expected.tensor(gradName).floats()
+                let floor = max(want.map(abs).max() ?? 1, 1e-6)
+                if let failure = closenessFailure(ours[param]?.floats() ?? [], want, tolerance: 1e-4, floor: floor,
+                                                  what: "\(name) ∂\(param)") { XCTFail(failure) }
+            }
+        }
+    }
+}
