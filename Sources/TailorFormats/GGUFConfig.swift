@@ -1,0 +1,107 @@
+// GGUF metadata → ModelConfig for architectures "llama" and "qwen2" (spec §4.3), including llama3 RoPE recovered
+// from the rope_freqs.weight tensor.
+import Foundation
+import TailorTensor
+
+extension ModelConfig {
+    /// The configuration described by a GGUF file's metadata (and, for tying and biases, its tensor list).
+    public init(gguf: GGUFFile) throws {
+        let path = gguf.url.path
+        let m = gguf.metadata
+        guard let arch = gguf.architecture else {
+            throw FormatError.invalidConfig(path: path, field: "general.architecture", reason: "missing")
+        }
+        guard arch == "llama" || arch == "qwen2" else { throw FormatError.unsupportedArchitecture(path: path, name: arch) }
+        func int(_ key: String) throws -> Int? {
+            guard let value = m["\(arch).\(key)"] else { return nil }
+            guard let v = value.intValue else {
+                throw FormatError.invalidConfig(path: path, field: "\(arch).\(key)", reason: "expected an integer, got \(value.typeName)")
+            }
+            return v
+        }
+        func required(_ key: String) throws -> Int {
+            guard let v = try int(key) else { throw FormatError.invalidConfig(path: path, field: "\(arch).\(key)", reason: "missing") }
+            return v
+        }
+        func double(_ key: String) throws -> Double? {
+            guard let value = m["\(arch).\(key)"] else { return nil }
+            guard let v = value.doubleValue else {
+                throw FormatError.invalidConfig(path: path, field: "\(arch).\(key)", reason: "expected a number, got \(value.typeName)")
+            }
+            return v
+        }
+        let hidden = try required("embedding_length")
+        let heads = try required("attention.head_count")
+        guard let eps = try double("attention.layer_norm_rms_epsilon") else {
+            throw FormatError.invalidConfig(path: path, field: "\(arch).attention.layer_norm_rms_epsilon", reason: "missing")
+        }
+        let embedding = gguf.info("token_embd.weight")
+        let vocab = try int("vocab_size") ?? m["tokenizer.ggml.tokens"]?.arrayValue?.count ?? embedding?.shape.first
+        guard let vocab else { throw FormatError.invalidConfig(path: path, field: "\(arch).vocab_size", reason: "missing") }
+        let fileType = m["general.file_type"]?.intValue
+        let dtype: String? = switch fileType { case 0: "float32"; case 1: "float16"; case 32: "bfloat16"; default: nil }
+        let tokenID = { (key: String) in m["tokenizer.ggml.\(key)"]?.intValue }
+        self.init(modelType: arch, vocabSize: vocab, hiddenSize: hidden,
+                  intermediateSize: try required("feed_forward_length"), layerCount: try required("block_count"),
+                  headCount: heads, kvHeadCount: try int("attention.head_count_kv"),
+                  headDim: try int("attention.key_length"),
+                  maxPositionEmbeddings: try int("context_length") ?? 2048,
+                  rmsNormEps: eps, ropeTheta: try double("rope.freq_base") ?? 10000,
+                  attentionBias: arch == "llama" && gguf.info("blk.0.attn_q.bias") != nil,
+                  mlpBias: gguf.info("blk.0.ffn_gate.bias") != nil,
+                  tieWordEmbeddings: gguf.info("output.weight") == nil,
+                  bosTokenID: tokenID("bos_token_id"), eosTokenIDs: tokenID("eos_token_id").map { [$0] } ?? [],
+                  padTokenID: tokenID("padding_token_id"), torchDtype: dtype)
+        switch m["\(arch).rope.scaling.type"]?.stringValue {
+        case nil, "none":
+            break
+        case "linear":
+            guard let factor = try double("rope.scaling.factor") else {
+                throw FormatError.invalidConfig(path: path, field: "\(arch).rope.scaling.factor", reason: "missing for linear scaling")
+            }
+            ropeScaling = .linear(factor: factor)
+        case let other?:
+            throw FormatError.invalidConfig(path: path, field: "\(arch).rope.scaling.type",
+                                            reason: "'\(other)' is not supported (hint: none and linear are)")
+        }
+        if gguf.info("rope_freqs.weight") != nil {
+            let divisors = try gguf.tensor("rope_freqs.weight").converted(to: .f32).floats()
+            ropeScaling = try Self.llama3Scaling(divisors: divisors, theta: ropeTheta, headDim: headDim, path: path)
+        }
+        try validate(path: path)
+    }
+
+    /// The converter's per-frequency divisors for llama3 scaling (llama.cpp `LlamaModel.generate_extra_tensors`).
+    static func llama3Divisors(theta: Double, headDim: Int, factor: Double, low: Double, high: Double, original: Double) -> [Double] {
+        (0..<(headDim / 2)).map { i in
+            let inv = 1 / Double(Float(pow(theta, Double(Float(2 * i) / Float(headDim)))))
+            let wavelength = 2 * Double.pi / inv
+            if wavelength < original / high { return 1 }
+            if wavelength > original / low { return factor }
+            let smooth = (original / wavelength - low) / (high - low)
+            return 1 / ((1 - smooth) / factor + smooth)
+        }
+    }
+
+    /// Recovers llama3 parameters from `rope_freqs.weight`. The divisors fix `factor` (their maximum) but not the
+    /// other three parameters uniquely, so the ones used by every Llama 3.x release are tried and the one that
+    /// reproduces the tensor (within 1e-4 relative, the f32 rounding of the converter) is taken.
+    static func llama3Scaling(divisors: [Float], theta: Double, headDim: Int, path: String) throws -> RopeScaling? {
+        guard divisors.count == headDim / 2 else {
+            throw FormatError.badTensor(path: path, tensor: "rope_freqs.weight",
+                                        reason: "has \(divisors.count) values, expected head_dim/2 = \(headDim / 2)")
+        }
+        guard let factor = divisors.max().map(Double.init), factor.isFinite else { return nil }
+        if abs(factor - 1) < 1e-6 && divisors.allSatisfy({ abs($0 - 1) < 1e-6 }) { return nil }
+        for (low, high) in [(1.0, 4.0), (1.0, 2.0), (1.0, 8.0), (1.0, 32.0)] {
+            for original in [8192.0, 4096, 2048, 16384, 32768, 65536, 131072] {
+                let expected = llama3Divisors(theta: theta, headDim: headDim, factor: factor, low: low, high: high, original: original)
+                if zip(expected, divisors).allSatisfy({ abs($0 - Double($1)) <= 1e-4 * max(1, abs($0)) }) {
+                    return .llama3(factor: factor, lowFreqFactor: low, highFreqFactor: high, originalMaxPositionEmbeddings: Int(original))
+                }
+            }
+        }
+        throw FormatError.badTensor(path: path, tensor: "rope_freqs.weight",
+                                    reason: "frequency divisors do not match any known llama3 rope scaling (factor \(factor))")
+    }
+}

@@ -1,0 +1,213 @@
+// config.json ⇄ ModelConfig: reads transformers 4.x and 5.x keys, writes the 5.x form (sorted keys, indent 2).
+import Foundation
+
+/// Typed access to config.json fields; every failure names the file and the key.
+private struct ConfigFields {
+    let json: JSONValue
+    let path: String
+
+    func present(_ key: String) -> JSONValue? {
+        guard let value = json[key], !value.isNull else { return nil }
+        return value
+    }
+    func int(_ key: String) throws -> Int? {
+        guard let value = present(key) else { return nil }
+        guard let v = value.intValue else { throw FormatError.invalidConfig(path: path, field: key, reason: "expected an integer") }
+        return v
+    }
+    func requiredInt(_ key: String) throws -> Int {
+        guard let v = try int(key) else { throw FormatError.invalidConfig(path: path, field: key, reason: "missing") }
+        return v
+    }
+    func double(_ key: String, in object: JSONValue? = nil, prefix: String = "") throws -> Double? {
+        guard let value = (object ?? json)[key], !value.isNull else { return nil }
+        guard let v = value.doubleValue else { throw FormatError.invalidConfig(path: path, field: prefix + key, reason: "expected a number") }
+        return v
+    }
+    func bool(_ key: String) throws -> Bool? {
+        guard let value = present(key) else { return nil }
+        guard let v = value.boolValue else { throw FormatError.invalidConfig(path: path, field: key, reason: "expected true or false") }
+        return v
+    }
+    func string(_ key: String) throws -> String? {
+        guard let value = present(key) else { return nil }
+        guard let v = value.stringValue else { throw FormatError.invalidConfig(path: path, field: key, reason: "expected a string") }
+        return v
+    }
+}
+
+extension ModelConfig {
+    init(json: JSONValue, path: String) throws {
+        guard json.members != nil else { throw FormatError.corrupt(path: path, offset: 0, reason: "config is not a JSON object") }
+        let f = ConfigFields(json: json, path: path)
+        guard let modelType = try f.string("model_type") else {
+            throw FormatError.invalidConfig(path: path, field: "model_type", reason: "missing")
+        }
+        guard ModelConfig.supportedModelTypes[modelType] != nil else {
+            throw FormatError.unsupportedArchitecture(path: path, name: modelType)
+        }
+        let heads = try f.requiredInt("num_attention_heads")
+        let hidden = try f.requiredInt("hidden_size")
+        let defaultMaxPositions = ["llama": 2048, "mistral": 131072, "qwen2": 32768][modelType] ?? 2048
+        self.init(modelType: modelType,
+                  vocabSize: try f.requiredInt("vocab_size"),
+                  hiddenSize: hidden,
+                  intermediateSize: try f.requiredInt("intermediate_size"),
+                  layerCount: try f.requiredInt("num_hidden_layers"),
+                  headCount: heads,
+                  kvHeadCount: try f.int("num_key_value_heads"),
+                  headDim: try f.int("head_dim"),
+                  maxPositionEmbeddings: try f.int("max_position_embeddings") ?? defaultMaxPositions,
+                  rmsNormEps: try f.double("rms_norm_eps") ?? 1e-6,
+                  attentionBias: try f.bool("attention_bias") ?? false,
+                  mlpBias: try f.bool("mlp_bias") ?? false,
+                  tieWordEmbeddings: try f.bool("tie_word_embeddings") ?? false,
+                  // Absent (not null) token ids take the transformers class defaults: Llama/Mistral 1 and 2.
+                  bosTokenID: json["bos_token_id"] == nil ? (modelType == "qwen2" ? nil : 1) : try f.int("bos_token_id"),
+                  padTokenID: try f.int("pad_token_id"),
+                  torchDtype: try f.string("dtype") ?? f.string("torch_dtype"))
+        if let list = f.present("architectures") {
+            guard let items = list.arrayValue, let names = Optional(items.compactMap(\.stringValue)), names.count == items.count else {
+                throw FormatError.invalidConfig(path: path, field: "architectures", reason: "expected a list of strings")
+            }
+            architectures = names
+        }
+        if json["eos_token_id"] == nil && modelType != "qwen2" {
+            eosTokenIDs = [2]
+        } else if let eos = f.present("eos_token_id") {
+            if let id = eos.intValue {
+                eosTokenIDs = [id]
+            } else if let items = eos.arrayValue, items.allSatisfy({ $0.intValue != nil }) {
+                eosTokenIDs = items.compactMap(\.intValue)
+            } else {
+                throw FormatError.invalidConfig(path: path, field: "eos_token_id", reason: "expected an integer or a list of integers")
+            }
+        }
+        hiddenAct = try f.string("hidden_act") ?? "silu"
+        attentionDropout = try f.double("attention_dropout") ?? 0
+        initializerRange = try f.double("initializer_range") ?? 0.02
+        slidingWindow = try f.int("sliding_window")
+        maxWindowLayers = try f.int("max_window_layers")
+        // Mistral has no switch: a non-null sliding_window is active. Qwen2 gates it with use_sliding_window.
+        useSlidingWindow = try f.bool("use_sliding_window") ?? (modelType == "mistral" && slidingWindow != nil)
+        // Qwen2Config drops the window size when the window is off (transformers 5.x writes null).
+        if modelType == "qwen2" && !useSlidingWindow { slidingWindow = nil }
+        try readRope(f)
+        try validate(path: path)
+    }
+
+    /// 5.x: `rope_parameters` {rope_type, rope_theta, scaling keys}; 4.x: top-level `rope_theta` + `rope_scaling`
+    /// (whose type key is `rope_type`, or `type` in older files).
+    private mutating func readRope(_ f: ConfigFields) throws {
+        let key = f.present("rope_parameters") != nil ? "rope_parameters" : "rope_scaling"
+        let params = f.present(key)
+        if let params, params.members == nil {
+            throw FormatError.invalidConfig(path: f.path, field: key, reason: "expected an object")
+        }
+        ropeTheta = try f.double("rope_theta", in: params, prefix: key + ".") ?? f.double("rope_theta") ?? 10000
+        guard let params else { ropeScaling = nil; return }
+        let type = params["rope_type"]?.stringValue ?? params["type"]?.stringValue ?? "default"
+        func number(_ name: String) throws -> Double {
+            guard let v = try f.double(name, in: params, prefix: key + ".") else {
+                throw FormatError.invalidConfig(path: f.path, field: "\(key).\(name)", reason: "missing for rope_type '\(type)'")
+            }
+            return v
+        }
+        switch type {
+        case "default":
+            ropeScaling = nil
+        case "linear":
+            ropeScaling = .linear(factor: try number("factor"))
+        case "llama3":
+            let original = try number("original_max_position_embeddings")
+            guard original.rounded() == original, original > 0, original < 1e9 else {
+                throw FormatError.invalidConfig(path: f.path, field: "\(key).original_max_position_embeddings",
+                                                reason: "expected a positive integer, got \(original)")
+            }
+            ropeScaling = .llama3(factor: try number("factor"), lowFreqFactor: try number("low_freq_factor"),
+                                  highFreqFactor: try number("high_freq_factor"), originalMaxPositionEmbeddings: Int(original))
+        default:
+            throw FormatError.invalidConfig(path: f.path, field: "\(key).rope_type",
+                                            reason: "'\(type)' is not supported (hint: default, linear and llama3 are)")
+        }
+    }
+
+    /// The transformers 5.x config.json object for this configuration.
+    var jsonValue: JSONValue {
+        var m: [JSONMember] = []
+        func put(_ key: String, _ value: JSONValue) { m.append(JSONMember(key: key, value: value)) }
+        func optionalInt(_ v: Int?) -> JSONValue { v.map { .int($0) } ?? .null }
+        put("architectures", .array(architectures.map { .string($0) }))
+        put("attention_dropout", .double(attentionDropout))
+        put("bos_token_id", optionalInt(bosTokenID))
+        put("dtype", torchDtype.map { .string($0) } ?? .null)
+        put("eos_token_id", eosTokenIDs.count == 1 ? .int(eosTokenIDs[0]) : eosTokenIDs.isEmpty ? .null : .array(eosTokenIDs.map { .int($0) }))
+        put("hidden_act", .string(hiddenAct))
+        put("hidden_size", .int(hiddenSize))
+        put("initializer_range", .double(initializerRange))
+        put("intermediate_size", .int(intermediateSize))
+        put("max_position_embeddings", .int(maxPositionEmbeddings))
+        put("model_type", .string(modelType))
+        put("num_attention_heads", .int(headCount))
+        put("num_hidden_layers", .int(layerCount))
+        put("num_key_value_heads", .int(kvHeadCount))
+        put("pad_token_id", optionalInt(padTokenID))
+        put("rms_norm_eps", .double(rmsNormEps))
+        var rope: [JSONMember] = [JSONMember(key: "rope_theta", value: .double(ropeTheta))]
+        switch ropeScaling {
+        case nil:
+            rope.append(JSONMember(key: "rope_type", value: .string("default")))
+        case .linear(let factor):
+            rope += [JSONMember(key: "factor", value: .double(factor)), JSONMember(key: "rope_type", value: .string("linear"))]
+        case .llama3(let factor, let low, let high, let original):
+            rope += [JSONMember(key: "factor", value: .double(factor)),
+                     JSONMember(key: "high_freq_factor", value: .double(high)),
+                     JSONMember(key: "low_freq_factor", value: .double(low)),
+                     JSONMember(key: "original_max_position_embeddings", value: .int(original)),
+                     JSONMember(key: "rope_type", value: .string("llama3"))]
+        }
+        put("rope_parameters", .object(rope))
+        put("tie_word_embeddings", .bool(tieWordEmbeddings))
+        put("transformers_version", .string("5.24.0"))
+        put("use_cache", .bool(true))
+        put("vocab_size", .int(vocabSize))
+        // Family-specific keys, as each transformers config class writes them.
+        switch modelType {
+        case "llama":
+            put("attention_bias", .bool(attentionBias))
+            put("head_dim", .int(headDim))
+            put("mlp_bias", .bool(mlpBias))
+            put("pretraining_tp", .int(1))
+        case "mistral":
+            put("head_dim", .int(headDim))
+            put("sliding_window", optionalInt(slidingWindow))
+        case "qwen2":
+            let windowStart = maxWindowLayers ?? 28
+            let window = useSlidingWindow ? slidingWindow : nil
+            put("layer_types", .array((0..<layerCount).map {
+                .string(window != nil && $0 >= windowStart ? "sliding_attention" : "full_attention")
+            }))
+            put("max_window_layers", .int(windowStart))
+            put("sliding_window", optionalInt(window))
+            put("use_sliding_window", .bool(useSlidingWindow))
+        default: break
+        }
+        return .object(m)
+    }
+
+    /// config.json bytes in the transformers 5.x style: `json.dumps(indent=2, sort_keys=True)` plus a newline.
+    public func jsonData() throws -> Data {
+        try validate()
+        return Data(jsonValue.pythonPrettyBytes())
+    }
+
+    // MARK: Codable (through the same JSON object, so both paths agree)
+
+    public init(from decoder: any Decoder) throws {
+        try self.init(json: try JSONValue(from: decoder), path: "config.json")
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try jsonValue.encode(to: encoder)
+    }
+}

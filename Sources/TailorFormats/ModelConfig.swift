@@ -1,0 +1,179 @@
+// The hyper-parameters of a Llama-family causal LM, read from Hugging Face config.json or GGUF metadata.
+import Foundation
+
+/// RoPE frequency scaling beyond the default `inv_freq[i] = 1 / theta^(2i / head_dim)` (spec §6.3).
+public enum RopeScaling: Sendable, Equatable {
+    /// Llama 3.1 style: low frequencies divided by `factor`, high ones kept, a smooth ramp in between.
+    case llama3(factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositionEmbeddings: Int)
+    /// Position interpolation: every frequency divided by `factor`.
+    case linear(factor: Double)
+}
+
+/// A validated model configuration (Llama 2/3/3.1, Mistral, Qwen2/2.5, SmolLM).
+///
+/// Swift names follow the API guidelines; `CodingKeys`-style mapping to the Hugging Face keys lives in
+/// `ModelConfig+JSON.swift`. Decoding accepts transformers 4.x (`rope_theta` + `rope_scaling`, `torch_dtype`) and
+/// 5.x (`rope_parameters`, `dtype`) files; encoding writes the 5.x form.
+public struct ModelConfig: Codable, Sendable, Equatable {
+    /// Model classes, e.g. `["LlamaForCausalLM"]`.
+    public var architectures: [String]
+    /// `"llama"`, `"mistral"` or `"qwen2"`.
+    public var modelType: String
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    /// `num_hidden_layers`.
+    public var layerCount: Int
+    /// `num_attention_heads`.
+    public var headCount: Int
+    /// `num_key_value_heads` (grouped-query attention; equals `headCount` when absent).
+    public var kvHeadCount: Int
+    /// `head_dim`, or `hiddenSize / headCount` when absent.
+    public var headDim: Int
+    public var maxPositionEmbeddings: Int
+    public var rmsNormEps: Double
+    public var ropeTheta: Double
+    public var ropeScaling: RopeScaling?
+    /// The `attention_bias` key: Llama puts biases on q, k, v and o when true. Qwen2 has no such key (false here);
+    /// its q/k/v biases are implied by the model type — use `qkvBias` and `outputBias`.
+    public var attentionBias: Bool
+    public var mlpBias: Bool
+    /// When true, `lm_head` reuses `model.embed_tokens.weight` and checkpoints omit `lm_head.weight`.
+    public var tieWordEmbeddings: Bool
+    public var bosTokenID: Int?
+    /// End-of-sequence ids (config.json allows one id or a list).
+    public var eosTokenIDs: [Int]
+    public var padTokenID: Int?
+    /// Storage dtype of the weights, e.g. `"bfloat16"` (`torch_dtype` in 4.x, `dtype` in 5.x).
+    public var torchDtype: String?
+    public var slidingWindow: Int?
+    public var useSlidingWindow: Bool
+    /// Qwen2: layers from this index on use the sliding window (when enabled).
+    public var maxWindowLayers: Int?
+    /// Activation of the MLP; only `"silu"` is supported.
+    public var hiddenAct: String
+    public var attentionDropout: Double
+    public var initializerRange: Double
+
+    /// q_proj, k_proj and v_proj carry biases (Qwen2 always; Llama with `attention_bias`).
+    public var qkvBias: Bool { attentionBias || modelType == "qwen2" }
+    /// o_proj carries a bias (Llama with `attention_bias` only).
+    public var outputBias: Bool { attentionBias && modelType != "qwen2" }
+    /// Query heads per key/value head.
+    public var groupSize: Int { headCount / kvHeadCount }
+
+    /// The model types Tailor implements and their `architectures` class names.
+    public static let supportedModelTypes: [String: String] = [
+        "llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM",
+    ]
+
+    /// A configuration with the given sizes and Llama defaults for the rest; call `validate` before use.
+    public init(modelType: String = "llama", vocabSize: Int, hiddenSize: Int, intermediateSize: Int, layerCount: Int,
+                headCount: Int, kvHeadCount: Int? = nil, headDim: Int? = nil, maxPositionEmbeddings: Int = 2048,
+                rmsNormEps: Double = 1e-6, ropeTheta: Double = 10000, ropeScaling: RopeScaling? = nil,
+                attentionBias: Bool = false, mlpBias: Bool = false, tieWordEmbeddings: Bool = false,
+                bosTokenID: Int? = nil, eosTokenIDs: [Int] = [], padTokenID: Int? = nil, torchDtype: String? = nil) {
+        architectures = ModelConfig.supportedModelTypes[modelType].map { [$0] } ?? []
+        self.modelType = modelType
+        self.vocabSize = vocabSize
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.layerCount = layerCount
+        self.headCount = headCount
+        self.kvHeadCount = kvHeadCount ?? headCount
+        self.headDim = headDim ?? (headCount > 0 ? hiddenSize / headCount : 0)
+        self.maxPositionEmbeddings = maxPositionEmbeddings
+        self.rmsNormEps = rmsNormEps
+        self.ropeTheta = ropeTheta
+        self.ropeScaling = ropeScaling
+        self.attentionBias = attentionBias
+        self.mlpBias = mlpBias
+        self.tieWordEmbeddings = tieWordEmbeddings
+        self.bosTokenID = bosTokenID
+        self.eosTokenIDs = eosTokenIDs
+        self.padTokenID = padTokenID
+        self.torchDtype = torchDtype
+        slidingWindow = nil
+        useSlidingWindow = false
+        maxWindowLayers = nil
+        hiddenAct = "silu"
+        attentionDropout = 0
+        initializerRange = 0.02
+    }
+
+    /// Reads and validates a config.json file.
+    public static func load(from url: URL) throws -> ModelConfig {
+        let path = url.path
+        guard FileManager.default.fileExists(atPath: path) else { throw FormatError.fileNotFound(path: path) }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw FormatError.io(path: path, operation: "read", errno: EIO) }
+        return try decode(data, path: path)
+    }
+
+    /// Parses and validates config.json bytes; `path` names the source in errors.
+    public static func decode(_ data: Data, path: String = "config.json") throws -> ModelConfig {
+        let json: JSONValue
+        do { json = try JSONValue.parse([UInt8](data)) } catch {
+            throw FormatError.corrupt(path: path, offset: error.offset, reason: "config is not valid JSON: \(error.reason)")
+        }
+        return try ModelConfig(json: json, path: path)
+    }
+
+    /// Checks sizes and the supported model family; throws `FormatError` naming the offending field.
+    public func validate(path: String = "config.json") throws {
+        guard let expectedClass = ModelConfig.supportedModelTypes[modelType] else {
+            throw FormatError.unsupportedArchitecture(path: path, name: modelType)
+        }
+        for name in architectures where name != expectedClass {
+            throw FormatError.unsupportedArchitecture(path: path, name: name)
+        }
+        let positive: [(String, Int)] = [
+            ("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
+            ("num_hidden_layers", layerCount), ("num_attention_heads", headCount),
+            ("num_key_value_heads", kvHeadCount), ("head_dim", headDim),
+            ("max_position_embeddings", maxPositionEmbeddings),
+        ]
+        for (field, value) in positive where value <= 0 {
+            throw FormatError.invalidConfig(path: path, field: field, reason: "must be positive, got \(value)")
+        }
+        // Bounds that no real model approaches keep size arithmetic (products of two sizes) far from overflow.
+        for (field, value) in positive where value > Int(Int32.max) {
+            throw FormatError.invalidConfig(path: path, field: field, reason: "\(value) is implausibly large")
+        }
+        if layerCount > 4096 {
+            throw FormatError.invalidConfig(path: path, field: "num_hidden_layers", reason: "\(layerCount) is implausibly large")
+        }
+        if headCount % kvHeadCount != 0 {
+            throw FormatError.invalidConfig(path: path, field: "num_key_value_heads",
+                                            reason: "\(kvHeadCount) does not divide num_attention_heads \(headCount)")
+        }
+        if hiddenSize % headCount != 0 {
+            throw FormatError.invalidConfig(path: path, field: "num_attention_heads",
+                                            reason: "\(headCount) does not divide hidden_size \(hiddenSize)")
+        }
+        if headDim % 2 != 0 {
+            throw FormatError.invalidConfig(path: path, field: "head_dim", reason: "RoPE needs an even head_dim, got \(headDim)")
+        }
+        if !(rmsNormEps > 0) {
+            throw FormatError.invalidConfig(path: path, field: "rms_norm_eps", reason: "must be positive, got \(rmsNormEps)")
+        }
+        if !(ropeTheta > 0) || !ropeTheta.isFinite {
+            throw FormatError.invalidConfig(path: path, field: "rope_theta", reason: "must be positive, got \(ropeTheta)")
+        }
+        if hiddenAct != "silu" {
+            throw FormatError.invalidConfig(path: path, field: "hidden_act", reason: "'\(hiddenAct)' is not supported (only silu)")
+        }
+        for id in [bosTokenID, padTokenID].compactMap({ $0 }) + eosTokenIDs where id < 0 {
+            throw FormatError.invalidConfig(path: path, field: "token ids", reason: "negative token id \(id)")
+        }
+        switch ropeScaling {
+        case .linear(let factor) where !(factor > 0):
+            throw FormatError.invalidConfig(path: path, field: "rope_scaling.factor", reason: "must be positive, got \(factor)")
+        case .llama3(let factor, let low, let high, let original) where !(factor > 0) || !(low > 0) || !(high > low) || original <= 0:
+            throw FormatError.invalidConfig(path: path, field: "rope_scaling",
+                                            reason: "llama3 needs factor > 0, 0 < low_freq_factor < high_freq_factor and "
+                                                + "original_max_position_embeddings > 0; got \(factor), \(low), \(high), \(original)")
+        default: break
+        }
+    }
+}

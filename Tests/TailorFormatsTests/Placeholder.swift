@@ -1,5 +1,0 @@
-import XCTest
-
-final class TailorFormatsTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
