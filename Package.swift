@@ -12,11 +12,12 @@ let package = Package(
         .executable(name: "tailor", targets: ["tailor"]),
         .library(name: "Tailor", targets: [
             "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
-            "TailorModels", "TailorMetrics", "TailorQuantization",
+            "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
         ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -31,11 +32,15 @@ let package = Package(
         ]),
         .target(name: "TailorMetrics"),
         .target(name: "TailorQuantization", dependencies: ["TailorTensor"]),
+        .target(name: "TailorOptim", dependencies: ["TailorTensor"]),
+        .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats"]),
+        .target(name: "TailorPlan", dependencies: ["TailorFormats"]),
         .target(name: "TailorTestSupport", dependencies: ["TailorTensor", "TailorFormats"]),
         .executableTarget(name: "tailor", dependencies: [
             "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
-            "TailorModels", "TailorMetrics", "TailorQuantization",
+            "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "TailorTensorTests", dependencies: ["TailorTensor", "TailorTestSupport"]),
         .testTarget(name: "TailorKernelsTests", dependencies: ["TailorKernels", "TailorTestSupport"]),
@@ -51,6 +56,11 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TailorQuantizationTests", dependencies: ["TailorQuantization", "TailorTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "TailorOptimTests", dependencies: ["TailorOptim", "TailorTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TailorTrainingTests", dependencies: ["TailorTraining", "TailorTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TailorPlanTests", dependencies: ["TailorPlan"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TailorCLITests", dependencies: ["TailorTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

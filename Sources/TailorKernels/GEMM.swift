@@ -16,6 +16,13 @@ enum GEMM {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
             return
         }
+        if m == 1 && beta == 0 && !transposeA {
+            // A single row: matrix-vector products run several times faster than SGEMM's M = 1 path.
+            // y[n] = alpha · op(B)ᵀ… written as y = alpha · Bᵀx (B stored [k, n]) or alpha · B x (B stored [n, k]).
+            cblas_sgemv(CblasRowMajor, transposeB ? CblasNoTrans : CblasTrans, Int32(transposeB ? n : k),
+                        Int32(transposeB ? k : n), alpha, b, Int32(ldb), a, 1, 0, c, 1)
+            return
+        }
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

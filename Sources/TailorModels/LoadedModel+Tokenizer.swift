@@ -1,0 +1,35 @@
+// The tokenizer that ships with a model: tokenizer.json in a Hugging Face folder, or tokenizer.ggml.* in a GGUF.
+import Foundation
+import TailorFormats
+import TailorTokenizers
+
+extension LoadedModel {
+    /// The model's own tokenizer (and with it the chat template).
+    public func tokenizer() throws -> Tokenizer {
+        if let gguf = checkpoint.gguf {
+            return try Tokenizer(gguf: GGUFTokenizerData(metadata: gguf.metadata))
+        }
+        let folder = checkpoint.sourceURL.hasDirectoryPath ? checkpoint.sourceURL : checkpoint.sourceURL.deletingLastPathComponent()
+        return try Tokenizer(directory: folder)
+    }
+}
+
+extension GGUFTokenizerData {
+    /// The tokenizer.ggml.* values of a GGUF file's metadata.
+    public init(metadata m: [String: GGUFValue]) {
+        self.init(model: m["tokenizer.ggml.model"]?.stringValue ?? "gpt2",
+                  pre: m["tokenizer.ggml.pre"]?.stringValue,
+                  tokens: m["tokenizer.ggml.tokens"]?.stringArray ?? [],
+                  tokenTypes: m["tokenizer.ggml.token_type"]?.intArray?.map { Int32(truncatingIfNeeded: $0) },
+                  merges: m["tokenizer.ggml.merges"]?.stringArray,
+                  scores: m["tokenizer.ggml.scores"]?.floatArray,
+                  bosTokenID: m["tokenizer.ggml.bos_token_id"]?.intValue,
+                  eosTokenID: m["tokenizer.ggml.eos_token_id"]?.intValue,
+                  unknownTokenID: m["tokenizer.ggml.unknown_token_id"]?.intValue,
+                  paddingTokenID: m["tokenizer.ggml.padding_token_id"]?.intValue,
+                  addBOS: m["tokenizer.ggml.add_bos_token"]?.boolValue,
+                  addEOS: m["tokenizer.ggml.add_eos_token"]?.boolValue,
+                  addSpacePrefix: m["tokenizer.ggml.add_space_prefix"]?.boolValue,
+                  chatTemplate: m["tokenizer.chat_template"]?.stringValue)
+    }
+}

@@ -1,0 +1,87 @@
+// Training rows and micro-batches: right padding, -100 labels at padding, seeded order per epoch.
+import Foundation
+import TailorModels
+import TailorTensor
+
+/// One training row: input ids and the labels to learn (-100 where nothing is trained), equal lengths.
+public struct TrainingExample: Sendable, Equatable, Codable {
+    public var inputIDs: [Int32]
+    public var labels: [Int32]
+
+    public init(inputIDs: [Int32], labels: [Int32]? = nil) {
+        self.inputIDs = inputIDs
+        self.labels = labels ?? inputIDs
+    }
+
+    /// The row cut to `maxLength` tokens.
+    public func truncated(to maxLength: Int) -> TrainingExample {
+        inputIDs.count <= maxLength ? self
+            : TrainingExample(inputIDs: Array(inputIDs.prefix(maxLength)), labels: Array(labels.prefix(maxLength)))
+    }
+}
+
+public enum TrainingData {
+    /// Reads JSONL rows with "input_ids" (and optional "labels"), or "text" passed through `tokenize`.
+    /// A malformed line is an error naming the file and line.
+    public static func readJSONL(_ url: URL, tokenize: ((String) -> [Int32])?) throws -> [TrainingExample] {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw TrainingError.malformedData(file: url.path, line: 0, message: "cannot read the file")
+        }
+        var rows: [TrainingExample] = []
+        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.filter { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
+            if trimmed.isEmpty { continue }
+            func fail(_ message: String) -> TrainingError { .malformedData(file: url.path, line: index + 1, message: message) }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
+                throw fail("not a JSON object")
+            }
+            if let ids = object["input_ids"] {
+                guard let list = ids as? [NSNumber] else { throw fail("\"input_ids\" must be a list of integers") }
+                let input = list.map { Int32(truncating: $0) }
+                var labels: [Int32]? = nil
+                if let l = object["labels"] {
+                    guard let ll = l as? [NSNumber], ll.count == input.count else {
+                        throw fail("\"labels\" must be a list of integers as long as \"input_ids\"")
+                    }
+                    labels = ll.map { Int32(truncating: $0) }
+                }
+                guard input.count >= 2 else { throw fail("a row needs at least 2 tokens") }
+                rows.append(TrainingExample(inputIDs: input, labels: labels))
+            } else if let text = object["text"] {
+                guard let text = text as? String else { throw fail("\"text\" must be a string") }
+                guard let tokenize else { throw fail("\"text\" rows need a model with a tokenizer") }
+                let ids = tokenize(text)
+                guard ids.count >= 2 else { throw fail("the text tokenizes to fewer than 2 tokens") }
+                rows.append(TrainingExample(inputIDs: ids))
+            } else {
+                throw fail("expected a \"text\" or an \"input_ids\" field")
+            }
+        }
+        guard !rows.isEmpty else { throw TrainingError.emptyDataset(file: url.path) }
+        return rows
+    }
+
+    /// Row order for `epoch`: file order, or a permutation seeded by (seed, epoch).
+    public static func order(count: Int, epoch: Int, seed: UInt64, shuffle: Bool) -> [Int] {
+        guard shuffle else { return Array(0..<count) }
+        var rng = SplitMix64(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+        var indices = Array(0..<count)
+        indices.shuffle(using: &rng)
+        return indices
+    }
+
+    /// Pads rows to the longest one with `padID`; padding is masked (-100 labels, segment -1).
+    public static func collate(_ rows: [TrainingExample], padID: Int32) -> TrainingBatch {
+        let t = rows.map(\.inputIDs.count).max() ?? 0
+        var tokens: [Int32] = [], labels: [Int32] = [], segments: [Int32] = []
+        for row in rows {
+            let pad = t - row.inputIDs.count
+            tokens += row.inputIDs + [Int32](repeating: padID, count: pad)
+            labels += row.labels + [Int32](repeating: -100, count: pad)
+            segments += [Int32](repeating: 0, count: row.inputIDs.count) + [Int32](repeating: -1, count: pad)
+        }
+        return TrainingBatch(tokens: tokens, targets: CausalLMLoss.shiftedTargets(labels: labels, batch: rows.count),
+                             segments: segments, positions: (0..<rows.count).flatMap { _ in (0..<t).map(Int32.init) },
+                             batch: rows.count)
+    }
+}

@@ -1,0 +1,141 @@
+// `tailor train`: full fine-tuning or LoRA. Configuration flows defaults < YAML recipe (--config) < flags.
+import ArgumentParser
+import Foundation
+import TailorKernels
+import TailorModels
+import TailorTraining
+import Yams
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Fine-tune a model: full fine-tuning or LoRA.",
+        discussion: "Every hyperparameter is a flag and a key of a YAML recipe (--config); flags override the recipe. Keys: \(TrainingConfiguration.keys.sorted().joined(separator: ", ")).")
+
+    @OptionGroup var model: ModelOption
+    @Option(help: "Training data: JSONL rows with \"text\", or \"input_ids\" (+ optional \"labels\").") var data: String
+    @Option(help: "Validation data in the same format.") var evalData: String?
+    @Option(help: "Output folder: the adapter or model, checkpoints, metrics.jsonl.") var out: String
+    @Option(help: "A YAML recipe of hyperparameters.") var config: String?
+    @Flag(help: "Continue from the latest checkpoint in --out.") var resume = false
+
+    @Option(help: "full | lora") var method: String?
+    @Option var learningRate: Double?
+    @Option var epochs: Double?
+    @Option var maxSteps: Int?
+    @Option var batchSize: Int?
+    @Option var gradientAccumulationSteps: Int?
+    @Option(help: "≥ 1: steps; < 1: a fraction of all steps.") var warmupSteps: Double?
+    @Option var warmupRatio: Double?
+    @Option(help: "linear | cosine | constant | constant_with_warmup") var lrSchedulerType: String?
+    @Option var weightDecay: Double?
+    @Option(help: "0 disables clipping.") var maxGradNorm: Double?
+    @Option var adamBeta1: Double?
+    @Option var adamBeta2: Double?
+    @Option var adamEpsilon: Double?
+    @Option var seed: UInt64?
+    @Option(help: "true | false") var shuffle: Bool?
+    @Option(help: "true | false") var gradientCheckpointing: Bool?
+    @Option var maxLength: Int?
+    @Option var neftuneNoiseAlpha: Double?
+    @Option var loraR: Int?
+    @Option var loraAlpha: Double?
+    @Option var loraDropout: Double?
+    @Option(help: "\"all-linear\", names such as q_proj,v_proj, or a regex.") var targetModules: String?
+    @Option(help: "true | false") var useRslora: Bool?
+    @Option(help: "Start LoRA from this PEFT adapter folder.") var initAdapter: String?
+    @Option var evalSteps: Int?
+    @Option var loggingSteps: Int?
+    @Option var saveSteps: Int?
+    @Option var saveTotalLimit: Int?
+    @Option(help: "true | false") var skipNonFiniteSteps: Bool?
+
+    /// The flags the user gave, under their recipe keys.
+    var flagValues: [String: Any] {
+        let all: [(String, Any?)] = [
+            ("method", method), ("learning_rate", learningRate), ("epochs", epochs), ("max_steps", maxSteps),
+            ("batch_size", batchSize), ("gradient_accumulation_steps", gradientAccumulationSteps),
+            ("warmup_steps", warmupSteps), ("warmup_ratio", warmupRatio), ("lr_scheduler_type", lrSchedulerType),
+            ("weight_decay", weightDecay), ("max_grad_norm", maxGradNorm), ("adam_beta1", adamBeta1),
+            ("adam_beta2", adamBeta2), ("adam_epsilon", adamEpsilon), ("seed", seed), ("shuffle", shuffle),
+            ("gradient_checkpointing", gradientCheckpointing), ("max_length", maxLength),
+            ("neftune_noise_alpha", neftuneNoiseAlpha), ("lora_r", loraR), ("lora_alpha", loraAlpha),
+            ("lora_dropout", loraDropout), ("target_modules", targetModules), ("use_rslora", useRslora),
+            ("init_adapter", initAdapter), ("eval_steps", evalSteps), ("logging_steps", loggingSteps),
+            ("save_steps", saveSteps), ("save_total_limit", saveTotalLimit), ("skip_non_finite_steps", skipNonFiniteSteps),
+        ]
+        var values: [String: Any] = [:]
+        for (key, value) in all { if let value { values[key] = value } }
+        return values
+    }
+
+    /// defaults < recipe < flags, as one validated configuration.
+    func resolvedConfiguration() throws -> TrainingConfiguration {
+        var merged: [String: Any] = [:]
+        if let config {
+            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
+                throw ValidationError("--config \(config): cannot read the file")
+            }
+            let loaded: Any?
+            do { loaded = try Yams.load(yaml: text) } catch { throw ValidationError("\(config): not valid YAML (\(error))") }
+            guard let recipe = (loaded ?? [String: Any]()) as? [String: Any] else {
+                throw ValidationError("\(config): a recipe is a mapping of hyperparameter: value")
+            }
+            let known = Set(TrainingConfiguration.keys)
+            if let unknown = recipe.keys.sorted().first(where: { !known.contains($0) }) {
+                throw TrainingError.unknownKey(unknown, file: config, known: Array(known))
+            }
+            merged = recipe
+        }
+        merged.merge(flagValues) { _, flag in flag }
+        do {
+            let json = try JSONSerialization.data(withJSONObject: merged)
+            let resolved = try JSONDecoder().decode(TrainingConfiguration.self, from: json)
+            try resolved.validate()
+            return resolved
+        } catch let error as TrainingError {
+            throw error
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ValidationError("\(key): \(context.debugDescription)")
+        }
+    }
+
+    func run() throws {
+        let configuration = try resolvedConfiguration()
+        let loaded = try model.load()
+        let tokenizer = try? loaded.tokenizer()
+        let tokenize: ((String) -> [Int32])? = tokenizer.map { t in { text in t.encode(text, addSpecialTokens: true).map(Int32.init) } }
+        let train = try TrainingData.readJSONL(URL(fileURLWithPath: data), tokenize: tokenize)
+        let evaluation = try evalData.map { try TrainingData.readJSONL(URL(fileURLWithPath: $0), tokenize: tokenize) } ?? []
+        let padID = Int32(loaded.checkpoint.config.padTokenID ?? loaded.checkpoint.config.eosTokenIDs.first ?? 0)
+        var trainer = try Trainer(model: loaded.model, modelConfig: loaded.checkpoint.config, baseModelName: model.model,
+                                  configuration: configuration, train: train, evaluation: evaluation,
+                                  outputDirectory: URL(fileURLWithPath: out), padID: padID, backend: CPUBackend())
+        print("tailor train: \(train.count) rows, \(trainer.totalSteps) steps (warmup \(trainer.warmupSteps)), \(trainer.trainableParameterCount.formatted()) trainable parameters")
+        print("configuration:")
+        print(String(decoding: try JSONEncoder.pretty.encode(configuration), as: UTF8.self))
+        var progress = ProgressPrinter(), firstStep = 0
+        try trainer.run(resume: resume) { event in
+            switch event {
+            case .started(_, let first, _):
+                firstStep = first
+                if first > 0 { progress.note("resumed at step \(first)") }
+            case .step(let r, let total):
+                progress.update(step: r.step, total: total, firstStep: firstStep, loss: r.loss, learningRate: r.learningRate,
+                                tokensThisStep: r.tokens, extra: r.evalLoss.map { String(format: "  eval %.4f", $0) } ?? "")
+            case .evaluated: break
+            case .checkpointed(let step, let directory): progress.note("step \(step): checkpoint \(directory.path)")
+            case .skipped(let step, let reason): progress.note("step \(step) skipped: \(reason)")
+            }
+        }
+        print("saved \(configuration.method == .lora ? "adapter" : "model") to \(out)")
+    }
+}
+
+extension JSONEncoder {
+    static var pretty: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return encoder
+    }
+}
