@@ -1,0 +1,102 @@
+// `tojson` as transformers defines it: json.dumps(x, ensure_ascii=False, indent=..., separators=..., sort_keys=...).
+import Foundation
+
+extension Interpreter {
+    func toJSON(_ value: Value, _ a: Arguments) throws -> String {
+        var indent: String?
+        if let i = a.value(1, "indent"), !i.isNone {
+            if case let .string(s) = i { indent = s } else { indent = String(repeating: " ", count: max(0, i.integer ?? 0)) }
+        }
+        let ensureASCII = a.value(0, "ensure_ascii")?.truthy ?? false
+        // Python's defaults: (", ", ": ") without indent, (",", ": ") with one.
+        var itemSeparator = indent == nil ? ", " : ","
+        var keySeparator = ": "
+        if let seps = a.value(2, "separators")?.sequence, seps.count == 2 {
+            itemSeparator = seps[0].str
+            keySeparator = seps[1].str
+        }
+        let sortKeys = a.value(3, "sort_keys")?.truthy ?? false
+        var out = ""
+        try writeJSON(value, into: &out, indent: indent, level: 0, itemSeparator: itemSeparator, keySeparator: keySeparator,
+                      sortKeys: sortKeys, ensureASCII: ensureASCII)
+        return out
+    }
+
+    private func writeJSON(_ value: Value, into out: inout String, indent: String?, level: Int, itemSeparator: String,
+                           keySeparator: String, sortKeys: Bool, ensureASCII: Bool) throws
+    {
+        if level > 256 { throw ChatTemplateError.limitExceeded("tojson: value nested deeper than 256 levels") }
+        try checkSize(out.utf8.count, "tojson output")
+        switch value.unmarked {
+        case .none: out += "null"
+        case let .bool(b): out += b ? "true" : "false"
+        case let .int(i): out += String(i)
+        case let .double(d):
+            if d.isNaN { out += "NaN" } else if d.isInfinite { out += d < 0 ? "-Infinity" : "Infinity" } else { out += pythonFloatRepr(d) }
+        case let .string(s): out += jsonQuote(s, ensureASCII: ensureASCII)
+        case let .array(items), let .tuple(items):
+            if items.isEmpty { out += "[]"; return }
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += itemSeparator }
+                if let indent { out += "\n" + String(repeating: indent, count: level + 1) }
+                try writeJSON(item, into: &out, indent: indent, level: level + 1, itemSeparator: itemSeparator,
+                              keySeparator: keySeparator, sortKeys: sortKeys, ensureASCII: ensureASCII)
+            }
+            if let indent { out += "\n" + String(repeating: indent, count: level) }
+            out += "]"
+        case let .object(d):
+            if d.count == 0 { out += "{}"; return }
+            // json.dumps turns non-string keys into strings: 1 -> "1", True -> "true", None -> "null".
+            var pairs: [(String, Value)] = d.pairs.map { key, v in
+                switch key {
+                case let .bool(b): return (b ? "true" : "false", v)
+                case .none: return ("null", v)
+                default: return (key.str, v)
+                }
+            }
+            if sortKeys { pairs.sort { $0.0 < $1.0 } }
+            out += "{"
+            for (i, (k, v)) in pairs.enumerated() {
+                if i > 0 { out += itemSeparator }
+                if let indent { out += "\n" + String(repeating: indent, count: level + 1) }
+                out += jsonQuote(k, ensureASCII: ensureASCII) + keySeparator
+                try writeJSON(v, into: &out, indent: indent, level: level + 1, itemSeparator: itemSeparator,
+                              keySeparator: keySeparator, sortKeys: sortKeys, ensureASCII: ensureASCII)
+            }
+            if let indent { out += "\n" + String(repeating: indent, count: level) }
+            out += "}"
+        case .undefined, .namespace, .callable, .generator, .markup:
+            throw ChatTemplateError.runtime("Object of type \(value.typeName) is not JSON serializable")
+        }
+    }
+}
+
+/// Python's json string encoding: escapes quote, backslash and control characters; non-ASCII only when asked.
+func jsonQuote(_ s: String, ensureASCII: Bool) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case "\u{08}": out += "\\b"
+        case "\u{0C}": out += "\\f"
+        default:
+            if u.value < 0x20 || (ensureASCII && u.value > 0x7E) {
+                if u.value > 0xFFFF {
+                    // UTF-16 surrogate pair, as Python writes it.
+                    let v = u.value - 0x10000
+                    out += String(format: "\\u%04x\\u%04x", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF))
+                } else {
+                    out += String(format: "\\u%04x", u.value)
+                }
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+    }
+    return out + "\""
+}

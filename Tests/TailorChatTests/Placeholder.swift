@@ -1,5 +1,0 @@
-import XCTest
-
-final class TailorChatTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
