@@ -5,7 +5,20 @@ import TailorTokenizers
 
 extension LoadedModel {
     /// The model's own tokenizer (and with it the chat template).
+    public func tokenizer() throws -> Tokenizer { try checkpoint.tokenizer() }
+
+    /// The same model with a PEFT LoRA adapter attached.
+    public func applyingAdapter(at directory: URL) throws -> LoadedModel {
+        var weights = model.weights
+        _ = try PEFTAdapter.load(from: directory, into: &weights)
+        return LoadedModel(checkpoint: checkpoint, model: LlamaModel(configuration: model.configuration, weights: weights))
+    }
+}
+
+extension ModelCheckpoint {
+    /// The tokenizer stored with the checkpoint: tokenizer.ggml.* in a GGUF, tokenizer.json in a folder.
     public func tokenizer() throws -> Tokenizer {
+        let checkpoint = self
         if let gguf = checkpoint.gguf {
             return try Tokenizer(gguf: GGUFTokenizerData(metadata: gguf.metadata))
         }

@@ -1,6 +1,7 @@
 // The --model option shared by commands that run a model.
 import ArgumentParser
 import Foundation
+import TailorFormats
 import TailorModels
 
 struct ModelOption: ParsableArguments {
@@ -10,10 +11,20 @@ struct ModelOption: ParsableArguments {
     var url: URL { URL(fileURLWithPath: (model as NSString).expandingTildeInPath) }
 
     func load() throws -> LoadedModel {
+        try checkExists()
+        return try LoadedModel.load(from: url)
+    }
+
+    /// The checkpoint's metadata and tokenizer without decoding the weights.
+    func load(eager: Bool) throws -> ModelCheckpoint {
+        try checkExists()
+        return try ModelCheckpoint.load(from: url, eager: eager)
+    }
+
+    func checkExists() throws {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ValidationError("--model \(model): no such file or folder")
         }
-        return try LoadedModel.load(from: url)
     }
 }
 

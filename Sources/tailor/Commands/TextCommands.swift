@@ -1,0 +1,151 @@
+// Text in, text out: `tailor tokenize`, `tailor template`, `tailor generate`, `tailor chat`.
+import ArgumentParser
+import Foundation
+import TailorChat
+import TailorKernels
+import TailorModels
+import TailorTokenizers
+
+/// Options shared by commands that run a chat model.
+struct ChatModelOptions: ParsableArguments {
+    @OptionGroup var model: ModelOption
+    @Option(help: "A LoRA adapter folder (PEFT format) to apply.") var adapter: String?
+    @Option(help: "Chat template: a built-in name (\(ChatTemplate.builtInNames.joined(separator: ", "))) or a .jinja / tokenizer_config.json file. Default: the model's own.")
+    var template: String?
+
+    func load() throws -> ChatModel {
+        var loaded = try model.load()
+        if let adapter { loaded = try loaded.applyingAdapter(at: URL(fileURLWithPath: adapter)) }
+        return try ChatModel(loaded: loaded, templateChoice: template)
+    }
+}
+
+struct TokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tokenize", abstract: "Print the token ids and pieces of a text.")
+    @OptionGroup var model: ModelOption
+    @Option(help: "The text to tokenize.") var text: String
+    @Flag(help: "Do not add the tokenizer's special tokens (BOS/EOS).") var noSpecialTokens = false
+    @Flag(help: "Print JSON.") var json = false
+
+    struct Report: Encodable { var ids: [Int]; var pieces: [String] }
+
+    func run() throws {
+        let tokenizer = try model.load(eager: false).tokenizer()
+        let ids = tokenizer.encode(text, addSpecialTokens: !noSpecialTokens)
+        let report = Report(ids: ids, pieces: ids.map { tokenizer.tokenString(for: $0) ?? "?" })
+        if json { return try printJSON(report) }
+        var table = TextTable("index", "id", "piece")
+        for (i, id) in ids.enumerated() { table.add("\(i)", "\(id)", report.pieces[i].debugDescription) }
+        print(table.render())
+        print("\(ids.count) tokens")
+    }
+}
+
+struct TemplateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "template", abstract: "Render a conversation with a chat template.")
+    @OptionGroup var model: ModelOption
+    @Option(help: "A JSON file with a list of {\"role\", \"content\"} messages (or {\"messages\": [...]}).") var messages: String
+    @Option(help: "A built-in template name or a template file instead of the model's own.") var template: String?
+    @Flag(help: "End with the assistant header, ready for generation.") var generationPrompt = false
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: messages) else { throw ValidationError("--messages \(messages): cannot read the file") }
+        let conversation = try parseConversation(data, file: messages)
+        let tokenizer = try model.load(eager: false).tokenizer()
+        let chosen: ChatTemplate
+        if let template {
+            chosen = FileManager.default.fileExists(atPath: template) ? try ChatTemplate(contentsOf: URL(fileURLWithPath: template))
+                : try ChatTemplate.builtIn(named: template)
+        } else if let source = tokenizer.chatTemplate {
+            chosen = try ChatTemplate(source: source)
+        } else {
+            throw ValidationError("the model has no chat template; pass --template")
+        }
+        print(try chosen.render(conversation: conversation, addGenerationPrompt: generationPrompt,
+                                bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken), terminator: "")
+    }
+}
+
+/// A conversation from JSON: a list of messages, or an object with "messages".
+func parseConversation(_ data: Data, file: String) throws -> [ChatMessage] {
+    let decoder = JSONDecoder()
+    if let list = try? decoder.decode([ChatMessage].self, from: data) { return list }
+    struct Wrapped: Decodable { var messages: [ChatMessage] }
+    do { return try decoder.decode(Wrapped.self, from: data).messages } catch {
+        throw ValidationError("\(file): expected a JSON list of {\"role\": ..., \"content\": ...} messages (\(error))")
+    }
+}
+
+/// Sampling flags shared by generate and chat.
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "Most new tokens.") var maxNewTokens = 256
+    @Option(help: "0 = greedy.") var temperature: Float = 0.7
+    @Option(help: "Keep the k most likely tokens (0 = all).") var topK = 0
+    @Option(help: "Nucleus sampling threshold.") var topP: Float = 1
+    @Option(help: "Sampler seed.") var seed: UInt64 = 0
+
+    func options(stop: Set<Int32>) throws -> GenerationOptions {
+        guard maxNewTokens > 0 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
+        guard temperature >= 0, topK >= 0, topP > 0, topP <= 1 else {
+            throw ValidationError("need --temperature ≥ 0, --top-k ≥ 0 and 0 < --top-p ≤ 1")
+        }
+        return GenerationOptions(maxNewTokens: maxNewTokens, temperature: temperature, topK: topK, topP: topP, seed: seed,
+                                 stopTokens: stop)
+    }
+}
+
+/// Streams a reply to standard output; returns its text.
+func streamReply(_ chat: ChatModel, prompt: [Int32], options: GenerationOptions) -> String {
+    var detokenizer = StreamingDetokenizer(tokenizer: chat.tokenizer, skipSpecialTokens: true)
+    var reply = ""
+    _ = chat.model.generate(prompt: prompt, options: options, backend: CPUBackend()) { id in
+        if !options.stopTokens.contains(id) {
+            let piece = detokenizer.append(Int(id))
+            reply += piece
+            print(piece, terminator: "")
+            fflush(nil)
+        }
+        return true
+    }
+    let rest = detokenizer.finish()
+    reply += rest
+    print(rest)
+    return reply
+}
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Generate a reply, streamed as it is produced.")
+    @OptionGroup var chat: ChatModelOptions
+    @OptionGroup var sampling: SamplingOptions
+    @Option(help: "The user message (or the raw text with --raw).") var prompt: String
+    @Option(help: "A system message.") var system: String?
+    @Flag(help: "Do not apply the chat template; continue the text as is.") var raw = false
+
+    func run() throws {
+        let model = try chat.load()
+        let ids = raw ? model.rawIDs(for: prompt)
+            : try model.promptIDs(for: (system.map { [ChatMessage(role: "system", content: $0)] } ?? []) + [ChatMessage(role: "user", content: prompt)])
+        _ = streamReply(model, prompt: ids, options: try sampling.options(stop: model.stopTokens))
+    }
+}
+
+struct ChatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "chat", abstract: "An interactive multi-turn chat (empty line or Ctrl-D ends it).")
+    @OptionGroup var chat: ChatModelOptions
+    @OptionGroup var sampling: SamplingOptions
+    @Option(help: "A system message.") var system: String?
+
+    func run() throws {
+        let model = try chat.load()
+        var conversation = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
+        let options = try sampling.options(stop: model.stopTokens)
+        while true {
+            print("> ", terminator: "")
+            fflush(nil)
+            guard let line = readLine(), !line.trimmingCharacters(in: .whitespaces).isEmpty else { break }
+            conversation.append(ChatMessage(role: "user", content: line))
+            let reply = streamReply(model, prompt: try model.promptIDs(for: conversation), options: options)
+            conversation.append(ChatMessage(role: "assistant", content: reply))
+        }
+    }
+}
