@@ -9,8 +9,11 @@ struct ScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score", abstract: "Mean negative log-likelihood and perplexity of a token sequence.")
 
-    @OptionGroup var model: ModelOption
-    @Option(help: "Comma-separated token ids, e.g. 1,9690,198.") var ids: String
+    @OptionGroup var chat: ChatModelOptions
+    @Option(help: "Comma-separated token ids, e.g. 1,9690,198.") var ids: String?
+    @Option(help: "Text to score (tokenized with the model's tokenizer, special tokens added).") var text: String?
+    @Option(help: "A file to score: plain text, or JSONL with a \"text\" field per line (scored row by row, token-weighted).")
+    var file: String?
     @Flag(help: "Print JSON.") var json = false
 
     struct Report: Encodable {
@@ -21,24 +24,55 @@ struct ScoreCommand: ParsableCommand {
     }
 
     func run() throws {
-        let tokens = try parseIDs(ids)
-        guard tokens.count >= 2 else { throw ValidationError("--ids needs at least two tokens to score one prediction") }
-        let loaded = try model.load()
-        let vocab = loaded.model.configuration.vocabSize
-        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocab }) {
-            throw ValidationError("--ids: token \(bad) is outside the vocabulary (0..<\(vocab))")
+        guard [ids, text, file].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --ids, --text or --file")
         }
+        let loaded = try chat.loadModel()
+        let sequences: [[Int32]]
+        if let ids {
+            sequences = [try parseIDs(ids)]
+        } else {
+            let tokenizer = try loaded.tokenizer()
+            let texts = try text.map { [$0] } ?? readScoringFile(file ?? "")
+            sequences = texts.map { tokenizer.encode($0, addSpecialTokens: true).map(Int32.init) }
+        }
+        let model = loaded.model
+        let vocab = model.configuration.vocabSize
         let backend = CPUBackend()
-        let logits = loaded.model.forward(tokens: tokens, batch: 1, backend: backend)
-        let (sum, count) = CausalLMLoss.sum(logits: logits, targets: CausalLMLoss.shiftedTargets(labels: tokens, batch: 1),
-                                            backend: backend)
-        let report = Report(tokens: tokens.count, predictedTokens: count, meanNLL: sum / Double(count),
+        var sum = 0.0, count = 0, tokens = 0
+        for sequence in sequences {
+            guard sequence.count >= 2 else { throw ValidationError("a scored sequence needs at least two tokens") }
+            if let bad = sequence.first(where: { $0 < 0 || Int($0) >= vocab }) {
+                throw ValidationError("token \(bad) is outside the vocabulary (0..<\(vocab))")
+            }
+            let logits = model.forward(tokens: sequence, batch: 1, backend: backend)
+            let part = CausalLMLoss.sum(logits: logits, targets: CausalLMLoss.shiftedTargets(labels: sequence, batch: 1), backend: backend)
+            sum += part.sum
+            count += part.count
+            tokens += sequence.count
+        }
+        let report = Report(tokens: tokens, predictedTokens: count, meanNLL: sum / Double(count),
                             perplexity: Foundation.exp(sum / Double(count)))
         if json { return try printJSON(report) }
         var table = TextTable("tokens", "predicted", "mean NLL", "perplexity")
         table.add("\(report.tokens)", "\(report.predictedTokens)", String(format: "%.4f", report.meanNLL),
                   String(format: "%.3f", report.perplexity))
         print(table.render())
+    }
+}
+
+/// Texts of a scoring file: JSONL rows with "text", or the whole file as one text.
+func readScoringFile(_ path: String) throws -> [String] {
+    guard let data = FileManager.default.contents(atPath: path), let content = String(data: data, encoding: .utf8) else {
+        throw ValidationError("--file \(path): cannot read the file as UTF-8 text")
+    }
+    guard path.hasSuffix(".jsonl") else { return [content] }
+    return try content.split(separator: "\n", omittingEmptySubsequences: true).enumerated().map { index, line in
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let text = object["text"] as? String else {
+            throw ValidationError("\(path):\(index + 1): expected a JSON object with a \"text\" string")
+        }
+        return text
     }
 }
 

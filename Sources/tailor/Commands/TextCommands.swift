@@ -13,11 +13,14 @@ struct ChatModelOptions: ParsableArguments {
     @Option(help: "Chat template: a built-in name (\(ChatTemplate.builtInNames.joined(separator: ", "))) or a .jinja / tokenizer_config.json file. Default: the model's own.")
     var template: String?
 
-    func load() throws -> ChatModel {
-        var loaded = try model.load()
-        if let adapter { loaded = try loaded.applyingAdapter(at: URL(fileURLWithPath: adapter)) }
-        return try ChatModel(loaded: loaded, templateChoice: template)
+    /// The model with the adapter applied.
+    func loadModel() throws -> LoadedModel {
+        let loaded = try model.load()
+        return try adapter.map { try loaded.applyingAdapter(at: URL(fileURLWithPath: $0)) } ?? loaded
     }
+
+    /// The model with its tokenizer and chat template.
+    func load() throws -> ChatModel { try ChatModel(loaded: loadModel(), templateChoice: template) }
 }
 
 struct TokenizeCommand: ParsableCommand {

@@ -1,0 +1,139 @@
+// The `tailor` executable as a user runs it: bad input gives a named error and a non-zero exit, never a crash;
+// a killed training run resumes and reproduces the uninterrupted one.
+import Foundation
+import XCTest
+
+final class CLITests: XCTestCase {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+    static let tinyLlama = repository.appendingPathComponent("Tests/TailorModelsTests/Fixtures/tiny-llama")
+    static let tinyQwen = repository.appendingPathComponent("Tests/TailorModelsTests/Fixtures/tiny-qwen2")
+
+    var executable: URL { Bundle.main.bundleURL.appendingPathComponent("tailor") }
+    var scratch: URL!
+
+    override func setUpWithError() throws {
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw XCTSkip("build the tailor executable first (swift build --build-tests)")
+        }
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tailor-cli-\(UUID())")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: scratch) }
+
+    struct Result { var status: Int32; var output: String }
+
+    @discardableResult
+    func tailor(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    }
+
+    func assertFails(_ arguments: [String], mentioning needles: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try tailor(arguments)
+        XCTAssertNotEqual(result.status, 0, "expected a failure: \(arguments)", file: file, line: line)
+        XCTAssertLessThan(result.status, 128, "crashed (signal) instead of an error: \(result.output)", file: file, line: line)
+        for needle in needles {
+            XCTAssertTrue(result.output.contains(needle), "'\(needle)' missing from: \(result.output)", file: file, line: line)
+        }
+    }
+
+    func write(_ text: String, _ name: String) throws -> String {
+        let url = scratch.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func testBadModelFilesGiveNamedErrors() throws {
+        try assertFails(["inspect", "--model", scratch.appendingPathComponent("nope.gguf").path], mentioning: ["nope.gguf"])
+        let truncated = scratch.appendingPathComponent("truncated.gguf")
+        try Data([0x47, 0x47, 0x55, 0x46, 3, 0, 0]).write(to: truncated)
+        try assertFails(["inspect", "--model", truncated.path], mentioning: ["truncated.gguf"])
+        let badMagic = scratch.appendingPathComponent("magic.gguf")
+        try Data(repeating: 7, count: 64).write(to: badMagic)
+        try assertFails(["score", "--model", badMagic.path, "--ids", "1,2"], mentioning: ["magic.gguf"])
+        let folder = scratch.appendingPathComponent("broken-model")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.tinyLlama.appendingPathComponent("config.json"), to: folder.appendingPathComponent("config.json"))
+        try Data([16, 0, 0, 0, 0, 0, 0, 0]).write(to: folder.appendingPathComponent("model.safetensors"))
+        try assertFails(["inspect", "--model", folder.path], mentioning: ["model.safetensors"])
+    }
+
+    func testBadScoreInputs() throws {
+        try assertFails(["score", "--model", Self.tinyLlama.path, "--ids", "1,x"], mentioning: ["'x'"])
+        try assertFails(["score", "--model", Self.tinyLlama.path, "--ids", "1,99999"], mentioning: ["99999", "vocabulary"])
+        let ok = try tailor(["score", "--model", Self.tinyLlama.path, "--ids", "1,2,3,4", "--json"])
+        XCTAssertEqual(ok.status, 0, ok.output)
+        XCTAssertTrue(ok.output.contains("\"perplexity\""), ok.output)
+    }
+
+    func testBadTrainingConfigurationsFailBeforeAnyWork() throws {
+        let data = try write("{\"input_ids\": [1, 2, 3, 4]}\n{\"input_ids\": [5, 6, 7]}\n", "train.jsonl")
+        let base = ["train", "--model", Self.tinyLlama.path, "--data", data, "--out", scratch.appendingPathComponent("out").path]
+        try assertFails(base + ["--lora-r", "0"], mentioning: ["lora_r"])
+        try assertFails(base + ["--learning-rate=-0.1"], mentioning: ["learning_rate"])
+        try assertFails(base + ["--gradient-accumulation-steps", "0"], mentioning: ["gradient_accumulation_steps"])
+        let recipe = try write("lora_r: 8\nlearnign_rate: 1e-4\n", "recipe.yaml")
+        try assertFails(base + ["--config", recipe], mentioning: ["learnign_rate", "recipe.yaml"])
+        // An adapter whose config says r = 8 while its tensors have rank 4: shapes do not fit the model.
+        let adapter = scratch.appendingPathComponent("adapter")
+        try FileManager.default.copyItem(at: Self.tinyLlama.appendingPathComponent("lora-init"), to: adapter)
+        let configURL = adapter.appendingPathComponent("adapter_config.json")
+        try String(contentsOf: configURL, encoding: .utf8).replacingOccurrences(of: "\"r\": 4", with: "\"r\": 8")
+            .write(to: configURL, atomically: true, encoding: .utf8)
+        try assertFails(base + ["--init-adapter", adapter.path], mentioning: ["shape", "adapter_model.safetensors"])
+        let malformed = try write("{\"input_ids\": [1, 2, 3]}\nnot json\n", "bad.jsonl")
+        try assertFails(["train", "--model", Self.tinyLlama.path, "--data", malformed, "--out", scratch.path], mentioning: ["bad.jsonl:2"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("out/metrics.jsonl").path))
+    }
+
+    func testEvalScoreMismatchedFiles() throws {
+        let p = try write("a\nb\n", "p.txt"), r = try write("a\n", "r.txt")
+        try assertFails(["eval", "score", "--predictions", p, "--references", r, "--metric", "accuracy"], mentioning: ["p.txt"])
+        try assertFails(["eval", "score", "--predictions", p, "--references", r, "--metric", "nope"], mentioning: ["nope"])
+    }
+
+    func testKilledTrainingRunResumesExactly() throws {
+        var rows = ""
+        for i in 0..<24 { rows += "{\"input_ids\": [\((0..<(5 + i % 7)).map { String(($0 * 37 + i * 11) % 250 + 1) }.joined(separator: ", "))]}\n" }
+        let data = try write(rows, "train.jsonl")
+        let settings = ["--model", Self.tinyLlama.path, "--data", data, "--method", "lora", "--max-steps", "30",
+                        "--batch-size", "2", "--learning-rate", "1e-3", "--lora-dropout", "0.1", "--save-steps", "1",
+                        "--save-total-limit", "3", "--lr-scheduler-type", "cosine", "--warmup-steps", "3"]
+        let straight = scratch.appendingPathComponent("straight"), killed = scratch.appendingPathComponent("killed")
+        XCTAssertEqual(try tailor(["train"] + settings + ["--out", straight.path]).status, 0)
+
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["train"] + settings + ["--out", killed.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, !FileManager.default.fileExists(atPath: killed.appendingPathComponent("checkpoint-7").path) {
+            usleep(2_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let resumed = try tailor(["train"] + settings + ["--out", killed.path, "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertTrue(resumed.output.contains("resumed at step"), resumed.output)
+        func losses(_ dir: URL) throws -> [String] {
+            try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").map { line in
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                return "\(object?["step"] ?? "?") \(object?["loss"] ?? "?") \(object?["grad_norm"] ?? "?")"
+            }
+        }
+        XCTAssertEqual(try losses(killed), try losses(straight), "the resumed run must reproduce every step bit for bit")
+        XCTAssertEqual(try Data(contentsOf: killed.appendingPathComponent("adapter_model.safetensors")),
+                       try Data(contentsOf: straight.appendingPathComponent("adapter_model.safetensors")))
+    }
+}

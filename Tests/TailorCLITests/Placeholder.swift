@@ -1,5 +1,0 @@
-import XCTest
-
-final class TailorCLITestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
