@@ -1,0 +1,69 @@
+// Calibration overrides, the JSON round trip and the text table.
+import Foundation
+@testable import TailorPlan
+import XCTest
+
+final class CoefficientsAndOutputTests: XCTestCase {
+    func testPartialOverride() throws {
+        let json = Data(#"{"overheadFraction": 0.25, "qloraDequantOverhead": 1.6}"#.utf8)
+        let calibrated = try PlanCoefficients.standard.overriding(withJSON: json)
+        XCTAssertEqual(calibrated.overheadFraction, 0.25)
+        XCTAssertEqual(calibrated.qloraDequantOverhead, 1.6)
+        XCTAssertEqual(calibrated.adamWStateBytes, 8)
+        XCTAssertThrowsError(try PlanCoefficients.standard.overriding(withJSON: Data(#"{"overheadFractoin": 1}"#.utf8))) {
+            XCTAssertTrue("\($0)".contains("unknown keys overheadFractoin"))
+        }
+        XCTAssertThrowsError(try PlanCoefficients.standard.overriding(withJSON: Data(#"{"overheadFraction": "x"}"#.utf8)))
+        XCTAssertThrowsError(try PlanCoefficients.standard.overriding(withJSON: Data("[1]".utf8)))
+    }
+
+    func testCalibrationChangesThePlan() throws {
+        let request = PlanRequest(model: try ModelPresets.named("smollm2-135m").shape, memoryPerDevice: try .parse("8GB"))
+        var coefficients = PlanCoefficients()
+        coefficients.overheadFixedBytes = 0
+        coefficients.overheadFraction = 0
+        let full = try XCTUnwrap(try Planner(coefficients: coefficients).plan(request).method(.full)).memory
+        XCTAssertEqual(full.overhead, 0)
+    }
+
+    func testJSONRoundTrip() throws {
+        var request = PlanRequest(model: try ModelPresets.named("qwen2.5-0.5b").shape, memoryPerDevice: try .parse("24GiB"))
+        request.exampleCount = 2000
+        request.flopsPerSecond = 1e14
+        request.loraTargets = .names(["q_proj", "v_proj"])
+        let plan = try Planner.plan(request)
+        let decoded = try JSONDecoder().decode(Plan.self, from: try plan.jsonData())
+        XCTAssertEqual(decoded, plan)
+        let text = String(decoding: try plan.jsonData(), as: UTF8.self)
+        XCTAssertTrue(text.contains("\"maxMicroBatchSize\""))
+    }
+
+    func testTextTable() throws {
+        var request = PlanRequest(model: try ModelPresets.named("smollm2-135m").shape, memoryPerDevice: try .parse("24GB"))
+        request.sequenceLength = 256
+        request.microBatchSize = 4
+        request.gradientAccumulation = 8
+        request.exampleCount = 5000
+        request.flopsPerSecond = 1e12
+        let text = try Planner.plan(request).renderText()
+        let lines = text.split(separator: "\n").map(String.init)
+        for label in ["weights", "gradients", "optimizer", "adapters", "activations", "overhead", "total", "fits?",
+                      "time / step", "time / epoch"] {
+            XCTAssertTrue(lines.contains { $0.hasPrefix(label + " ") }, label)
+        }
+        XCTAssertTrue(lines.contains { $0.contains("full") && $0.contains("LoRA") && $0.contains("QLoRA") })
+        XCTAssertTrue(text.contains("Recommended: full"))
+        XCTAssertTrue(lines[0].hasPrefix("smollm2-135m: 134,515,008 parameters; 1 × 22.35 GiB; seq 256"))
+        XCTAssertEqual(Plan.grouped(999), "999")
+        XCTAssertEqual(Plan.grouped(1_000), "1,000")
+    }
+
+    func testInvalidRequests() throws {
+        var request = PlanRequest(model: try ModelPresets.named("smollm2-135m").shape, memoryPerDevice: try .parse("24GB"))
+        request.microBatchSize = 0
+        XCTAssertThrowsError(try Planner.plan(request)) { XCTAssertTrue("\($0)".hasPrefix("micro-batch: 0 is invalid")) }
+        request.microBatchSize = 1
+        request.loraTargets = .regex("(")
+        XCTAssertThrowsError(try Planner.plan(request)) { XCTAssertTrue("\($0)".contains("does not compile")) }
+    }
+}

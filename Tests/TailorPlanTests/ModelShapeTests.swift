@@ -1,0 +1,112 @@
+// Parameter counts and linear modules of the presets against the published counts and transformers.
+import Foundation
+import TailorFormats
+@testable import TailorPlan
+import XCTest
+
+final class ModelShapeTests: XCTestCase {
+    /// Parameter counts published for the real checkpoints (model cards / safetensors metadata); they also equal
+    /// what transformers counts for our transcribed configs (Fixtures/presets.json, next test).
+    func testPublishedParameterCounts() throws {
+        let published: [(String, Int)] = [
+            ("smollm2-135m", 134_515_008), ("smollm2-360m", 361_821_120), ("smollm2-1.7b", 1_711_376_384),
+            ("llama-2-7b", 6_738_415_616), ("llama-2-13b", 13_015_864_320), ("llama-2-70b", 68_976_648_192),
+            ("llama-3-8b", 8_030_261_248), ("llama-3.1-8b", 8_030_261_248), ("llama-3.1-70b", 70_553_706_496),
+            ("llama-3.2-1b", 1_235_814_400), ("llama-3.2-3b", 3_212_749_824),
+            ("qwen2.5-0.5b", 494_032_768), ("qwen2.5-1.5b", 1_543_714_304), ("qwen2.5-3b", 3_085_938_688),
+            ("qwen2.5-7b", 7_615_616_512), ("qwen2.5-14b", 14_770_033_664), ("qwen2.5-32b", 32_763_876_352),
+            ("qwen2.5-72b", 72_706_203_648), ("mistral-7b-v0.1", 7_241_732_096),
+        ]
+        for (name, count) in published {
+            XCTAssertEqual(try ModelPresets.named(name).shape.parameterCount, count, name)
+        }
+    }
+
+    func testEveryPresetMatchesTransformers() throws {
+        let reference = try Fixture.data("presets")
+        XCTAssertEqual(Set(reference.keys), Set(ModelPresets.all.map(\.name)))
+        for preset in ModelPresets.all {
+            let entry = try XCTUnwrap(reference[preset.name] as? [String: Any], preset.name)
+            XCTAssertEqual(entry["parameters"] as? Int, preset.shape.parameterCount, preset.name)
+            let linears = try XCTUnwrap(entry["linears"] as? [[String: Any]])
+            let ours = preset.shape.layerLinears(0) + [preset.shape.linearModules.last].compactMap { $0 }
+            XCTAssertEqual(linears.map { $0["name"] as? String }, ours.map(\.name), preset.name)
+            XCTAssertEqual(linears.map { $0["in"] as? Int }, ours.map(\.inFeatures), preset.name)
+            XCTAssertEqual(linears.map { $0["out"] as? Int }, ours.map(\.outFeatures), preset.name)
+        }
+    }
+
+    func testShapeFromModelConfig() throws {
+        let config = ModelConfig(modelType: "qwen2", vocabSize: 152_064, hiddenSize: 3584, intermediateSize: 18944,
+                                 layerCount: 28, headCount: 28, kvHeadCount: 4, tieWordEmbeddings: false)
+        let shape = ModelShape(config: config, name: "qwen")
+        XCTAssertTrue(shape.qkvBias)
+        XCTAssertEqual(shape.parameterCount, 7_615_616_512)
+        var expected = try ModelPresets.named("Qwen/Qwen2.5-7B-Instruct").shape
+        expected.name = "qwen"
+        XCTAssertEqual(shape, expected)
+        // SmolLM2-135M: embedding 28,311,552 (spec §6.8); 7 linears per layer plus lm_head.
+        let smol = try ModelPresets.named("HuggingFaceTB/SmolLM2-135M-Instruct").shape
+        XCTAssertEqual(smol.embeddingParameters, 28_311_552)
+        XCTAssertEqual(smol.linearModules.count, 30 * 7 + 1)
+        XCTAssertEqual(smol.linearModules.last?.name, "lm_head")
+    }
+
+    func testShapeFromConfigFileOnDisk() throws {
+        let folder = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
+        let config = try ModelConfig.load(from: folder.appendingPathComponent("smollm2-135m-config.json"))
+        let shape = ModelShape(config: config, name: "SmolLM2-135M")
+        XCTAssertEqual(shape.parameterCount, 134_515_008)
+        XCTAssertEqual(shape.linearModules.filter { $0.kind == "k_proj" }.map(\.outFeatures), Array(repeating: 192, count: 30))
+    }
+
+    func testNamesAndAliases() throws {
+        XCTAssertEqual(try ModelPresets.named("meta-llama/Meta-Llama-3.1-8B-Instruct").name, "llama-3.1-8b")
+        XCTAssertEqual(try ModelPresets.named("meta-llama/Llama-2-7b-hf").name, "llama-2-7b")
+        XCTAssertEqual(try ModelPresets.named("mistralai/Mistral-7B-v0.1").name, "mistral-7b-v0.1")
+        XCTAssertThrowsError(try ModelPresets.named("gpt-2")) { error in
+            XCTAssertTrue("\(error)".contains("unknown model preset 'gpt-2'"))
+        }
+    }
+
+    func testNearestAndScaled() throws {
+        XCTAssertEqual(try ModelPresets.nearest(parameters: 7_000_000_000, family: "llama").name, "llama-2-7b")
+        XCTAssertEqual(try ModelPresets.nearest(parameters: 8_000_000_000, family: "llama").name, "llama-3.1-8b")
+        XCTAssertEqual(try ModelPresets.nearest(parameters: 7_000_000_000, family: "qwen2.5").shape.parameterCount,
+                       7_615_616_512)
+        XCTAssertEqual(try ModelPresets.nearest(parameters: 100_000_000, family: "smollm").name, "smollm2-135m")
+        XCTAssertThrowsError(try ModelPresets.nearest(parameters: 1, family: "gpt"))
+        // Within 10 %: the preset itself.
+        XCTAssertEqual(try ModelPresets.resolve(parameters: ModelPresets.parseParameterCount("7B"), family: "llama").name,
+                       "llama-2-7b")
+        // 20B Llama: nearest is Llama-2-13B (5120 wide, 40 layers); scaled to 20B by layers.
+        let scaled = try ModelPresets.resolve(parameters: 20_000_000_000, family: "llama")
+        XCTAssertEqual(scaled.hiddenSize, 5120)
+        let perLayer = 4 * 5120 * 5120 + 3 * 5120 * 13824 + 2 * 5120
+        XCTAssertEqual(scaled.layerCount, Int((Double(20_000_000_000 - 2 * 32000 * 5120 - 5120) / Double(perLayer)).rounded()))
+        XCTAssertLessThan(abs(Double(scaled.parameterCount) / 2e10 - 1), 0.01)
+    }
+
+    func testParseParameterCount() throws {
+        XCTAssertEqual(try ModelPresets.parseParameterCount("7B"), 7_000_000_000)
+        XCTAssertEqual(try ModelPresets.parseParameterCount("1.5b"), 1_500_000_000)
+        XCTAssertEqual(try ModelPresets.parseParameterCount("135M"), 135_000_000)
+        XCTAssertEqual(try ModelPresets.parseParameterCount("1000"), 1000)
+        XCTAssertThrowsError(try ModelPresets.parseParameterCount("seven"))
+        XCTAssertThrowsError(try ModelPresets.parseParameterCount("-3B"))
+    }
+
+    func testByteSizeParsing() throws {
+        XCTAssertEqual(try ByteSize.parse("24GB").bytes, 24_000_000_000)
+        XCTAssertEqual(try ByteSize.parse("24GiB").bytes, 24 * 1_073_741_824)
+        XCTAssertEqual(try ByteSize.parse("24 gib").bytes, 24 * 1_073_741_824)
+        XCTAssertEqual(try ByteSize.parse("80G").bytes, 80_000_000_000)
+        XCTAssertEqual(try ByteSize.parse("512MiB").bytes, 536_870_912)
+        XCTAssertEqual(try ByteSize.parse("1.5TB").bytes, 1_500_000_000_000)
+        XCTAssertEqual(try ByteSize.parse("4096").bytes, 4096)
+        XCTAssertThrowsError(try ByteSize.parse("24 GX")) { XCTAssertTrue("\($0)".contains("unknown unit 'gx'")) }
+        XCTAssertThrowsError(try ByteSize.parse("lots"))
+        XCTAssertEqual(ByteSize.format(536_870_912), "512.00 MiB")
+        XCTAssertEqual(ByteSize.format(1023), "1023 B")
+    }
+}
