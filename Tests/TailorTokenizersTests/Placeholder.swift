@@ -1,5 +1,0 @@
-import XCTest
-
-final class TailorTokenizersTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
