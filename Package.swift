@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "TailorMetrics"),
         .target(name: "TailorQuantization", dependencies: ["TailorTensor"]),
         .target(name: "TailorOptim", dependencies: ["TailorTensor"]),
-        .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats"]),
+        .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization"]),
         .target(name: "TailorPlan", dependencies: ["TailorFormats"]),
         .target(name: "TailorTestSupport", dependencies: ["TailorTensor", "TailorFormats"]),
         .executableTarget(name: "tailor", dependencies: [

@@ -51,4 +51,10 @@ public struct CPUBackend: Backend {
     public func crossEntropyBackward(logits: Tensor, targets: [Int32], dLoss: [Float]) -> Tensor {
         TailorKernels.crossEntropyBackward(logits: logits, targets: targets, dLoss: dLoss)
     }
+    public func linear(_ x: Tensor, packedWeight: any PackedMatrix, bias: Tensor?) -> Tensor {
+        packedLinearForward(x, weight: packedWeight, bias: bias)
+    }
+    public func linearInputGradient(dOutput: Tensor, packedWeight: any PackedMatrix) -> Tensor {
+        packedLinearInputGradient(dOutput: dOutput, weight: packedWeight)
+    }
 }

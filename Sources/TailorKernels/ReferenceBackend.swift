@@ -123,4 +123,19 @@ public struct ReferenceBackend: Backend {
         }
         return Tensor(shape: logits.shape, values: out)
     }
+    /// The whole matrix decoded, then the naive product.
+    public func linear(_ x: Tensor, packedWeight: any PackedMatrix, bias: Tensor?) -> Tensor {
+        linear(x, weight: decoded(packedWeight), bias: bias)
+    }
+    public func linearInputGradient(dOutput: Tensor, packedWeight: any PackedMatrix) -> Tensor {
+        var none: Tensor? = nil, noBias: Tensor? = nil
+        return linearBackward(dOutput: dOutput, input: Tensor(zeros: [dOutput.count / packedWeight.shape[0], packedWeight.shape[1]]),
+                              weight: decoded(packedWeight), weightGradient: &none, biasGradient: &noBias,
+                              needInputGradient: true) ?? Tensor(zeros: [0])
+    }
+    private func decoded(_ w: any PackedMatrix) -> Tensor {
+        var out = Tensor(uninitialized: w.shape)
+        out.withUnsafeMutableFloats { w.dequantizeRows(0..<w.shape[0], into: $0.baseAddress!) }
+        return out
+    }
 }

@@ -21,9 +21,11 @@ public struct LoRAAdapter: Sendable {
     public var rank: Int { a.shape[0] }
 }
 
-/// A linear layer with an optional bias and LoRA adapter.
+/// A linear layer with an optional bias and LoRA adapter. The weight is dense (f32, bf16, f16) or packed
+/// (4-bit, frozen; `weight` is then empty).
 public struct Linear: Sendable {
-    public var weight: Tensor   // (N, K), f32, bf16 or f16
+    public var weight: Tensor   // (N, K), f32, bf16 or f16; empty when `packed` holds the weight
+    public var packed: (any PackedMatrix)?
     public var bias: Tensor?    // (N)
     public var lora: LoRAAdapter?
 
@@ -33,8 +35,17 @@ public struct Linear: Sendable {
         self.lora = lora
     }
 
-    public var inFeatures: Int { weight.shape[1] }
-    public var outFeatures: Int { weight.shape[0] }
+    /// A frozen layer whose weight is packed.
+    public init(packed: any PackedMatrix, bias: Tensor? = nil) {
+        weight = Tensor(zeros: [0, packed.shape[1]])
+        self.packed = packed
+        self.bias = bias
+    }
+
+    public var inFeatures: Int { packed?.shape[1] ?? weight.shape[1] }
+    public var outFeatures: Int { packed?.shape[0] ?? weight.shape[0] }
+    /// Bytes of the base weight as stored.
+    public var weightByteCount: Int { packed?.byteCount ?? weight.byteCount }
 
     /// What training keeps for the backward pass: the adapter's input after dropout and its low-rank product.
     public struct Saved: Sendable {
@@ -49,7 +60,7 @@ public struct Linear: Sendable {
 
     /// Training forward; `dropoutMask` holds 0 or 1/(1-p) per input element when dropout is active.
     func forward(_ x: Tensor, backend: any Backend, dropoutMask: Tensor?) -> (output: Tensor, saved: Saved) {
-        let base = backend.linear(x, weight: weight, bias: bias)
+        let base = packed.map { backend.linear(x, packedWeight: $0, bias: bias) } ?? backend.linear(x, weight: weight, bias: bias)
         guard let lora else { return (base, Saved(droppedInput: nil, lowRank: nil)) }
         let dropped = dropoutMask.map { backend.multiply(x, $0) }
         let lowRank = backend.linear(dropped ?? x, weight: lora.a, bias: nil)                      // (M, R)
@@ -60,8 +71,13 @@ public struct Linear: Sendable {
     /// Backward: returns dx when asked; accumulates into `gradients` the parts it holds (weight, bias, A, B).
     func backward(dOutput dy: Tensor, input x: Tensor, saved: Saved, dropoutMask: Tensor?,
                   gradients: inout LinearGradients, needInputGradient: Bool, backend: any Backend) -> Tensor? {
-        var dx = backend.linearBackward(dOutput: dy, input: x, weight: weight, weightGradient: &gradients.weight,
+        var dx: Tensor?
+        if let packed {
+            dx = needInputGradient ? backend.linearInputGradient(dOutput: dy, packedWeight: packed) : nil
+        } else {
+            dx = backend.linearBackward(dOutput: dy, input: x, weight: weight, weightGradient: &gradients.weight,
                                         biasGradient: &gradients.bias, needInputGradient: needInputGradient)
+        }
         guard let lora, let lowRank = saved.lowRank else { return dx }
         // y_lora = s·(x'Aᵀ)Bᵀ: dB += s·dyᵀ·(x'Aᵀ); d(x'Aᵀ) = s·dy·B; dA += d(x'Aᵀ)ᵀ·x'; dx' = d(x'Aᵀ)·A.
         let scaledDy = backend.scale(dy, by: lora.scaling)

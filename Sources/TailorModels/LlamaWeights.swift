@@ -101,7 +101,7 @@ public struct LlamaWeights: Sendable {
             total += layer.attentionNorm.byteCount + layer.mlpNorm.byteCount
             for name in LlamaLayerWeights.linearNames {
                 guard let l = layer[linear: name] else { continue }
-                total += l.weight.byteCount + (l.bias?.byteCount ?? 0) + (l.lora.map { $0.a.byteCount + $0.b.byteCount } ?? 0)
+                total += l.weightByteCount + (l.bias?.byteCount ?? 0) + (l.lora.map { $0.a.byteCount + $0.b.byteCount } ?? 0)
             }
         }
         return total

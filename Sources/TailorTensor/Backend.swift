@@ -63,6 +63,8 @@ public protocol Backend: Sendable {
 
     /// `y[M, N] = x[M, K] · weight[N, K]ᵀ + bias[N]`. The weight may be stored f32, bf16 or f16.
     func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor
+    /// `y[M, N] = x[M, K] · Wᵀ + bias` with a packed frozen `W` decoded tile by tile (QLoRA's base layers).
+    func linear(_ x: Tensor, packedWeight: any PackedMatrix, bias: Tensor?) -> Tensor
     /// Rows of `table[V, C]` (f32, bf16 or f16) for each id → `[M, C]` f32.
     func embedding(ids: [Int32], table: Tensor) -> Tensor
     /// `y = x / sqrt(mean(x²) + eps) · weight` per row of `x[M, C]`.
@@ -94,6 +96,8 @@ public protocol Backend: Sendable {
     /// when they are non-nil (f32 tensors shaped like the weight and bias).
     func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradient: inout Tensor?,
                         biasGradient: inout Tensor?, needInputGradient: Bool) -> Tensor?
+    /// `dx[M, K] = dy[M, N] · W` for a packed frozen `W` (which has no gradient of its own).
+    func linearInputGradient(dOutput: Tensor, packedWeight: any PackedMatrix) -> Tensor
     /// Adds each row of `dOutput` to the row of `tableGradient` its id selected.
     func embeddingBackward(dOutput: Tensor, ids: [Int32], tableGradient: inout Tensor)
     /// Returns dx; adds to `weightGradient` when non-nil.
@@ -116,4 +120,15 @@ public struct AttentionGradients: Sendable {
     public var key: Tensor
     public var value: Tensor
     public init(query: Tensor, key: Tensor, value: Tensor) { self.query = query; self.key = key; self.value = value }
+}
+
+/// A frozen weight matrix `[rows, columns]` stored packed (4-bit NF4, …) and decoded a block of rows at a time,
+/// so that matrix products never hold the whole matrix in f32.
+public protocol PackedMatrix: Sendable {
+    /// `[out features, in features]`.
+    var shape: [Int] { get }
+    /// Bytes the packed form occupies.
+    var byteCount: Int { get }
+    /// Writes rows `rows` as f32 into `out` (row-major, `rows.count × shape[1]` values).
+    func dequantizeRows(_ rows: Range<Int>, into out: UnsafeMutablePointer<Float>)
 }

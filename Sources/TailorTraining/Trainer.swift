@@ -55,7 +55,8 @@ public struct Trainer {
                 backend: any Backend) throws {
         try configuration.validate()
         var model = model
-        if configuration.method == .lora {
+        if configuration.method == .qlora { try model.weights.quantizeLinearLayers(with: configuration.quantizer) }
+        if configuration.method.trainsAdapters {
             if let initial = configuration.initAdapter {
                 var weights = model.weights
                 _ = try PEFTAdapter.load(from: URL(fileURLWithPath: initial), into: &weights)
@@ -121,7 +122,7 @@ public struct Trainer {
             var gradients = LlamaGradients(for: model.weights, fullFineTuning: fullFineTuning)
             var lossSum = 0.0
             for (i, batch) in batches.enumerated() {
-                let options = TrainingPassOptions(gradientCheckpointing: configuration.gradientCheckpointing,
+                let options = TrainingPassOptions(gradientCheckpointing: configuration.resolvedGradientCheckpointing,
                                                   seed: configuration.seed ^ UInt64(step &* 1_000_003 &+ i),
                                                   neftuneAlpha: Float(configuration.neftuneNoiseAlpha))
                 lossSum += model.accumulateGradients(batch: batch, lossScale: 1 / Float(max(trainedTokens, 1)),
@@ -129,7 +130,7 @@ public struct Trainer {
             }
             let loss = lossSum / Double(max(trainedTokens, 1))
             // Clip, step, schedule.
-            var grads = slots.map { gradients[$0.slot] ?? Tensor(zeros: [0]) }
+            var grads = slots.map { gradients[$0.slot] ?? Tensor(zeros: model.weights[$0.slot]?.shape ?? [0]) }
             let norm = GradientClipping.clipByGlobalNorm(&grads, maxNorm: configuration.maxGradNorm)
             guard loss.isFinite, norm.isFinite else {
                 if configuration.skipNonFiniteSteps { onEvent(.skipped(step: step + 1, reason: "non-finite loss or gradient")); step += 1; continue }

@@ -57,7 +57,7 @@ public enum TrainingCheckpoint {
     static func writeWeights(_ trainer: Trainer, to directory: URL) throws {
         let weights = trainer.model.weights
         switch trainer.configuration.method {
-        case .lora:
+        case .lora, .qlora:
             var config = trainer.configuration.loraConfiguration
             config.baseModelNameOrPath = trainer.baseModelName
             try PEFTAdapter.save(weights, config: config, to: directory)
@@ -87,7 +87,7 @@ public enum TrainingCheckpoint {
         }
         var restored = weights
         switch configuration.method {
-        case .lora:
+        case .lora, .qlora:
             _ = try PEFTAdapter.load(from: directory, into: &restored)
         case .full:
             let file = try SafeTensorsFile(url: directory.appendingPathComponent("model.safetensors"))

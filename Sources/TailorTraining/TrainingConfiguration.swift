@@ -3,6 +3,7 @@
 import Foundation
 import TailorModels
 import TailorOptim
+import TailorQuantization
 
 /// Which weights a run trains.
 public enum TrainingMethod: String, Codable, Sendable, CaseIterable {
@@ -10,6 +11,11 @@ public enum TrainingMethod: String, Codable, Sendable, CaseIterable {
     case full
     /// Frozen base, low-rank adapters on the target modules.
     case lora
+    /// Base quantized to 4-bit NF4 (double quantization), LoRA on top.
+    case qlora
+
+    /// LoRA and QLoRA train adapters.
+    public var trainsAdapters: Bool { self != .full }
 }
 
 /// The resolved configuration of a training run. Keys are snake_case in recipes and in the saved JSON.
@@ -36,7 +42,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var seed: UInt64 = 42
     /// Shuffle rows every epoch (seeded); false keeps file order.
     public var shuffle: Bool = true
-    public var gradientCheckpointing: Bool = false
+    /// Recompute each block in backward; nil = on for QLoRA, off otherwise.
+    public var gradientCheckpointing: Bool?
+    /// QLoRA's 4-bit type ("nf4" or "fp4"), double quantization and block size.
+    public var bnb4bitQuantType: String = "nf4"
+    public var bnb4bitUseDoubleQuant: Bool = true
+    public var bnb4bitBlocksize: Int = 64
     /// Rows longer than this are truncated.
     public var maxLength: Int = 2048
     public var neftuneNoiseAlpha: Double = 0
@@ -66,6 +77,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         case warmupRatio = "warmup_ratio", lrSchedulerType = "lr_scheduler_type", weightDecay = "weight_decay"
         case maxGradNorm = "max_grad_norm", adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", adamEpsilon = "adam_epsilon"
         case gradientCheckpointing = "gradient_checkpointing", maxLength = "max_length"
+        case bnb4bitQuantType = "bnb_4bit_quant_type", bnb4bitUseDoubleQuant = "bnb_4bit_use_double_quant"
+        case bnb4bitBlocksize = "bnb_4bit_blocksize"
         case neftuneNoiseAlpha = "neftune_noise_alpha", loraR = "lora_r", loraAlpha = "lora_alpha"
         case loraDropout = "lora_dropout", targetModules = "target_modules", useRSLoRA = "use_rslora"
         case initAdapter = "init_adapter", evalSteps = "eval_steps", loggingSteps = "logging_steps"
@@ -95,7 +108,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         adamEpsilon = try c.decodeIfPresent(Double.self, forKey: .adamEpsilon) ?? d.adamEpsilon
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         shuffle = try c.decodeIfPresent(Bool.self, forKey: .shuffle) ?? d.shuffle
-        gradientCheckpointing = try c.decodeIfPresent(Bool.self, forKey: .gradientCheckpointing) ?? d.gradientCheckpointing
+        gradientCheckpointing = try c.decodeIfPresent(Bool.self, forKey: .gradientCheckpointing)
+        bnb4bitQuantType = try c.decodeIfPresent(String.self, forKey: .bnb4bitQuantType) ?? d.bnb4bitQuantType
+        bnb4bitUseDoubleQuant = try c.decodeIfPresent(Bool.self, forKey: .bnb4bitUseDoubleQuant) ?? d.bnb4bitUseDoubleQuant
+        bnb4bitBlocksize = try c.decodeIfPresent(Int.self, forKey: .bnb4bitBlocksize) ?? d.bnb4bitBlocksize
         maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength) ?? d.maxLength
         neftuneNoiseAlpha = try c.decodeIfPresent(Double.self, forKey: .neftuneNoiseAlpha) ?? d.neftuneNoiseAlpha
         loraR = try c.decodeIfPresent(Int.self, forKey: .loraR) ?? d.loraR
@@ -111,8 +127,16 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         skipNonFiniteSteps = try c.decodeIfPresent(Bool.self, forKey: .skipNonFiniteSteps) ?? d.skipNonFiniteSteps
     }
 
+    /// Whether blocks are recomputed in backward.
+    public var resolvedGradientCheckpointing: Bool { gradientCheckpointing ?? (method == .qlora) }
+
     /// The learning rate actually used.
     public var resolvedLearningRate: Double { learningRate ?? (method == .full ? 2e-5 : 2e-4) }
+
+    /// QLoRA's quantizer.
+    public var quantizer: FourBitQuantizer {
+        FourBitQuantizer(type: bnb4bitQuantType == "fp4" ? .fp4 : .nf4, blockSize: bnb4bitBlocksize, doubleQuant: bnb4bitUseDoubleQuant)
+    }
 
     /// The adapter configuration for LoRA runs.
     public var loraConfiguration: LoRAConfiguration {
@@ -142,12 +166,18 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         guard evalSteps >= 0, loggingSteps >= 1, saveSteps >= 0, saveTotalLimit >= 1 else {
             throw fail("save_steps", "eval_steps/save_steps must be ≥ 0, logging_steps and save_total_limit ≥ 1")
         }
-        if method == .lora {
+        if method == .qlora {
+            guard ["nf4", "fp4"].contains(bnb4bitQuantType) else { throw fail("bnb_4bit_quant_type", "must be nf4 or fp4, got \(bnb4bitQuantType)") }
+            guard (5...12).contains(bnb4bitBlocksize.trailingZeroBitCount), bnb4bitBlocksize.nonzeroBitCount == 1 else {
+                throw fail("bnb_4bit_blocksize", "must be a power of two from 32 to 4096, got \(bnb4bitBlocksize)")
+            }
+        }
+        if method.trainsAdapters {
             guard loraR > 0 else { throw fail("lora_r", "must be ≥ 1, got \(loraR)") }
             guard loraAlpha > 0 else { throw fail("lora_alpha", "must be positive, got \(loraAlpha)") }
             guard (0..<1).contains(loraDropout) else { throw fail("lora_dropout", "must be in [0, 1), got \(loraDropout)") }
         } else if initAdapter != nil {
-            throw fail("init_adapter", "only applies to --method lora")
+            throw fail("init_adapter", "only applies to --method lora or qlora")
         }
     }
 }

@@ -8,7 +8,7 @@ import Yams
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Fine-tune a model: full fine-tuning or LoRA.",
+        commandName: "train", abstract: "Fine-tune a model: full fine-tuning, LoRA or QLoRA.",
         discussion: "Every hyperparameter is a flag and a key of a YAML recipe (--config); flags override the recipe. Keys: \(TrainingConfiguration.keys.sorted().joined(separator: ", ")).")
 
     @OptionGroup var model: ModelOption
@@ -18,7 +18,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "A YAML recipe of hyperparameters.") var config: String?
     @Flag(help: "Continue from the latest checkpoint in --out.") var resume = false
 
-    @Option(help: "full | lora") var method: String?
+    @Option(help: "full | lora | qlora") var method: String?
     @Option var learningRate: Double?
     @Option var epochs: Double?
     @Option var maxSteps: Int?
@@ -48,6 +48,9 @@ struct TrainCommand: ParsableCommand {
     @Option var saveSteps: Int?
     @Option var saveTotalLimit: Int?
     @Option(help: "true | false") var skipNonFiniteSteps: Bool?
+    @Option(name: .customLong("bnb-4bit-quant-type"), help: "QLoRA: nf4 | fp4") var bnb4bitQuantType: String?
+    @Option(name: .customLong("bnb-4bit-use-double-quant"), help: "QLoRA: true | false") var bnb4bitUseDoubleQuant: Bool?
+    @Option(name: .customLong("bnb-4bit-blocksize"), help: "QLoRA block size (64)") var bnb4bitBlocksize: Int?
 
     /// The flags the user gave, under their recipe keys.
     var flagValues: [String: Any] {
@@ -62,6 +65,8 @@ struct TrainCommand: ParsableCommand {
             ("lora_dropout", loraDropout), ("target_modules", targetModules), ("use_rslora", useRslora),
             ("init_adapter", initAdapter), ("eval_steps", evalSteps), ("logging_steps", loggingSteps),
             ("save_steps", saveSteps), ("save_total_limit", saveTotalLimit), ("skip_non_finite_steps", skipNonFiniteSteps),
+            ("bnb_4bit_quant_type", bnb4bitQuantType), ("bnb_4bit_use_double_quant", bnb4bitUseDoubleQuant),
+            ("bnb_4bit_blocksize", bnb4bitBlocksize),
         ]
         var values: [String: Any] = [:]
         for (key, value) in all { if let value { values[key] = value } }
@@ -128,7 +133,7 @@ struct TrainCommand: ParsableCommand {
             case .skipped(let step, let reason): progress.note("step \(step) skipped: \(reason)")
             }
         }
-        print("saved \(configuration.method == .lora ? "adapter" : "model") to \(out)")
+        print("saved \(configuration.method.trainsAdapters ? "adapter" : "model") to \(out)")
     }
 }
 

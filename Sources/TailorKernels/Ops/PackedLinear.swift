@@ -1,0 +1,50 @@
+// Linear products with packed (4-bit) frozen weights: rows decoded into a small f32 tile, then BLAS.
+import TailorTensor
+
+/// Rows decoded per tile: 128 rows × K floats stays in L2 for the model sizes we run.
+let packedTileRows = 128
+
+func packedLinearForward(_ x: Tensor, weight: any PackedMatrix, bias: Tensor?) -> Tensor {
+    let n = weight.shape[0], k = weight.shape[1], m = x.count / k
+    var y = Tensor(uninitialized: [m, n])
+    y.withUnsafeMutableFloats { out in
+        x.withUnsafeFloats { input in
+            forEachDecodedTile(of: weight) { rows, tile in
+                GEMM.sgemm(transposeA: false, transposeB: true, m: m, n: rows.count, k: k, a: input.baseAddress!, lda: k,
+                           b: tile, ldb: k, c: out.baseAddress! + rows.lowerBound, ldc: n)
+            }
+        }
+        if let bias { bias.withUnsafeFloats { b in for i in 0..<m { for j in 0..<n { out[i * n + j] += b[j] } } } }
+    }
+    return y
+}
+
+func packedLinearInputGradient(dOutput: Tensor, weight: any PackedMatrix) -> Tensor {
+    let n = weight.shape[0], k = weight.shape[1], m = dOutput.count / n
+    var dx = Tensor(zeros: [m, k])
+    dx.withUnsafeMutableFloats { out in
+        dOutput.withUnsafeFloats { dy in
+            forEachDecodedTile(of: weight) { rows, tile in
+                GEMM.sgemm(transposeA: false, transposeB: false, m: m, n: k, k: rows.count, a: dy.baseAddress! + rows.lowerBound,
+                           lda: n, b: tile, ldb: k, beta: 1, c: out.baseAddress!, ldc: k)
+            }
+        }
+    }
+    return dx
+}
+
+/// Decodes `weight` tile by tile, splitting the decoding of each tile over the cores.
+func forEachDecodedTile(of weight: any PackedMatrix, _ body: (Range<Int>, UnsafePointer<Float>) -> Void) {
+    let n = weight.shape[0], k = weight.shape[1]
+    let tile = UnsafeMutablePointer<Float>.allocate(capacity: packedTileRows * k)
+    defer { tile.deallocate() }
+    var start = 0
+    while start < n {
+        let end = min(n, start + packedTileRows), base = start
+        Parallel.forEachChunk(end - start, costPerItem: 4 * k) { rows in
+            weight.dequantizeRows((base + rows.lowerBound)..<(base + rows.upperBound), into: tile + rows.lowerBound * k)
+        }
+        body(start..<end, tile)
+        start = end
+    }
+}

@@ -1,0 +1,44 @@
+// QLoRA's base: every decoder linear layer quantized to 4-bit NF4 (bitsandbytes layout), embeddings, norms and the
+// output head kept in f32 (what prepare_model_for_kbit_training leaves trainable-precision).
+import TailorQuantization
+import TailorTensor
+
+extension LlamaWeights {
+    /// Quantizes the weight of every decoder linear layer with `quantizer`, freeing its dense copy; embeddings,
+    /// norms and the head become f32.
+    public mutating func quantizeLinearLayers(with quantizer: FourBitQuantizer) throws {
+        embedding = embedding.converted(to: .f32)
+        lmHead = lmHead?.converted(to: .f32)
+        for l in layers.indices {
+            for name in LlamaLayerWeights.linearNames {
+                guard let linear = layers[l][linear: name], linear.packed == nil else { continue }
+                var quantized = Linear(packed: try quantizer.quantize(linear.weight), bias: linear.bias)
+                quantized.lora = linear.lora
+                layers[l][linear: name] = quantized
+            }
+        }
+    }
+
+    /// The quantized layers as bitsandbytes' state dict (`….weight`, `….weight.absmax`, `….weight.quant_state.…`),
+    /// the other tensors under their own names, as transformers saves a 4-bit model.
+    public func quantizedStateDict(otherDType: DType) -> [(name: String, tensor: Tensor)] {
+        var out: [(String, Tensor)] = [("model.embed_tokens.weight", embedding.converted(to: otherDType)),
+                                        ("model.norm.weight", finalNorm.converted(to: otherDType))]
+        if let lmHead { out.append(("lm_head.weight", lmHead.converted(to: otherDType))) }
+        for (l, layer) in layers.enumerated() {
+            let p = "model.layers.\(l)."
+            out.append((p + "input_layernorm.weight", layer.attentionNorm.converted(to: otherDType)))
+            out.append((p + "post_attention_layernorm.weight", layer.mlpNorm.converted(to: otherDType)))
+            for name in LlamaLayerWeights.linearNames {
+                guard let linear = layer[linear: name] else { continue }
+                if let q = linear.packed as? QuantizedFourBitMatrix {
+                    out += q.stateDictTensors(prefix: p + name).map { ($0.name, $0.tensor) }
+                } else {
+                    out.append((p + name + ".weight", linear.weight.converted(to: otherDType)))
+                }
+                if let bias = linear.bias { out.append((p + name + ".bias", bias.converted(to: otherDType))) }
+            }
+        }
+        return out
+    }
+}
