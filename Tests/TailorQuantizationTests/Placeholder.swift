@@ -1,5 +1,0 @@
-import XCTest
-
-final class TailorQuantizationTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}

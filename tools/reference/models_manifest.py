@@ -1,0 +1,74 @@
+"""Writes Tests/TailorModelsTests/Fixtures/manifest.json: every fixture file, its generating script, size, SHA-256.
+
+Pinned: see requirements-models.txt (the versions recorded are the ones installed when this runs).
+Usage (repository root, after the other models_*.py scripts):  /opt/refvenv/bin/python tools/reference/models_manifest.py
+Verify without writing:  /opt/refvenv/bin/python tools/reference/models_manifest.py --check
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import models_common as mc
+
+SCRIPTS = {
+    "config.json": "models_forward.py",
+    "generation_config.json": "models_forward.py",
+    "model.safetensors": "models_forward.py",
+    "reference.safetensors": "models_forward.py",
+    "gradients.safetensors": "models_gradients.py",
+    "adapter_config.json": "models_gradients.py",
+    "adapter_model.safetensors": "models_gradients.py",
+    "train.jsonl": "models_trajectory.py",
+    "trajectory.json": "models_trajectory.py",
+}
+SKIP = {"manifest.json", ".gitkeep"}
+
+
+def script_for(rel: str) -> str:
+    if rel.startswith("smollm2/"):
+        return "tools/reference/models_smollm2.py"
+    name = rel.rsplit("/", 1)[-1]
+    if name not in SCRIPTS:
+        sys.exit(f"{rel}: no generating script known; add it to SCRIPTS in models_manifest.py")
+    return "tools/reference/" + SCRIPTS[name]
+
+
+def build() -> dict:
+    files = []
+    for path in sorted(p for p in mc.FIXTURES.rglob("*") if p.is_file() and p.name not in SKIP):
+        rel = path.relative_to(mc.FIXTURES).as_posix()
+        files.append({"path": rel, "script": script_for(rel), "bytes": path.stat().st_size, "sha256": mc.sha256(path)})
+    return {
+        "description": "TailorModels reference fixtures (transformers / torch / peft). Regenerate with "
+        "tools/reference/models_{forward,gradients,trajectory,smollm2,manifest}.py; see tools/reference/README.md",
+        "versions": {k: v for k, v in mc.library_versions().items()},
+        "total_bytes": sum(f["bytes"] for f in files),
+        "files": files,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--check", action="store_true", help="compare against the existing manifest, write nothing")
+    args = parser.parse_args()
+    mc.check_versions()
+    manifest = build()
+    path = mc.FIXTURES / "manifest.json"
+    if args.check:
+        old = json.loads(path.read_text())
+        old_files = {f["path"]: f["sha256"] for f in old["files"]}
+        new_files = {f["path"]: f["sha256"] for f in manifest["files"]}
+        bad = sorted(p for p in old_files.keys() | new_files.keys() if old_files.get(p) != new_files.get(p))
+        if bad:
+            sys.exit("manifest mismatch: " + ", ".join(bad))
+        print(f"manifest OK: {len(new_files)} files")
+        return
+    path.write_text(json.dumps(manifest, indent=1) + "\n")
+    print(f"{len(manifest['files'])} files, {manifest['total_bytes']} bytes -> {path}")
+
+
+if __name__ == "__main__":
+    main()
