@@ -37,9 +37,17 @@ extension ModelConfig {
     /// Throws `missingTensor` or `shapeMismatch` (naming the tensor, expected and found shape) unless `shapes`
     /// holds every expected tensor with its expected shape.
     public func checkTensors(_ shapes: [String: [Int]], path: String) throws {
+        // A bitsandbytes 4-bit layer stores `P.weight` packed ([bytes, 1]) beside `P.weight.quant_state.bitsandbytes__*`;
+        // its shape is checked when the quant state is decoded.
+        let packed = Set(shapes.keys.compactMap { name -> String? in
+            guard let range = name.range(of: ".quant_state.bitsandbytes__") else { return nil }
+            return String(name[..<range.lowerBound])
+        })
         for (name, shape) in expectedTensorShapes() {
             guard let found = shapes[name] else { throw FormatError.missingTensor(path: path, tensor: name) }
-            guard found == shape else { throw FormatError.shapeMismatch(path: path, tensor: name, expected: shape, found: found) }
+            guard found == shape || packed.contains(name) else {
+                throw FormatError.shapeMismatch(path: path, tensor: name, expected: shape, found: found)
+            }
         }
     }
 }

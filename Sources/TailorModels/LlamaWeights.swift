@@ -1,4 +1,5 @@
 // Named parameters of a Llama-family decoder. Legend: V vocab, C channels, F feed-forward, H heads, G kv heads, D head size.
+import TailorQuantization
 import TailorTensor
 
 /// One decoder block's parameters (HF names in comments).
@@ -80,7 +81,17 @@ public struct LlamaWeights: Sendable {
         layers = try (0..<c.layerCount).map { l in
             let p = "model.layers.\(l)."
             func linear(_ name: String, bias: Bool) throws -> Linear {
-                Linear(weight: try take(p + name + ".weight"), bias: try takeIf(bias, p + name + ".bias"))
+                let prefix = p + name
+                if tensors.keys.contains(where: { $0.hasPrefix(prefix + ".weight.quant_state.") }) {
+                    // A bitsandbytes 4-bit layer (a folder written by `tailor quantize` or transformers).
+                    let packed = try QuantizedFourBitMatrix(stateDict: tensors, prefix: prefix)
+                    let expected = expected[prefix + ".weight"] ?? packed.shape
+                    guard packed.shape == expected else {
+                        throw ModelError.shapeMismatch(name: prefix + ".weight", expected: expected, found: packed.shape, source: source)
+                    }
+                    return Linear(packed: packed, bias: try takeIf(bias, prefix + ".bias"))
+                }
+                return Linear(weight: try take(prefix + ".weight"), bias: try takeIf(bias, prefix + ".bias"))
             }
             return LlamaLayerWeights(
                 attentionNorm: try take(p + "input_layernorm.weight"),

@@ -4,10 +4,11 @@ import Foundation
 import TailorKernels
 import TailorModels
 import TailorTensor
+import TailorTraining
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure speed and memory.", subcommands: [BenchForward.self])
+        commandName: "bench", abstract: "Measure speed and memory.", subcommands: [BenchForward.self, BenchTrain.self])
 }
 
 struct BenchForward: ParsableCommand {
@@ -90,4 +91,72 @@ func peakResidentBytes() -> Int {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Int(usage.ru_maxrss) * 1024
     #endif
+}
+
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Training tokens/s, seconds/step and peak memory on random tokens (batch × sequence length).")
+
+    @OptionGroup var model: ModelOption
+    @Option(help: "full | lora | qlora") var method = "lora"
+    @Option(help: "Rows per step.") var batchSize = 4
+    @Option(help: "Tokens per row.") var sequenceLength = 256
+    @Option(help: "Measured steps (after one warm-up step).") var steps = 3
+    @Option(help: "true | false (default: on for qlora)") var gradientCheckpointing: Bool?
+    @Flag(help: "Print JSON.") var json = false
+
+    struct Report: Encodable {
+        var model: String
+        var method: String
+        var gradientCheckpointing: Bool
+        var batch: Int
+        var sequenceLength: Int
+        var tokensPerSecond: Double
+        var secondsPerStep: Double
+        var peakTensorBytes: Int
+        var peakRSSBytes: Int
+        var trainableParameters: Int
+    }
+
+    func run() throws {
+        guard let chosen = TrainingMethod(rawValue: method) else { throw ValidationError("--method must be full, lora or qlora") }
+        guard batchSize > 0, sequenceLength > 1, steps > 0 else { throw ValidationError("batch size, sequence length and steps must be positive") }
+        let loaded = try model.load()
+        var rng = SplitMix64(seed: 7)
+        let vocab = UInt64(loaded.model.configuration.vocabSize)
+        let rows = (0..<(batchSize * (steps + 1))).map { _ in
+            TrainingExample(inputIDs: (0..<sequenceLength).map { _ in Int32(rng.next() % vocab) })
+        }
+        var configuration = TrainingConfiguration()
+        configuration.method = chosen
+        configuration.batchSize = batchSize
+        configuration.maxSteps = steps + 1
+        configuration.shuffle = false
+        configuration.maxLength = sequenceLength
+        configuration.gradientCheckpointing = gradientCheckpointing
+        configuration.loraDropout = 0
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tailor-bench-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: out) }
+        MemoryTracker.shared.resetPeak()
+        var trainer = try Trainer(model: loaded.model, modelConfig: loaded.checkpoint.config, baseModelName: model.model,
+                                  configuration: configuration, train: rows, outputDirectory: out, padID: 0, backend: CPUBackend())
+        try trainer.run()
+        let measured = trainer.history.dropFirst().map(\.seconds).sorted()
+        let median = measured[measured.count / 2]
+        let report = Report(model: model.url.lastPathComponent, method: method,
+                            gradientCheckpointing: configuration.resolvedGradientCheckpointing, batch: batchSize,
+                            sequenceLength: sequenceLength, tokensPerSecond: Double(batchSize * sequenceLength) / median,
+                            secondsPerStep: median, peakTensorBytes: MemoryTracker.shared.peakBytes,
+                            peakRSSBytes: peakResidentBytes(), trainableParameters: trainer.trainableParameterCount)
+        if json { return try printJSON(report) }
+        var table = TextTable("measure", "value")
+        table.add("method", "\(method)\(report.gradientCheckpointing ? " + gradient checkpointing" : "")")
+        table.add("batch", "\(batchSize) × \(sequenceLength)")
+        table.add("trainable parameters", report.trainableParameters.formatted())
+        table.add("tokens/s", String(format: "%.1f", report.tokensPerSecond))
+        table.add("seconds/step", String(format: "%.2f", report.secondsPerStep))
+        table.add("peak tensor memory", formatBytes(report.peakTensorBytes))
+        table.add("peak resident memory", formatBytes(report.peakRSSBytes))
+        print(table.render())
+    }
 }
