@@ -58,7 +58,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TailorOptimTests", dependencies: ["TailorOptim", "TailorTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "TailorTrainingTests", dependencies: ["TailorTraining", "TailorTestSupport"],
+        .testTarget(name: "TailorTrainingTests", dependencies: ["TailorTraining", "TailorTestSupport", "TailorQuantization"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TailorPlanTests", dependencies: ["TailorPlan"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TailorCLITests", dependencies: ["TailorTestSupport"]),

@@ -6,8 +6,46 @@ import CBLAS
 #endif
 
 /// Row-major SGEMM: `C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C`.
+///
+/// Tailor owns the parallelism: BLAS runs single-threaded and large products are split into column (or row)
+/// blocks of C, one per core. Each element is still one BLAS dot product, so results do not depend on the split,
+/// and no BLAS thread pool spins against Tailor's workers.
 enum GEMM {
+    /// Makes the BLAS library single-threaded, once.
+    static let singleThreadedBLAS: Void = {
+        #if !canImport(Accelerate)
+        openblas_set_num_threads(1)
+        #endif
+    }()
+
     static func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                      beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        _ = singleThreadedBLAS
+        let workers = Parallel.workerCount
+        guard workers > 1, m * n * k >= 1 << 21 else {
+            sgemmSerial(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        if n >= m {
+            // Column blocks of C: columns j of op(B) are rows j of B (transposed) or columns j of B.
+            Parallel.forEachChunk(n, costPerItem: 1 << 20) { cols in
+                let bStart = transposeB ? b + cols.lowerBound * ldb : b + cols.lowerBound
+                sgemmSerial(transposeA: transposeA, transposeB: transposeB, m: m, n: cols.count, k: k, alpha: alpha, a: a,
+                            lda: lda, b: bStart, ldb: ldb, beta: beta, c: c + cols.lowerBound, ldc: ldc)
+            }
+        } else {
+            // Row blocks of C: rows i of op(A) are rows i of A, or columns i of A when transposed.
+            Parallel.forEachChunk(m, costPerItem: 1 << 20) { rows in
+                let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
+                sgemmSerial(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
+                            a: aStart, lda: lda, b: b, ldb: ldb, beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc)
+            }
+        }
+    }
+
+    static func sgemmSerial(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         guard m > 0, n > 0 else { return }

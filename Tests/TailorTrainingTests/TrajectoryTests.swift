@@ -30,7 +30,7 @@ final class TrajectoryTests: XCTestCase {
         let lora: Run
     }
 
-    func load(_ name: String) throws -> (LlamaModel, ModelConfig, [TrainingExample], Expected) {
+    static func load(_ name: String) throws -> (LlamaModel, ModelConfig, [TrainingExample], Expected) {
         let dir = Self.fixtures.appendingPathComponent(name)
         let config = try ModelConfig.load(from: dir.appendingPathComponent("config.json"))
         let file = try SafeTensorsFile(url: dir.appendingPathComponent("model.safetensors"))
@@ -44,7 +44,7 @@ final class TrajectoryTests: XCTestCase {
         return (model, config, rows, expected)
     }
 
-    func configuration(_ method: TrainingMethod, learningRate: Double, initAdapter: URL?) -> TrainingConfiguration {
+    static func configuration(_ method: TrainingMethod, learningRate: Double, initAdapter: URL?) -> TrainingConfiguration {
         var c = TrainingConfiguration()
         c.method = method
         c.learningRate = learningRate
@@ -63,13 +63,13 @@ final class TrajectoryTests: XCTestCase {
 
     func testTrajectoriesMatchTransformersTrainer() throws {
         for name in ["tiny-llama", "tiny-qwen2"] {
-            let (model, config, rows, expected) = try load(name)
+            let (model, config, rows, expected) = try Self.load(name)
             for (method, run) in [(TrainingMethod.full, expected.full), (.lora, expected.lora)] {
                 let out = FileManager.default.temporaryDirectory.appendingPathComponent("tailor-trajectory-\(name)-\(method)-\(UUID())")
                 defer { try? FileManager.default.removeItem(at: out) }
                 let adapter = method == .lora ? Self.fixtures.appendingPathComponent("\(name)/lora-init") : nil
                 var trainer = try Trainer(model: model, modelConfig: config, baseModelName: name,
-                                          configuration: configuration(method, learningRate: run.learning_rate, initAdapter: adapter),
+                                          configuration: Self.configuration(method, learningRate: run.learning_rate, initAdapter: adapter),
                                           train: rows, outputDirectory: out, padID: 0, backend: CPUBackend())
                 XCTAssertEqual(trainer.totalSteps, 10)
                 for s in run.steps { XCTAssertEqual(trainer.microBatches(ofStep: s.step - 1).flatMap { $0 }, s.micro_batches.flatMap { $0 }) }
@@ -86,9 +86,9 @@ final class TrajectoryTests: XCTestCase {
     }
 
     func testResumeFromACheckpointReproducesTheUninterruptedRun() throws {
-        let (model, config, rows, _) = try load("tiny-llama")
+        let (model, config, rows, _) = try Self.load("tiny-llama")
         for method in [TrainingMethod.lora, .full] {
-            var c = configuration(method, learningRate: method == .lora ? 1e-3 : 1e-4, initAdapter: nil)
+            var c = Self.configuration(method, learningRate: method == .lora ? 1e-3 : 1e-4, initAdapter: nil)
             c.shuffle = true
             c.loraDropout = 0.1
             c.saveSteps = 1

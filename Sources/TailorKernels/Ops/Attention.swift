@@ -42,10 +42,10 @@ func attentionForward(query: Tensor, key: Tensor, value: Tensor, shape s: Attent
                         let kBase = kp + b * s.keyCapacity * g * d + kvHead * d
                         let vBase = vp + b * s.keyCapacity * g * d + kvHead * d
                         let p = probsBase.map { $0 + pair * tq * tk } ?? scratch
-                        GEMM.sgemm(transposeA: false, transposeB: true, m: tq, n: tk, k: d, alpha: scale,
+                        GEMM.sgemmSerial(transposeA: false, transposeB: true, m: tq, n: tk, k: d, alpha: scale,
                                    a: qBase, lda: h * d, b: kBase, ldb: g * d, c: p, ldc: tk)
                         for i in 0..<tq { maskedSoftmaxRow(p + i * tk, s, seg, batch: b, query: i) }
-                        GEMM.sgemm(transposeA: false, transposeB: false, m: tq, n: d, k: tk,
+                        GEMM.sgemmSerial(transposeA: false, transposeB: false, m: tq, n: d, k: tk,
                                    a: p, lda: tk, b: vBase, ldb: g * d, c: op + b * tq * h * d + head * d, ldc: h * d)
                     }
                 }

@@ -23,9 +23,9 @@ func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tenso
                         for head in (kvHead * group)..<((kvHead + 1) * group) {
                             let qOffset = b * tq * h * d + head * d
                             let p = pp + (b * h + head) * tq * tk
-                            GEMM.sgemm(transposeA: true, transposeB: false, m: tk, n: d, k: tq,
+                            GEMM.sgemmSerial(transposeA: true, transposeB: false, m: tk, n: d, k: tq,
                                        a: p, lda: tk, b: dop + qOffset, ldb: h * d, beta: 1, c: dvp + kvOffset, ldc: g * d)
-                            GEMM.sgemm(transposeA: false, transposeB: true, m: tq, n: tk, k: d,
+                            GEMM.sgemmSerial(transposeA: false, transposeB: true, m: tq, n: tk, k: d,
                                        a: dop + qOffset, lda: h * d, b: vp + kvOffset, ldb: g * d, c: ds, ldc: tk)
                             for i in 0..<tq {
                                 let row = ds + i * tk, prow = p + i * tk
@@ -33,9 +33,9 @@ func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tenso
                                 for j in 0..<tk { dot += row[j] * prow[j] }
                                 for j in 0..<tk { row[j] = prow[j] * (row[j] - dot) }
                             }
-                            GEMM.sgemm(transposeA: false, transposeB: false, m: tq, n: d, k: tk, alpha: scale,
+                            GEMM.sgemmSerial(transposeA: false, transposeB: false, m: tq, n: d, k: tk, alpha: scale,
                                        a: ds, lda: tk, b: kp + kvOffset, ldb: g * d, c: dqp + qOffset, ldc: h * d)
-                            GEMM.sgemm(transposeA: true, transposeB: false, m: tk, n: d, k: tq, alpha: scale,
+                            GEMM.sgemmSerial(transposeA: true, transposeB: false, m: tk, n: d, k: tq, alpha: scale,
                                        a: ds, lda: tk, b: qp + qOffset, ldb: h * d, beta: 1, c: dkp + kvOffset, ldc: g * d)
                         }
                     }
