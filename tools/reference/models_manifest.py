@@ -1,4 +1,5 @@
-"""Writes Tests/TailorModelsTests/Fixtures/manifest.json: every fixture file, its generating script, size, SHA-256.
+"""Writes Tests/TailorModelsTests/Fixtures/manifest.json: every file under tiny-*/ and smollm2/ with its generating
+script, size and SHA-256 (qlora/ has its own manifest, written by qlora_fixtures.py).
 
 Pinned: see requirements-models.txt (the versions recorded are the ones installed when this runs).
 Usage (repository root, after the other models_*.py scripts):  /opt/refvenv/bin/python tools/reference/models_manifest.py
@@ -25,6 +26,8 @@ SCRIPTS = {
     "trajectory.json": "models_trajectory.py",
 }
 SKIP = {"manifest.json", ".gitkeep"}
+# Folders this manifest covers; others (qlora/, made by qlora_fixtures.py) keep their own manifest.
+FOLDERS = (*mc.TINY_MODELS, "smollm2")
 
 
 def script_for(rel: str) -> str:
@@ -38,7 +41,8 @@ def script_for(rel: str) -> str:
 
 def build() -> dict:
     files = []
-    for path in sorted(p for p in mc.FIXTURES.rglob("*") if p.is_file() and p.name not in SKIP):
+    paths = [p for folder in FOLDERS for p in (mc.FIXTURES / folder).rglob("*")]
+    for path in sorted(p for p in paths if p.is_file() and p.name not in SKIP):
         rel = path.relative_to(mc.FIXTURES).as_posix()
         files.append({"path": rel, "script": script_for(rel), "bytes": path.stat().st_size, "sha256": mc.sha256(path)})
     return {

@@ -116,7 +116,11 @@ struct TrainCommand: ParsableCommand {
         var trainer = try Trainer(model: loaded.model, modelConfig: loaded.checkpoint.config, baseModelName: model.model,
                                   configuration: configuration, train: train, evaluation: evaluation,
                                   outputDirectory: URL(fileURLWithPath: out), padID: padID, backend: CPUBackend())
-        print("tailor train: \(train.count) rows, \(trainer.totalSteps) steps (warmup \(trainer.warmupSteps)), \(trainer.trainableParameterCount.formatted()) trainable parameters")
+        let total = loaded.model.configuration.parameterCount + (configuration.method.trainsAdapters ? trainer.trainableParameterCount : 0)
+        print("tailor train: \(train.count) rows, \(trainer.totalSteps) optimizer steps (warmup \(trainer.warmupSteps)), method \(configuration.method.rawValue)")
+        // As PEFT's print_trainable_parameters.
+        print(String(format: "trainable params: %@ || all params: %@ || trainable%%: %.4f", trainer.trainableParameterCount.formatted(),
+                     total.formatted(), 100 * Double(trainer.trainableParameterCount) / Double(total)))
         print("configuration:")
         print(String(decoding: try JSONEncoder.pretty.encode(configuration), as: UTF8.self))
         var progress = ProgressPrinter(), firstStep = 0
