@@ -17,6 +17,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Output folder: the adapter or model, checkpoints, metrics.jsonl.") var out: String
     @Option(help: "A YAML recipe of hyperparameters.") var config: String?
     @Flag(help: "Continue from the latest checkpoint in --out.") var resume = false
+    @Flag(help: "Train even when the preflight checks report errors.") var ignorePreflight = false
 
     @Option(help: "full | lora | qlora") var method: String?
     @Option var learningRate: Double?
@@ -112,6 +113,11 @@ struct TrainCommand: ParsableCommand {
         let tokenize: ((String) -> [Int32])? = tokenizer.map { t in { text in t.encode(text, addSpecialTokens: true).map(Int32.init) } }
         let train = try TrainingData.readJSONL(URL(fileURLWithPath: data), tokenize: tokenize)
         let evaluation = try evalData.map { try TrainingData.readJSONL(URL(fileURLWithPath: $0), tokenize: tokenize) } ?? []
+        let findings = TrainingPreflight.findings(configuration: configuration, model: loaded.model, rows: train)
+        for finding in findings { print("preflight \(finding)") }
+        if findings.contains(where: { $0.severity == .error }) && !ignorePreflight {
+            throw ValidationError("preflight found errors (above); fix them or pass --ignore-preflight")
+        }
         let padID = Int32(loaded.checkpoint.config.padTokenID ?? loaded.checkpoint.config.eosTokenIDs.first ?? 0)
         var trainer = try Trainer(model: loaded.model, modelConfig: loaded.checkpoint.config, baseModelName: model.model,
                                   configuration: configuration, train: train, evaluation: evaluation,
