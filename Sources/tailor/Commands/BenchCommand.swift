@@ -2,13 +2,15 @@
 import ArgumentParser
 import Foundation
 import TailorKernels
+import TailorFormats
 import TailorModels
 import TailorTensor
 import TailorTraining
+import TailorTokenizers
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure speed and memory.", subcommands: [BenchForward.self, BenchTrain.self])
+        commandName: "bench", abstract: "Measure speed and memory.", subcommands: [BenchForward.self, BenchTrain.self, BenchTokenizer.self])
 }
 
 struct BenchForward: ParsableCommand {
@@ -158,5 +160,39 @@ struct BenchTrain: ParsableCommand {
         table.add("peak tensor memory", formatBytes(report.peakTensorBytes))
         table.add("peak resident memory", formatBytes(report.peakRSSBytes))
         print(table.render())
+    }
+}
+
+struct BenchTokenizer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenizer", abstract: "Encode throughput (MB/s) of a model's tokenizer on a corpus.",
+        discussion: "tools/bench/tokenizer_bench.py writes the corpus (a JSON list of strings) and measures the tokenizers library on it.")
+
+    @Option(help: "A model folder (tokenizer.json) or GGUF file.") var model: String
+    @Option(help: "A JSON list of strings, or a text file (one text per line).") var corpus: String
+    @Option(help: "Worker threads.") var threads = 1
+    @Option(help: "Repetitions; the best is reported.") var repeats = 3
+    @Flag(help: "Print JSON.") var json = false
+
+    struct Report: Encodable { var bytes: Int; var seconds: Double; var megabytesPerSecond: Double; var threads: Int }
+
+    func run() throws {
+        let url = URL(fileURLWithPath: (model as NSString).expandingTildeInPath)
+        let tokenizer = try ModelCheckpoint.load(from: url, eager: false).tokenizer()
+        guard let data = FileManager.default.contents(atPath: corpus) else { throw ValidationError("--corpus \(corpus): cannot read the file") }
+        let texts = (try? JSONDecoder().decode([String].self, from: data))
+            ?? String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        guard !texts.isEmpty else { throw ValidationError("--corpus \(corpus): no texts") }
+        _ = TokenizerBenchmark.run(tokenizer: tokenizer, texts: Array(texts.prefix(50)), threads: threads)   // warm-up
+        var best = (bytes: 0, seconds: Double.infinity)
+        for _ in 0..<max(1, repeats) {
+            let r = TokenizerBenchmark.run(tokenizer: tokenizer, texts: texts, threads: threads)
+            if r.seconds < best.seconds { best = r }
+        }
+        let report = Report(bytes: best.bytes, seconds: best.seconds, megabytesPerSecond: Double(best.bytes) / best.seconds / 1e6,
+                            threads: threads)
+        if json { return try printJSON(report) }
+        print(String(format: "%d bytes in %.3f s: %.2f MB/s (%d thread%@)", report.bytes, report.seconds,
+                     report.megabytesPerSecond, threads, threads == 1 ? "" : "s"))
     }
 }
