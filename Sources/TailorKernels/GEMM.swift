@@ -23,7 +23,7 @@ enum GEMM {
                       beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         _ = singleThreadedBLAS
         let workers = Parallel.workerCount
-        guard workers > 1, m * n * k >= 1 << 21 else {
+        guard workers > 1, m * n * k >= 1 << 18 else {
             sgemmSerial(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                         b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return

@@ -102,7 +102,7 @@ public enum PEFTAdapter {
         let bySuffix = weights.targetedModules(.names(suffixes))
         saved.targetModules = .names(bySuffix == selected ? suffixes : selected)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(saved).write(to: directory.appendingPathComponent("adapter_config.json"), options: .atomic)
         try SafeTensorsWriter.write(weights.loraTensors(), metadata: ["format": "pt"],
                                     to: directory.appendingPathComponent("adapter_model.safetensors"))

@@ -143,6 +143,7 @@ struct TrainCommand: ParsableCommand {
             case .skipped(let step, let reason): progress.note("step \(step) skipped: \(reason)")
             }
         }
+        if configuration.method == .full { copyTokenizerFiles(from: loaded.checkpoint.sourceURL, to: URL(fileURLWithPath: out)) }
         print("saved \(configuration.method.trainsAdapters ? "adapter" : "model") to \(out)")
     }
 }
