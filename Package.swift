@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Tailor", targets: [
             "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
             "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
+            "TailorData", "TailorExport", "TailorEval",
         ]),
     ],
     dependencies: [
@@ -35,10 +36,18 @@ let package = Package(
         .target(name: "TailorOptim", dependencies: ["TailorTensor"]),
         .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization"]),
         .target(name: "TailorPlan", dependencies: ["TailorFormats"]),
+        .target(name: "TailorData", dependencies: ["TailorTokenizers", "TailorChat"]),
+        .target(name: "TailorExport", dependencies: [
+            "TailorTensor", "TailorFormats", "TailorModels", "TailorQuantization", "TailorTokenizers", "TailorKernels",
+        ]),
+        .target(name: "TailorEval", dependencies: [
+            "TailorTensor", "TailorKernels", "TailorModels", "TailorChat", "TailorTokenizers", "TailorMetrics",
+        ]),
         .target(name: "TailorTestSupport", dependencies: ["TailorTensor", "TailorFormats"]),
         .executableTarget(name: "tailor", dependencies: [
             "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
             "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
+            "TailorData", "TailorExport", "TailorEval",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -58,9 +67,15 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TailorOptimTests", dependencies: ["TailorOptim", "TailorTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "TailorTrainingTests", dependencies: ["TailorTraining", "TailorTestSupport", "TailorQuantization"],
+        .testTarget(name: "TailorTrainingTests", dependencies: ["TailorTraining", "TailorTestSupport", "TailorQuantization", "TailorPlan"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TailorPlanTests", dependencies: ["TailorPlan"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TailorDataTests", dependencies: ["TailorData", "TailorTokenizers", "TailorChat"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TailorExportTests", dependencies: ["TailorExport", "TailorTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TailorEvalTests", dependencies: ["TailorEval", "TailorTestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "TailorCLITests", dependencies: ["TailorTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -103,18 +103,9 @@ extension LlamaModel {
             h = out
         }
         let final = backend.rmsNorm(h, weight: weights.finalNorm, eps: c.rmsNormEps)
-        let logits = backend.linear(final.output, weight: weights.outputProjection, bias: nil)   // (M, V)
-        let losses = backend.crossEntropy(logits: logits, targets: batch.targets).floats()
-        let lossSum = zip(losses, batch.targets).reduce(0.0) { $0 + ($1.1 == -100 ? 0 : Double($1.0)) }
-
-        // Backward, in reverse.
-        let dLogits = backend.crossEntropyBackward(logits: logits, targets: batch.targets,
-                                                   dLoss: [Float](repeating: lossScale, count: batch.targets.count))
-        var noBias: Tensor? = nil
-        var headGradient = weights.lmHead == nil ? gradients.embedding : gradients.lmHead
-        let dFinal = backend.linearBackward(dOutput: dLogits, input: final.output, weight: weights.outputProjection,
-                                            weightGradient: &headGradient, biasGradient: &noBias, needInputGradient: true)
-        if weights.lmHead == nil { gradients.embedding = headGradient } else { gradients.lmHead = headGradient }
+        // The head: logits and their gradient (M × V each, the largest tensors of the step) live only in here.
+        let (lossSum, dFinal) = headForwardBackward(final.output, targets: batch.targets, lossScale: lossScale,
+                                                    gradients: &gradients, backend: backend)
         guard let dFinal else { return lossSum }
         var dh = backend.rmsNormBackward(dOutput: dFinal, input: h, weight: weights.finalNorm, inverseRMS: final.inverseRMS,
                                          weightGradient: &gradients.finalNorm)
@@ -130,6 +121,25 @@ extension LlamaModel {
             gradients.embedding = table
         }
         return lossSum
+    }
+
+    /// Output projection, loss and the gradient flowing back into the final norm; accumulates the head's gradient
+    /// (the embedding's when tied). Returns the sum of the trained tokens' NLL.
+    func headForwardBackward(_ normed: Tensor, targets: [Int32], lossScale: Float, gradients: inout LlamaGradients,
+                             backend: any Backend) -> (Double, Tensor?) {
+        let logits = backend.linear(normed, weight: weights.outputProjection, bias: nil)   // (M, V)
+        let losses = backend.crossEntropy(logits: logits, targets: targets).floats()
+        let lossSum = zip(losses, targets).reduce(0.0) { $0 + ($1.1 == -100 ? 0 : Double($1.0)) }
+        let dLogits = backend.crossEntropyBackward(logits: logits, targets: targets,
+                                                   dLoss: [Float](repeating: lossScale, count: targets.count))
+        var noBias: Tensor? = nil
+        let tied = weights.lmHead == nil
+        var headGradient = tied ? gradients.embedding : gradients.lmHead
+        if tied { gradients.embedding = nil } else { gradients.lmHead = nil }   // one reference while accumulating
+        let dNormed = backend.linearBackward(dOutput: dLogits, input: normed, weight: weights.outputProjection,
+                                             weightGradient: &headGradient, biasGradient: &noBias, needInputGradient: true)
+        if tied { gradients.embedding = headGradient } else { gradients.lmHead = headGradient }
+        return (lossSum, dNormed)
     }
 
     /// One block forward, keeping its activations.

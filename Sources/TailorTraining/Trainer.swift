@@ -50,7 +50,10 @@ public struct Trainer {
     public private(set) var history: [StepRecord] = []
 
     /// Prepares a run: validates the configuration, attaches or loads adapters, sizes the schedule.
-    public init(model: LlamaModel, modelConfig: ModelConfig, baseModelName: String, configuration: TrainingConfiguration,
+    ///
+    /// Hand the model over (`consuming`): full fine-tuning updates the weights in place, and a caller that keeps its
+    /// own reference makes the first update copy every weight.
+    public init(model: consuming LlamaModel, modelConfig: ModelConfig, baseModelName: String, configuration: TrainingConfiguration,
                 train: [TrainingExample], evaluation: [TrainingExample] = [], outputDirectory: URL, padID: Int32,
                 backend: any Backend) throws {
         try configuration.validate()
@@ -119,18 +122,21 @@ public struct Trainer {
             // Batch, forward, loss, backward: the gradient of the mean token loss over the whole step.
             let batches = microBatches(ofStep: step).map { TrainingData.collate($0.map { train[$0] }, padID: padID) }
             let trainedTokens = batches.reduce(0) { $0 + $1.trainedTokenCount }
-            var gradients = LlamaGradients(for: model.weights, fullFineTuning: fullFineTuning)
             var lossSum = 0.0
-            for (i, batch) in batches.enumerated() {
-                let options = TrainingPassOptions(gradientCheckpointing: configuration.resolvedGradientCheckpointing,
-                                                  seed: configuration.seed ^ UInt64(step &* 1_000_003 &+ i),
-                                                  neftuneAlpha: Float(configuration.neftuneNoiseAlpha))
-                lossSum += model.accumulateGradients(batch: batch, lossScale: 1 / Float(max(trainedTokens, 1)),
-                                                     into: &gradients, options: options, backend: backend)
-            }
+            var grads: [Tensor] = []
+            do {
+                var gradients = LlamaGradients(for: model.weights, fullFineTuning: fullFineTuning)
+                for (i, batch) in batches.enumerated() {
+                    let options = TrainingPassOptions(gradientCheckpointing: configuration.resolvedGradientCheckpointing,
+                                                      seed: configuration.seed ^ UInt64(step &* 1_000_003 &+ i),
+                                                      neftuneAlpha: Float(configuration.neftuneNoiseAlpha))
+                    lossSum += model.accumulateGradients(batch: batch, lossScale: 1 / Float(max(trainedTokens, 1)),
+                                                         into: &gradients, options: options, backend: backend)
+                }
+                grads = slots.map { gradients[$0.slot] ?? Tensor(zeros: model.weights[$0.slot]?.shape ?? [0]) }
+            }   // `gradients` ends here, so clipping scales `grads` in place instead of copying them
             let loss = lossSum / Double(max(trainedTokens, 1))
             // Clip, step, schedule.
-            var grads = slots.map { gradients[$0.slot] ?? Tensor(zeros: model.weights[$0.slot]?.shape ?? [0]) }
             let norm = GradientClipping.clipByGlobalNorm(&grads, maxNorm: configuration.maxGradNorm)
             guard loss.isFinite, norm.isFinite else {
                 if configuration.skipNonFiniteSteps { onEvent(.skipped(step: step + 1, reason: "non-finite loss or gradient")); step += 1; continue }

@@ -108,25 +108,34 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try resolvedConfiguration()
-        let loaded = try model.load()
-        let tokenizer = try? loaded.tokenizer()
+        // Only the decoder is kept, and it is handed to the trainer: full fine-tuning then updates the decoded
+        // weights in place instead of copying them on the first step.
+        var pending: LoadedModel? = try model.load()
+        guard let checkpoint = pending?.checkpoint, let configurationOfModel = pending?.model.configuration else { return }
+        let tokenizer = try? checkpoint.tokenizer()
         let tokenize: ((String) -> [Int32])? = tokenizer.map { t in { text in t.encode(text, addSpecialTokens: true).map(Int32.init) } }
         let train = try TrainingData.readJSONL(URL(fileURLWithPath: data), tokenize: tokenize)
         let evaluation = try evalData.map { try TrainingData.readJSONL(URL(fileURLWithPath: $0), tokenize: tokenize) } ?? []
-        let findings = TrainingPreflight.findings(configuration: configuration, model: loaded.model, rows: train)
+        guard let decoder = pending.take()?.model else { return }
+        let findings = TrainingPreflight.findings(configuration: configuration, model: decoder, rows: train)
         for finding in findings { print("preflight \(finding)") }
         if findings.contains(where: { $0.severity == .error }) && !ignorePreflight {
             throw ValidationError("preflight found errors (above); fix them or pass --ignore-preflight")
         }
-        let padID = Int32(loaded.checkpoint.config.padTokenID ?? loaded.checkpoint.config.eosTokenIDs.first ?? 0)
-        var trainer = try Trainer(model: loaded.model, modelConfig: loaded.checkpoint.config, baseModelName: model.model,
+        let padID = Int32(checkpoint.config.padTokenID ?? checkpoint.config.eosTokenIDs.first ?? 0)
+        var trainer = try Trainer(model: consume decoder, modelConfig: checkpoint.config, baseModelName: model.model,
                                   configuration: configuration, train: train, evaluation: evaluation,
                                   outputDirectory: URL(fileURLWithPath: out), padID: padID, backend: CPUBackend())
-        let total = loaded.model.configuration.parameterCount + (configuration.method.trainsAdapters ? trainer.trainableParameterCount : 0)
+        let total = configurationOfModel.parameterCount + (configuration.method.trainsAdapters ? trainer.trainableParameterCount : 0)
         print("tailor train: \(train.count) rows, \(trainer.totalSteps) optimizer steps (warmup \(trainer.warmupSteps)), method \(configuration.method.rawValue)")
         // As PEFT's print_trainable_parameters.
         print(String(format: "trainable params: %@ || all params: %@ || trainable%%: %.4f", trainer.trainableParameterCount.formatted(),
                      total.formatted(), 100 * Double(trainer.trainableParameterCount) / Double(total)))
+        let longest = train.map(\.inputIDs.count).max() ?? 0
+        let predicted = TrainingMemory.predict(configuration: configuration, modelConfig: checkpoint.config,
+                                               batchRows: configuration.batchSize, length: min(longest, configuration.maxLength),
+                                               mapped: !checkpoint.format.description.hasPrefix("GGUF"))
+        print("predicted peak memory (Tailor engine, longest batch): \(formatBytes(predicted.total))")
         print("configuration:")
         print(String(decoding: try JSONEncoder.pretty.encode(configuration), as: UTF8.self))
         var progress = ProgressPrinter(), firstStep = 0
@@ -143,7 +152,7 @@ struct TrainCommand: ParsableCommand {
             case .skipped(let step, let reason): progress.note("step \(step) skipped: \(reason)")
             }
         }
-        if configuration.method == .full { copyTokenizerFiles(from: loaded.checkpoint.sourceURL, to: URL(fileURLWithPath: out)) }
+        if configuration.method == .full { copyTokenizerFiles(from: checkpoint.sourceURL, to: URL(fileURLWithPath: out)) }
         print("saved \(configuration.method.trainsAdapters ? "adapter" : "model") to \(out)")
     }
 }
