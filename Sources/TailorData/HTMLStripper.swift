@@ -57,7 +57,11 @@ public enum HTMLStripper {
             if skipUntilClose == nil { out.append(c) }
             i += 1
         }
-        return decodeEntities(String(out))
+        // Block tags at the very start or end would leave newlines the text did not have.
+        var result = Substring(decodeEntities(String(out)))
+        if !text.hasSuffix("\n") { while result.last == "\n" { result.removeLast() } }
+        if !text.hasPrefix("\n") { while result.first == "\n" { result.removeFirst() } }
+        return String(result)
     }
 
     /// Recognises `<name ...>` or `</name>` at `i` for a known element; returns the name, whether it closes, and

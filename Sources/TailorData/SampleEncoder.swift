@@ -21,9 +21,9 @@ public struct EncodedSample: Sendable, Equatable {
 /// - Conversations: the template renders the whole chat (no generation prompt); the text is tokenized without the
 ///   tokenizer's special-token post-processing, as transformers' `apply_chat_template(tokenize=True)` does. If the
 ///   tokenizer would add a BOS and the rendering does not already start with it, one BOS is put in front (so
-///   BOS appears exactly once either way); it is never trained. Trained tokens are those whose first byte lies in
-///   an assistant span (assistant content + end-of-turn marker, `ChatTemplate.assistantSpans`), or every token with
-///   `trainOnPrompt`.
+///   BOS appears exactly once either way); it is never trained. Trained tokens are those that overlap an assistant
+///   span (assistant content + end-of-turn marker, `ChatTemplate.assistantSpans`) — transformers' rule for
+///   `return_assistant_tokens_mask`, which TRL's assistant_only_loss uses — or every token with `trainOnPrompt`.
 /// - Prompt/completion (TRL): the completion gets EOS appended unless it already ends with it; ids are the
 ///   encoding of prompt + completion with special tokens; the first `encode(prompt).count` tokens are masked
 ///   (all trained with `trainOnPrompt`).
@@ -59,16 +59,7 @@ public struct SampleEncoder: Sendable {
             if tokenizer.addsBOS, let bos = tokenizer.bosTokenID, let bosText = tokenizer.bosToken, !text.hasPrefix(bosText) {
                 tokens.insert(EncodedToken(id: bos, utf8Range: 0..<0), at: 0)
             }
-            let mask: [Bool]
-            if trainOnPrompt {
-                mask = [Bool](repeating: true, count: tokens.count)
-            } else {
-                do {
-                    mask = try ChatTemplate.lossMask(text: text, spans: spans, tokens: tokens.map { TokenSpan(id: $0.id, utf8Range: $0.utf8Range) })
-                } catch {
-                    throw DataError.template(path: path, line: line, message: "\(error)")
-                }
-            }
+            let mask = trainOnPrompt ? [Bool](repeating: true, count: tokens.count) : Self.overlapMask(tokens.map(\.utf8Range), spans: spans)
             return Self.make(tokens, mask: mask, text: text)
         case let .promptCompletion(prompt, completion):
             let full = prompt + withEOS(completion)
@@ -87,6 +78,19 @@ public struct SampleEncoder: Sendable {
     func withEOS(_ text: String) -> String {
         guard let eos = eosToken, !eos.isEmpty, !text.hasSuffix(eos) else { return text }
         return text + eos
+    }
+
+    /// transformers' assistant-mask rule: a token is trained when its range overlaps a span (so a token straddling
+    /// a span edge is trained, an empty-range token never is). Spans must be sorted and disjoint.
+    public static func overlapMask(_ ranges: [Range<Int>], spans: [Range<Int>]) -> [Bool] {
+        var mask = [Bool](repeating: false, count: ranges.count)
+        var s = 0
+        for (k, r) in ranges.enumerated() {
+            while s < spans.count && r.lowerBound >= spans[s].upperBound { s += 1 }
+            if s == spans.count { break }
+            if r.upperBound > spans[s].lowerBound && !r.isEmpty { mask[k] = true }
+        }
+        return mask
     }
 
     static func make(_ tokens: [EncodedToken], mask: [Bool], text: String) -> EncodedSample {

@@ -13,8 +13,10 @@ public enum SensitiveKind: String, Sendable, Codable, CaseIterable {
 
 /// Regular-expression scanner for `SensitiveKind`s. Patterns are deliberately specific (key prefixes, lengths,
 /// separators) so that arithmetic, dates and ordinary prose do not fire.
-public struct SensitiveScanner {
-    private let patterns: [(SensitiveKind, Regex<AnyRegexOutput>)]
+public struct SensitiveScanner: @unchecked Sendable {
+    // NSRegularExpression (ICU syntax: lookbehind, inline flags) is immutable after creation and documented as
+    // safe to use from several threads.
+    private let patterns: [(SensitiveKind, NSRegularExpression)]
 
     /// Source patterns, in scan order; the Anthropic key comes before the generic "sk-" OpenAI form.
     public static let sources: [(SensitiveKind, String)] = [
@@ -33,7 +35,7 @@ public struct SensitiveScanner {
 
     public init() throws {
         patterns = try Self.sources.map { kind, source in
-            do { return (kind, try Regex(source)) } catch {
+            do { return (kind, try NSRegularExpression(pattern: source)) } catch {
                 throw DataError.invalidOption("built-in \(kind.rawValue) pattern does not compile: \(error)")
             }
         }
@@ -41,6 +43,7 @@ public struct SensitiveScanner {
 
     /// The kinds found in `text`, in scan order, each once.
     public func scan(_ text: String) -> [SensitiveKind] {
-        patterns.compactMap { kind, regex in (try? regex.firstMatch(in: text)) != nil ? kind : nil }
+        let range = NSRange(text.startIndex..., in: text)
+        return patterns.compactMap { kind, regex in regex.firstMatch(in: text, range: range) != nil ? kind : nil }
     }
 }

@@ -63,7 +63,9 @@ public enum DataReader {
         do {
             value = try JinjaValue(json: Data(slice))
         } catch {
-            throw DataError.malformedRecord(path: path, line: line, message: "\(error)")
+            // TailorChat words JSON errors as template input; only the position and reason matter here.
+            let message = "\(error)"
+            throw DataError.malformedRecord(path: path, line: line, message: message.replacingOccurrences(of: "invalid chat template input: ", with: ""))
         }
         guard case .object = value else {
             throw DataError.malformedRecord(path: path, line: line, message: "expected a JSON object, got \(kind(value))")

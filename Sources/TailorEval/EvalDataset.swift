@@ -29,11 +29,14 @@ public struct EvalExample: Sendable, Equatable {
 
 /// One multiple-choice question.
 public struct MultipleChoiceQuestion: Sendable, Equatable, Codable {
+    /// 1-based line in the data file.
     public var line: Int
     public var question: String
+    /// The possible answers, in file order.
     public var choices: [String]
     /// 0-based index of the right choice.
     public var answer: Int
+    /// MMLU's subject (or any grouping), when given.
     public var subject: String?
 
     public init(line: Int, question: String, choices: [String], answer: Int, subject: String? = nil) {

@@ -7,7 +7,9 @@ import TailorTensor
 
 /// A context and the continuation whose probability is wanted, as token ids.
 public struct ContinuationRequest: Sendable, Equatable {
+    /// Conditioning tokens (at least one).
     public var context: [Int32]
+    /// Scored tokens (at least one).
     public var continuation: [Int32]
 
     public init(context: [Int32], continuation: [Int32]) {

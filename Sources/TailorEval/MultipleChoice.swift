@@ -18,6 +18,7 @@ public struct MultipleChoicePromptFormat: Sendable, Equatable {
         self.delimiter = delimiter
     }
 
+    /// The context text of a question.
     public func context(for question: MultipleChoiceQuestion) -> String {
         contextTemplate.replacingOccurrences(of: "{question}", with: question.question)
     }
@@ -44,6 +45,7 @@ public struct MultipleChoicePromptFormat: Sendable, Equatable {
 
 /// One question scored.
 public struct MultipleChoiceOutcome: Sendable, Equatable, Codable {
+    /// 1-based line of the question in its file.
     public var line: Int
     public var question: String
     public var choices: [String]
@@ -58,12 +60,15 @@ public struct MultipleChoiceOutcome: Sendable, Equatable, Codable {
     /// argmax of log-likelihood / byte length.
     public var predictedNormalized: Int
 
+    /// Right by raw log-likelihood (acc).
     public var isCorrect: Bool { predicted == answer }
+    /// Right by length-normalised log-likelihood (acc_norm).
     public var isCorrectNormalized: Bool { predictedNormalized == answer }
 }
 
 /// Accuracy over a question set.
 public struct MultipleChoiceSummary: Sendable, Equatable, Codable {
+    /// Questions scored.
     public var count: Int
     /// Fraction right by raw log-likelihood.
     public var accuracy: Double
@@ -80,7 +85,9 @@ public struct MultipleChoiceSummary: Sendable, Equatable, Codable {
 
 /// Scores questions with a model.
 public struct MultipleChoiceEvaluator: Sendable {
+    /// How questions and choices become text.
     public var format: MultipleChoicePromptFormat
+    /// Padded tokens per forward pass (bounds the logits memory: tokens × vocab × 4 bytes).
     public var maxBatchTokens: Int
 
     public init(format: MultipleChoicePromptFormat = MultipleChoicePromptFormat(), maxBatchTokens: Int = 2048) {
@@ -131,12 +138,15 @@ public struct ForgettingCheck: Sendable, Equatable, Codable {
     public var baseAccuracy: Double
     /// Accuracy with the adapter / fine-tuned weights, percent.
     public var tunedAccuracy: Double
+    /// acc_norm of the base model, percent.
     public var baseAccuracyNormalized: Double
+    /// acc_norm of the tuned model, percent.
     public var tunedAccuracyNormalized: Double
     /// Allowed drop in percentage points.
     public var threshold: Double
     /// base − tuned, percentage points (positive = worse after tuning).
     public var drop: Double
+    /// The same for acc_norm.
     public var dropNormalized: Double
     /// True when either accuracy fell by more than the threshold.
     public var flagged: Bool
@@ -152,8 +162,9 @@ public struct ForgettingCheck: Sendable, Equatable, Codable {
         flagged = drop > threshold || dropNormalized > threshold
     }
 
+    /// One line for reports: "FORGETTING: …" or "no forgetting: …" with both changes.
     public var verdict: String {
-        flagged ? String(format: "FORGETTING: accuracy fell %.1f points (acc_norm %.1f), more than the %.1f allowed", drop, dropNormalized, threshold)
-            : String(format: "no forgetting beyond %.1f points (acc change %+.1f, acc_norm %+.1f)", threshold, -drop, -dropNormalized)
+        String(format: "%@: acc %+.1f pt, acc_norm %+.1f pt after tuning (threshold: a drop of %.1f pt)",
+               flagged ? "FORGETTING" : "no forgetting", -drop, -dropNormalized, threshold)
     }
 }

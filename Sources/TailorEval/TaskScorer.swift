@@ -4,10 +4,15 @@ import TailorMetrics
 
 /// One example as shown in reports: prompt, reference, what the model said, and whether it counts as right.
 public struct ExampleOutcome: Sendable, Equatable, Codable {
+    /// 1-based line in the data file.
     public var line: Int
+    /// The last user message (or the text, for the loss task).
     public var prompt: String
+    /// Accepted answers.
     public var references: [String]
+    /// What the model produced (the chosen choice, for multiple choice).
     public var prediction: String
+    /// Whether it counts as right for the task.
     public var correct: Bool
     /// The per-example number the verdict rests on (exact match, ROUGE-L F, field accuracy…), when there is one.
     public var score: Double?
@@ -28,8 +33,11 @@ public struct ExampleOutcome: Sendable, Equatable, Codable {
 
 /// Scores and per-example outcomes of one run.
 public struct TaskScores: Sendable, Equatable, Codable {
+    /// Corpus-level metrics.
     public var scores: [MetricScore]
+    /// Every example, in order.
     public var outcomes: [ExampleOutcome]
+    /// How the metrics were computed.
     public var notes: [String]
 }
 

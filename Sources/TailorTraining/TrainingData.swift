@@ -3,20 +3,28 @@ import Foundation
 import TailorModels
 import TailorTensor
 
-/// One training row: input ids and the labels to learn (-100 where nothing is trained), equal lengths.
+/// One training row: input ids and the labels to learn (-100 where nothing is trained), equal lengths. A packed row
+/// also carries the sample each token belongs to and positions restarting at each sample; attention never crosses
+/// samples.
 public struct TrainingExample: Sendable, Equatable, Codable {
     public var inputIDs: [Int32]
     public var labels: [Int32]
+    public var segments: [Int32]?
+    public var positions: [Int32]?
 
-    public init(inputIDs: [Int32], labels: [Int32]? = nil) {
+    public init(inputIDs: [Int32], labels: [Int32]? = nil, segments: [Int32]? = nil, positions: [Int32]? = nil) {
         self.inputIDs = inputIDs
         self.labels = labels ?? inputIDs
+        self.segments = segments
+        self.positions = positions
     }
 
     /// The row cut to `maxLength` tokens.
     public func truncated(to maxLength: Int) -> TrainingExample {
         inputIDs.count <= maxLength ? self
-            : TrainingExample(inputIDs: Array(inputIDs.prefix(maxLength)), labels: Array(labels.prefix(maxLength)))
+            : TrainingExample(inputIDs: Array(inputIDs.prefix(maxLength)), labels: Array(labels.prefix(maxLength)),
+                              segments: segments.map { Array($0.prefix(maxLength)) },
+                              positions: positions.map { Array($0.prefix(maxLength)) })
     }
 }
 
@@ -70,18 +78,19 @@ public enum TrainingData {
         return indices
     }
 
-    /// Pads rows to the longest one with `padID`; padding is masked (-100 labels, segment -1).
+    /// Pads rows to the longest one with `padID`; padding is masked (-100 labels, segment -1). Packed rows keep
+    /// their segments and positions.
     public static func collate(_ rows: [TrainingExample], padID: Int32) -> TrainingBatch {
         let t = rows.map(\.inputIDs.count).max() ?? 0
-        var tokens: [Int32] = [], labels: [Int32] = [], segments: [Int32] = []
+        var tokens: [Int32] = [], labels: [Int32] = [], segments: [Int32] = [], positions: [Int32] = []
         for row in rows {
-            let pad = t - row.inputIDs.count
+            let n = row.inputIDs.count, pad = t - n
             tokens += row.inputIDs + [Int32](repeating: padID, count: pad)
             labels += row.labels + [Int32](repeating: -100, count: pad)
-            segments += [Int32](repeating: 0, count: row.inputIDs.count) + [Int32](repeating: -1, count: pad)
+            segments += (row.segments ?? [Int32](repeating: 0, count: n)) + [Int32](repeating: -1, count: pad)
+            positions += (row.positions ?? (0..<n).map(Int32.init)) + (n..<t).map(Int32.init)
         }
         return TrainingBatch(tokens: tokens, targets: CausalLMLoss.shiftedTargets(labels: labels, batch: rows.count),
-                             segments: segments, positions: (0..<rows.count).flatMap { _ in (0..<t).map(Int32.init) },
-                             batch: rows.count)
+                             segments: segments, positions: positions, batch: rows.count)
     }
 }

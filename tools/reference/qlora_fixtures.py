@@ -2,6 +2,7 @@
 
 Pinned: bitsandbytes 0.50.2, torch 2.15.0, transformers 5.24.0, peft 0.21.2, accelerate 1.15.0, safetensors 0.8.0
 (see requirements-qlora.txt). Checked at start; TAILOR_REF_ANY_VERSION=1 overrides.
+Imports models_common, models_trajectory and quant_bnb (exact-nearest helpers) from this folder.
 Usage (repository root, after models_forward.py, models_gradients.py and models_trajectory.py):
     /opt/refvenv/bin/python tools/reference/qlora_fixtures.py            (about a minute on 2 cores)
     /opt/refvenv/bin/python tools/reference/qlora_fixtures.py --check    (regenerate, exit 1 if any file changed)
@@ -29,10 +30,12 @@ reference.safetensors (batch = input_ids / attention_mask / labels of <model>/re
                                                    =False) + PeftModel.from_pretrained(lora-init, is_trainable=True),
                                                    train mode
     lora_grad.<PEFT tensor name> F32               every lora_A / lora_B (names as in <model>/gradients.safetensors)
-    metadata "reference": JSON (quantized modules, what prepare_model_for_kbit_training changed, checks, versions)
+    metadata "reference": JSON (quantized modules, what prepare_model_for_kbit_training changed, checks, versions,
+                                quantizer_audit: where bnb's double quant departs from the exact rules, per module)
 trajectory.json: the layout of <model>/trajectory.json with one run under "lora" (QLoRA from lora-init, lr 1e-3,
 the same Trainer settings, dataset <model>/train.jsonl and collator as models_trajectory.py), plus "quantization",
-"prepare_model_for_kbit_training" and "forced" sections.
+"prepare_model_for_kbit_training", "forced" (what the Trainer / PEFT / bnb set) and "dequantized_f32_base_control"
+(max differences to the same run on the f32 model holding the dequantized weights; 0.0 with the pinned versions).
 """
 
 from __future__ import annotations
@@ -167,6 +170,61 @@ def quant_tensors(model) -> dict[str, torch.Tensor]:
     return out
 
 
+def quantizer_audit(model, f32_weights: dict[str, torch.Tensor]) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Where bnb's CPU quantization of these weights departs from the exact rules Tailor's quantizer follows.
+
+    4-bit codes and block absmax come from bnb's pure-torch kernel (requantizing model.safetensors must reproduce
+    quant.*.weight exactly). The double-quant step differs in two places: bnb's offset is torch's f32 mean of the
+    absmax (Tailor: f64 sum, rounded once), and bnb's CPU quantize_blockwise picks 8-bit codes through a look-up
+    table (Tailor: exact nearest, ties low). Per module: does the f64 offset equal bnb's, how many 8-bit codes differ
+    from exact-nearest (given bnb's offset), and the max |dequant| difference of the exact rules (f64 offset and
+    exact codes) against bnb's dequant.* — 0 where the two agree.
+    """
+    import bitsandbytes.functional as F
+    from quant_bnb import exact_nearest_blockwise, offset_f64
+
+    dmap = F.create_dynamic_map(signed=True).float()
+    nf4 = F.get_4bit_type("nf4", device="cpu")
+    audit, exact_rule_weights = {}, {}
+    for n, mod in linear4bit_modules(model).items():
+        st = mod.weight.quant_state
+        x = f32_weights[f"{n}.weight"]
+        packed, _ = F.quantize_4bit(x, blocksize=64, compress_statistics=True, quant_type="nf4")
+        assert torch.equal(packed.reshape(-1), mod.weight.data.reshape(-1)), f"{n}: requantizing differs"
+        _, absmax = torch.ops.bitsandbytes.quantize_4bit.default(x, 64, "nf4", torch.uint8)
+        # The block scale bnb dequantizes with: dynamic-map value * nested absmax (f32), then + offset (f32).
+        bnb_scale = dmap[st.absmax.long()] * st.state2.absmax.repeat_interleave(256)[: absmax.numel()] + st.offset
+        assert torch.equal(bnb_scale, F.dequantize_blockwise(st.absmax, st.state2) + st.offset), f"{n}: scale rule"
+        codes, _ = exact_nearest_blockwise(absmax - st.offset, dmap, 256)
+        own_offset = torch.tensor(offset_f64(absmax), dtype=torch.float32)
+        own_codes, own_nested = exact_nearest_blockwise(absmax - own_offset, dmap, 256)
+        own_scale = dmap[own_codes.long()] * own_nested.repeat_interleave(256)[: absmax.numel()] + own_offset
+        idx = torch.stack([packed.reshape(-1) >> 4, packed.reshape(-1) & 15], dim=1).reshape(-1).long()
+        own_deq = (nf4[idx].view(-1, 64) * own_scale.view(-1, 1)).reshape(st.shape)
+        bnb_deq = F.dequantize_4bit(mod.weight.data, st)
+        exact_rule_weights[n] = own_deq
+        audit[n] = {
+            "offset_bnb": st.offset.item(),
+            "offset_f64_rule_equal": bool(own_offset.item() == st.offset.item()),
+            "codes_differing_from_exact_nearest": int((codes != st.absmax).sum()),
+            "exact_rules_max_abs_dequant_diff": (own_deq - bnb_deq).abs().max().item(),
+        }
+    return audit, exact_rule_weights
+
+
+def exact_rules_effect(name: str, weights: dict[str, torch.Tensor], batch, logits: torch.Tensor, loss) -> dict:
+    """How far the exact-rule dequant moves the no-adapter forward (a tolerance guide for a Swift model quantized
+    with its own quantizer instead of loading bnb's quant.* state)."""
+    model = mc.load_model(name)
+    with torch.no_grad():
+        for n, mod in model.named_modules():
+            if n in weights:
+                mod.weight.copy_(weights[n])
+        out = model(**batch)
+    return {"max_abs_logit_diff": (out.logits - logits).abs().max().item(),
+            "loss_abs_diff": abs(out.loss.item() - loss.item())}
+
+
 def check_linear_is_dequant_matmul(model, deq: dict[str, torch.Tensor]) -> None:
     """Each Linear4bit forward (eval, no grad; and train with grad) equals F.linear(x, dequant, bias) bit for bit."""
     gen = torch.Generator().manual_seed(11)
@@ -239,6 +297,27 @@ def qlora_model(name: str):
     return model, {"prepare_model_for_kbit_training": prep, "peft_from_pretrained_other_changes": peft_changes}
 
 
+def dequantized_base_lora(name: str, deq: dict[str, torch.Tensor]):
+    """Control: the f32 model with every 4-bit linear's weight replaced by its dequant, + PEFT from lora-init."""
+    from peft import PeftModel
+
+    base = mc.load_model(name)
+    with torch.no_grad():
+        for n, mod in base.named_modules():
+            if f"dequant.{n}.weight" in deq:
+                mod.weight.copy_(deq[f"dequant.{n}.weight"])
+    return PeftModel.from_pretrained(base, mc.FIXTURES / name / "lora-init", is_trainable=True), {}
+
+
+def lora_forward_backward(model, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    model.train()
+    model.zero_grad()
+    loss = model(**batch).loss
+    loss.backward()
+    grads = {mc.peft_tensor_name(n): p.grad for n, p in model.named_parameters() if p.requires_grad}
+    return loss.detach(), grads
+
+
 def reference_tensors(name: str) -> tuple[dict[str, torch.Tensor], dict]:
     ref = load_file(mc.FIXTURES / name / "reference.safetensors")
     batch = {k: ref[k] for k in ("input_ids", "attention_mask", "labels")}
@@ -246,6 +325,8 @@ def reference_tensors(name: str) -> tuple[dict[str, torch.Tensor], dict]:
     model = load_4bit(name)
     info = check_quantized_modules(name, model)
     deq = quant_tensors(model)
+    audit, exact_rule_weights = quantizer_audit(model, load_file(mc.FIXTURES / name / "model.safetensors"))
+    info["quantizer_audit"] = audit
     check_linear_is_dequant_matmul(model, deq)
     model.eval()
     with torch.no_grad():
@@ -258,16 +339,14 @@ def reference_tensors(name: str) -> tuple[dict[str, torch.Tensor], dict]:
     tensors["logits"] = out.logits.detach().float().contiguous()
     tensors["loss"] = out.loss.detach().float().reshape(())
     tensors.update(deq)
+    info["exact_rules_forward_effect"] = exact_rules_effect(name, exact_rule_weights, batch, out.logits, out.loss)
     info["f32_model"] = {"loss": ref["loss"].item(),
                          "max_abs_logit_diff_4bit_vs_f32": (out.logits - ref["logits"]).abs().max().item()}
 
     qmodel, records = qlora_model(name)
     info.update(records)
     check_linear_is_dequant_matmul(qmodel, deq)
-    qmodel.train()
-    qmodel.zero_grad()
-    loss = qmodel(**batch).loss
-    loss.backward()
+    loss, _ = lora_forward_backward(qmodel, batch)
     saved = load_file(mc.FIXTURES / name / "lora-init" / "adapter_model.safetensors")
     tensors["lora_loss"] = loss.detach().float().reshape(())
     trainable = []
@@ -283,15 +362,29 @@ def reference_tensors(name: str) -> tuple[dict[str, torch.Tensor], dict]:
     assert sorted(trainable) == sorted(saved), f"{name}: trainable {len(trainable)} != adapter {len(saved)}"
     f32_grads = load_file(mc.FIXTURES / name / "gradients.safetensors")
     info["f32_model"]["lora_loss"] = f32_grads["lora_loss"].item()
+
+    # Control: is QLoRA here exactly LoRA on the dequantized f32 base? The forward must be (asserted); the backward
+    # could round differently (bnb's grad_input is grad_out @ W_dq, not nn.Linear's), so it is measured, not assumed.
+    control = dequantized_base_lora(name, deq)[0]
+    with torch.no_grad(), control.disable_adapter():
+        control_logits = control(**batch).logits
+    assert torch.equal(control_logits, tensors["logits"]), f"{name}: dequantized f32 base logits differ"
+    c_loss, c_grads = lora_forward_backward(control, batch)
+    info["dequantized_f32_base"] = {
+        "logits_identical": True,
+        "lora_loss_abs_diff": abs(c_loss.item() - tensors["lora_loss"].item()),
+        "lora_grad_max_abs_diff": max((c_grads[t] - tensors[f"lora_grad.{t}"]).abs().max().item() for t in c_grads),
+        "lora_grad_max_abs": max(tensors[f"lora_grad.{t}"].abs().max().item() for t in c_grads),
+    }
     info["trainable_parameters"] = trainable
     return tensors, info
 
 
-def run_trajectory(name: str, rows: list[list[int]]) -> tuple[dict, dict]:
+def run_trajectory(name: str, rows: list[list[int]], make_model=qlora_model) -> tuple[dict, dict]:
     """models_trajectory.run for method 'lora', with the QLoRA base; also records what the Trainer forced."""
-    frozen, _ = qlora_model(name)
+    frozen, _ = make_model(name)
     frozen.eval()
-    model, _ = qlora_model(name)
+    model, _ = make_model(name)
     recorder = mt.Recorder()
     lr = mt.LEARNING_RATES["lora"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -364,6 +457,15 @@ def trajectory_doc(name: str, info: dict) -> dict:
     on_disk = [json.loads(line)["input_ids"] for line in (mc.FIXTURES / name / "train.jsonl").read_text().splitlines()]
     assert on_disk == rows, f"{name}: train.jsonl differs from models_trajectory.make_dataset"
     run, forced = run_trajectory(name, rows)
+    deq = load_file(OUT / name / "reference.safetensors")
+    control, _ = run_trajectory(name, rows, lambda n: dequantized_base_lora(n, deq))
+    pairs = list(zip(run["steps"], control["steps"]))
+    control_diff = {
+        "note": "the same Trainer run with LoRA on the f32 model whose linears hold the dequantized weights",
+        "max_abs_loss_diff": max(abs(a["loss"] - b["loss"]) for a, b in pairs),
+        "max_abs_exact_loss_diff": max(abs(a["exact_loss"] - b["exact_loss"]) for a, b in pairs),
+        "max_abs_grad_norm_diff": max(abs(a["grad_norm"] - b["grad_norm"]) for a, b in pairs),
+    }
     f32 = json.loads((mc.FIXTURES / name / "trajectory.json").read_text())
     assert [s["micro_batches"] for s in f32["lora"]["steps"]] == [s["micro_batches"] for s in run["steps"]]
     semantics = dict(f32["semantics"])
@@ -385,19 +487,34 @@ def trajectory_doc(name: str, info: dict) -> dict:
         "quantization": {k: info[k] for k in ("quantized_modules", "quant_state", "tied_word_embeddings")},
         "prepare_model_for_kbit_training": info["prepare_model_for_kbit_training"],
         "forced": forced,
+        "dequantized_f32_base_control": control_diff,
         "f32_lora_losses": [s["loss"] for s in f32["lora"]["steps"]],
         "lora": run,
     }
+
+
+OWN_FILES = ("reference.safetensors", "trajectory.json")  # per model; other files in qlora/ come from other scripts
+OTHER_SCRIPTS = {"model-4bit": "tools/reference/qlora_save4bit.py"}
+
+
+def script_for(rel: str) -> str:
+    parts = rel.split("/")
+    if len(parts) == 2 and parts[1] in OWN_FILES:
+        return SCRIPT
+    if len(parts) > 2 and parts[1] in OTHER_SCRIPTS:
+        return OTHER_SCRIPTS[parts[1]]
+    sys.exit(f"qlora/{rel}: no generating script known; add it to OTHER_SCRIPTS in {SCRIPT}")
 
 
 def write_manifest(notes: dict) -> dict:
     files = []
     for path in sorted(p for p in OUT.rglob("*") if p.is_file() and p.name != "manifest.json"):
         rel = path.relative_to(OUT).as_posix()
-        files.append({"path": rel, "script": SCRIPT, "bytes": path.stat().st_size, "sha256": mc.sha256(path)})
+        files.append({"path": rel, "script": script_for(rel), "bytes": path.stat().st_size, "sha256": mc.sha256(path)})
     manifest = {
         "description": "QLoRA reference fixtures (bitsandbytes NF4 double-quant base on CPU + PEFT LoRA) for the tiny "
-        "models; regenerate with tools/reference/qlora_fixtures.py, see tools/reference/README.md",
+        "models; regenerate with tools/reference/qlora_fixtures.py (and the scripts named per file), see "
+        "tools/reference/README.md",
         "script": SCRIPT,
         "versions": versions(),
         "total_bytes": sum(f["bytes"] for f in files),
@@ -419,7 +536,8 @@ def main() -> None:
     torch.set_num_threads(2)
     previous = None
     if args.check and (OUT / "manifest.json").exists():
-        previous = {f["path"]: f["sha256"] for f in json.loads((OUT / "manifest.json").read_text())["files"]}
+        previous = {f["path"]: f["sha256"] for f in json.loads((OUT / "manifest.json").read_text())["files"]
+                    if f["script"] == SCRIPT}
     notes = {}
     for name in QLORA_MODELS:
         (OUT / name).mkdir(parents=True, exist_ok=True)
@@ -429,7 +547,8 @@ def main() -> None:
                     bnb_cpu_bf16_inference_path="disabled (support_avx512bf16_for_cpu = False on every Linear4bit)",
                     checks=["every Linear4bit forward == F.linear(x, dequant, bias) bit-exactly (eval and train)",
                             "bnb CPU dequantize_4bit == bnb pure-torch reference dequant bit-exactly",
-                            "eval and train forward logits identical"])
+                            "eval and train forward logits identical",
+                            "the f32 model with the dequant.* weights gives identical logits"])
         mc.save_fixture(tensors, OUT / name / "reference.safetensors", dict(meta, bitsandbytes=versions()["bitsandbytes"]))
         doc = trajectory_doc(name, info)
         path = OUT / name / "trajectory.json"
@@ -445,6 +564,17 @@ def main() -> None:
             "trajectory_loss_step10": losses[-1],
             "prepare_model_for_kbit_training": info["prepare_model_for_kbit_training"],
             "forced_by_trainer": doc["forced"],
+            "quantizer_audit": {
+                "modules_offset_f64_rule_differs": sorted(k for k, v in info["quantizer_audit"].items()
+                                                          if not v["offset_f64_rule_equal"]),
+                "modules_codes_differ_from_exact_nearest": sorted(
+                    k for k, v in info["quantizer_audit"].items() if v["codes_differing_from_exact_nearest"]),
+                "max_abs_dequant_diff_exact_rules": max(v["exact_rules_max_abs_dequant_diff"]
+                                                        for v in info["quantizer_audit"].values()),
+                "exact_rules_forward_effect": info["exact_rules_forward_effect"],
+            },
+            "dequantized_f32_base_control": {"reference": info["dequantized_f32_base"],
+                                             "trajectory": doc["dequantized_f32_base_control"]},
         }
         print(f"{name}: 4-bit loss {tensors['loss'].item():.6f} (f32 {info['f32_model']['loss']:.6f}), "
               f"qlora_loss {tensors['lora_loss'].item():.6f} (f32 {info['f32_model']['lora_loss']:.6f}), "
@@ -453,7 +583,7 @@ def main() -> None:
     manifest = write_manifest(notes)
     print(f"{len(manifest['files'])} files, {manifest['total_bytes']} bytes -> {OUT / 'manifest.json'}")
     if previous is not None:
-        now = {f["path"]: f["sha256"] for f in manifest["files"]}
+        now = {f["path"]: f["sha256"] for f in manifest["files"] if f["script"] == SCRIPT}
         bad = sorted(p for p in previous.keys() | now.keys() if previous.get(p) != now.get(p))
         if bad:
             sys.exit("fixtures changed: " + ", ".join(bad))

@@ -10,7 +10,7 @@ import TailorTokenizers
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure speed and memory.", subcommands: [BenchForward.self, BenchTrain.self, BenchTokenizer.self])
+        commandName: "bench", abstract: "Measure speed and memory.", subcommands: [BenchForward.self, BenchTrain.self, BenchTokenizer.self, LatencyCommand.self])
 }
 
 struct BenchForward: ParsableCommand {

@@ -11,7 +11,7 @@ struct CompareCommand: ParsableCommand {
         abstract: "Train full, LoRA and QLoRA for the same steps on your data; print peak memory, seconds/step and quality relative to full.")
 
     @OptionGroup var model: ModelOption
-    @Option(help: "Training data (JSONL with \"text\" or \"input_ids\").") var data: String
+    @Option(help: "Training data (.tdata from `tailor prepare`, or JSONL with \"text\" or \"input_ids\").") var data: String
     @Option(help: "Evaluation data; default: the last 10% of --data.") var evalData: String?
     @Option(help: "Optimizer steps per method.") var steps = 20
     @Option(help: "Rows per step.") var batchSize = 4
@@ -40,10 +40,10 @@ struct CompareCommand: ParsableCommand {
         let checkpoint = try model.load(eager: false)
         let tokenizer = try? checkpoint.tokenizer()
         let tokenize: ((String) -> [Int32])? = tokenizer.map { t in { t.encode($0, addSpecialTokens: true).map(Int32.init) } }
-        var rows = try TrainingData.readJSONL(URL(fileURLWithPath: data), tokenize: tokenize)
+        var rows = try readTrainingRows(data, tokenize: tokenize)
         let evaluation: [TrainingExample]
         if let evalData {
-            evaluation = try TrainingData.readJSONL(URL(fileURLWithPath: evalData), tokenize: tokenize)
+            evaluation = try readTrainingRows(evalData, tokenize: tokenize)
         } else {
             let held = max(1, rows.count / 10)
             evaluation = Array(rows.suffix(held))

@@ -1,12 +1,14 @@
-// `tailor eval`: task metrics. `eval score` scores existing outputs against references, no model needed.
+// `tailor eval`: task metrics. `eval run` (the default) evaluates a model on a data file; `eval score` scores
+// existing outputs against references, no model needed.
 import ArgumentParser
 import Foundation
 import TailorMetrics
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "eval", abstract: "Evaluate outputs with the metrics the field uses.",
-        subcommands: [EvalScore.self])
+        commandName: "eval", abstract: "Evaluate a model (or existing outputs) with the metrics the field uses.",
+        discussion: "`tailor eval --model M --data F --task T` runs `eval run`; `tailor eval score` scores files of outputs.",
+        subcommands: [EvalModelCommand.self, EvalScore.self], defaultSubcommand: EvalModelCommand.self)
 }
 
 struct EvalScore: ParsableCommand {

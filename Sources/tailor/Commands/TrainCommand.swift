@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import TailorKernels
+import TailorData
 import TailorModels
 import TailorTraining
 import Yams
@@ -12,7 +13,7 @@ struct TrainCommand: ParsableCommand {
         discussion: "Every hyperparameter is a flag and a key of a YAML recipe (--config); flags override the recipe. Keys: \(TrainingConfiguration.keys.sorted().joined(separator: ", ")).")
 
     @OptionGroup var model: ModelOption
-    @Option(help: "Training data: JSONL rows with \"text\", or \"input_ids\" (+ optional \"labels\").") var data: String
+    @Option(help: "Training data: a dataset written by `tailor prepare` (.tdata), or JSONL rows with \"text\", or \"input_ids\" (+ optional \"labels\").") var data: String
     @Option(help: "Validation data in the same format.") var evalData: String?
     @Option(help: "Output folder: the adapter or model, checkpoints, metrics.jsonl.") var out: String
     @Option(help: "A YAML recipe of hyperparameters.") var config: String?
@@ -114,8 +115,8 @@ struct TrainCommand: ParsableCommand {
         guard let checkpoint = pending?.checkpoint, let configurationOfModel = pending?.model.configuration else { return }
         let tokenizer = try? checkpoint.tokenizer()
         let tokenize: ((String) -> [Int32])? = tokenizer.map { t in { text in t.encode(text, addSpecialTokens: true).map(Int32.init) } }
-        let train = try TrainingData.readJSONL(URL(fileURLWithPath: data), tokenize: tokenize)
-        let evaluation = try evalData.map { try TrainingData.readJSONL(URL(fileURLWithPath: $0), tokenize: tokenize) } ?? []
+        let train = try readTrainingRows(data, tokenize: tokenize)
+        let evaluation = try evalData.map { try readTrainingRows($0, tokenize: tokenize) } ?? []
         guard let decoder = pending.take()?.model else { return }
         let findings = TrainingPreflight.findings(configuration: configuration, model: decoder, rows: train)
         for finding in findings { print("preflight \(finding)") }
@@ -155,6 +156,17 @@ struct TrainCommand: ParsableCommand {
         if configuration.method == .full { copyTokenizerFiles(from: checkpoint.sourceURL, to: URL(fileURLWithPath: out)) }
         print("saved \(configuration.method.trainsAdapters ? "adapter" : "model") to \(out)")
     }
+}
+
+/// Rows from a prepared dataset (`tailor prepare`, .tdata) or a JSONL file.
+func readTrainingRows(_ path: String, tokenize: ((String) -> [Int32])?) throws -> [TrainingExample] {
+    let url = URL(fileURLWithPath: path)
+    if url.pathExtension == "tdata" {
+        return try PreparedDataset.read(url).map {
+            TrainingExample(inputIDs: $0.inputIDs, labels: $0.labels, segments: $0.segments, positions: $0.positions)
+        }
+    }
+    return try TrainingData.readJSONL(url, tokenize: tokenize)
 }
 
 extension JSONEncoder {

@@ -1,0 +1,185 @@
+// The two jobs the CLI runs, top to bottom: load base and adapters → merge in f32 → write atomically → read the
+// output back through Tailor's own readers → compare with base + adapter → report (and warn on lost precision).
+import Foundation
+import TailorFormats
+import TailorKernels
+import TailorModels
+import TailorTensor
+
+/// `tailor merge`: adapters folded into a Hugging Face folder.
+public struct MergeRequest: Sendable {
+    public var base: URL
+    public var adapters: [URL]
+    /// Soup weights, one per adapter (normalized to sum 1); nil: equal weights.
+    public var weights: [Double]?
+    public var output: URL
+    public var dtype: DType
+    public var maxShardBytes: Int
+    /// With several adapters of equal ranks and targets: also write their parameter average as one adapter here.
+    public var averagedAdapterOutput: URL?
+    /// Token sequences for the self-check; nil: pseudo-random ones.
+    public var checkSequences: [[Int32]]?
+
+    public init(base: URL, adapters: [URL], weights: [Double]? = nil, output: URL, dtype: DType = .bf16,
+                maxShardBytes: Int = 5_000_000_000, averagedAdapterOutput: URL? = nil, checkSequences: [[Int32]]? = nil) {
+        self.base = base
+        self.adapters = adapters
+        self.weights = weights
+        self.output = output
+        self.dtype = dtype
+        self.maxShardBytes = maxShardBytes
+        self.averagedAdapterOutput = averagedAdapterOutput
+        self.checkSequences = checkSequences
+    }
+}
+
+/// `tailor export gguf`: a (merged) model or a LoRA adapter as GGUF.
+public struct GGUFExportRequest: Sendable {
+    public var base: URL
+    public var adapter: URL?
+    public var output: URL
+    public var precision: ExportPrecision
+    /// Write only the adapter (spec §4.7), not the model.
+    public var loraOnly: Bool
+    public var checkSequences: [[Int32]]?
+
+    public init(base: URL, adapter: URL? = nil, output: URL, precision: ExportPrecision = .f16, loraOnly: Bool = false,
+                checkSequences: [[Int32]]? = nil) {
+        self.base = base
+        self.adapter = adapter
+        self.output = output
+        self.precision = precision
+        self.loraOnly = loraOnly
+        self.checkSequences = checkSequences
+    }
+}
+
+/// What a merge or export produced and measured.
+public struct ExportResult: Sendable {
+    public var output: URL
+    /// Per-layer precision of the adapter update in the export type (empty without adapters).
+    public var precision: MergeReport
+    /// The self-check (nil for --lora-only, which is checked tensor by tensor instead).
+    public var check: ExportCheckReport?
+    /// Warnings to show the user.
+    public var warnings: [String]
+}
+
+/// The merge and export jobs.
+public enum ExportPipeline {
+    /// A base model read from disk, any adapter removed.
+    struct Base {
+        var checkpoint: ModelCheckpoint
+        var model: LlamaModel
+    }
+
+    static func loadBase(_ url: URL) throws -> Base {
+        let loaded = try LoadedModel.load(from: url)
+        var weights = loaded.model.weights
+        for l in weights.layers.indices { for n in LlamaLayerWeights.linearNames { weights.layers[l][linear: n]?.lora = nil } }
+        return Base(checkpoint: loaded.checkpoint, model: LlamaModel(configuration: loaded.model.configuration, weights: weights))
+    }
+
+    /// The reference of the self-check: one adapter attached unmerged (PEFT's forward), or for a soup the f32 merge.
+    static func reference(base: Base, sets: [WeightedAdapters]) throws -> LlamaModel {
+        var weights = base.model.weights
+        if sets.count == 1, sets[0].weight == 1 {
+            for (module, lora) in sets[0].adapters {
+                let parts = module.split(separator: ".", maxSplits: 3).map(String.init)
+                guard parts.count == 4, let l = Int(parts[2]) else { continue }
+                weights.layers[l][linear: parts[3]]?.lora = lora
+            }
+        } else if !sets.isEmpty {
+            weights = try LoRAMerge.merge(weights, adapters: sets, dtype: .f32).weights
+        }
+        return LlamaModel(configuration: base.model.configuration, weights: weights)
+    }
+
+    /// Fails (and removes `output`) when the check is beyond the type's tolerance.
+    static func enforce(_ check: ExportCheckReport, precision: ExportPrecision, output: URL) throws {
+        guard ExportCheck.passes(check, precision: precision) else {
+            try? FileManager.default.removeItem(at: output)
+            let limit = ExportCheck.tolerance(precision) * max(1, check.maxReferenceLogit)
+            throw ExportError.verificationFailed("max |Δlogit| \(check.maxLogitDifference) exceeds \(limit) for \(precision.rawValue) "
+                + "(logits up to \(check.maxReferenceLogit)); the output was removed")
+        }
+    }
+
+    /// Merges the adapters of `request` into its base and writes the folder, then checks it.
+    public static func merge(_ request: MergeRequest) throws -> ExportResult {
+        guard !request.adapters.isEmpty else { throw ExportError.missingAdapterFile(path: "(no --adapter given)") }
+        try AtomicOutput.checkWritable(request.output, isFolder: true)
+        let base = try loadBase(request.base)
+        let adapters = try request.adapters.map { try LoadedAdapter(directory: $0, base: base.model.weights) }
+        let weights = try ModelSoup.normalizedWeights(request.weights, count: adapters.count)
+        let sets = adapters.count == 1 ? [WeightedAdapters(adapters: adapters[0].adapters, source: adapters[0].directory.path)]
+                                       : ModelSoup.weightedSets(adapters, weights: weights)
+        let precision: ExportPrecision = request.dtype == .bf16 ? .bf16 : request.dtype == .f16 ? .f16 : .f32
+        let (merged, report) = try LoRAMerge.merge(base.model.weights, adapters: sets, dtype: request.dtype, precision: precision)
+        try MergedFolder.write(weights: merged, config: base.checkpoint.config, dtype: request.dtype, source: base.checkpoint,
+                               maxShardBytes: request.maxShardBytes, to: request.output)
+        var warnings: [String] = []
+        if let warning = report.warning(precision: precision) { warnings.append(warning) }
+        if adapters.contains(where: { $0.configuration.loraDropout > 0 }) {
+            warnings.append("lora_dropout is a training-time setting: the merged model has no adapter and no dropout")
+        }
+        if let averagedURL = request.averagedAdapterOutput, adapters.count > 1 {
+            if let averaged = ModelSoup.averagedAdapter(adapters, weights: weights) {
+                var w = base.model.weights
+                for (module, lora) in averaged {
+                    let parts = module.split(separator: ".", maxSplits: 3).map(String.init)
+                    if parts.count == 4, let l = Int(parts[2]) { w.layers[l][linear: parts[3]]?.lora = lora }
+                }
+                var config = adapters[0].configuration
+                config.loraDropout = 0
+                try AtomicOutput.writeFolder(averagedURL) { try PEFTAdapter.save(w, config: config, to: $0) }
+            } else {
+                warnings.append("adapters differ in targets, ranks or scalings: no averaged adapter written (the merged soup is)")
+            }
+        }
+        let exported = try LoadedModel.load(from: request.output)
+        let sequences = request.checkSequences ?? ExportCheck.probeSequences(vocabSize: base.model.configuration.vocabSize)
+        let check = ExportCheck.compare(reference: try reference(base: base, sets: sets), exported: exported.model, sequences: sequences)
+        try enforce(check, precision: precision, output: request.output)
+        return ExportResult(output: request.output, precision: report, check: check, warnings: warnings)
+    }
+
+    /// Writes the GGUF of `request` (model or adapter) and checks it.
+    public static func exportGGUF(_ request: GGUFExportRequest) throws -> ExportResult {
+        try AtomicOutput.checkWritable(request.output, isFolder: false)
+        let base = try loadBase(request.base)
+        let config = base.checkpoint.config
+        let adapter = try request.adapter.map { try LoadedAdapter(directory: $0, base: base.model.weights) }
+        let name = request.base.deletingPathExtension().lastPathComponent
+        if request.loraOnly {
+            guard let adapter else { throw ExportError.missingAdapterFile(path: "(--lora-only needs --adapter)") }
+            try LoRAGGUFExport.write(adapters: adapter.adapters, config: config, name: adapter.directory.lastPathComponent, to: request.output)
+            try verifyLoRAFile(request.output, adapters: adapter.adapters, config: config)
+            return ExportResult(output: request.output, precision: MergeReport(), check: nil, warnings: [])
+        }
+        let sets = adapter.map { [WeightedAdapters(adapters: $0.adapters, source: $0.directory.path)] } ?? []
+        let (merged, report) = try LoRAMerge.merge(base.model.weights, adapters: sets, dtype: .f32, precision: request.precision)
+        try GGUFExport.write(weights: merged, config: config, precision: request.precision, name: name,
+                             tokenizer: try GGUFTokenizerMetadata.keys(for: base.checkpoint), to: request.output)
+        var warnings: [String] = []
+        if let warning = report.warning(precision: request.precision) { warnings.append(warning) }
+        let exported = try LoadedModel.load(from: request.output)
+        let sequences = request.checkSequences ?? ExportCheck.probeSequences(vocabSize: base.model.configuration.vocabSize)
+        let check = ExportCheck.compare(reference: try reference(base: base, sets: sets), exported: exported.model, sequences: sequences)
+        try enforce(check, precision: request.precision, output: request.output)
+        return ExportResult(output: request.output, precision: report, check: check, warnings: warnings)
+    }
+
+    /// Reads a written LoRA GGUF back and compares every tensor with the adapter (exact: F32 both ways).
+    static func verifyLoRAFile(_ url: URL, adapters: [String: LoRAAdapter], config: ModelConfig) throws {
+        let file = try GGUFFile(url: url)
+        for (module, lora) in adapters {
+            guard let name = GGUFNames.ggufName(module + ".weight") else { continue }
+            let a = try file.tensor(name + ".lora_a").floats()
+            guard a == lora.a.converted(to: .f32).floats() else {
+                try? FileManager.default.removeItem(at: url)
+                throw ExportError.verificationFailed("\(url.path): \(name).lora_a differs from the adapter after writing")
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+// A merged (dense) model as a GGUF v3 file llama.cpp loads (spec §4): llama/qwen2 metadata keys, tokenizer keys,
+// HF → GGUF tensor names, the llama Q/K row permutation, 1-D tensors and norms in F32, the tied head omitted.
+import Foundation
+import TailorFormats
+import TailorModels
+import TailorTensor
+
+/// Writing model GGUF files.
+public enum GGUFExport {
+    /// The storage type of 2-D weights and general.file_type for each export type.
+    static func layout(_ precision: ExportPrecision) -> (type: GGMLType, fileType: UInt32) {
+        switch precision {
+        case .f32: (.F32, 0)
+        case .f16: (.F16, 1)
+        case .bf16: (.BF16, 32)
+        case .q8_0: (.Q8_0, 7)
+        case .q4_0: (.Q4_0, 2)
+        }
+    }
+
+    /// Parses --type.
+    public static func precision(named name: String) throws -> ExportPrecision {
+        guard let p = ExportPrecision(rawValue: name.lowercased()) else {
+            throw ExportError.unknownType(option: "--type", value: name, supported: ExportPrecision.allCases.map(\.rawValue))
+        }
+        return p
+    }
+
+    /// The GGUF architecture for a config: "llama" (Llama, Mistral, SmolLM) or "qwen2".
+    static func architecture(_ config: ModelConfig) throws -> String {
+        switch config.modelType {
+        case "llama", "mistral": return "llama"
+        case "qwen2": return "qwen2"
+        default: throw ExportError.unsupported("model type '\(config.modelType)' has no GGUF architecture here (llama, mistral, qwen2)")
+        }
+    }
+
+    /// Metadata in the converter's order (spec §4.3): architecture, type, name, hyper-parameters, file type,
+    /// vocabulary size, RoPE, then `tokenizer` (already ordered), then quantization_version.
+    public static func metadata(config: ModelConfig, precision: ExportPrecision, name: String,
+                                tokenizer: [(key: String, value: GGUFValue)]) throws -> [(key: String, value: GGUFValue)] {
+        let arch = try architecture(config)
+        var m: [(key: String, value: GGUFValue)] = [
+            ("general.architecture", .string(arch)), ("general.type", .string("model")), ("general.name", .string(name)),
+        ]
+        func u32(_ key: String, _ v: Int) { m.append(("\(arch).\(key)", .uint32(UInt32(clamping: v)))) }
+        u32("block_count", config.layerCount)
+        u32("context_length", config.maxPositionEmbeddings)
+        u32("embedding_length", config.hiddenSize)
+        u32("feed_forward_length", config.intermediateSize)
+        u32("attention.head_count", config.headCount)
+        u32("attention.head_count_kv", config.kvHeadCount)
+        m.append(("\(arch).rope.freq_base", .float32(Float(config.ropeTheta))))
+        m.append(("\(arch).attention.layer_norm_rms_epsilon", .float32(Float(config.rmsNormEps))))
+        m.append(("general.file_type", .uint32(layout(precision).fileType)))
+        u32("vocab_size", config.vocabSize)
+        u32("rope.dimension_count", config.headDim)
+        if config.headDim * config.headCount != config.hiddenSize {
+            u32("attention.key_length", config.headDim)
+            u32("attention.value_length", config.headDim)
+        }
+        if case .linear(let factor) = config.ropeScaling {
+            m.append(("\(arch).rope.scaling.type", .string("linear")))
+            m.append(("\(arch).rope.scaling.factor", .float32(Float(factor))))
+        }
+        m += tokenizer
+        m.append(("general.quantization_version", .uint32(2)))
+        return m
+    }
+
+    /// The tensors under GGUF names: 2-D weights as `precision` (Q/K rows permuted for "llama"), 1-D tensors F32,
+    /// plus `rope_freqs.weight` for llama3 RoPE scaling. A row length that is not a multiple of 32 keeps F16 for
+    /// the quantized types, as llama.cpp's converter falls back.
+    public static func tensors(weights: LlamaWeights, config: ModelConfig, precision: ExportPrecision) throws -> [GGUFTensorData] {
+        let arch = try architecture(config)
+        let configuration = LlamaConfiguration(config)
+        var out: [GGUFTensorData] = []
+        if case .llama3(let factor, let low, let high, let original) = config.ropeScaling {
+            out.append(try GGUFTensorData(name: "rope_freqs.weight", tensor: Tensor(shape: [config.headDim / 2], values:
+                llama3Divisors(theta: config.ropeTheta, headDim: config.headDim, factor: factor, low: low, high: high,
+                               original: Double(original)).map(Float.init)), as: .F32))
+        }
+        for (hfName, tensor) in LoRAMerge.stateDict(weights, configuration: configuration) {
+            guard let name = GGUFNames.ggufName(hfName) else { throw ExportError.unsupported("tensor '\(hfName)' has no GGUF name") }
+            var t = tensor
+            if arch == "llama" {
+                if hfName.contains("self_attn.q_proj.") { t = try GGUFNames.permuteRows(t, heads: config.headCount) }
+                if hfName.contains("self_attn.k_proj.") { t = try GGUFNames.permuteRows(t, heads: config.kvHeadCount) }
+            }
+            var type = layout(precision).type
+            if t.rank == 1 || name.hasSuffix("_norm.weight") { type = .F32 }
+            if (type == .Q8_0 || type == .Q4_0), (t.shape.last ?? 0) % 32 != 0 { type = .F16 }
+            out.append(try GGUFTensorData(name: name, tensor: t.converted(to: .f32), as: type))
+        }
+        return out
+    }
+
+    /// llama.cpp's per-frequency divisors for llama3 RoPE scaling (its converter's `rope_freqs.weight`).
+    static func llama3Divisors(theta: Double, headDim: Int, factor: Double, low: Double, high: Double, original: Double) -> [Double] {
+        (0..<(headDim / 2)).map { i in
+            let inv = 1 / Double(Float(pow(theta, Double(Float(2 * i) / Float(headDim)))))
+            let wavelength = 2 * Double.pi / inv
+            if wavelength < original / high { return 1 }
+            if wavelength > original / low { return factor }
+            let smooth = (original / wavelength - low) / (high - low)
+            return 1 / ((1 - smooth) / factor + smooth)
+        }
+    }
+
+    /// Writes the GGUF file atomically.
+    public static func write(weights: LlamaWeights, config: ModelConfig, precision: ExportPrecision, name: String,
+                             tokenizer: [(key: String, value: GGUFValue)], to url: URL) throws {
+        let meta = try metadata(config: config, precision: precision, name: name, tokenizer: tokenizer)
+        let data = try tensors(weights: weights, config: config, precision: precision)
+        try AtomicOutput.writeFile(url) { temp in
+            try GGUFWriter.write(metadata: meta, tensors: data, to: temp)
+        }
+    }
+}

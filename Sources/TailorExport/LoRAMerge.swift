@@ -1,0 +1,141 @@
+// Folding LoRA adapters into the base weights: W' = W + Σᵢ wᵢ·sᵢ·(Bᵢ·Aᵢ), computed in f32 (PEFT merge_and_unload,
+// spec §2.5). A 4-bit base is dequantized first: the update is never added to 4-bit codes.
+// Legend: N output features, K input features, R LoRA rank.
+import TailorModels
+import TailorTensor
+
+/// One adapter set (the adapters a PEFT folder attaches, by linear layer) with its weight in a merge.
+public struct WeightedAdapters: Sendable {
+    /// Adapters keyed by full module name, e.g. "model.layers.0.self_attn.q_proj".
+    public var adapters: [String: LoRAAdapter]
+    /// Factor applied to this adapter's update (1 for a plain merge; the soup weights otherwise).
+    public var weight: Float
+    /// Where the adapter came from, for messages.
+    public var source: String
+
+    public init(adapters: [String: LoRAAdapter], weight: Float = 1, source: String) {
+        self.adapters = adapters
+        self.weight = weight
+        self.source = source
+    }
+
+    /// The adapters attached to `weights`' linear layers.
+    public init(attachedTo weights: LlamaWeights, weight: Float = 1, source: String) {
+        var found: [String: LoRAAdapter] = [:]
+        for (l, layer) in weights.layers.enumerated() {
+            for name in LlamaLayerWeights.linearNames {
+                if let lora = layer[linear: name]?.lora { found["model.layers.\(l).\(name)"] = lora }
+            }
+        }
+        self.init(adapters: found, weight: weight, source: source)
+    }
+}
+
+/// Merging adapters into dense weights.
+public enum LoRAMerge {
+    /// The update s·(B·A) `[N, K]` in f32, accumulated over the rank in f32 as PEFT's f32 matmul does, then scaled.
+    public static func delta(_ lora: LoRAAdapter) -> [Float] {
+        let a = lora.a.converted(to: .f32).floats(), b = lora.b.converted(to: .f32).floats()
+        let r = lora.rank, k = lora.a.shape[1], n = lora.b.shape[0]
+        var out = [Float](repeating: 0, count: n * k)
+        out.withUnsafeMutableBufferPointer { o in
+            for i in 0..<n {
+                for j in 0..<r {
+                    let bij = b[i * r + j]
+                    if bij == 0 { continue }
+                    let aRow = j * k, oRow = i * k
+                    for c in 0..<k { o[oRow + c] += bij * a[aRow + c] }
+                }
+                for c in 0..<k { o[i * k + c] *= lora.scaling }
+            }
+        }
+        return out
+    }
+
+    /// The base weight of `linear` as f32 `[N, K]`: dense weights converted, packed 4-bit weights dequantized.
+    public static func denseBase(_ linear: Linear) -> Tensor {
+        if let packed = linear.packed {
+            let n = packed.shape[0], k = packed.shape[1]
+            var out = Tensor(uninitialized: [n, k], dtype: .f32)
+            out.withUnsafeMutableFloats { dst in
+                guard let base = dst.baseAddress else { return }
+                packed.dequantizeRows(0..<n, into: base)
+            }
+            return out
+        }
+        return linear.weight.converted(to: .f32)
+    }
+
+    /// A copy of `weights` with every linear layer dense in `dtype`, the updates of `sets` added in f32 before the
+    /// cast, and no adapter left (dropout and scaling disappear with it). Embeddings, norms and the head are cast
+    /// to `dtype` too. Reports, per merged layer, how much of the update the cast to `precision` erases.
+    public static func merge(_ weights: LlamaWeights, adapters sets: [WeightedAdapters], dtype: DType,
+                             precision: ExportPrecision? = nil) throws -> (weights: LlamaWeights, report: MergeReport) {
+        var out = weights
+        var report = MergeReport()
+        let known = Set(weights.layers.indices.flatMap { l in LlamaLayerWeights.linearNames.map { "model.layers.\(l).\($0)" } })
+        for set in sets {
+            if let stray = set.adapters.keys.sorted().first(where: { !known.contains($0) }) {
+                throw ExportError.adapterMismatch(adapter: set.source, reason: "module '\(stray)' is not a linear layer of the model")
+            }
+        }
+        out.embedding = weights.embedding.converted(to: dtype)
+        out.lmHead = weights.lmHead?.converted(to: dtype)
+        out.finalNorm = weights.finalNorm.converted(to: dtype)
+        for l in out.layers.indices {
+            out.layers[l].attentionNorm = weights.layers[l].attentionNorm.converted(to: dtype)
+            out.layers[l].mlpNorm = weights.layers[l].mlpNorm.converted(to: dtype)
+            for name in LlamaLayerWeights.linearNames {
+                guard let linear = weights.layers[l][linear: name] else { continue }
+                let module = "model.layers.\(l).\(name)"
+                let updates = sets.compactMap { set in set.adapters[module].map { (set, $0) } }
+                var merged = Linear(weight: Tensor(zeros: [0]), bias: linear.bias?.converted(to: dtype))
+                if updates.isEmpty {
+                    merged.weight = linear.packed == nil ? linear.weight.converted(to: dtype) : denseBase(linear).converted(to: dtype)
+                } else {
+                    var w = denseBase(linear)
+                    var total = [Float](repeating: 0, count: w.count)
+                    for (set, lora) in updates {
+                        guard lora.a.shape == [lora.rank, linear.inFeatures], lora.b.shape == [linear.outFeatures, lora.rank] else {
+                            throw ExportError.adapterMismatch(adapter: set.source, reason: "\(module): lora_A \(lora.a.shape), "
+                                + "lora_B \(lora.b.shape) do not fit a \(linear.outFeatures)×\(linear.inFeatures) weight")
+                        }
+                        let d = delta(lora)
+                        if updates.count == 1 && set.weight == 1 {
+                            total = d
+                        } else {
+                            for i in total.indices { total[i] += set.weight * d[i] }
+                        }
+                    }
+                    w.withUnsafeMutableFloats { base in
+                        for i in base.indices { base[i] += total[i] }
+                    }
+                    if let precision {
+                        report.add(module: module, PrecisionCheck.measure(merged: w, delta: total, precision: precision))
+                    }
+                    merged.weight = w.converted(to: dtype)
+                }
+                out.layers[l][linear: name] = merged
+            }
+        }
+        return (out, report)
+    }
+
+    /// The weights under Hugging Face names in checkpoint order; a tied head is not written (spec §3.3).
+    public static func stateDict(_ weights: LlamaWeights, configuration: LlamaConfiguration) -> [(String, Tensor)] {
+        var out: [(String, Tensor)] = [("model.embed_tokens.weight", weights.embedding)]
+        for (l, layer) in weights.layers.enumerated() {
+            let p = "model.layers.\(l)."
+            out.append((p + "input_layernorm.weight", layer.attentionNorm))
+            for name in LlamaLayerWeights.linearNames {
+                guard let linear = layer[linear: name] else { continue }
+                out.append((p + name + ".weight", linear.weight))
+                if let bias = linear.bias { out.append((p + name + ".bias", bias)) }
+            }
+            out.append((p + "post_attention_layernorm.weight", layer.mlpNorm))
+        }
+        out.append(("model.norm.weight", weights.finalNorm))
+        if let head = weights.lmHead, !configuration.tieWordEmbeddings { out.append(("lm_head.weight", head)) }
+        return out
+    }
+}
