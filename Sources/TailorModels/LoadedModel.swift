@@ -12,12 +12,15 @@ public struct LoadedModel: Sendable {
 
     /// Reads `url` (a folder with config.json and safetensors, or a .gguf file) and builds the decoder.
     public static func load(from url: URL) throws -> LoadedModel {
-        let checkpoint = try ModelCheckpoint.load(from: url)
+        var checkpoint = try ModelCheckpoint.load(from: url)
         guard ["llama", "mistral", "qwen2"].contains(checkpoint.config.modelType) else {
             throw ModelError.unsupportedArchitecture(checkpoint.config.modelType, source: url.path)
         }
         let configuration = LlamaConfiguration(checkpoint.config)
         let weights = try LlamaWeights(configuration: configuration, tensors: checkpoint.tensors, source: url.path)
+        // The decoded tensors now live in `weights` only: a checkpoint kept for its metadata must not pin a second
+        // reference, or full fine-tuning's first in-place update would copy every weight.
+        checkpoint.tensors = [:]
         return LoadedModel(checkpoint: checkpoint, model: LlamaModel(configuration: configuration, weights: weights))
     }
 }

@@ -8,7 +8,7 @@ func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     var y = Tensor(uninitialized: [m, n])
     y.withUnsafeMutableFloats { out in
         x.withUnsafeFloats { input in
-            forEachRowTile(of: weight, tileRows: 512) { rows, tile in
+            forEachRowTile(of: weight, tileRows: packedTileRows) { rows, tile in
                 GEMM.sgemm(transposeA: false, transposeB: true, m: m, n: rows.count, k: k,
                            a: input.baseAddress!, lda: k, b: tile, ldb: k,
                            c: out.baseAddress! + rows.lowerBound, ldc: n)
@@ -47,7 +47,7 @@ func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradie
         if needInputGradient {
             var result = Tensor(uninitialized: [m, k])
             result.withUnsafeMutableFloats { out in
-                forEachRowTile(of: weight, tileRows: 512) { rows, tile in
+                forEachRowTile(of: weight, tileRows: packedTileRows) { rows, tile in
                     // dx[M, K] += dy[M, rows] · W[rows, K]
                     GEMM.sgemm(transposeA: false, transposeB: false, m: m, n: k, k: rows.count,
                                a: dy.baseAddress! + rows.lowerBound, lda: n, b: tile, ldb: k,

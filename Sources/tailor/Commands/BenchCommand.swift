@@ -123,9 +123,11 @@ struct BenchTrain: ParsableCommand {
     func run() throws {
         guard let chosen = TrainingMethod(rawValue: method) else { throw ValidationError("--method must be full, lora or qlora") }
         guard batchSize > 0, sequenceLength > 1, steps > 0 else { throw ValidationError("batch size, sequence length and steps must be positive") }
-        let loaded = try model.load()
+        // The decoder is handed to the trainer (nothing else keeps its weights), as `tailor train` does.
+        var pending: LoadedModel? = try model.load()
+        guard let checkpoint = pending?.checkpoint else { return }
         var rng = SplitMix64(seed: 7)
-        let vocab = UInt64(loaded.model.configuration.vocabSize)
+        let vocab = UInt64(checkpoint.config.vocabSize)
         let rows = (0..<(batchSize * (steps + 1))).map { _ in
             TrainingExample(inputIDs: (0..<sequenceLength).map { _ in Int32(rng.next() % vocab) })
         }
@@ -140,7 +142,8 @@ struct BenchTrain: ParsableCommand {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("tailor-bench-\(UUID())")
         defer { try? FileManager.default.removeItem(at: out) }
         MemoryTracker.shared.resetPeak()
-        var trainer = try Trainer(model: loaded.model, modelConfig: loaded.checkpoint.config, baseModelName: model.model,
+        guard let decoder = pending.take()?.model else { return }
+        var trainer = try Trainer(model: consume decoder, modelConfig: checkpoint.config, baseModelName: model.model,
                                   configuration: configuration, train: rows, outputDirectory: out, padID: 0, backend: CPUBackend())
         try trainer.run()
         let measured = trainer.history.dropFirst().map(\.seconds).sorted()
