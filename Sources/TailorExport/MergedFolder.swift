@@ -39,7 +39,7 @@ public enum MergedFolder {
         try AtomicOutput.writeFolder(url) { folder in
             try SafeTensorsWriter.writeSharded(tensors, to: folder, baseName: "model", maxShardBytes: maxShardBytes)
             try configData.write(to: folder.appendingPathComponent("config.json"))
-            try writeTokenizer(of: source, config: config, into: folder)
+            try writeTokenizer(of: source, into: folder)
             let generation = folder.appendingPathComponent("generation_config.json")
             if !FileManager.default.fileExists(atPath: generation.path) {
                 try generationConfig(config).write(to: generation)
@@ -58,8 +58,8 @@ public enum MergedFolder {
     }
 
     /// Copies tokenizer files from a folder base; for a GGUF base writes tokenizer.json + tokenizer_config.json
-    /// from its tokenizer.ggml.* metadata. A base without any tokenizer gets none.
-    static func writeTokenizer(of source: ModelCheckpoint, config: ModelConfig, into folder: URL) throws {
+    /// from its tokenizer.ggml.* metadata. A base without any tokenizer gets none; existing files are kept.
+    public static func writeTokenizer(of source: ModelCheckpoint, into folder: URL) throws {
         if let gguf = source.gguf {
             guard gguf.metadata["tokenizer.ggml.tokens"] != nil else { return }
             let data = GGUFTokenizerData(metadata: gguf.metadata)
@@ -72,8 +72,9 @@ public enum MergedFolder {
         for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
                      "tokenizer.model", "vocab.json", "merges.txt", "added_tokens.json", "generation_config.json"] {
             let from = directory.appendingPathComponent(name)
-            if FileManager.default.fileExists(atPath: from.path) {
-                try FileManager.default.copyItem(at: from, to: folder.appendingPathComponent(name))
+            let to = folder.appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: from.path), !FileManager.default.fileExists(atPath: to.path) {
+                try FileManager.default.copyItem(at: from, to: to)
             }
         }
     }

@@ -1,6 +1,7 @@
 // `tailor quantize`: a 4-bit model folder in the layout transformers + bitsandbytes load.
 import ArgumentParser
 import Foundation
+import TailorExport
 import TailorFormats
 import TailorModels
 import TailorQuantization
@@ -46,21 +47,10 @@ struct QuantizeCommand: ParsableCommand {
         text = text.trimmingCharacters(in: .whitespacesAndNewlines) + ",\n  \"quantization_config\": "
             + BitsAndBytesConfig(quantizer: quantizer, computeDType: "float32").pythonJSON(indent: 2, level: 1) + "\n}\n"
         try Data(text.utf8).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
-        copyTokenizerFiles(from: loaded.checkpoint.sourceURL, to: folder)
+        try MergedFolder.writeTokenizer(of: loaded.checkpoint, into: folder)
         let bytes = weights.layers.reduce(0) { total, layer in
             total + LlamaLayerWeights.linearNames.reduce(0) { $0 + (layer[linear: $1]?.weightByteCount ?? 0) }
         }
         print("wrote \(folder.path): decoder linear weights \(formatBytes(bytes)) in \(type)\(noDoubleQuant ? "" : " with double quantization"), block \(blocksize)")
-    }
-}
-
-/// Copies tokenizer.json and friends from a model folder (a GGUF carries its tokenizer inside and has none to copy).
-func copyTokenizerFiles(from source: URL, to folder: URL) {
-    let directory = source.hasDirectoryPath ? source : source.deletingLastPathComponent()
-    for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja", "generation_config.json"] {
-        let from = directory.appendingPathComponent(name), to = folder.appendingPathComponent(name)
-        if FileManager.default.fileExists(atPath: from.path), !FileManager.default.fileExists(atPath: to.path) {
-            try? FileManager.default.copyItem(at: from, to: to)
-        }
     }
 }

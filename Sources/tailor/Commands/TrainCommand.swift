@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import TailorKernels
 import TailorData
+import TailorExport
 import TailorModels
 import TailorTraining
 import Yams
@@ -153,7 +154,9 @@ struct TrainCommand: ParsableCommand {
             case .skipped(let step, let reason): progress.note("step \(step) skipped: \(reason)")
             }
         }
-        if configuration.method == .full { copyTokenizerFiles(from: checkpoint.sourceURL, to: URL(fileURLWithPath: out)) }
+        // A fully fine-tuned model is a complete Hugging Face folder: tokenizer files (written from the GGUF's
+        // tokenizer when the base was a GGUF) and the chat template in tokenizer_config.json.
+        if configuration.method == .full { try MergedFolder.writeTokenizer(of: checkpoint, into: URL(fileURLWithPath: out)) }
         print("saved \(configuration.method.trainsAdapters ? "adapter" : "model") to \(out)")
     }
 }
