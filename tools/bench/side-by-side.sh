@@ -17,5 +17,7 @@ for method in lora full; do
   $python tools/bench/torch_train.py --gguf "$model" --method $method --gradient-checkpointing | tail -1 | record torch "train-$method-gc"
 done
 $tailor bench train --model "$model" --method qlora --gradient-checkpointing true --json | record tailor train-qlora-gc
+$python tools/bench/torch_train.py --gguf "$model" --method qlora --gradient-checkpointing | tail -1 | record torch train-qlora-gc
 $tailor bench train --model "$model" --method qlora --gradient-checkpointing false --json | record tailor train-qlora
+$python tools/bench/torch_train.py --gguf "$model" --method qlora | tail -1 | record torch train-qlora
 echo "results appended to $out"

@@ -1,7 +1,9 @@
 """PyTorch training-step benchmark for SmolLM2 in f32 on CPU: full fine-tuning or LoRA, batch 4 x 256.
 
 Pinned: torch 2.15.0, transformers 5.24.0, peft 0.21.2, gguf 0.19.0 (tools/reference/requirements-models.txt).
-Usage: /opt/refvenv/bin/python tools/bench/torch_train.py --gguf PATH --method full|lora [--gradient-checkpointing]
+Usage: /opt/refvenv/bin/python tools/bench/torch_train.py --gguf PATH --method full|lora|qlora [--gradient-checkpointing]
+(qlora: the f32 model saved once to a temporary folder and reloaded with bitsandbytes NF4 + double quantization,
+compute dtype f32, prepare_model_for_kbit_training, then LoRA as for --method lora; bitsandbytes 0.50 on CPU.)
 One step = forward with labels (mean token NLL), backward, clip_grad_norm_(1.0), AdamW step, zero_grad — the work of
 one transformers Trainer optimizer step without accumulation. Random token ids, labels = input_ids, no padding.
 Prints one JSON line: seconds_per_step (median of the steps after --warmup), tokens_per_s (B*T / that),
@@ -21,7 +23,7 @@ import torch_common as tc
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--gguf", default=tc.DEFAULT_GGUF)
-    parser.add_argument("--method", choices=("full", "lora"), required=True)
+    parser.add_argument("--method", choices=("full", "lora", "qlora"), required=True)
     parser.add_argument("--gradient-checkpointing", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=4)
@@ -34,10 +36,24 @@ def main() -> None:
     tc.setup_threads(args.threads)
 
     model, load_s = tc.load_model(args.gguf)
+    if args.method == "qlora":
+        import tempfile
+
+        from peft import prepare_model_for_kbit_training
+        from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+        folder = tempfile.mkdtemp()
+        model.save_pretrained(folder)
+        del model
+        quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                                          bnb_4bit_compute_dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=quantization, dtype=torch.float32,
+                                                     device_map="cpu", attn_implementation="sdpa")
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=args.gradient_checkpointing)
     if args.gradient_checkpointing:
         # use_reentrant=False: the non-reentrant variant works when the inputs do not require grad (LoRA).
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    if args.method == "lora":
+    if args.method in ("lora", "qlora"):
         from peft import LoraConfig, get_peft_model
 
         cfg = LoraConfig(r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=0.0, target_modules="all-linear",
@@ -75,7 +91,7 @@ def main() -> None:
         "gradient_checkpointing": args.gradient_checkpointing,
         "batch": args.batch,
         "seq": args.seq,
-        "lora": {"r": args.lora_r, "alpha": args.lora_alpha, "target_modules": "all-linear"} if args.method == "lora" else None,
+        "lora": {"r": args.lora_r, "alpha": args.lora_alpha, "target_modules": "all-linear"} if args.method in ("lora", "qlora") else None,
         "trainable_params": sum(p.numel() for p in params),
         "optimizer": f"torch.optim.AdamW(lr={lr}, weight_decay=0.01), clip 1.0",
         "attn_implementation": getattr(model.config, "_attn_implementation", None),
