@@ -23,7 +23,8 @@ enum GEMM {
                       beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         _ = singleThreadedBLAS
         let workers = Parallel.workerCount
-        guard workers > 1, m * n * k >= 1 << 18 else {
+        // Matrix-vector products (decode) split only when large: splitting small ones costs more than it saves.
+        guard workers > 1, m * n * k >= (m == 1 ? 1 << 20 : 1 << 18) else {
             sgemmSerial(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                         b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
