@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "TailorOptim", dependencies: ["TailorTensor"]),
         .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization"]),
         .target(name: "TailorPlan", dependencies: ["TailorFormats"]),
-        .target(name: "TailorData", dependencies: ["TailorTokenizers", "TailorChat"]),
+        .target(name: "TailorData", dependencies: ["TailorTensor", "TailorTokenizers", "TailorChat"]),
         .target(name: "TailorExport", dependencies: [
             "TailorTensor", "TailorFormats", "TailorModels", "TailorQuantization", "TailorTokenizers", "TailorKernels",
         ]),

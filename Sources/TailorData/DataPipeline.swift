@@ -1,5 +1,6 @@
 // The `prepare` pipeline: read → convert → clean → encode → truncate → split → pack → report, and writing its
 // outputs.
+import TailorTensor
 import Foundation
 import TailorChat
 import TailorTokenizers
@@ -80,7 +81,7 @@ public enum DataPipeline {
             kept.append((item, flags))
         }
 
-        var rng = SeededGenerator(seed: o.seed ^ 0x7361_6D70_6C65)
+        var rng = SplitMix64(seed: o.seed ^ 0x7361_6D70_6C65)
         let picked = rng.permutation(kept.count).prefix(o.sampleCount).sorted()
         let spot: [JinjaValue] = picked.map { i in
             let (item, flags) = kept[i]

@@ -1,4 +1,5 @@
 // MinHash signatures over word shingles and LSH banding, for near-duplicate detection.
+import TailorTensor
 import Foundation
 
 /// Near-duplicate detector: Jaccard similarity of word-shingle sets, estimated with MinHash.
@@ -21,7 +22,7 @@ public struct MinHashDeduplicator: Sendable {
         self.threshold = threshold
         self.permutations = permutations
         self.shingleSize = max(1, shingleSize)
-        var rng = SeededGenerator(seed: seed ^ 0x6D69_6E68_6173_6800)
+        var rng = SplitMix64(seed: seed ^ 0x6D69_6E68_6173_6800)
         a = (0..<permutations).map { _ in rng.next() % (Self.prime - 1) + 1 }
         b = (0..<permutations).map { _ in rng.next() % Self.prime }
     }

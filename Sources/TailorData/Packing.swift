@@ -1,4 +1,5 @@
 // Truncation and packing: fitting encoded samples into max_length rows.
+import TailorTensor
 
 public enum Packing {
     /// Keeps the first `maxLength` tokens (TRL's default truncation, "keep_start").
@@ -67,9 +68,9 @@ public enum LengthGrouping {
         return megaBatches.flatMap { $0 }
     }
 
-    /// The grouped order with a permutation drawn from `SeededGenerator(seed:)` (deterministic, not torch's).
+    /// The grouped order with a permutation drawn from `SplitMix64(seed:)` (deterministic, not torch's).
     public static func indices(lengths: [Int], batchSize: Int, seed: UInt64) -> [Int] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return indices(lengths: lengths, batchSize: batchSize, permutation: rng.permutation(lengths.count))
     }
 }
@@ -87,7 +88,7 @@ public enum DataSplit {
         var n = Int((Double(count) * fraction).rounded(.up))
         n = min(n, max(0, count - 1))
         if fraction == 0 { n = 0 }
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let validation = Array(rng.permutation(count).prefix(n)).sorted()
         let set = Set(validation)
         return ((0..<count).filter { !set.contains($0) }, validation)

@@ -12,3 +12,28 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable, Codable {
         return z ^ (z >> 31)
     }
 }
+
+extension SplitMix64 {
+    /// A uniform integer in 0..<bound by rejection (no modulo bias).
+    public mutating func below(_ bound: Int) -> Int {
+        precondition(bound > 0, "below(\(bound)): the bound must be positive")
+        let b = UInt64(bound)
+        let limit = UInt64.max - UInt64.max % b
+        while true {
+            let x = next()
+            if x < limit { return Int(x % b) }
+        }
+    }
+
+    /// A Fisher–Yates permutation of 0..<count. Swift's own `shuffle(using:)` is not specified to stay the same
+    /// across releases, so data order (and with it exact resume) uses this one.
+    public mutating func permutation(_ count: Int) -> [Int] {
+        var p = Array(0..<count)
+        var i = count - 1
+        while i > 0 {
+            p.swapAt(i, below(i + 1))
+            i -= 1
+        }
+        return p
+    }
+}

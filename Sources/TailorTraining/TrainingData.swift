@@ -73,9 +73,7 @@ public enum TrainingData {
     public static func order(count: Int, epoch: Int, seed: UInt64, shuffle: Bool) -> [Int] {
         guard shuffle else { return Array(0..<count) }
         var rng = SplitMix64(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
-        var indices = Array(0..<count)
-        indices.shuffle(using: &rng)
-        return indices
+        return rng.permutation(count)
     }
 
     /// Pads rows to the longest one with `padID`; padding is masked (-100 labels, segment -1). Packed rows keep

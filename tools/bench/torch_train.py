@@ -42,9 +42,17 @@ def main() -> None:
         from peft import prepare_model_for_kbit_training
         from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
+        from safetensors.torch import save_file
+
+        # A model read from GGUF refuses save_pretrained: write its f32 tensors and config by hand.
         folder = tempfile.mkdtemp()
-        model.save_pretrained(folder)
-        del model
+        tensors = {k: v.contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
+        save_file(tensors, f"{folder}/model.safetensors", metadata={"format": "pt"})
+        config = model.config
+        if hasattr(config, "quantization_config"):
+            delattr(config, "quantization_config")
+        config.save_pretrained(folder)
+        del model, tensors
         quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                                           bnb_4bit_compute_dtype=torch.float32)
         model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=quantization, dtype=torch.float32,
