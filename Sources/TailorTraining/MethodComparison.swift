@@ -19,6 +19,19 @@ public struct MethodResult: Codable, Sendable, Equatable {
     /// exp(evalLoss - full's evalLoss): 1 means as good as full fine-tuning, above 1 worse.
     public var perplexityRatioToFull: Double?
     public var losses: [Double]
+    /// Seconds the method took from loading its model to the end of evaluation.
+    public var wallSeconds: Double
+    /// The task metric from the caller's evaluation (accuracy, F1, …), when one was given.
+    public var taskMetric: TaskMetric?
+    /// `taskMetric` as a percentage of full fine-tuning's.
+    public var taskMetricPercentOfFull: Double?
+}
+
+/// A named score of a trained model on the user's task.
+public struct TaskMetric: Codable, Sendable, Equatable {
+    public var name: String
+    public var value: Double
+    public init(name: String, value: Double) { self.name = name; self.value = value }
 }
 
 public enum MethodComparison {
@@ -27,6 +40,7 @@ public enum MethodComparison {
     public static func run(methods: [TrainingMethod], configuration: TrainingConfiguration, modelConfig: ModelConfig,
                            baseModelName: String, loadModel: () throws -> LlamaModel, train: [TrainingExample],
                            evaluation: [TrainingExample], padID: Int32, backend: any Backend,
+                           evaluateTask: ((LlamaModel) throws -> TaskMetric)? = nil,
                            progress: (TrainingMethod, TrainingEvent) -> Void = { _, _ in }) throws -> [MethodResult] {
         var results: [MethodResult] = []
         for method in methods {
@@ -37,6 +51,7 @@ public enum MethodComparison {
             c.evalSteps = 0
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("tailor-compare-\(method)-\(UUID())")
             defer { try? FileManager.default.removeItem(at: out) }
+            let started = Date()
             let before = MemoryTracker.shared.liveBytes
             MemoryTracker.shared.resetPeak()
             var trainer = try Trainer(model: loadModel(), modelConfig: modelConfig, baseModelName: baseModelName,
@@ -45,16 +60,24 @@ public enum MethodComparison {
             try trainer.run { progress(method, $0) }
             let evalLoss = trainer.evaluationLoss()
             let peak = MemoryTracker.shared.peakBytes - before
+            let metric = try evaluateTask?(trainer.model)
             let timed = trainer.history.dropFirst().map(\.seconds).sorted()
             let seconds = timed.isEmpty ? (trainer.history.first?.seconds ?? 0) : timed[timed.count / 2]
             let tokens = trainer.history.map(\.tokens).reduce(0, +) / max(trainer.history.count, 1)
             results.append(MethodResult(method: method, trainableParameters: trainer.trainableParameterCount, peakBytes: peak,
                                         secondsPerStep: seconds, tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0,
                                         finalLoss: trainer.history.last?.loss ?? .nan, evalLoss: evalLoss,
-                                        perplexityRatioToFull: nil, losses: trainer.history.map(\.loss)))
+                                        perplexityRatioToFull: nil, losses: trainer.history.map(\.loss),
+                                        wallSeconds: Date().timeIntervalSince(started), taskMetric: metric,
+                                        taskMetricPercentOfFull: nil))
         }
         if let full = results.first(where: { $0.method == .full }) {
-            for i in results.indices { results[i].perplexityRatioToFull = Foundation.exp(results[i].evalLoss - full.evalLoss) }
+            for i in results.indices {
+                results[i].perplexityRatioToFull = Foundation.exp(results[i].evalLoss - full.evalLoss)
+                if let mine = results[i].taskMetric?.value, let theirs = full.taskMetric?.value, theirs != 0 {
+                    results[i].taskMetricPercentOfFull = 100 * mine / theirs
+                }
+            }
         }
         return results
     }

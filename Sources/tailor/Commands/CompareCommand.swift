@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import TailorKernels
 import TailorModels
+import TailorEval
 import TailorTraining
 
 struct CompareCommand: ParsableCommand {
@@ -12,8 +13,12 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOption
     @Option(help: "Training data (.tdata from `tailor prepare`, or JSONL with \"text\" or \"input_ids\").") var data: String
-    @Option(help: "Evaluation data; default: the last 10% of --data.") var evalData: String?
-    @Option(help: "Optimizer steps per method.") var steps = 20
+    @Option(help: "Evaluation rows for the loss (same format as --data); default: the last 10% of --data.") var evalData: String?
+    @Option(name: .customLong("eval"), help: "Task data for `tailor eval` (JSONL with prompt and reference) scored after each method.")
+    var taskData: String?
+    @Option(help: "Task for --eval: classification | qa | generation | json | multiple-choice.") var task = "qa"
+    @Option(help: "Optimizer steps per method (0: use --epochs).") var maxSteps = 20
+    @Option(help: "Epochs per method when --max-steps is 0.") var epochs: Double = 1
     @Option(help: "Rows per step.") var batchSize = 4
     @Option(help: "Tokens per row at most.") var maxLength = 256
     @Option(help: "Methods to run, comma-separated.") var methods = "full,lora,qlora"
@@ -34,7 +39,8 @@ struct CompareCommand: ParsableCommand {
             train.method = nil
             configuration = try train.resolvedConfiguration()
         }
-        configuration.maxSteps = steps
+        configuration.maxSteps = maxSteps
+        configuration.epochs = epochs
         configuration.batchSize = batchSize
         configuration.maxLength = maxLength
         let checkpoint = try model.load(eager: false)
@@ -50,10 +56,12 @@ struct CompareCommand: ParsableCommand {
             rows.removeLast(held)
         }
         let padID = Int32(checkpoint.config.padTokenID ?? checkpoint.config.eosTokenIDs.first ?? 0)
-        print("comparing \(chosen.map(\.rawValue).joined(separator: ", ")): \(steps) steps of \(batchSize) rows, \(rows.count) training rows, \(evaluation.count) evaluation rows")
+        print("comparing \(chosen.map(\.rawValue).joined(separator: ", ")): \(maxSteps > 0 ? "\(maxSteps) steps" : "\(epochs) epochs") of \(batchSize) rows, \(rows.count) training rows, \(evaluation.count) evaluation rows")
+        let evaluateTask = try taskEvaluation()
         let results = try MethodComparison.run(
             methods: chosen, configuration: configuration, modelConfig: checkpoint.config, baseModelName: model.model,
-            loadModel: { try model.load().model }, train: rows, evaluation: evaluation, padID: padID, backend: CPUBackend()
+            loadModel: { try model.load().model }, train: rows, evaluation: evaluation, padID: padID, backend: CPUBackend(),
+            evaluateTask: evaluateTask
         ) { method, event in
             if case .step(let r, let total) = event, r.step == total || r.step % 5 == 0 {
                 print(String(format: "  %@ step %d/%d loss %.4f", method.rawValue, r.step, total, r.loss))
@@ -66,14 +74,36 @@ struct CompareCommand: ParsableCommand {
             try Data(ComparisonReport.html(results).utf8).write(to: folder.appendingPathComponent("report.html"), options: .atomic)
         }
         if json { return try printJSON(results) }
-        var table = TextTable("method", "trainable", "peak memory", "s/step", "tokens/s", "eval loss", "ppl vs full")
+        var table = TextTable("method", "trainable", "peak memory", "s/step", "tokens/s", "wall", "eval loss", "ppl vs full",
+                              "task metric", "% of full")
         for r in results {
             table.add(r.method.rawValue, r.trainableParameters.formatted(), formatBytes(r.peakBytes),
                       String(format: "%.2f", r.secondsPerStep), String(format: "%.0f", r.tokensPerSecond),
-                      String(format: "%.4f", r.evalLoss), r.perplexityRatioToFull.map { String(format: "%.3f×", $0) } ?? "–")
+                      String(format: "%.0f s", r.wallSeconds), String(format: "%.4f", r.evalLoss),
+                      r.perplexityRatioToFull.map { String(format: "%.3f×", $0) } ?? "–",
+                      r.taskMetric.map { String(format: "%@ %.4f", $0.name, $0.value) } ?? "–",
+                      r.taskMetricPercentOfFull.map { String(format: "%.1f%%", $0) } ?? "–")
         }
         print(table.render())
         if let out { print("report: \(out)/report.html") }
+    }
+}
+
+extension CompareCommand {
+    /// With --eval: a closure that scores a trained decoder on the task with `tailor eval`'s runner and returns the
+    /// task's headline metric.
+    func taskEvaluation() throws -> ((LlamaModel) throws -> TaskMetric)? {
+        guard let taskData else { return nil }
+        let evalTask = try EvalTask.parse(task)
+        let base = try ChatModel(loaded: model.load())
+        let configuration = EvalConfiguration(task: evalTask, data: URL(fileURLWithPath: taskData))
+        return { decoder in
+            var chat = base
+            chat.model = decoder
+            let run = try EvalRunner.run(configuration, model: chat, label: "compare")
+            guard let headline = run.scores.first else { throw ValidationError("--eval: the task produced no score") }
+            return TaskMetric(name: headline.name, value: headline.value)
+        }
     }
 }
 
@@ -102,6 +132,11 @@ enum ComparisonReport {
         svg += String(format: "<text x='4' y='%.0f' font-size='11' font-family='sans-serif'>%.3f</text>", pad, high)
         svg += String(format: "<text x='4' y='%.0f' font-size='11' font-family='sans-serif'>%.3f</text>", height - pad, low)
         svg += "</svg>"
+        svg += bars("peak memory (MB)", results.map { (r: $0.method.rawValue, v: Double($0.peakBytes) / 1e6) }, colours)
+        svg += bars("seconds per step", results.map { (r: $0.method.rawValue, v: $0.secondsPerStep) }, colours)
+        if results.contains(where: { $0.taskMetric != nil }) {
+            svg += bars("task metric, % of full", results.map { (r: $0.method.rawValue, v: $0.taskMetricPercentOfFull ?? 0) }, colours)
+        }
         let rows = results.map { r in
             "<tr><td>\(r.method.rawValue)</td><td>\(r.trainableParameters)</td><td>\(r.peakBytes / 1_000_000) MB</td>"
                 + String(format: "<td>%.2f</td><td>%.4f</td><td>%@</td></tr>", r.secondsPerStep, r.evalLoss,
@@ -115,5 +150,19 @@ enum ComparisonReport {
         \(svg)
         </body></html>
         """
+    }
+
+    /// A small horizontal bar chart.
+    static func bars(_ title: String, _ values: [(r: String, v: Double)], _ colours: [String: String]) -> String {
+        let top = max(values.map(\.v).max() ?? 1, 1e-9)
+        var svg = "<svg xmlns='http://www.w3.org/2000/svg' width='420' height='\(30 + 24 * values.count)'>"
+        svg += "<text x='4' y='16' font-size='13' font-family='sans-serif'>\(title)</text>"
+        for (i, entry) in values.enumerated() {
+            let y = 26 + 24 * i, width = 260 * entry.v / top
+            svg += "<text x='4' y='\(y + 14)' font-size='12' font-family='sans-serif'>\(entry.r)</text>"
+            svg += String(format: "<rect x='60' y='%d' width='%.1f' height='16' fill='%@'/>", y, width, colours[entry.r] ?? "gray")
+            svg += String(format: "<text x='%.1f' y='%d' font-size='11' font-family='sans-serif'>%.2f</text>", 66 + width, y + 13, entry.v)
+        }
+        return svg + "</svg>"
     }
 }
