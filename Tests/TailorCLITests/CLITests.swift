@@ -136,4 +136,21 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: killed.appendingPathComponent("adapter_model.safetensors")),
                        try Data(contentsOf: straight.appendingPathComponent("adapter_model.safetensors")))
     }
+
+    /// Preflight refuses data rendered with another model's chat template (needs the SmolLM2 GGUF for its tokenizer).
+    func testTrainingRefusesDataPreparedWithAnotherChatTemplate() throws {
+        guard let model = ProcessInfo.processInfo.environment["TAILOR_SMOLLM2_GGUF"], FileManager.default.fileExists(atPath: model) else {
+            throw XCTSkip("set TAILOR_SMOLLM2_GGUF")
+        }
+        let data = try write(#"{"messages": [{"role": "user", "content": "What is 2 plus 3?"}, {"role": "assistant", "content": "5"}]}"#
+                             + "\n" + #"{"messages": [{"role": "user", "content": "Capital of Peru?"}, {"role": "assistant", "content": "Lima"}]}"# + "\n",
+                             "chat.jsonl")
+        let prepared = scratch.appendingPathComponent("prepared")
+        let prepare = try tailor(["prepare", "--model", model, "--data", data, "--out", prepared.path, "--template", "llama3",
+                                  "--validation-split", "0"])
+        XCTAssertEqual(prepare.status, 0, prepare.output)
+        try assertFails(["train", "--model", model, "--data", prepared.appendingPathComponent("train.tdata").path,
+                         "--out", scratch.appendingPathComponent("run").path, "--max-steps", "1"],
+                        mentioning: ["chat-template", "--ignore-preflight"])
+    }
 }

@@ -119,7 +119,14 @@ struct TrainCommand: ParsableCommand {
         let train = try readTrainingRows(data, tokenize: tokenize)
         let evaluation = try evalData.map { try readTrainingRows($0, tokenize: tokenize) } ?? []
         guard let decoder = pending.take()?.model else { return }
-        let findings = TrainingPreflight.findings(configuration: configuration, model: decoder, rows: train)
+        let longest = train.map(\.inputIDs.count).max() ?? 0
+        let predicted = TrainingMemory.predict(configuration: configuration, modelConfig: checkpoint.config,
+                                               batchRows: configuration.batchSize, length: min(longest, configuration.maxLength),
+                                               mapped: !checkpoint.format.description.hasPrefix("GGUF"))
+        let findings = TrainingPreflight.findings(configuration: configuration, model: decoder, rows: train,
+                                                  predictedBytes: predicted.total,
+                                                  trainingTemplate: TrainingPreflight.preparedTemplate(forData: data),
+                                                  modelTemplate: tokenizer?.chatTemplate)
         for finding in findings { print("preflight \(finding)") }
         if findings.contains(where: { $0.severity == .error }) && !ignorePreflight {
             throw ValidationError("preflight found errors (above); fix them or pass --ignore-preflight")
@@ -133,10 +140,6 @@ struct TrainCommand: ParsableCommand {
         // As PEFT's print_trainable_parameters.
         print(String(format: "trainable params: %@ || all params: %@ || trainable%%: %.4f", trainer.trainableParameterCount.formatted(),
                      total.formatted(), 100 * Double(trainer.trainableParameterCount) / Double(total)))
-        let longest = train.map(\.inputIDs.count).max() ?? 0
-        let predicted = TrainingMemory.predict(configuration: configuration, modelConfig: checkpoint.config,
-                                               batchRows: configuration.batchSize, length: min(longest, configuration.maxLength),
-                                               mapped: !checkpoint.format.description.hasPrefix("GGUF"))
         print("predicted peak memory (Tailor engine, longest batch): \(formatBytes(predicted.total))")
         print("configuration:")
         print(String(decoding: try JSONEncoder.pretty.encode(configuration), as: UTF8.self))

@@ -1,6 +1,7 @@
 // The pitfalls checked before the first training step: rank for the data size, learning rate for the method,
 // effective batch, target modules, rows longer than max_length.
 import Foundation
+import TailorChat
 import TailorModels
 import TailorPlan
 import TailorTraining
@@ -8,7 +9,11 @@ import TailorFormats
 
 enum TrainingPreflight {
     /// Findings for a run; errors stop training before it starts.
-    static func findings(configuration c: TrainingConfiguration, model: LlamaModel, rows: [TrainingExample]) -> [Finding] {
+    /// - Parameters:
+    ///   - predictedBytes: Tailor's predicted peak memory for the run (weights included).
+    ///   - trainingTemplate / modelTemplate: the chat template the data was prepared with, and the model's own.
+    static func findings(configuration c: TrainingConfiguration, model: LlamaModel, rows: [TrainingExample],
+                         predictedBytes: Int, trainingTemplate: String?, modelTemplate: String?) -> [Finding] {
         let method: TailorPlan.TrainingMethod = switch c.method {
         case .full: .full
         case .lora: .lora
@@ -30,7 +35,31 @@ enum TrainingPreflight {
         findings += Preflight.learningRate(c.resolvedLearningRate, method: method)
         findings += Preflight.effectiveBatch(microBatchSize: c.batchSize, gradientAccumulation: c.gradientAccumulationSteps)
         findings += Preflight.sequenceLengths(rows.map(\.inputIDs.count), maxLength: c.maxLength)
+        findings += Preflight.memory(predicted: predictedBytes, available: availableMemory(), method: method,
+                                     gradientCheckpointing: c.resolvedGradientCheckpointing)
+        findings += Preflight.chatTemplate(training: trainingTemplate, model: modelTemplate)
         return findings
+    }
+
+    /// Memory the system can give this process now: MemAvailable on Linux, physical memory elsewhere.
+    static func availableMemory() -> Int {
+        if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+           let kib = Int(line.split(separator: " ").dropFirst().first ?? "") {
+            return kib * 1024
+        }
+        return Int(ProcessInfo.processInfo.physicalMemory)
+    }
+
+    /// The template a prepared dataset was rendered with (from the report.json `tailor prepare` wrote beside it),
+    /// as source text; nil when the data used the model's own template or carries no record.
+    static func preparedTemplate(forData path: String) -> String? {
+        let report = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("report.json")
+        guard path.hasSuffix(".tdata"), let data = FileManager.default.contents(atPath: report.path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let name = object["template"] as? String, name != "model's own" else { return nil }
+        if FileManager.default.fileExists(atPath: name) { return try? ChatTemplate(contentsOf: URL(fileURLWithPath: name)).source }
+        return try? ChatTemplate.builtIn(named: name).source
     }
 }
 
