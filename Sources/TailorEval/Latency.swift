@@ -29,6 +29,8 @@ public struct LatencyOptions: Sendable, Equatable {
 public struct LatencyStatistics: Sendable, Equatable, Codable {
     /// Median.
     public var p50: Double
+    /// 95th percentile.
+    public var p95: Double
     /// 99th percentile.
     public var p99: Double
     public var mean: Double
@@ -41,6 +43,7 @@ public struct LatencyStatistics: Sendable, Equatable, Codable {
         count = sorted.count
         mean = sorted.isEmpty ? 0 : sorted.reduce(0, +) / Double(sorted.count)
         p50 = Self.percentile(sorted, 50)
+        p95 = Self.percentile(sorted, 95)
         p99 = Self.percentile(sorted, 99)
     }
 
@@ -128,14 +131,46 @@ public enum LatencyBenchmark {
         #endif
     }
 
+    /// Serves `prompts` as requests, `concurrency` at a time (one batched generation per group, left-padded), and
+    /// measures each request's latency (submission of its group to its last token), generated tokens/s, peak memory
+    /// and — given a machine price — the cost per 1,000 generated tokens.
+    public static func serve(prompts: [[Int32]], model: LlamaModel, maxNewTokens: Int, concurrency: Int,
+                             pricePerHour: Double?, stopTokens: Set<Int32>, backend: any Backend) throws -> RequestLatencyReport {
+        guard !prompts.isEmpty, maxNewTokens > 0, concurrency > 0 else {
+            throw EvalError.invalidRequest("latency: need prompts, --new-tokens ≥ 1 and --concurrency ≥ 1")
+        }
+        let options = GenerationOptions(maxNewTokens: maxNewTokens, temperature: 0, stopTokens: stopTokens)
+        var latencies: [Double] = [], generated = 0
+        let clock = ContinuousClock(), started = clock.now
+        var index = 0
+        while index < prompts.count {
+            let group = Array(prompts[index..<min(prompts.count, index + concurrency)])
+            let groupStart = clock.now
+            let outputs = BatchedGeneration.generate(prompts: group, model: model, options: options, batchSize: group.count,
+                                                     backend: backend)
+            let seconds = (clock.now - groupStart) / .seconds(1)
+            latencies += Array(repeating: seconds, count: group.count)
+            generated += outputs.reduce(0) { $0 + $1.count }
+            index += group.count
+        }
+        let total = (clock.now - started) / .seconds(1)
+        let tokensPerSecond = total > 0 ? Double(generated) / total : 0
+        return RequestLatencyReport(requests: prompts.count, concurrency: concurrency, generatedTokens: generated,
+                                    latency: LatencyStatistics(latencies), generatedTokensPerSecond: tokensPerSecond,
+                                    peakResidentBytes: peakResidentBytes(),
+                                    costPer1kTokens: pricePerHour.map { tokensPerSecond > 0 ? $0 / 3600 / tokensPerSecond * 1000 : 0 })
+    }
+
     /// A terminal table.
     public static func renderTable(_ r: LatencyReport) -> String {
         func ms(_ s: Double) -> String { String(format: "%.2f ms", s * 1000) }
         let rows: [(String, String)] = [
             ("prompt / new tokens", "\(r.promptTokens) / \(r.newTokens)  (\(r.runs) runs)"),
             ("time to first token P50", ms(r.timeToFirstToken.p50)),
+            ("time to first token P95", ms(r.timeToFirstToken.p95)),
             ("time to first token P99", ms(r.timeToFirstToken.p99)),
             ("per-token latency P50", ms(r.perToken.p50)),
+            ("per-token latency P95", ms(r.perToken.p95)),
             ("per-token latency P99", ms(r.perToken.p99)),
             ("decode tokens/s", String(format: "%.1f", r.decodeTokensPerSecond)),
             ("prefill tokens/s", String(format: "%.1f", r.prefillTokensPerSecond)),
@@ -143,6 +178,34 @@ public enum LatencyBenchmark {
             ("peak resident memory", String(format: "%.1f MB", Double(r.peakResidentBytes) / 1e6)),
             ("KV cache", String(format: "%.2f MB", Double(r.kvCacheBytes) / 1e6)),
         ]
+        let width = rows.map(\.0.count).max() ?? 0
+        return rows.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 }.joined(separator: "\n")
+    }
+}
+
+/// Request-level serving cost: latency per request under a given concurrency, throughput, memory, price.
+public struct RequestLatencyReport: Sendable, Equatable, Codable {
+    public var requests: Int
+    public var concurrency: Int
+    public var generatedTokens: Int
+    /// Seconds from a request's submission to its last token.
+    public var latency: LatencyStatistics
+    public var generatedTokensPerSecond: Double
+    public var peakResidentBytes: Int
+    /// Price of the machine per hour ÷ tokens per hour × 1000, when a price was given.
+    public var costPer1kTokens: Double?
+
+    /// A terminal table.
+    public func renderTable() -> String {
+        func s(_ x: Double) -> String { String(format: "%.3f s", x) }
+        var rows: [(String, String)] = [
+            ("requests / concurrency", "\(requests) / \(concurrency)"),
+            ("request latency P50", s(latency.p50)), ("request latency P95", s(latency.p95)), ("request latency P99", s(latency.p99)),
+            ("generated tokens", "\(generatedTokens)"),
+            ("generated tokens/s", String(format: "%.1f", generatedTokensPerSecond)),
+            ("peak resident memory", String(format: "%.1f MB", Double(peakResidentBytes) / 1e6)),
+        ]
+        if let cost = costPer1kTokens { rows.append(("cost per 1k generated tokens", String(format: "$%.5f", cost))) }
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 }.joined(separator: "\n")
     }

@@ -2,13 +2,15 @@
 import ArgumentParser
 import Foundation
 import TailorEval
+import TailorChat
 import TailorKernels
+import TailorModels
 
 struct LatencyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latency",
-        abstract: "Measure generation latency: time to first token, per-token P50/P99, tokens/s, peak memory.",
-        discussion: "The prompt is synthetic token ids; every run generates exactly --new-tokens tokens (greedy, no stop).")
+        abstract: "Measure generation latency: time to first token, per-token and per-request P50/P95/P99, tokens/s, peak memory, cost.",
+        discussion: "Without --prompts: a synthetic prompt of --prompt-tokens ids, every run generating exactly --new-tokens tokens (greedy, no stop). With --prompts: each line (text, or JSONL with \"prompt\") is a user request rendered with the chat template and served --concurrency at a time.")
 
     @OptionGroup var model: ModelOption
     @Option(help: "A LoRA adapter folder (PEFT format) to apply.") var adapter: String?
@@ -16,6 +18,9 @@ struct LatencyCommand: ParsableCommand {
     @Option(help: "Tokens generated per run.") var newTokens = 64
     @Option(help: "Measured runs.") var runs = 20
     @Option(help: "Unmeasured warm-up runs.") var warmup = 1
+    @Option(help: "Requests: a text file (one prompt per line) or JSONL with \"prompt\".") var prompts: String?
+    @Option(help: "Requests served at once (batched) with --prompts.") var concurrency = 1
+    @Option(help: "Machine price in USD per hour, for the cost per 1k generated tokens.") var pricePerHour: Double?
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -27,11 +32,37 @@ struct LatencyCommand: ParsableCommand {
     func run() throws {
         var loaded = try model.load()
         if let adapter { loaded = try loaded.applyingAdapter(at: URL(fileURLWithPath: adapter)) }
+        if let prompts {
+            guard concurrency > 0 else { throw ValidationError("--concurrency must be ≥ 1") }
+            let chat = try ChatModel(loaded: loaded)
+            let requests = try readTrainingPrompts(prompts).map { try chat.promptIDs(for: [ChatMessage(role: "user", content: $0)]) }
+            let report = try LatencyBenchmark.serve(prompts: requests, model: loaded.model, maxNewTokens: newTokens,
+                                                    concurrency: concurrency, pricePerHour: pricePerHour,
+                                                    stopTokens: chat.stopTokens, backend: CPUBackend())
+            if json { return try printJSON(report) }
+            return print(report.renderTable())
+        }
         let report = try LatencyBenchmark.run(
             model: loaded.model,
             options: LatencyOptions(promptTokens: promptTokens, newTokens: newTokens, runs: runs, warmupRuns: warmup),
             backend: CPUBackend())
         if json { return try printJSON(report) }
         print(LatencyBenchmark.renderTable(report))
+    }
+}
+
+/// Prompts from a text file (one per line) or JSONL rows with "prompt".
+func readTrainingPrompts(_ path: String) throws -> [String] {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw ValidationError("--prompts \(path): cannot read the file as UTF-8 text")
+    }
+    let lines = text.split(separator: "\n").map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    guard path.hasSuffix(".jsonl") else { return lines }
+    return try lines.enumerated().map { index, line in
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let prompt = object["prompt"] as? String else {
+            throw ValidationError("\(path):\(index + 1): expected a JSON object with a \"prompt\" string")
+        }
+        return prompt
     }
 }
