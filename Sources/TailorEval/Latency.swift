@@ -110,25 +110,13 @@ public enum LatencyBenchmark {
                              decodeTokensPerSecond: perToken.mean > 0 ? 1 / perToken.mean : 0,
                              prefillTokensPerSecond: ttft.p50 > 0 ? Double(options.promptTokens) / ttft.p50 : 0,
                              endToEndTokensPerSecond: total > 0 ? Double(produced) / total : 0,
-                             peakResidentBytes: peakResidentBytes(), kvCacheBytes: cache.byteCount)
+                             peakResidentBytes: MemoryTracker.peakResidentBytes(), kvCacheBytes: cache.byteCount)
     }
 
     /// Reproducible ids in [0, vocab): latency does not depend on which ids.
     public static func syntheticPrompt(count: Int, vocab: Int, seed: UInt64) -> [Int32] {
         var rng = SplitMix64(seed: seed)
         return (0..<count).map { _ in Int32(truncatingIfNeeded: Int(rng.next() % UInt64(max(vocab, 1)))) }
-    }
-
-    /// getrusage's maximum resident set size: kilobytes on Linux, bytes on macOS.
-    public static func peakResidentBytes() -> Int {
-        var usage = rusage()
-        #if os(Linux)
-        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
-        return Int(usage.ru_maxrss) * 1024
-        #else
-        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return 0 }
-        return Int(usage.ru_maxrss)
-        #endif
     }
 
     /// Serves `prompts` as requests, `concurrency` at a time (one batched generation per group, left-padded), and
@@ -157,7 +145,7 @@ public enum LatencyBenchmark {
         let tokensPerSecond = total > 0 ? Double(generated) / total : 0
         return RequestLatencyReport(requests: prompts.count, concurrency: concurrency, generatedTokens: generated,
                                     latency: LatencyStatistics(latencies), generatedTokensPerSecond: tokensPerSecond,
-                                    peakResidentBytes: peakResidentBytes(),
+                                    peakResidentBytes: MemoryTracker.peakResidentBytes(),
                                     costPer1kTokens: pricePerHour.map { tokensPerSecond > 0 ? $0 / 3600 / tokensPerSecond * 1000 : 0 })
     }
 

@@ -1,5 +1,10 @@
 // Process-wide accounting of tensor memory: live bytes now and the peak since the last reset.
 import Synchronization
+#if canImport(Darwin)
+import Darwin
+#else
+import Glibc
+#endif
 
 /// Counts the bytes held by tensor storages that Tailor allocated (memory-mapped files are not counted).
 ///
@@ -30,4 +35,19 @@ public final class MemoryTracker: Sendable {
     }
 
     func freed(_ bytes: Int) { live.subtract(bytes, ordering: .relaxed) }
+}
+
+extension MemoryTracker {
+    /// The process's peak resident set size in bytes (getrusage: kilobytes on Linux, bytes on macOS). Counts
+    /// everything — memory-mapped weights, BLAS buffers, the runtime — where `peakBytes` counts tensors only.
+    public static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        #if canImport(Darwin)
+        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return 0 }
+        return Int(usage.ru_maxrss)
+        #else
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        return Int(usage.ru_maxrss) * 1024
+        #endif
+    }
 }

@@ -71,7 +71,7 @@ struct BenchForward: ParsableCommand {
             prefillBatchTokensPerSecond: Double(batchSize * sequenceLength) / prefillB,
             batch: batchSize, sequenceLength: sequenceLength,
             decodeTokensPerSecond: Double(decodeTokens - 1) / max(decode - promptTime, 1e-9), decodeTokens: decodeTokens,
-            peakTensorBytes: MemoryTracker.shared.peakBytes, peakRSSBytes: peakResidentBytes())
+            peakTensorBytes: MemoryTracker.shared.peakBytes, peakRSSBytes: MemoryTracker.peakResidentBytes())
         if json { return try printJSON(report) }
         var table = TextTable("measure", "value")
         table.add("prefill 1×\(sequenceLength)", String(format: "%.1f tokens/s", report.prefill1TokensPerSecond))
@@ -81,18 +81,6 @@ struct BenchForward: ParsableCommand {
         table.add("peak resident memory", formatBytes(report.peakRSSBytes))
         print(table.render())
     }
-}
-
-/// The process's peak resident set size in bytes.
-func peakResidentBytes() -> Int {
-    var usage = rusage()
-    #if canImport(Darwin)
-    getrusage(RUSAGE_SELF, &usage)
-    return Int(usage.ru_maxrss)
-    #else
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss) * 1024
-    #endif
 }
 
 struct BenchTrain: ParsableCommand {
@@ -152,7 +140,7 @@ struct BenchTrain: ParsableCommand {
                             gradientCheckpointing: configuration.resolvedGradientCheckpointing, batch: batchSize,
                             sequenceLength: sequenceLength, tokensPerSecond: Double(batchSize * sequenceLength) / median,
                             secondsPerStep: median, peakTensorBytes: MemoryTracker.shared.peakBytes,
-                            peakRSSBytes: peakResidentBytes(), trainableParameters: trainer.trainableParameterCount)
+                            peakRSSBytes: MemoryTracker.peakResidentBytes(), trainableParameters: trainer.trainableParameterCount)
         if json { return try printJSON(report) }
         var table = TextTable("measure", "value")
         table.add("method", "\(method)\(report.gradientCheckpointing ? " + gradient checkpointing" : "")")

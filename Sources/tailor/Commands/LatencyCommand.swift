@@ -35,7 +35,7 @@ struct LatencyCommand: ParsableCommand {
         if let prompts {
             guard concurrency > 0 else { throw ValidationError("--concurrency must be ≥ 1") }
             let chat = try ChatModel(loaded: loaded)
-            let requests = try readTrainingPrompts(prompts).map { try chat.promptIDs(for: [ChatMessage(role: "user", content: $0)]) }
+            let requests = try readTexts(prompts, field: "prompt", linesAreTexts: true).map { try chat.promptIDs(for: [ChatMessage(role: "user", content: $0)]) }
             let report = try LatencyBenchmark.serve(prompts: requests, model: loaded.model, maxNewTokens: newTokens,
                                                     concurrency: concurrency, pricePerHour: pricePerHour,
                                                     stopTokens: chat.stopTokens, backend: CPUBackend())
@@ -48,21 +48,5 @@ struct LatencyCommand: ParsableCommand {
             backend: CPUBackend())
         if json { return try printJSON(report) }
         print(LatencyBenchmark.renderTable(report))
-    }
-}
-
-/// Prompts from a text file (one per line) or JSONL rows with "prompt".
-func readTrainingPrompts(_ path: String) throws -> [String] {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-        throw ValidationError("--prompts \(path): cannot read the file as UTF-8 text")
-    }
-    let lines = text.split(separator: "\n").map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-    guard path.hasSuffix(".jsonl") else { return lines }
-    return try lines.enumerated().map { index, line in
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let prompt = object["prompt"] as? String else {
-            throw ValidationError("\(path):\(index + 1): expected a JSON object with a \"prompt\" string")
-        }
-        return prompt
     }
 }

@@ -33,7 +33,7 @@ struct ScoreCommand: ParsableCommand {
             sequences = [try parseIDs(ids)]
         } else {
             let tokenizer = try loaded.tokenizer()
-            let texts = try text.map { [$0] } ?? readScoringFile(file ?? "")
+            let texts = try text.map { [$0] } ?? readTexts(file ?? "", field: "text", linesAreTexts: false)
             sequences = texts.map { tokenizer.encode($0, addSpecialTokens: true).map(Int32.init) }
         }
         let model = loaded.model
@@ -58,21 +58,6 @@ struct ScoreCommand: ParsableCommand {
         table.add("\(report.tokens)", "\(report.predictedTokens)", String(format: "%.4f", report.meanNLL),
                   String(format: "%.3f", report.perplexity))
         print(table.render())
-    }
-}
-
-/// Texts of a scoring file: JSONL rows with "text", or the whole file as one text.
-func readScoringFile(_ path: String) throws -> [String] {
-    guard let data = FileManager.default.contents(atPath: path), let content = String(data: data, encoding: .utf8) else {
-        throw ValidationError("--file \(path): cannot read the file as UTF-8 text")
-    }
-    guard path.hasSuffix(".jsonl") else { return [content] }
-    return try content.split(separator: "\n", omittingEmptySubsequences: true).enumerated().map { index, line in
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let text = object["text"] as? String else {
-            throw ValidationError("\(path):\(index + 1): expected a JSON object with a \"text\" string")
-        }
-        return text
     }
 }
 
