@@ -152,5 +152,10 @@ final class CLITests: XCTestCase {
         try assertFails(["train", "--model", model, "--data", prepared.appendingPathComponent("train.tdata").path,
                          "--out", scratch.appendingPathComponent("run").path, "--max-steps", "1"],
                         mentioning: ["chat-template", "--ignore-preflight"])
+        // The raw chat file trains directly: prepared on the fly with the model's own template and masks.
+        let raw = try tailor(["train", "--model", model, "--data", data, "--out", scratch.appendingPathComponent("raw").path,
+                              "--max-steps", "1", "--batch-size", "2"])
+        XCTAssertEqual(raw.status, 0, raw.output)
+        XCTAssertTrue(raw.output.contains("on the fly: 2 of 2 rows kept"), raw.output)
     }
 }

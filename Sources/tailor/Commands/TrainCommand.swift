@@ -2,9 +2,11 @@
 import ArgumentParser
 import Foundation
 import TailorKernels
+import TailorChat
 import TailorData
 import TailorExport
 import TailorModels
+import TailorTokenizers
 import TailorTraining
 import Yams
 
@@ -116,8 +118,10 @@ struct TrainCommand: ParsableCommand {
         guard let checkpoint = pending?.checkpoint, let configurationOfModel = pending?.model.configuration else { return }
         let tokenizer = try? checkpoint.tokenizer()
         let tokenize: ((String) -> [Int32])? = tokenizer.map { t in { text in t.encode(text, addSpecialTokens: true).map(Int32.init) } }
-        let train = try readTrainingRows(data, tokenize: tokenize)
-        let evaluation = try evalData.map { try readTrainingRows($0, tokenize: tokenize) } ?? []
+        let train = try readTrainingRows(data, tokenize: tokenize, tokenizer: tokenizer, maxLength: configuration.maxLength)
+        let evaluation = try evalData.map {
+            try readTrainingRows($0, tokenize: tokenize, tokenizer: tokenizer, maxLength: configuration.maxLength)
+        } ?? []
         guard let decoder = pending.take()?.model else { return }
         let longest = train.map(\.inputIDs.count).max() ?? 0
         let predicted = TrainingMemory.predict(configuration: configuration, modelConfig: checkpoint.config,
@@ -164,15 +168,41 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// Rows from a prepared dataset (`tailor prepare`, .tdata) or a JSONL file.
-func readTrainingRows(_ path: String, tokenize: ((String) -> [Int32])?) throws -> [TrainingExample] {
+/// Rows for training: a prepared dataset (`tailor prepare`, .tdata); JSONL rows with "text" or "input_ids"; or any
+/// other dataset `tailor prepare` reads (chat messages, alpaca, sharegpt, prompt/completion, CSV, JSON), prepared
+/// on the fly with prepare's defaults, the model's chat template and `maxLength`.
+func readTrainingRows(_ path: String, tokenize: ((String) -> [Int32])?, tokenizer: Tokenizer? = nil,
+                      maxLength: Int = 2048) throws -> [TrainingExample] {
     let url = URL(fileURLWithPath: path)
     if url.pathExtension == "tdata" {
         return try PreparedDataset.read(url).map {
             TrainingExample(inputIDs: $0.inputIDs, labels: $0.labels, segments: $0.segments, positions: $0.positions)
         }
     }
+    if let tokenizer, !isTextOrIDRows(url) {
+        var options = PrepareOptions()
+        options.validationFraction = 0
+        options.maxLength = maxLength
+        options.sampleCount = 0
+        let template = try tokenizer.chatTemplate.map { try ChatTemplate(source: $0) }
+        let prepared = try DataPipeline.prepare(url, tokenizer: tokenizer, template: template, options: options)
+        let report = prepared.report
+        print("prepared \(path) on the fly: \(report.rowsKept) of \(report.rowsRead) rows kept, \(report.trainedTokens) trained of \(report.trainedTokens + report.maskedTokens) tokens")
+        guard !prepared.train.isEmpty, report.trainedTokens > 0 else {
+            throw ValidationError("\(path): no row has a token to train on (every row was dropped or fully masked); run `tailor prepare` to see why")
+        }
+        return prepared.train.map { TrainingExample(inputIDs: $0.inputIDs, labels: $0.labels, segments: $0.segments, positions: $0.positions) }
+    }
     return try TrainingData.readJSONL(url, tokenize: tokenize)
+}
+
+/// Whether `url` is JSONL whose first row has "text" or "input_ids" (the trainer's own row format).
+private func isTextOrIDRows(_ url: URL) -> Bool {
+    guard url.pathExtension == "jsonl" || url.pathExtension == "ndjson",
+          let data = FileManager.default.contents(atPath: url.path),
+          let first = data.split(separator: UInt8(ascii: "\n")).first,
+          let object = try? JSONSerialization.jsonObject(with: Data(first)) as? [String: Any] else { return false }
+    return object["text"] != nil || object["input_ids"] != nil
 }
 
 extension JSONEncoder {
