@@ -39,7 +39,8 @@ struct PrepareCommand: ParsableCommand {
     @Flag(help: "Do not strip HTML tags and entities.") var keepHTML = false
     @Option(help: "Drop responses shorter than this many characters (0: off).") var minResponseChars = 0
     @Option(help: "Drop responses longer than this many characters (0: off).") var maxResponseChars = 32_768
-    @Flag(help: "Skip and count malformed records instead of stopping at the first.") var skipMalformed = false
+    @Flag(name: [.customLong("skip-bad"), .customLong("skip-malformed")],
+          help: "Skip and count malformed records instead of stopping at the first.") var skipMalformed = false
     @Option(help: "Rows written to sample.jsonl for spot checks.") var sample = 200
     @Flag(help: "Print the report as JSON.") var json = false
 

@@ -35,10 +35,30 @@ enum TrainingPreflight {
         findings += Preflight.learningRate(c.resolvedLearningRate, method: method)
         findings += Preflight.effectiveBatch(microBatchSize: c.batchSize, gradientAccumulation: c.gradientAccumulationSteps)
         findings += Preflight.sequenceLengths(rows.map(\.inputIDs.count), maxLength: c.maxLength)
+        findings += trainedTokensAfterTruncation(rows, maxLength: c.maxLength)
+        if rows.count < 1000 {
+            findings.append(Finding(check: "data-size", severity: .warning,
+                                    message: "\(rows.count) training rows: fine-tuning usually needs at least 1,000",
+                                    fix: "collect more examples, or keep epochs and rank low to avoid overfitting"))
+        }
         findings += Preflight.memory(predicted: predictedBytes, available: availableMemory(), method: method,
                                      gradientCheckpointing: c.resolvedGradientCheckpointing)
         findings += Preflight.chatTemplate(training: trainingTemplate, model: modelTemplate)
         return findings
+    }
+
+    /// Rows whose trained tokens all lie beyond `maxLength` teach nothing once truncated: an error when that is every
+    /// row (prompts longer than max_length), a warning when it is some.
+    static func trainedTokensAfterTruncation(_ rows: [TrainingExample], maxLength: Int) -> [Finding] {
+        let empty = rows.filter { row in !row.labels.prefix(maxLength).dropFirst().contains { $0 != -100 } }.count
+        guard empty > 0 else { return [] }
+        let fix = "raise max_length, or shorten the prompts (truncation keeps the start of each row)"
+        if empty == rows.count {
+            return [Finding(check: "truncation", severity: .error,
+                            message: "no row keeps a trained token within max_length \(maxLength)", fix: fix)]
+        }
+        return [Finding(check: "truncation", severity: .warning,
+                        message: "\(empty) of \(rows.count) rows keep no trained token within max_length \(maxLength)", fix: fix)]
     }
 
     /// Memory the system can give this process now: MemAvailable on Linux, physical memory elsewhere.
