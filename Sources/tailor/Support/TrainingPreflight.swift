@@ -14,11 +14,7 @@ enum TrainingPreflight {
     ///   - trainingTemplate / modelTemplate: the chat template the data was prepared with, and the model's own.
     static func findings(configuration c: TrainingConfiguration, model: LlamaModel, rows: [TrainingExample],
                          predictedBytes: Int, trainingTemplate: String?, modelTemplate: String?) -> [Finding] {
-        let method: TailorPlan.TrainingMethod = switch c.method {
-        case .full: .full
-        case .lora: .lora
-        case .qlora: .qlora
-        }
+        let method = c.method.planMethod
         var findings: [Finding] = []
         if c.method.trainsAdapters {
             findings += Preflight.loraRank(c.loraR, exampleCount: rows.count)
@@ -88,15 +84,22 @@ enum TrainingMemory {
     static func predict(configuration c: TrainingConfiguration, modelConfig: ModelConfig, batchRows: Int, length: Int,
                         mapped: Bool) -> EngineMemoryEstimate {
         let shape = ModelShape(config: modelConfig)
-        let method: TailorPlan.TrainingMethod = switch c.method {
-        case .full: .full
-        case .lora: .lora
-        case .qlora: .qlora
-        }
+        let method = c.method.planMethod
         let targets = TargetModuleMatcher(spec: TargetSpec.parse(c.targetModules))
         let adapted = ((try? targets.select(from: shape.layerLinears(0))) ?? []).map { (inFeatures: $0.inFeatures, outFeatures: $0.outFeatures) }
         return EngineMemory.estimate(shape: shape, method: method, batch: batchRows, sequenceLength: max(length, 1), rank: c.loraR,
                                      adaptedLinears: adapted, gradientCheckpointing: c.resolvedGradientCheckpointing,
                                      loraDropout: c.loraDropout > 0, weightsMemoryMapped: mapped)
+    }
+}
+
+extension TailorTraining.TrainingMethod {
+    /// The same method in the planner's terms.
+    var planMethod: TailorPlan.TrainingMethod {
+        switch self {
+        case .full: .full
+        case .lora: .lora
+        case .qlora: .qlora
+        }
     }
 }
