@@ -45,11 +45,10 @@ struct CompareCommand: ParsableCommand {
         configuration.maxLength = maxLength
         let checkpoint = try model.load(eager: false)
         let tokenizer = try? checkpoint.tokenizer()
-        let tokenize: ((String) -> [Int32])? = tokenizer.map { t in { t.encode($0, addSpecialTokens: true).map(Int32.init) } }
-        var rows = try readTrainingRows(data, tokenize: tokenize)
+        var rows = try readTrainingRows(data, tokenizer: tokenizer, maxLength: maxLength)
         let evaluation: [TrainingExample]
         if let evalData {
-            evaluation = try readTrainingRows(evalData, tokenize: tokenize)
+            evaluation = try readTrainingRows(evalData, tokenizer: tokenizer, maxLength: maxLength)
         } else {
             let held = max(1, rows.count / 10)
             evaluation = Array(rows.suffix(held))

@@ -117,11 +117,8 @@ struct TrainCommand: ParsableCommand {
         var pending: LoadedModel? = try model.load()
         guard let checkpoint = pending?.checkpoint, let configurationOfModel = pending?.model.configuration else { return }
         let tokenizer = try? checkpoint.tokenizer()
-        let tokenize: ((String) -> [Int32])? = tokenizer.map { t in { text in t.encode(text, addSpecialTokens: true).map(Int32.init) } }
-        let train = try readTrainingRows(data, tokenize: tokenize, tokenizer: tokenizer, maxLength: configuration.maxLength)
-        let evaluation = try evalData.map {
-            try readTrainingRows($0, tokenize: tokenize, tokenizer: tokenizer, maxLength: configuration.maxLength)
-        } ?? []
+        let train = try readTrainingRows(data, tokenizer: tokenizer, maxLength: configuration.maxLength)
+        let evaluation = try evalData.map { try readTrainingRows($0, tokenizer: tokenizer, maxLength: configuration.maxLength) } ?? []
         guard let decoder = pending.take()?.model else { return }
         let longest = train.map(\.inputIDs.count).max() ?? 0
         let predicted = TrainingMemory.predict(configuration: configuration, modelConfig: checkpoint.config,
@@ -171,8 +168,7 @@ struct TrainCommand: ParsableCommand {
 /// Rows for training: a prepared dataset (`tailor prepare`, .tdata); JSONL rows with "text" or "input_ids"; or any
 /// other dataset `tailor prepare` reads (chat messages, alpaca, sharegpt, prompt/completion, CSV, JSON), prepared
 /// on the fly with prepare's defaults, the model's chat template and `maxLength`.
-func readTrainingRows(_ path: String, tokenize: ((String) -> [Int32])?, tokenizer: Tokenizer? = nil,
-                      maxLength: Int = 2048) throws -> [TrainingExample] {
+func readTrainingRows(_ path: String, tokenizer: Tokenizer?, maxLength: Int) throws -> [TrainingExample] {
     let url = URL(fileURLWithPath: path)
     if url.pathExtension == "tdata" {
         return try PreparedDataset.read(url).map {
@@ -193,7 +189,7 @@ func readTrainingRows(_ path: String, tokenize: ((String) -> [Int32])?, tokenize
         }
         return prepared.train.map { TrainingExample(inputIDs: $0.inputIDs, labels: $0.labels, segments: $0.segments, positions: $0.positions) }
     }
-    return try TrainingData.readJSONL(url, tokenize: tokenize)
+    return try TrainingData.readJSONL(url, tokenize: tokenizer.map { t in { t.encode($0, addSpecialTokens: true).map(Int32.init) } })
 }
 
 /// Whether `url` is JSONL whose first row has "text" or "input_ids" (the trainer's own row format).
