@@ -2,8 +2,12 @@
 // Tailor: full fine-tuning, LoRA and QLoRA for open LLMs, in Swift.
 import PackageDescription
 
-/// Linux links Debian's OpenBLAS through the CBLAS system-library target; macOS uses Accelerate.
-let blasDependency: [Target.Dependency] = [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]
+/// Linux links Debian's OpenBLAS through the CBLAS system-library target and oneDNN (bf16 matrix products) through
+/// CDNNL; macOS uses Accelerate (bf16 products are then emulated in f32).
+let blasDependency: [Target.Dependency] = [
+    .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+    .target(name: "CDNNL", condition: .when(platforms: [.linux])),
+]
 
 let package = Package(
     name: "Tailor",
@@ -23,6 +27,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "TailorTensor"),
         .target(name: "TailorKernels", dependencies: ["TailorTensor"] + blasDependency),
         .target(name: "TailorFormats", dependencies: ["TailorTensor"]),

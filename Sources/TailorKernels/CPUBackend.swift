@@ -6,7 +6,9 @@ public struct CPUBackend: Backend {
     public init() {}
     public var name: String { "cpu" }
 
-    public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor { linearForward(x, weight: weight, bias: bias) }
+    public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, precision: MatmulPrecision) -> Tensor {
+        linearForward(x, weight: weight, bias: bias, precision: precision)
+    }
     public func embedding(ids: [Int32], table: Tensor) -> Tensor { embeddingForward(ids: ids, table: table) }
     public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float) -> RMSNormOutput { rmsNormForward(x, weight: weight, eps: eps) }
     public func rotaryAngles(positions: [Int32], inverseFrequencies: [Float]) -> RotaryAngles {
@@ -25,9 +27,9 @@ public struct CPUBackend: Backend {
     public func crossEntropy(logits: Tensor, targets: [Int32]) -> Tensor { crossEntropyForward(logits: logits, targets: targets) }
 
     public func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradient: inout Tensor?,
-                               biasGradient: inout Tensor?, needInputGradient: Bool) -> Tensor? {
+                               biasGradient: inout Tensor?, needInputGradient: Bool, precision: MatmulPrecision) -> Tensor? {
         TailorKernels.linearBackward(dOutput: dOutput, input: input, weight: weight, weightGradient: &weightGradient,
-                                     biasGradient: &biasGradient, needInputGradient: needInputGradient)
+                                     biasGradient: &biasGradient, needInputGradient: needInputGradient, precision: precision)
     }
     public func embeddingBackward(dOutput: Tensor, ids: [Int32], tableGradient: inout Tensor) {
         TailorKernels.embeddingBackward(dOutput: dOutput, ids: ids, tableGradient: &tableGradient)
@@ -51,10 +53,15 @@ public struct CPUBackend: Backend {
     public func crossEntropyBackward(logits: Tensor, targets: [Int32], dLoss: [Float]) -> Tensor {
         TailorKernels.crossEntropyBackward(logits: logits, targets: targets, dLoss: dLoss)
     }
-    public func linear(_ x: Tensor, packedWeight: any PackedMatrix, bias: Tensor?) -> Tensor {
-        packedLinearForward(x, weight: packedWeight, bias: bias)
+    public func crossEntropyWithGradient(logits: consuming Tensor, targets: [Int32], dLoss: [Float]) -> (losses: Tensor, dLogits: Tensor) {
+        TailorKernels.crossEntropyWithGradient(logits: logits, targets: targets, dLoss: dLoss)
     }
-    public func linearInputGradient(dOutput: Tensor, packedWeight: any PackedMatrix) -> Tensor {
-        packedLinearInputGradient(dOutput: dOutput, weight: packedWeight)
+    public func linear(_ x: Tensor, packedWeight: any PackedMatrix, bias: Tensor?, precision: MatmulPrecision) -> Tensor {
+        guard precision == .bf16 else { return packedLinearForward(x, weight: packedWeight, bias: bias) }
+        return linearForward(x, weight: packedWeight.decoded(as: .bf16), bias: bias, precision: .bf16)
+    }
+    public func linearInputGradient(dOutput: Tensor, packedWeight: any PackedMatrix, precision: MatmulPrecision) -> Tensor {
+        guard precision == .bf16 else { return packedLinearInputGradient(dOutput: dOutput, weight: packedWeight) }
+        return BF16Matmul.multiply(dOutput, weight: packedWeight.decoded(as: .bf16), .timesWeight)
     }
 }

@@ -7,7 +7,9 @@ public struct ReferenceBackend: Backend {
     public init() {}
     public var name: String { "reference" }
 
-    public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor { linearForwardReference(x, weight: weight, bias: bias) }
+    public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, precision: MatmulPrecision) -> Tensor {
+        linearForwardReference(rounded(x, precision), weight: rounded(weight, precision), bias: bias)
+    }
     public func embedding(ids: [Int32], table: Tensor) -> Tensor {
         let c = table.shape[1], values = table.floats()
         return Tensor(shape: [ids.count, c], values: ids.flatMap { values[(Int($0) * c)..<(Int($0) * c + c)] })
@@ -53,9 +55,14 @@ public struct ReferenceBackend: Backend {
     public func crossEntropy(logits: Tensor, targets: [Int32]) -> Tensor { crossEntropyForwardReference(logits: logits, targets: targets) }
 
     public func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradient: inout Tensor?,
-                               biasGradient: inout Tensor?, needInputGradient: Bool) -> Tensor? {
-        linearBackwardReference(dOutput: dOutput, input: input, weight: weight, weightGradient: &weightGradient,
-                                biasGradient: &biasGradient, needInputGradient: needInputGradient)
+                               biasGradient: inout Tensor?, needInputGradient: Bool, precision: MatmulPrecision) -> Tensor? {
+        var none: Tensor? = nil, noBias: Tensor? = nil
+        // The weight gradient always in f32; the input gradient from the operands rounded as `precision` says.
+        _ = linearBackwardReference(dOutput: dOutput, input: input, weight: weight, weightGradient: &weightGradient,
+                                    biasGradient: &biasGradient, needInputGradient: false)
+        guard needInputGradient else { return nil }
+        return linearBackwardReference(dOutput: rounded(dOutput, precision), input: input, weight: rounded(weight, precision),
+                                       weightGradient: &none, biasGradient: &noBias, needInputGradient: true)
     }
     public func embeddingBackward(dOutput: Tensor, ids: [Int32], tableGradient: inout Tensor) {
         let c = tableGradient.shape[1], dy = dOutput.floats()
@@ -124,18 +131,17 @@ public struct ReferenceBackend: Backend {
         return Tensor(shape: logits.shape, values: out)
     }
     /// The whole matrix decoded, then the naive product.
-    public func linear(_ x: Tensor, packedWeight: any PackedMatrix, bias: Tensor?) -> Tensor {
-        linear(x, weight: decoded(packedWeight), bias: bias)
+    public func linear(_ x: Tensor, packedWeight: any PackedMatrix, bias: Tensor?, precision: MatmulPrecision) -> Tensor {
+        linear(x, weight: packedWeight.decoded(), bias: bias, precision: precision)
     }
-    public func linearInputGradient(dOutput: Tensor, packedWeight: any PackedMatrix) -> Tensor {
+    public func linearInputGradient(dOutput: Tensor, packedWeight: any PackedMatrix, precision: MatmulPrecision) -> Tensor {
         var none: Tensor? = nil, noBias: Tensor? = nil
         return linearBackward(dOutput: dOutput, input: Tensor(zeros: [dOutput.count / packedWeight.shape[0], packedWeight.shape[1]]),
-                              weight: decoded(packedWeight), weightGradient: &none, biasGradient: &noBias,
-                              needInputGradient: true) ?? Tensor(zeros: [0])
+                              weight: packedWeight.decoded(), weightGradient: &none, biasGradient: &noBias,
+                              needInputGradient: true, precision: precision) ?? Tensor(zeros: [0])
     }
-    private func decoded(_ w: any PackedMatrix) -> Tensor {
-        var out = Tensor(uninitialized: w.shape)
-        out.withUnsafeMutableFloats { w.dequantizeRows(0..<w.shape[0], into: $0.baseAddress!) }
-        return out
+    /// `x` as the product sees it: unchanged in f32, rounded to bf16 (and widened back) in bf16.
+    private func rounded(_ x: Tensor, _ precision: MatmulPrecision) -> Tensor {
+        precision == .bf16 ? x.converted(to: .bf16).converted(to: .f32) : x
     }
 }

@@ -28,6 +28,8 @@ public struct Linear: Sendable {
     public var packed: (any PackedMatrix)?
     public var bias: Tensor?    // (N)
     public var lora: LoRAAdapter?
+    /// Precision of the products with the base weight (forward and input gradient); the adapter is always f32.
+    public var precision: MatmulPrecision = .f32
 
     public init(weight: Tensor, bias: Tensor? = nil, lora: LoRAAdapter? = nil) {
         self.weight = weight
@@ -60,7 +62,8 @@ public struct Linear: Sendable {
 
     /// Training forward; `dropoutMask` holds 0 or 1/(1-p) per input element when dropout is active.
     func forward(_ x: Tensor, backend: any Backend, dropoutMask: Tensor?) -> (output: Tensor, saved: Saved) {
-        let base = packed.map { backend.linear(x, packedWeight: $0, bias: bias) } ?? backend.linear(x, weight: weight, bias: bias)
+        let base = packed.map { backend.linear(x, packedWeight: $0, bias: bias, precision: precision) }
+            ?? backend.linear(x, weight: weight, bias: bias, precision: precision)
         guard let lora else { return (base, Saved(droppedInput: nil, lowRank: nil)) }
         let dropped = dropoutMask.map { backend.multiply(x, $0) }
         let lowRank = backend.linear(dropped ?? x, weight: lora.a, bias: nil)                      // (M, R)
@@ -73,18 +76,20 @@ public struct Linear: Sendable {
                   gradients: inout LinearGradients, needInputGradient: Bool, backend: any Backend) -> Tensor? {
         var dx: Tensor?
         if let packed {
-            dx = needInputGradient ? backend.linearInputGradient(dOutput: dy, packedWeight: packed) : nil
+            dx = needInputGradient ? backend.linearInputGradient(dOutput: dy, packedWeight: packed, precision: precision) : nil
         } else {
             dx = backend.linearBackward(dOutput: dy, input: x, weight: weight, weightGradient: &gradients.weight,
-                                        biasGradient: &gradients.bias, needInputGradient: needInputGradient)
+                                        biasGradient: &gradients.bias, needInputGradient: needInputGradient,
+                                        precision: precision)
         }
         guard let lora, let lowRank = saved.lowRank else { return dx }
-        // y_lora = s·(x'Aᵀ)Bᵀ: dB += s·dyᵀ·(x'Aᵀ); d(x'Aᵀ) = s·dy·B; dA += d(x'Aᵀ)ᵀ·x'; dx' = d(x'Aᵀ)·A.
-        let scaledDy = backend.scale(dy, by: lora.scaling)
+        // y_lora = s·(x'Aᵀ)Bᵀ: dB += dyᵀ·(s·x'Aᵀ); d(x'Aᵀ) = s·(dy·B); dA += d(x'Aᵀ)ᵀ·x'; dx' = d(x'Aᵀ)·A.
+        // The scale multiplies the rank-R tensors (M × R), never the M × N gradient.
         var noBias: Tensor? = nil
-        guard let dLowRank = backend.linearBackward(dOutput: scaledDy, input: lowRank, weight: lora.b,
-                                                    weightGradient: &gradients.loraB, biasGradient: &noBias,
-                                                    needInputGradient: true) else { return dx }
+        guard let unscaledDLowRank = backend.linearBackward(
+            dOutput: dy, input: backend.scale(lowRank, by: lora.scaling), weight: lora.b,
+            weightGradient: &gradients.loraB, biasGradient: &noBias, needInputGradient: true) else { return dx }
+        let dLowRank = backend.scale(unscaledDLowRank, by: lora.scaling)
         let dDropped = backend.linearBackward(dOutput: dLowRank, input: saved.droppedInput ?? x, weight: lora.a,
                                               weightGradient: &gradients.loraA, biasGradient: &noBias,
                                               needInputGradient: needInputGradient)

@@ -127,17 +127,19 @@ extension LlamaModel {
     /// (the embedding's when tied). Returns the sum of the trained tokens' NLL.
     func headForwardBackward(_ normed: Tensor, targets: [Int32], lossScale: Float, gradients: inout LlamaGradients,
                              backend: any Backend) -> (Double, Tensor?) {
-        let logits = backend.linear(normed, weight: weights.outputProjection, bias: nil)   // (M, V)
-        let losses = backend.crossEntropy(logits: logits, targets: targets).floats()
+        let logits = backend.linear(normed, weight: weights.outputProjection, bias: nil,
+                                    precision: weights.outputPrecision)   // (M, V)
+        let (lossTensor, dLogits) = backend.crossEntropyWithGradient(
+            logits: consume logits, targets: targets, dLoss: [Float](repeating: lossScale, count: targets.count))
+        let losses = lossTensor.floats()
         let lossSum = zip(losses, targets).reduce(0.0) { $0 + ($1.1 == -100 ? 0 : Double($1.0)) }
-        let dLogits = backend.crossEntropyBackward(logits: logits, targets: targets,
-                                                   dLoss: [Float](repeating: lossScale, count: targets.count))
         var noBias: Tensor? = nil
         let tied = weights.lmHead == nil
         var headGradient = tied ? gradients.embedding : gradients.lmHead
         if tied { gradients.embedding = nil } else { gradients.lmHead = nil }   // one reference while accumulating
         let dNormed = backend.linearBackward(dOutput: dLogits, input: normed, weight: weights.outputProjection,
-                                             weightGradient: &headGradient, biasGradient: &noBias, needInputGradient: true)
+                                             weightGradient: &headGradient, biasGradient: &noBias, needInputGradient: true,
+                                             precision: weights.outputPrecision)
         if tied { gradients.embedding = headGradient } else { gradients.lmHead = headGradient }
         return (lossSum, dNormed)
     }

@@ -54,9 +54,31 @@ public struct LlamaWeights: Sendable {
     public var layers: [LlamaLayerWeights]
     public var finalNorm: Tensor       // (C)     model.norm.weight
     public var lmHead: Tensor?         // (V, C)  lm_head.weight; nil when tied to the embedding
+    /// Precision of the products with the output projection (forward and input gradient).
+    public var outputPrecision: MatmulPrecision = .f32
 
     /// The output projection actually used (the embedding when tied).
     public var outputProjection: Tensor { lmHead ?? embedding }
+
+    /// Runs the products with the base weights — every decoder linear layer and the output head — in `precision`.
+    /// With bf16 and `storeFrozenAsBF16`, dense base weights and the embedding are also stored as bf16 (half the
+    /// memory); only do that when they are frozen (LoRA, QLoRA). Adapters, norms and gradients stay f32.
+    public mutating func setMatmulPrecision(_ precision: MatmulPrecision, storeFrozenAsBF16: Bool) {
+        outputPrecision = precision
+        let store = precision == .bf16 && storeFrozenAsBF16
+        if store {
+            embedding = embedding.converted(to: .bf16)
+            lmHead = lmHead?.converted(to: .bf16)
+        }
+        for l in layers.indices {
+            for name in LlamaLayerWeights.linearNames {
+                guard var linear = layers[l][linear: name] else { continue }
+                linear.precision = precision
+                if store && linear.packed == nil { linear.weight = linear.weight.converted(to: .bf16) }
+                layers[l][linear: name] = linear
+            }
+        }
+    }
 
     /// Picks the parameters out of HF-named tensors, checking every name, shape and dtype.
     /// `source` names the checkpoint in errors.

@@ -55,16 +55,27 @@ public struct RotaryAngles: Sendable {
     public init(cos: Tensor, sin: Tensor) { self.cos = cos; self.sin = sin }
 }
 
+/// How a matrix product with a large weight is computed.
+public enum MatmulPrecision: String, Sendable, Codable, CaseIterable {
+    /// f32 inputs and weights, f32 accumulation.
+    case f32
+    /// Inputs and weights rounded to bf16 (nearest even), products accumulated and returned in f32 (torch's bf16
+    /// matmul also rounds its output to bf16; this keeps it f32). About twice as fast where the CPU has bf16 dot
+    /// products (AVX512-BF16, AMX); used for the base weights.
+    case bf16
+}
+
 /// Compute operations a model needs. Inputs and outputs are f32 unless a parameter says otherwise.
 /// Implementations: `ReferenceBackend` (naive, the oracle in tests) and `CPUBackend` (BLAS + parallel loops).
 public protocol Backend: Sendable {
     /// A short name for reports ("cpu", "reference").
     var name: String { get }
 
-    /// `y[M, N] = x[M, K] · weight[N, K]ᵀ + bias[N]`. The weight may be stored f32, bf16 or f16.
-    func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor
+    /// `y[M, N] = x[M, K] · weight[N, K]ᵀ + bias[N]`. The weight may be stored f32, bf16 or f16; `precision`
+    /// says whether the product runs in f32 or in bf16 (see `MatmulPrecision`).
+    func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, precision: MatmulPrecision) -> Tensor
     /// `y[M, N] = x[M, K] · Wᵀ + bias` with a packed frozen `W` decoded tile by tile (QLoRA's base layers).
-    func linear(_ x: Tensor, packedWeight: any PackedMatrix, bias: Tensor?) -> Tensor
+    func linear(_ x: Tensor, packedWeight: any PackedMatrix, bias: Tensor?, precision: MatmulPrecision) -> Tensor
     /// Rows of `table[V, C]` (f32, bf16 or f16) for each id → `[M, C]` f32.
     func embedding(ids: [Int32], table: Tensor) -> Tensor
     /// `y = x / sqrt(mean(x²) + eps) · weight` per row of `x[M, C]`.
@@ -93,11 +104,12 @@ public protocol Backend: Sendable {
     // MARK: Backward passes. Parameter gradients accumulate (+=); input gradients are returned fresh.
 
     /// Returns dx = dy·W when `needInputGradient`; adds dyᵀ·x to `weightGradient` and Σ dy to `biasGradient`
-    /// when they are non-nil (f32 tensors shaped like the weight and bias).
+    /// when they are non-nil (f32 tensors shaped like the weight and bias). `precision` applies to dx = dy·W;
+    /// the weight gradient is always accumulated in f32.
     func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradient: inout Tensor?,
-                        biasGradient: inout Tensor?, needInputGradient: Bool) -> Tensor?
+                        biasGradient: inout Tensor?, needInputGradient: Bool, precision: MatmulPrecision) -> Tensor?
     /// `dx[M, K] = dy[M, N] · W` for a packed frozen `W` (which has no gradient of its own).
-    func linearInputGradient(dOutput: Tensor, packedWeight: any PackedMatrix) -> Tensor
+    func linearInputGradient(dOutput: Tensor, packedWeight: any PackedMatrix, precision: MatmulPrecision) -> Tensor
     /// Adds each row of `dOutput` to the row of `tableGradient` its id selected.
     func embeddingBackward(dOutput: Tensor, ids: [Int32], tableGradient: inout Tensor)
     /// Returns dx; adds to `weightGradient` when non-nil.
@@ -112,6 +124,38 @@ public protocol Backend: Sendable {
     func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor)
     /// Gradient of the logits for per-row loss weights `dLoss` (e.g. 1/N for a mean).
     func crossEntropyBackward(logits: Tensor, targets: [Int32], dLoss: [Float]) -> Tensor
+    /// `crossEntropy` and `crossEntropyBackward` in one pass over the logits, whose storage may become the
+    /// gradient's (hand them over with `consume`).
+    func crossEntropyWithGradient(logits: consuming Tensor, targets: [Int32], dLoss: [Float]) -> (losses: Tensor, dLogits: Tensor)
+}
+
+extension Backend {
+    /// The two passes one after the other.
+    public func crossEntropyWithGradient(logits: consuming Tensor, targets: [Int32], dLoss: [Float]) -> (losses: Tensor, dLogits: Tensor) {
+        (crossEntropy(logits: logits, targets: targets), crossEntropyBackward(logits: logits, targets: targets, dLoss: dLoss))
+    }
+
+    /// `linear` with a packed weight, in f32.
+    public func linear(_ x: Tensor, packedWeight: any PackedMatrix, bias: Tensor?) -> Tensor {
+        linear(x, packedWeight: packedWeight, bias: bias, precision: .f32)
+    }
+
+    /// `linearInputGradient` in f32.
+    public func linearInputGradient(dOutput: Tensor, packedWeight: any PackedMatrix) -> Tensor {
+        linearInputGradient(dOutput: dOutput, packedWeight: packedWeight, precision: .f32)
+    }
+
+    /// `linear` in f32.
+    public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        linear(x, weight: weight, bias: bias, precision: .f32)
+    }
+
+    /// `linearBackward` in f32.
+    public func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradient: inout Tensor?,
+                               biasGradient: inout Tensor?, needInputGradient: Bool) -> Tensor? {
+        linearBackward(dOutput: dOutput, input: input, weight: weight, weightGradient: &weightGradient,
+                       biasGradient: &biasGradient, needInputGradient: needInputGradient, precision: .f32)
+    }
 }
 
 /// Gradients of attention's inputs, shaped like query, key and value.
@@ -131,4 +175,27 @@ public protocol PackedMatrix: Sendable {
     var byteCount: Int { get }
     /// Writes rows `rows` as f32 into `out` (row-major, `rows.count × shape[1]` values).
     func dequantizeRows(_ rows: Range<Int>, into out: UnsafeMutablePointer<Float>)
+}
+
+extension PackedMatrix {
+    /// The whole matrix decoded to a dense tensor of `dtype` (f32 or bf16), a block of rows at a time.
+    public func decoded(as dtype: DType = .f32) -> Tensor {
+        let n = shape[0], k = shape[1], blockRows = 256
+        var out = Tensor(uninitialized: shape, dtype: dtype)
+        out.withUnsafeMutableRawBytes { raw in
+            if dtype == .f32 {
+                dequantizeRows(0..<n, into: raw.bindMemory(to: Float.self).baseAddress!)
+                return
+            }
+            let dst = raw.bindMemory(to: UInt16.self)
+            let block = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * k)
+            defer { block.deallocate() }
+            for start in stride(from: 0, to: n, by: blockRows) {
+                let rows = start..<min(n, start + blockRows)
+                dequantizeRows(rows, into: block)
+                for i in 0..<(rows.count * k) { dst[start * k + i] = HalfConversion.bf16(from: block[i]) }
+            }
+        }
+        return out
+    }
 }

@@ -68,6 +68,7 @@ public struct Trainer {
                 try model.weights.attachLoRA(configuration.loraConfiguration, seed: configuration.seed)
             }
         }
+        model.weights.setMatmulPrecision(configuration.computeDType, storeFrozenAsBF16: configuration.method.trainsAdapters)
         self.model = model
         self.modelConfig = modelConfig
         self.baseModelName = baseModelName

@@ -1,4 +1,5 @@
 // Every fast CPU kernel against the naive reference backend on random inputs.
+import Foundation
 import XCTest
 import TailorTensor
 import TailorTestSupport
@@ -88,5 +89,27 @@ final class KernelParityTests: XCTestCase {
         assertClose(fast, reference.crossEntropy(logits: logits, targets: targets), tolerance: 1e-6, "cross entropy")
         XCTAssertEqual(fast.floats()[1], 0)
         XCTAssertEqual(fast.floats()[4], 0)
+    }
+
+    func testFusedCrossEntropyMatchesForwardAndBackward() {
+        let logits = Tensor.random([6, 3000], seed: 17, scale: 8)
+        let targets: [Int32] = [5, -100, 2999, 0, -100, 1500], dLoss: [Float] = [0.5, 0.5, 0.25, 1, 0.5, 0]
+        let (losses, dLogits) = cpu.crossEntropyWithGradient(logits: logits, targets: targets, dLoss: dLoss)
+        assertClose(losses, reference.crossEntropy(logits: logits, targets: targets), tolerance: 1e-6, "fused loss")
+        assertClose(dLogits, reference.crossEntropyBackward(logits: logits, targets: targets, dLoss: dLoss),
+                    tolerance: 1e-6, "fused gradient")
+        XCTAssertEqual(logits.floats()[0], Tensor.random([6, 3000], seed: 17, scale: 8).floats()[0],
+                       "a caller's copy of the logits is not overwritten")
+    }
+
+    func testFastExpWithinThreeTenMillionths() {
+        var x: Float = -87
+        while x <= 0 {
+            let want = Foundation.exp(x), got = fastExp(x)
+            XCTAssertLessThanOrEqual(abs(got - want), 3e-7 * want, "exp(\(x))")
+            x += 0.0137
+        }
+        XCTAssertEqual(fastExp(0), 1)
+        XCTAssertEqual(fastExp(-.infinity), 0, accuracy: 1e-37)
     }
 }

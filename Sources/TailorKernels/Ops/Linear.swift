@@ -1,19 +1,26 @@
 // Linear layer: y = x·Wᵀ + b with W stored [N, K] (the Hugging Face layout).
 import TailorTensor
 
-/// Fast path: BLAS over weight row tiles (bf16/f16 weights are converted one tile at a time).
-func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+/// Fast path: BLAS over weight row tiles (bf16/f16 weights are converted one tile at a time), or the bf16 product.
+func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?, precision: MatmulPrecision = .f32) -> Tensor {
     let k = weight.shape[1], n = weight.shape[0], m = x.count / k
     precondition(x.count == m * k, "linear: input \(x.shape) does not match weight \(weight.shape)")
-    var y = Tensor(uninitialized: [m, n])
-    y.withUnsafeMutableFloats { out in
-        x.withUnsafeFloats { input in
-            forEachRowTile(of: weight, tileRows: packedTileRows) { rows, tile in
-                GEMM.sgemm(transposeA: false, transposeB: true, m: m, n: rows.count, k: k,
-                           a: input.baseAddress!, lda: k, b: tile, ldb: k,
-                           c: out.baseAddress! + rows.lowerBound, ldc: n)
+    var y: Tensor
+    if precision == .bf16 {
+        y = BF16Matmul.multiply(x, weight: weight, .timesTransposedWeight)
+    } else {
+        y = Tensor(uninitialized: [m, n])
+        y.withUnsafeMutableFloats { out in
+            x.withUnsafeFloats { input in
+                forEachRowTile(of: weight, tileRows: packedTileRows) { rows, tile in
+                    GEMM.sgemm(transposeA: false, transposeB: true, m: m, n: rows.count, k: k,
+                               a: input.baseAddress!, lda: k, b: tile, ldb: k,
+                               c: out.baseAddress! + rows.lowerBound, ldc: n)
+                }
             }
         }
+    }
+    y.withUnsafeMutableFloats { out in
         if let bias {
             bias.withUnsafeFloats { b in
                 for i in 0..<m { for j in 0..<n { out[i * n + j] += b[j] } }
@@ -40,11 +47,12 @@ func linearForwardReference(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tenso
 
 /// Backward of `y = x·Wᵀ + b`: returns dx = dy·W; accumulates dW += dyᵀ·x and db += Σ_rows dy when asked.
 func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradient: inout Tensor?,
-                    biasGradient: inout Tensor?, needInputGradient: Bool) -> Tensor? {
+                    biasGradient: inout Tensor?, needInputGradient: Bool, precision: MatmulPrecision = .f32) -> Tensor? {
     let n = weight.shape[0], k = weight.shape[1], m = input.count / k
     var dx: Tensor? = nil
+    if needInputGradient && precision == .bf16 { dx = BF16Matmul.multiply(dOutput, weight: weight, .timesWeight) }
     dOutput.withUnsafeFloats { dy in
-        if needInputGradient {
+        if needInputGradient && precision == .f32 {
             var result = Tensor(uninitialized: [m, k])
             result.withUnsafeMutableFloats { out in
                 forEachRowTile(of: weight, tileRows: packedTileRows) { rows, tile in

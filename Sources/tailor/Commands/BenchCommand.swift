@@ -93,11 +93,13 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Tokens per row.") var sequenceLength = 256
     @Option(help: "Measured steps (after one warm-up step).") var steps = 3
     @Option(help: "true | false (default: on for qlora)") var gradientCheckpointing: Bool?
+    @Option(help: "f32 | bf16: precision of the products with the base weights") var computeDtype = "f32"
     @Flag(help: "Print JSON.") var json = false
 
     struct Report: Encodable {
         var model: String
         var method: String
+        var computeDtype: String
         var gradientCheckpointing: Bool
         var batch: Int
         var sequenceLength: Int
@@ -111,6 +113,7 @@ struct BenchTrain: ParsableCommand {
     func run() throws {
         guard let chosen = TrainingMethod(rawValue: method) else { throw ValidationError("--method must be full, lora or qlora") }
         guard batchSize > 0, sequenceLength > 1, steps > 0 else { throw ValidationError("batch size, sequence length and steps must be positive") }
+        guard let precision = MatmulPrecision(rawValue: computeDtype) else { throw ValidationError("--compute-dtype must be f32 or bf16") }
         // The decoder is handed to the trainer (nothing else keeps its weights), as `tailor train` does.
         var pending: LoadedModel? = try model.load()
         guard let checkpoint = pending?.checkpoint else { return }
@@ -127,6 +130,7 @@ struct BenchTrain: ParsableCommand {
         configuration.maxLength = sequenceLength
         configuration.gradientCheckpointing = gradientCheckpointing
         configuration.loraDropout = 0
+        configuration.computeDType = precision
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("tailor-bench-\(UUID())")
         defer { try? FileManager.default.removeItem(at: out) }
         MemoryTracker.shared.resetPeak()
@@ -136,14 +140,14 @@ struct BenchTrain: ParsableCommand {
         try trainer.run()
         let measured = trainer.history.dropFirst().map(\.seconds).sorted()
         let median = measured[measured.count / 2]
-        let report = Report(model: model.url.lastPathComponent, method: method,
+        let report = Report(model: model.url.lastPathComponent, method: method, computeDtype: computeDtype,
                             gradientCheckpointing: configuration.resolvedGradientCheckpointing, batch: batchSize,
                             sequenceLength: sequenceLength, tokensPerSecond: Double(batchSize * sequenceLength) / median,
                             secondsPerStep: median, peakTensorBytes: MemoryTracker.shared.peakBytes,
                             peakRSSBytes: MemoryTracker.peakResidentBytes(), trainableParameters: trainer.trainableParameterCount)
         if json { return try printJSON(report) }
         var table = TextTable("measure", "value")
-        table.add("method", "\(method)\(report.gradientCheckpointing ? " + gradient checkpointing" : "")")
+        table.add("method", "\(method)\(report.gradientCheckpointing ? " + gradient checkpointing" : ""), \(computeDtype) products")
         table.add("batch", "\(batchSize) × \(sequenceLength)")
         table.add("trainable parameters", report.trainableParameters.formatted())
         table.add("tokens/s", String(format: "%.1f", report.tokensPerSecond))

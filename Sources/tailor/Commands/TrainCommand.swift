@@ -41,6 +41,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "true | false") var shuffle: Bool?
     @Option(help: "true | false") var gradientCheckpointing: Bool?
     @Option var maxLength: Int?
+    @Option(help: "f32 | bf16: precision of the products with the base weights (bf16: about 2× faster on CPUs with bf16 dot products; LoRA/QLoRA then store the frozen base as bf16)") var computeDtype: String?
     @Option var neftuneNoiseAlpha: Double?
     @Option var loraR: Int?
     @Option var loraAlpha: Double?
@@ -66,6 +67,7 @@ struct TrainCommand: ParsableCommand {
             ("weight_decay", weightDecay), ("max_grad_norm", maxGradNorm), ("adam_beta1", adamBeta1),
             ("adam_beta2", adamBeta2), ("adam_epsilon", adamEpsilon), ("seed", seed), ("shuffle", shuffle),
             ("gradient_checkpointing", gradientCheckpointing), ("max_length", maxLength),
+            ("compute_dtype", computeDtype),
             ("neftune_noise_alpha", neftuneNoiseAlpha), ("lora_r", loraR), ("lora_alpha", loraAlpha),
             ("lora_dropout", loraDropout), ("target_modules", targetModules), ("use_rslora", useRslora),
             ("init_adapter", initAdapter), ("eval_steps", evalSteps), ("logging_steps", loggingSteps),
