@@ -56,13 +56,13 @@ public struct ReferenceBackend: Backend {
 
     public func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradient: inout Tensor?,
                                biasGradient: inout Tensor?, needInputGradient: Bool, precision: MatmulPrecision) -> Tensor? {
-        var none: Tensor? = nil, noBias: Tensor? = nil
-        // The weight gradient always in f32; the input gradient from the operands rounded as `precision` says.
-        _ = linearBackwardReference(dOutput: dOutput, input: input, weight: weight, weightGradient: &weightGradient,
+        var noBias: Tensor? = nil
+        // The bias gradient sums dy as it is; both products use the operands rounded as `precision` says.
+        _ = linearBackwardReference(dOutput: dOutput, input: input, weight: weight, weightGradient: &noBias,
                                     biasGradient: &biasGradient, needInputGradient: false)
-        guard needInputGradient else { return nil }
-        return linearBackwardReference(dOutput: rounded(dOutput, precision), input: input, weight: rounded(weight, precision),
-                                       weightGradient: &none, biasGradient: &noBias, needInputGradient: true)
+        return linearBackwardReference(dOutput: rounded(dOutput, precision), input: rounded(input, precision),
+                                       weight: rounded(weight, precision), weightGradient: &weightGradient,
+                                       biasGradient: &noBias, needInputGradient: needInputGradient)
     }
     public func embeddingBackward(dOutput: Tensor, ids: [Int32], tableGradient: inout Tensor) {
         let c = tableGradient.shape[1], dy = dOutput.floats()

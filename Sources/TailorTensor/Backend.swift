@@ -104,8 +104,8 @@ public protocol Backend: Sendable {
     // MARK: Backward passes. Parameter gradients accumulate (+=); input gradients are returned fresh.
 
     /// Returns dx = dy·W when `needInputGradient`; adds dyᵀ·x to `weightGradient` and Σ dy to `biasGradient`
-    /// when they are non-nil (f32 tensors shaped like the weight and bias). `precision` applies to dx = dy·W;
-    /// the weight gradient is always accumulated in f32.
+    /// when they are non-nil (f32 tensors shaped like the weight and bias). `precision` applies to both products
+    /// (with bf16, the factors of dyᵀ·x are rounded and the sum is added to the f32 gradient).
     func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradient: inout Tensor?,
                         biasGradient: inout Tensor?, needInputGradient: Bool, precision: MatmulPrecision) -> Tensor?
     /// `dx[M, K] = dy[M, N] · W` for a packed frozen `W` (which has no gradient of its own).

@@ -35,52 +35,60 @@ final class BF16MatmulTests: XCTestCase {
         XCTAssertLessThan(worst / scale, 2e-2)
     }
 
-    func testInputGradientMatchesReferenceAndWeightGradientStaysF32() {
+    func testBackwardMatchesReferenceWithBiasInF32() {
         let x = Tensor.random([29, 96], seed: 6), w = Tensor.random([160, 96], seed: 7), dy = Tensor.random([29, 160], seed: 8)
-        var fastGradient: Tensor? = Tensor(zeros: w.shape), slowGradient: Tensor? = Tensor(zeros: w.shape)
-        var noBias: Tensor? = nil, noBias2: Tensor? = nil
+        let initial = Tensor.random([160, 96], seed: 11)   // gradients accumulate onto what is there
+        var fastGradient: Tensor? = initial, slowGradient: Tensor? = initial
+        var fastBias: Tensor? = Tensor(zeros: [160]), slowBias: Tensor? = Tensor(zeros: [160])
         let fast = cpu.linearBackward(dOutput: dy, input: x, weight: w.converted(to: .bf16), weightGradient: &fastGradient,
-                                      biasGradient: &noBias, needInputGradient: true, precision: .bf16)
+                                      biasGradient: &fastBias, needInputGradient: true, precision: .bf16)
         let slow = reference.linearBackward(dOutput: dy, input: x, weight: w.converted(to: .bf16), weightGradient: &slowGradient,
-                                            biasGradient: &noBias2, needInputGradient: true, precision: .bf16)
-        guard let fast, let slow, let fastGradient, let slowGradient else { return XCTFail("missing gradients") }
+                                            biasGradient: &slowBias, needInputGradient: true, precision: .bf16)
+        guard let fast, let slow, let fastGradient, let slowGradient, let fastBias, let slowBias else {
+            return XCTFail("missing gradients")
+        }
         assertClose(fast, slow, tolerance: 1e-5, "bf16 dx")
-        assertClose(fastGradient, slowGradient, tolerance: 1e-5, "f32 dW")
-        // dW used the f32 activations: equal to the all-f32 weight gradient.
-        var f32Gradient: Tensor? = Tensor(zeros: w.shape), noBias3: Tensor? = nil
-        _ = reference.linearBackward(dOutput: dy, input: x, weight: w, weightGradient: &f32Gradient, biasGradient: &noBias3,
+        assertClose(fastGradient, slowGradient, tolerance: 1e-5, "bf16 dW")
+        assertClose(fastBias, slowBias, tolerance: 1e-5, "db")
+        // The bias gradient sums the unrounded dy: equal to the f32 one.
+        var f32Bias: Tensor? = Tensor(zeros: [160]), none: Tensor? = nil
+        _ = reference.linearBackward(dOutput: dy, input: x, weight: w, weightGradient: &none, biasGradient: &f32Bias,
                                      needInputGradient: false)
-        assertClose(fastGradient, f32Gradient ?? Tensor(zeros: [0]), tolerance: 1e-5, "dW precision")
+        assertClose(fastBias, f32Bias ?? Tensor(zeros: [0]), tolerance: 1e-6, "db in f32")
     }
 
     func testPortableFallbackAgreesWithOneDNN() {
-        let x = Tensor.random([33, 70], seed: 9), w = Tensor.random([90, 70], seed: 10).converted(to: .bf16)
-        let a = BF16Matmul.roundedToBF16(x)
-        var emulated = [Float](repeating: 0, count: 33 * 90)
-        a.withUnsafeRawBytes { aRaw in
-            w.withUnsafeRawBytes { wRaw in
-                emulated.withUnsafeMutableBufferPointer { c in
-                    BF16Matmul.emulated(m: 33, k: 70, n: 90, a: aRaw.bindMemory(to: UInt16.self).baseAddress!,
-                                        weight: wRaw.bindMemory(to: UInt16.self).baseAddress!, .timesTransposedWeight,
-                                        c: c.baseAddress!)
+        // Strided operands as the weight gradient uses them: aᵀ read from a row-major [K, M] buffer.
+        let aStore = BF16Matmul.roundedToBF16(Tensor.random([70, 33], seed: 9))
+        let b = BF16Matmul.roundedToBF16(Tensor.random([70, 90], seed: 10)), start = Tensor.random([33, 90], seed: 12)
+        func run(_ body: (BF16Operand, BF16Operand, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+            var c = start
+            aStore.withUnsafeRawBytes { aRaw in
+                b.withUnsafeRawBytes { bRaw in
+                    c.withUnsafeMutableFloats { out in
+                        body(BF16Operand(base: aRaw.bindMemory(to: UInt16.self).baseAddress!, rows: 33, columns: 70,
+                                         rowStride: 1, columnStride: 33),
+                             BF16Operand(base: bRaw.bindMemory(to: UInt16.self).baseAddress!, rows: 70, columns: 90,
+                                         rowStride: 90, columnStride: 1), out.baseAddress!)
+                    }
                 }
             }
+            return c
         }
-        assertClose(BF16Matmul.multiply(x, weight: w, .timesTransposedWeight), Tensor(shape: [33, 90], values: emulated),
-                    tolerance: 1e-5, "fallback")
+        let emulated = run { BF16Matmul.emulated($0, $1, into: $2, accumulate: true) }
+        // The emulated product is the oracle's: f32 sums of the widened operands, added to c.
+        let a32 = aStore.converted(to: .f32).floats(), b32 = b.converted(to: .f32).floats(), c0 = start.floats()
+        let naive = (0..<(33 * 90)).map { index -> Float in
+            let (i, j) = (index / 90, index % 90)
+            return c0[index] + Float((0..<70).reduce(0.0) { $0 + Double(a32[$1 * 33 + i]) * Double(b32[$1 * 90 + j]) })
+        }
+        assertClose(emulated, Tensor(shape: [33, 90], values: naive), tolerance: 1e-5, "emulated")
         #if canImport(CDNNL)
         // On Linux the product must really run on oneDNN (a silent fallback would lose the speed).
-        var direct = [Float](repeating: 0, count: 33 * 90)
-        let ran = a.withUnsafeRawBytes { aRaw in
-            w.withUnsafeRawBytes { wRaw in
-                direct.withUnsafeMutableBufferPointer { c in
-                    OneDNN.matmul(m: 33, k: 70, n: 90, a: aRaw.bindMemory(to: UInt16.self).baseAddress!,
-                                  weight: wRaw.bindMemory(to: UInt16.self).baseAddress!, .timesTransposedWeight, c: c.baseAddress!)
-                }
-            }
-        }
+        var ran = false
+        let direct = run { ran = OneDNN.matmul($0, $1, into: $2, accumulate: true) }
         XCTAssertTrue(ran, "oneDNN refused a bf16 matmul")
-        assertClose(Tensor(shape: [33, 90], values: direct), Tensor(shape: [33, 90], values: emulated), tolerance: 1e-5, "oneDNN")
+        assertClose(direct, emulated, tolerance: 1e-5, "oneDNN")
         #endif
     }
 }

@@ -125,4 +125,33 @@ final class TrainingGradientTests: XCTestCase {
             }
         }
     }
+
+    func testFullFineTuningGradientsWithBF16Products() throws {
+        for name in LlamaParityTests.names {
+            var f = try FixtureModel(name)
+            let b = try batch(f)
+            var weights = f.model.weights
+            weights.setMatmulPrecision(.bf16, storeFrozenAsBF16: false)
+            XCTAssertEqual(weights.layers[0].qProj.weight.dtype, .f32, "trained weights stay f32 masters")
+            f = f.with(weights: weights)
+            func gradients(_ backend: any Backend) -> [String: Tensor] {
+                var grads = LlamaGradients(for: f.model.weights, fullFineTuning: true)
+                _ = f.model.accumulateGradients(batch: b, lossScale: 1 / Float(b.trainedTokenCount), into: &grads, backend: backend)
+                return flatten(grads, tied: f.model.configuration.tieWordEmbeddings)
+            }
+            let fast = gradients(CPUBackend()), slow = gradients(ReferenceBackend())
+            let expected = try SafeTensorsFile(url: f.directory.appendingPathComponent("gradients.safetensors"))
+            for gradName in expected.names.filter({ $0.hasPrefix("grad.") }) {
+                let param = String(gradName.dropFirst(5))
+                let want = try expected.tensor(gradName).floats(), reference = slow[param]?.floats() ?? []
+                // Same tolerances and reasons as the LoRA test above.
+                if let failure = closenessFailure(fast[param]?.floats() ?? [], reference, tolerance: 1e-2,
+                                                  floor: max(reference.map(abs).max() ?? 1, 1e-6),
+                                                  what: "\(name) ∂\(param) bf16 CPU vs reference") { XCTFail(failure) }
+                if let failure = closenessFailure(fast[param]?.floats() ?? [], want, tolerance: 1e-1,
+                                                  floor: max(want.map(abs).max() ?? 1, 1e-6),
+                                                  what: "\(name) ∂\(param) bf16 vs transformers f32") { XCTFail(failure) }
+            }
+        }
+    }
 }

@@ -2,6 +2,11 @@
 
 Pinned: torch 2.15.0, transformers 5.24.0, peft 0.21.2, gguf 0.19.0 (tools/reference/requirements-models.txt).
 Usage: /opt/refvenv/bin/python tools/bench/torch_train.py --gguf PATH --method full|lora|qlora [--gradient-checkpointing]
+  [--dtype f32|bf16]
+(--dtype bf16: lora loads the base in bfloat16 with PEFT's f32 adapters (autocast_adapter_dtype, PEFT's default) —
+the usual torch_dtype=torch.bfloat16 LoRA set-up; qlora uses bnb_4bit_compute_dtype=bfloat16 with the same; full
+keeps f32 master weights and runs forward and backward under torch.autocast("cpu", dtype=torch.bfloat16) —
+Tailor's --compute-dtype bf16 counterparts.)
 (qlora: the f32 model saved once to a temporary folder and reloaded with bitsandbytes NF4 + double quantization,
 compute dtype f32, prepare_model_for_kbit_training, then LoRA as for --method lora; bitsandbytes 0.50 on CPU.)
 One step = forward with labels (mean token NLL), backward, clip_grad_norm_(1.0), AdamW step, zero_grad — the work of
@@ -32,7 +37,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--lora-r", type=int, default=8)
     parser.add_argument("--lora-alpha", type=int, default=16)
+    parser.add_argument("--dtype", choices=("f32", "bf16"), default="f32")
     args = parser.parse_args()
+    bf16 = args.dtype == "bf16"
     tc.setup_threads(args.threads)
 
     model, load_s = tc.load_model(args.gguf)
@@ -54,10 +61,13 @@ def main() -> None:
         config.save_pretrained(folder)
         del model, tensors
         quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                          bnb_4bit_compute_dtype=torch.float32)
-        model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=quantization, dtype=torch.float32,
+                                          bnb_4bit_compute_dtype=torch.bfloat16 if bf16 else torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=quantization,
+                                                     dtype=torch.bfloat16 if bf16 else torch.float32,
                                                      device_map="cpu", attn_implementation="sdpa")
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=args.gradient_checkpointing)
+    elif args.method == "lora" and bf16:
+        model = model.to(torch.bfloat16)
     if args.gradient_checkpointing:
         # use_reentrant=False: the non-reentrant variant works when the inputs do not require grad (LoRA).
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
@@ -81,7 +91,8 @@ def main() -> None:
         ids = torch.randint(3, model.config.vocab_size, (args.batch, args.seq), generator=gen)
 
         def one_step():
-            loss = model(input_ids=ids, labels=ids).loss
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16 and args.method == "full"):
+                loss = model(input_ids=ids, labels=ids).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
@@ -96,6 +107,7 @@ def main() -> None:
         "bench": "torch_train",
         "model": "SmolLM2-135M-Instruct (GGUF Q4_1 dequantized to f32)",
         "method": args.method,
+        "dtype": args.dtype,
         "gradient_checkpointing": args.gradient_checkpointing,
         "batch": args.batch,
         "seq": args.seq,

@@ -1,7 +1,7 @@
-// bf16 matrix products (`MatmulPrecision.bf16`): activations rounded to bf16, weights stored or rounded to bf16,
-// products accumulated in f32 — torch's bf16 matmul. On Linux they run on oneDNN's matmul primitive, which uses
-// the CPU's bf16 dot-product instructions (AVX512-BF16, AMX) at about twice f32 SGEMM's rate; elsewhere, or if
-// oneDNN refuses a shape, the same rounded operands go through f32 SGEMM (same result up to summation order).
+// bf16 matrix products (`MatmulPrecision.bf16`): operands rounded to bf16 (nearest even), products accumulated and
+// returned in f32. On Linux they run on oneDNN's matmul primitive, which uses the CPU's bf16 dot-product
+// instructions (AVX512-BF16, AMX) at about twice f32 SGEMM's rate; elsewhere, or if oneDNN refuses a shape, the same
+// rounded operands go through f32 SGEMM (same result up to summation order).
 // Legend: M rows, K input features, N output features; weights are stored [N, K] (the Hugging Face layout).
 #if canImport(CDNNL)
 import CDNNL
@@ -16,6 +16,21 @@ enum BF16Product {
     case timesWeight
 }
 
+/// A bf16 matrix operand in memory: element (i, j) sits at `base[i·rowStride + j·columnStride]`.
+struct BF16Operand {
+    var base: UnsafePointer<UInt16>
+    var rows: Int
+    var columns: Int
+    var rowStride: Int
+    var columnStride: Int
+
+    /// Rows `range` of the operand.
+    func rows(_ range: Range<Int>) -> BF16Operand {
+        BF16Operand(base: base + range.lowerBound * rowStride, rows: range.count, columns: columns,
+                    rowStride: rowStride, columnStride: columnStride)
+    }
+}
+
 enum BF16Matmul {
     /// `out = input · Wᵀ` or `input · W` for f32 `input` rows, in bf16 with f32 accumulation.
     static func multiply(_ input: Tensor, weight: Tensor, _ product: BF16Product) -> Tensor {
@@ -23,42 +38,84 @@ enum BF16Matmul {
         let (inner, outer) = product == .timesTransposedWeight ? (k, n) : (n, k)
         let m = input.count / max(inner, 1)
         precondition(input.count == m * inner, "bf16 linear: input \(input.shape) does not match weight \(weight.shape)")
-        let roundedInput = roundedToBF16(input)
-        let roundedWeight = weight.dtype == .bf16 ? weight : roundedToBF16(weight)
+        let roundedInput = roundedToBF16(input), roundedWeight = roundedToBF16(weight)
         var out = Tensor(uninitialized: [m, outer])
-        guard m > 0, outer > 0 else { return out }
         roundedInput.withUnsafeRawBytes { a in
             roundedWeight.withUnsafeRawBytes { w in
                 out.withUnsafeMutableFloats { c in
-                    let aBits = a.bindMemory(to: UInt16.self).baseAddress!
-                    let wBits = w.bindMemory(to: UInt16.self).baseAddress!
-                    // Row blocks of the output, one per worker, each a single-threaded product.
-                    Parallel.forEachChunk(m, costPerItem: 2 * inner * outer) { rows in
-                        let a = aBits + rows.lowerBound * inner, c = c.baseAddress! + rows.lowerBound * outer
-                        #if canImport(CDNNL)
-                        if OneDNN.matmul(m: rows.count, k: inner, n: outer, a: a, weight: wBits, product, c: c) { return }
-                        #endif
-                        emulated(m: rows.count, k: inner, n: outer, a: a, weight: wBits, product, c: c)
-                    }
+                    let left = BF16Operand(base: a.bindMemory(to: UInt16.self).baseAddress!, rows: m, columns: inner,
+                                           rowStride: inner, columnStride: 1)
+                    // W[N, K] as the right operand: Wᵀ is K × N with strides (1, K); W itself is N × K, (K, 1).
+                    let wBase = w.bindMemory(to: UInt16.self).baseAddress!
+                    let right = product == .timesTransposedWeight
+                        ? BF16Operand(base: wBase, rows: k, columns: n, rowStride: 1, columnStride: k)
+                        : BF16Operand(base: wBase, rows: n, columns: k, rowStride: k, columnStride: 1)
+                    multiply(left, right, into: c.baseAddress!, accumulate: false)
                 }
             }
         }
         return out
     }
 
-    /// The operands widened back to f32 and multiplied by SGEMM: the fallback and the portable path.
-    static func emulated(m: Int, k: Int, n: Int, a: UnsafePointer<UInt16>, weight: UnsafePointer<UInt16>,
-                         _ product: BF16Product, c: UnsafeMutablePointer<Float>) {
-        let a32 = UnsafeMutablePointer<Float>.allocate(capacity: m * k), w32 = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
-        defer { a32.deallocate(); w32.deallocate() }
-        for i in 0..<(m * k) { a32[i] = HalfConversion.float(fromBF16: a[i]) }
-        for i in 0..<(k * n) { w32[i] = HalfConversion.float(fromBF16: weight[i]) }
-        // Wᵀ: W is [N, K] (ldb K, transposed); W: W is [K', N'] = [N, K] read as rows of length n.
-        GEMM.sgemmSerial(transposeA: false, transposeB: product == .timesTransposedWeight, m: m, n: n, k: k, a: a32, lda: k,
-                   b: w32, ldb: product == .timesTransposedWeight ? k : n, c: c, ldc: n)
+    /// `weightGradient[N, K] += dOutput[M, N]ᵀ · input[M, K]` with both factors rounded to bf16.
+    static func accumulateWeightGradient(dOutput: Tensor, input: Tensor, into weightGradient: inout Tensor) {
+        let n = weightGradient.shape[0], k = weightGradient.count / max(n, 1), m = input.count / max(k, 1)
+        precondition(dOutput.count == m * n, "bf16 weight gradient: dOutput \(dOutput.shape) does not match \(weightGradient.shape)")
+        let dy = roundedToBF16(dOutput), x = roundedToBF16(input)
+        dy.withUnsafeRawBytes { dyRaw in
+            x.withUnsafeRawBytes { xRaw in
+                weightGradient.withUnsafeMutableFloats { dw in
+                    // dyᵀ is N × M with strides (1, N); x is M × K with strides (K, 1).
+                    let left = BF16Operand(base: dyRaw.bindMemory(to: UInt16.self).baseAddress!, rows: n, columns: m,
+                                           rowStride: 1, columnStride: n)
+                    let right = BF16Operand(base: xRaw.bindMemory(to: UInt16.self).baseAddress!, rows: m, columns: k,
+                                            rowStride: k, columnStride: 1)
+                    multiply(left, right, into: dw.baseAddress!, accumulate: true)
+                }
+            }
+        }
     }
 
-    /// A bf16 copy of an f32 (or f16) tensor, rounded to nearest even, converted on all cores.
+    /// `c[a.rows, b.columns] (+)= a · b`, c row-major and dense; row blocks of c go to the workers, each a
+    /// single-threaded product.
+    static func multiply(_ a: BF16Operand, _ b: BF16Operand, into c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        precondition(a.columns == b.rows, "bf16 product: \(a.rows)×\(a.columns) · \(b.rows)×\(b.columns)")
+        guard a.rows > 0, b.columns > 0 else { return }
+        let n = b.columns
+        Parallel.forEachChunk(a.rows, costPerItem: 2 * a.columns * n) { rows in
+            let block = a.rows(rows), out = c + rows.lowerBound * n
+            #if canImport(CDNNL)
+            if OneDNN.matmul(block, b, into: out, accumulate: accumulate) { return }
+            #endif
+            emulated(block, b, into: out, accumulate: accumulate)
+        }
+    }
+
+    /// The operands widened back to f32 and multiplied by SGEMM: the fallback and the portable path.
+    static func emulated(_ a: BF16Operand, _ b: BF16Operand, into c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let (m, k, n) = (a.rows, a.columns, b.columns)
+        let a32 = widened(a), b32 = widened(b)
+        defer { a32.deallocate(); b32.deallocate() }
+        if k == 0 {
+            if !accumulate { c.update(repeating: 0, count: m * n) }
+            return
+        }
+        GEMM.sgemmSerial(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a32, lda: k, b: b32, ldb: n,
+                         beta: accumulate ? 1 : 0, c: c, ldc: n)
+    }
+
+    /// A dense row-major f32 copy of an operand (the caller deallocates it).
+    static func widened(_ x: BF16Operand) -> UnsafeMutablePointer<Float> {
+        let out = UnsafeMutablePointer<Float>.allocate(capacity: max(1, x.rows * x.columns))
+        for i in 0..<x.rows {
+            for j in 0..<x.columns {
+                out[i * x.columns + j] = HalfConversion.float(fromBF16: x.base[i * x.rowStride + j * x.columnStride])
+            }
+        }
+        return out
+    }
+
+    /// A bf16 copy of an f32 (or f16) tensor, rounded to nearest even, converted on all cores; bf16 tensors as they are.
     static func roundedToBF16(_ x: Tensor) -> Tensor {
         if x.dtype == .bf16 { return x }
         let source = x.dtype == .f32 ? x : x.converted(to: .f32)
@@ -76,8 +133,8 @@ enum BF16Matmul {
 }
 
 #if canImport(CDNNL)
-/// oneDNN's matmul primitive on the CPU engine. Primitives are cached by shape inside oneDNN (its primitive cache);
-/// a failed call returns false and the caller falls back to the emulated product.
+/// oneDNN's matmul primitive on the CPU engine, one single-threaded product per call. Primitives are cached by shape
+/// inside oneDNN (its primitive cache); a failed call returns false and the caller falls back to the emulated product.
 enum OneDNN {
     /// One CPU engine for the process (oneDNN engines are thread-safe).
     nonisolated(unsafe) static let engine: dnnl_engine_t? = {
@@ -85,25 +142,37 @@ enum OneDNN {
         return dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success ? engine : nil
     }()
 
-    /// One single-threaded product on the calling thread.
-    static func matmul(m: Int, k: Int, n: Int, a: UnsafePointer<UInt16>, weight: UnsafePointer<UInt16>,
-                       _ product: BF16Product, c: UnsafeMutablePointer<Float>) -> Bool {
+    /// `c (+)= a · b` on the calling thread; `c` row-major and dense.
+    static func matmul(_ a: BF16Operand, _ b: BF16Operand, into c: UnsafeMutablePointer<Float>, accumulate: Bool) -> Bool {
         guard let engine else { return false }
-        omp_set_num_threads(1)   // per calling thread (an OpenMP ICV of this thread)
-        var source = dnnl_memory_desc_t(), weights = dnnl_memory_desc_t(), destination = dnnl_memory_desc_t()
-        var sourceDims: [Int64] = [Int64(m), Int64(k)], weightDims: [Int64] = [Int64(k), Int64(n)]
-        var destinationDims: [Int64] = [Int64(m), Int64(n)]
-        // The weight is stored [N, K] row-major. As the [K', N'] operand of `x·Wᵀ` (K' = K) that is column-major
-        // ("ba"); as the operand of `dy·W` (K' = N) it is row-major ("ab").
-        let weightTag = product == .timesTransposedWeight ? dnnl_ba : dnnl_ab
-        guard dnnl_memory_desc_init_by_tag(&source, 2, &sourceDims, dnnl_bf16, dnnl_ab) == dnnl_success,
-              dnnl_memory_desc_init_by_tag(&weights, 2, &weightDims, dnnl_bf16, weightTag) == dnnl_success,
-              dnnl_memory_desc_init_by_tag(&destination, 2, &destinationDims, dnnl_f32, dnnl_ab) == dnnl_success
+        omp_set_num_threads(1)   // an OpenMP setting of this thread only
+        func describe(_ rows: Int, _ columns: Int, _ rowStride: Int, _ columnStride: Int,
+                      _ type: dnnl_data_type_t) -> dnnl_memory_desc_t? {
+            var desc = dnnl_memory_desc_t()
+            var dims: [Int64] = [Int64(rows), Int64(columns)], strides: [Int64] = [Int64(rowStride), Int64(columnStride)]
+            return dnnl_memory_desc_init_by_strides(&desc, 2, &dims, type, &strides) == dnnl_success ? desc : nil
+        }
+        guard var source = describe(a.rows, a.columns, a.rowStride, a.columnStride, dnnl_bf16),
+              var weights = describe(b.rows, b.columns, b.rowStride, b.columnStride, dnnl_bf16),
+              var destination = describe(a.rows, b.columns, b.columns, 1, dnnl_f32)
         else { return false }
         var descriptor = dnnl_matmul_desc_t()
         guard dnnl_matmul_desc_init(&descriptor, &source, &weights, nil, &destination) == dnnl_success else { return false }
+
+        // Accumulation: a "sum" post-op adds the previous contents of c.
+        var attributes: dnnl_primitive_attr_t?, postOps: dnnl_post_ops_t?
+        defer {
+            dnnl_post_ops_destroy(postOps)
+            dnnl_primitive_attr_destroy(attributes)
+        }
+        if accumulate {
+            guard dnnl_primitive_attr_create(&attributes) == dnnl_success, dnnl_post_ops_create(&postOps) == dnnl_success,
+                  dnnl_post_ops_append_sum(postOps, 1) == dnnl_success,
+                  dnnl_primitive_attr_set_post_ops(attributes, postOps) == dnnl_success
+            else { return false }
+        }
         var primitiveDescriptor: dnnl_primitive_desc_t?
-        guard dnnl_primitive_desc_create(&primitiveDescriptor, &descriptor, nil, engine, nil) == dnnl_success
+        guard dnnl_primitive_desc_create(&primitiveDescriptor, &descriptor, attributes, engine, nil) == dnnl_success
         else { return false }
         defer { dnnl_primitive_desc_destroy(primitiveDescriptor) }
         var primitive: dnnl_primitive_t?
@@ -116,8 +185,8 @@ enum OneDNN {
             dnnl_memory_destroy(weightMemory)
             dnnl_memory_destroy(destinationMemory)
         }
-        guard dnnl_memory_create(&sourceMemory, &source, engine, UnsafeMutableRawPointer(mutating: a)) == dnnl_success,
-              dnnl_memory_create(&weightMemory, &weights, engine, UnsafeMutableRawPointer(mutating: weight)) == dnnl_success,
+        guard dnnl_memory_create(&sourceMemory, &source, engine, UnsafeMutableRawPointer(mutating: a.base)) == dnnl_success,
+              dnnl_memory_create(&weightMemory, &weights, engine, UnsafeMutableRawPointer(mutating: b.base)) == dnnl_success,
               dnnl_memory_create(&destinationMemory, &destination, engine, UnsafeMutableRawPointer(c)) == dnnl_success
         else { return false }
         var stream: dnnl_stream_t?
@@ -128,10 +197,8 @@ enum OneDNN {
             dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS_0, memory: weightMemory),
             dnnl_exec_arg_t(arg: DNNL_ARG_DST_0, memory: destinationMemory),
         ]
-        guard dnnl_primitive_execute(primitive, stream, Int32(arguments.count), &arguments) == dnnl_success,
-              dnnl_stream_wait(stream) == dnnl_success
-        else { return false }
-        return true
+        return dnnl_primitive_execute(primitive, stream, Int32(arguments.count), &arguments) == dnnl_success
+            && dnnl_stream_wait(stream) == dnnl_success
     }
 }
 #endif

@@ -64,7 +64,9 @@ func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradie
             }
             dx = result
         }
-        if weightGradient != nil {
+        if weightGradient != nil && precision == .bf16 {
+            BF16Matmul.accumulateWeightGradient(dOutput: dOutput, input: input, into: &weightGradient!)
+        } else if weightGradient != nil {
             input.withUnsafeFloats { x in
                 weightGradient!.withUnsafeMutableFloats { dw in
                     GEMM.sgemm(transposeA: true, transposeB: false, m: n, n: k, k: m,
