@@ -46,7 +46,7 @@ public struct EvalReport: Sendable, Equatable, Codable {
         guard let base else { return }
         for score in tuned.scores where score.unit != "count" {
             guard let b = base.value(score.name) else { continue }
-            let lowerIsBetter = ["mean_nll", "perplexity"].contains(score.name)
+            let lowerIsBetter = ["mean_nll", "perplexity", "answer_loss"].contains(score.name)
             let delta = score.value - b
             deltas.append(MetricDelta(name: score.name, unit: score.unit, base: b, tuned: score.value, delta: delta,
                                       improved: lowerIsBetter ? delta < 0 : delta > 0))

@@ -143,10 +143,14 @@ public enum EvalRunner {
             }
             let scored = try TaskScorer.score(task: configuration.task, examples: examples, predictions: predictions,
                                               schema: schema)
-            run = EvalRun(label: label, count: examples.count, scores: scored.scores,
+            // The loss of the reference replies next to the scores of the generated ones.
+            let loss = try AnswerLoss.compute(examples, model: model, backend: backend)
+            run = EvalRun(label: label, count: examples.count,
+                          scores: scored.scores + [MetricScore(name: "answer_loss", value: loss.meanNLL, unit: "nats")],
                           examples: Array(scored.outcomes.filter { !$0.correct }.prefix(configuration.shownExamples)),
                           multipleChoice: nil,
-                          notes: scored.notes + ["greedy decoding, at most \(configuration.maxNewTokens) new tokens, chat template applied"],
+                          notes: scored.notes + ["greedy decoding, at most \(configuration.maxNewTokens) new tokens, chat template applied",
+                                                 "answer_loss: mean NLL of the reference reply and its end-of-turn token after the prompt (\(loss.tokenCount) tokens), the validation loss `tailor train --eval-data` reports on the same rows"],
                           seconds: 0)
         }
         run.seconds = Date().timeIntervalSince(started)

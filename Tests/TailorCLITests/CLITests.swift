@@ -158,4 +158,40 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(raw.status, 0, raw.output)
         XCTAssertTrue(raw.output.contains("on the fly: 2 of 2 rows kept"), raw.output)
     }
+
+    /// The answer loss `tailor eval` reports on held-out chat rows is the validation loss `tailor train --eval-data`
+    /// reported for the same rows and adapter: two code paths (the trainer's prepared masks and batches; eval's
+    /// template-rendered prompt + reply), one number (needs the SmolLM2 GGUF).
+    func testEvalAnswerLossIsTheTrainingValidationLoss() throws {
+        guard let model = ProcessInfo.processInfo.environment["TAILOR_SMOLLM2_GGUF"], FileManager.default.fileExists(atPath: model) else {
+            throw XCTSkip("set TAILOR_SMOLLM2_GGUF")
+        }
+        let rows = try String(contentsOf: Self.repository.appendingPathComponent("data/dates/eval.jsonl"), encoding: .utf8)
+            .split(separator: "\n")
+        let train = try write(rows.prefix(8).joined(separator: "\n") + "\n", "train.jsonl")
+        let held = try write(rows.suffix(4).joined(separator: "\n") + "\n", "held.jsonl")
+        let run = scratch.appendingPathComponent("run"), report = scratch.appendingPathComponent("report")
+        let trained = try tailor(["train", "--model", model, "--data", train, "--eval-data", held, "--out", run.path,
+                                  "--method", "lora", "--max-steps", "2", "--batch-size", "4", "--learning-rate", "1e-3", "--eval-steps", "2",
+                                  "--save-steps", "0"])
+        XCTAssertEqual(trained.status, 0, trained.output)
+        let lastStep = try XCTUnwrap(try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").last)
+        let metrics = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(lastStep.utf8)) as? [String: Any])
+        let validationLoss = try XCTUnwrap(metrics["eval_loss"] as? Double, "\(metrics)")
+        let evaluated = try tailor(["eval", "--model", model, "--adapter", run.path, "--data", held, "--task", "qa",
+                                    "--max-new-tokens", "12", "--compare-base", "--out", report.path])
+        XCTAssertEqual(evaluated.status, 0, evaluated.output)
+        XCTAssertTrue(evaluated.output.contains("answer_loss"), evaluated.output)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: report.appendingPathComponent("report.json"))) as? [String: Any])
+        let runs = try XCTUnwrap(json["runs"] as? [[String: Any]])
+        func answerLoss(_ run: [String: Any]) throws -> Double {
+            let scores = try XCTUnwrap(run["scores"] as? [[String: Any]])
+            return try XCTUnwrap(scores.first { $0["name"] as? String == "answer_loss" }?["value"] as? Double)
+        }
+        XCTAssertEqual(runs.map { $0["label"] as? String }, ["tuned", "base"])
+        // float32 forward passes over differently padded batches, summed in another order: 1e-3 nats.
+        XCTAssertEqual(try answerLoss(runs[0]), validationLoss, accuracy: 1e-3)
+        XCTAssertNotEqual(try answerLoss(runs[1]), try answerLoss(runs[0]), "the base must be scored without the adapter")
+    }
 }

@@ -36,7 +36,7 @@ final class SmolLM2RunnerTests: XCTestCase {
         let config = EvalConfiguration(task: .qa, data: data, maxNewTokens: 12, batchSize: 2)
         let run = try EvalRunner.run(config, model: chat, label: "model")
         XCTAssertEqual(run.count, 2)
-        XCTAssertEqual(run.scores.map(\.name), ["exact_match", "f1"])
+        XCTAssertEqual(run.scores.map(\.name), ["exact_match", "f1", "answer_loss"])
         // Only wrong answers are listed; each names its line and carries the model's (non-empty) reply.
         for example in run.examples {
             XCTAssertTrue([1, 2].contains(example.line), "line \(example.line)")

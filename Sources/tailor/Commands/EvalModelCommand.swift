@@ -13,7 +13,9 @@ struct EvalModelCommand: ParsableCommand {
         Tasks: \(EvalTask.allCases.map(\.rawValue).joined(separator: ", ")).
         Data (JSONL): "prompt"/"input" or "messages", with "reference"/"output"/"label"/"answer" (or "references");
         loss: "text"; multiple-choice: "question", "choices", "answer" (0-based index or letter).
-        Generation uses the chat template and greedy decoding; multiple-choice ranks choices by log-likelihood
+        Generation uses the chat template and greedy decoding; the generating tasks also report answer_loss, the
+        mean NLL of the reference reply (the validation loss `tailor train --eval-data` reports on chat rows).
+        Multiple-choice ranks choices by log-likelihood
         (acc and acc_norm) and, with --compare-base, flags a drop beyond --threshold points (forgetting).
         A starter set: data/eval/multiple-choice/basics.jsonl.
         """)
