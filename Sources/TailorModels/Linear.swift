@@ -30,6 +30,12 @@ public struct Linear: Sendable {
     public var lora: LoRAAdapter?
     /// Precision of the products with the base weight (forward and input gradient); the adapter is always f32.
     public var precision: MatmulPrecision = .f32
+    /// A bf16 copy of a trained f32 weight that bf16 products read instead of rounding the weight at every call
+    /// (full fine-tuning; refreshed after each optimizer step by `LlamaWeights.refreshComputeCopies`).
+    public var computeCopy: Tensor?
+
+    /// The weight the products read.
+    var productWeight: Tensor { computeCopy ?? weight }
 
     public init(weight: Tensor, bias: Tensor? = nil, lora: LoRAAdapter? = nil) {
         self.weight = weight
@@ -63,7 +69,7 @@ public struct Linear: Sendable {
     /// Training forward; `dropoutMask` holds 0 or 1/(1-p) per input element when dropout is active.
     func forward(_ x: Tensor, backend: any Backend, dropoutMask: Tensor?) -> (output: Tensor, saved: Saved) {
         let base = packed.map { backend.linear(x, packedWeight: $0, bias: bias, precision: precision) }
-            ?? backend.linear(x, weight: weight, bias: bias, precision: precision)
+            ?? backend.linear(x, weight: productWeight, bias: bias, precision: precision)
         guard let lora else { return (base, Saved(droppedInput: nil, lowRank: nil)) }
         let dropped = dropoutMask.map { backend.multiply(x, $0) }
         let lowRank = backend.linear(dropped ?? x, weight: lora.a, bias: nil)                      // (M, R)
@@ -78,7 +84,7 @@ public struct Linear: Sendable {
         if let packed {
             dx = needInputGradient ? backend.linearInputGradient(dOutput: dy, packedWeight: packed, precision: precision) : nil
         } else {
-            dx = backend.linearBackward(dOutput: dy, input: x, weight: weight, weightGradient: &gradients.weight,
+            dx = backend.linearBackward(dOutput: dy, input: x, weight: productWeight, weightGradient: &gradients.weight,
                                         biasGradient: &gradients.bias, needInputGradient: needInputGradient,
                                         precision: precision)
         }

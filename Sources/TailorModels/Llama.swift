@@ -60,7 +60,7 @@ public struct LlamaModel: Sendable {
         }
         cache?.advance(count: t, segments: newSegments)
         let normed = backend.rmsNorm(h, weight: weights.finalNorm, eps: c.rmsNormEps).output
-        return backend.linear(normed, weight: weights.outputProjection, bias: nil, precision: weights.outputPrecision)   // (M, V)
+        return backend.linear(normed, weight: weights.outputProductWeight, bias: nil, precision: weights.outputPrecision)   // (M, V)
     }
 
     /// Logits without a cache.

@@ -127,7 +127,7 @@ extension LlamaModel {
     /// (the embedding's when tied). Returns the sum of the trained tokens' NLL.
     func headForwardBackward(_ normed: Tensor, targets: [Int32], lossScale: Float, gradients: inout LlamaGradients,
                              backend: any Backend) -> (Double, Tensor?) {
-        let logits = backend.linear(normed, weight: weights.outputProjection, bias: nil,
+        let logits = backend.linear(normed, weight: weights.outputProductWeight, bias: nil,
                                     precision: weights.outputPrecision)   // (M, V)
         let (lossTensor, dLogits) = backend.crossEntropyWithGradient(
             logits: consume logits, targets: targets, dLoss: [Float](repeating: lossScale, count: targets.count))
@@ -137,7 +137,7 @@ extension LlamaModel {
         let tied = weights.lmHead == nil
         var headGradient = tied ? gradients.embedding : gradients.lmHead
         if tied { gradients.embedding = nil } else { gradients.lmHead = nil }   // one reference while accumulating
-        let dNormed = backend.linearBackward(dOutput: dLogits, input: normed, weight: weights.outputProjection,
+        let dNormed = backend.linearBackward(dOutput: dLogits, input: normed, weight: weights.outputProductWeight,
                                              weightGradient: &headGradient, biasGradient: &noBias, needInputGradient: true,
                                              precision: weights.outputPrecision)
         if tied { gradients.embedding = headGradient } else { gradients.lmHead = headGradient }

@@ -56,9 +56,28 @@ public struct LlamaWeights: Sendable {
     public var lmHead: Tensor?         // (V, C)  lm_head.weight; nil when tied to the embedding
     /// Precision of the products with the output projection (forward and input gradient).
     public var outputPrecision: MatmulPrecision = .f32
+    /// bf16 copy of a trained f32 output projection for bf16 products (see `refreshComputeCopies`).
+    public var outputComputeCopy: Tensor?
 
     /// The output projection actually used (the embedding when tied).
     public var outputProjection: Tensor { lmHead ?? embedding }
+    /// What the output products read: the bf16 copy when there is one.
+    public var outputProductWeight: Tensor { outputComputeCopy ?? outputProjection }
+
+    /// Rounds trained f32 weights that take part in bf16 products into bf16 copies, once, so that the products do
+    /// not round them at every call. Call after every change of the weights (each optimizer step, a restore).
+    public mutating func refreshComputeCopies() {
+        outputComputeCopy = outputPrecision == .bf16 && outputProjection.dtype != .bf16
+            ? outputProjection.converted(to: .bf16) : nil
+        for l in layers.indices {
+            for name in LlamaLayerWeights.linearNames {
+                guard var linear = layers[l][linear: name] else { continue }
+                linear.computeCopy = linear.precision == .bf16 && linear.packed == nil && linear.weight.dtype != .bf16
+                    ? linear.weight.converted(to: .bf16) : nil
+                layers[l][linear: name] = linear
+            }
+        }
+    }
 
     /// Runs the products with the base weights — every decoder linear layer and the output head — in `precision`.
     /// With bf16 and `storeFrozenAsBF16`, dense base weights and the embedding are also stored as bf16 (half the

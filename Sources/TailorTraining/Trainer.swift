@@ -118,6 +118,7 @@ public struct Trainer {
         let metrics = try MetricsLog(url: outputDirectory.appendingPathComponent("metrics.jsonl"), keepingSteps: step)
         onEvent(.started(totalSteps: totalSteps, firstStep: step, trainableParameters: trainableParameterCount))
         let fullFineTuning = configuration.method == .full
+        model.weights.refreshComputeCopies()
         while step < totalSteps {
             let started = Date()
             // Batch, forward, loss, backward: the gradient of the mean token loss over the whole step.
@@ -149,6 +150,7 @@ public struct Trainer {
             model.weights.withParameters(slots.map(\.slot)) { params in
                 optimizer.step(parameters: &params, gradients: grads, names: names, learningRate: lr)
             }
+            model.weights.refreshComputeCopies()
             step += 1
             // Log, evaluate, checkpoint.
             var record = StepRecord(step: step, epoch: Double(step) / Double(stepsPerEpoch), loss: loss, learningRate: lr,
