@@ -1,0 +1,102 @@
+// A SentencePiece-style (Llama-2) tokenizer exported to GGUF: the tokenizer keys equal what llama.cpp's converter
+// writes (fixture from tools/reference/export_sp_tokenizer.py, made with gguf-py's LlamaHfVocab + SpecialVocab), and
+// the exported file tokenizes like the original folder and like transformers.
+import Foundation
+import TailorExport
+import TailorFormats
+import TailorModels
+import TailorTensor
+import TailorTokenizers
+import XCTest
+
+final class SentencePieceExportTests: XCTestCase {
+    /// The legacy (Prepend/Replace normalizer, as Llama-2's tokenizer.json) and the Metaspace form of one tokenizer.
+    static let variants = ["sp-tokenizer", "sp-tokenizer-metaspace"]
+
+    func fixture(_ variant: String) throws -> URL { try ExportFixtures.root.appendingPathComponent(variant) }
+
+    /// tiny-llama with its vocabulary grown to the tokenizer's 2061 tokens (extra rows seeded) and the SP tokenizer.
+    func makeModel(_ variant: String) throws -> URL {
+        let folder = try ExportFixtures.temporaryFolder(self).appendingPathComponent(variant)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let base = try ExportFixtures.base("tiny-llama")
+        let weights = try SafeTensorsFile(url: base.appendingPathComponent("model.safetensors"))
+        let vocab = 2061
+        var rng = SplitMix64(seed: 5)
+        let tensors = try weights.names.sorted().map { name -> (name: String, tensor: Tensor) in
+            let t = try weights.tensor(name).converted(to: .f32)
+            guard name == "model.embed_tokens.weight" || name == "lm_head.weight" else { return (name, t) }
+            let extra = (0..<((vocab - t.shape[0]) * t.shape[1])).map { _ in Float.random(in: -0.05..<0.05, using: &rng) }
+            return (name, Tensor(shape: [vocab, t.shape[1]], values: t.floats() + extra))
+        }
+        try SafeTensorsWriter.write(tensors, metadata: ["format": "pt"], to: folder.appendingPathComponent("model.safetensors"))
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: base.appendingPathComponent("config.json"))) as? [String: Any] ?? [:]
+        config["vocab_size"] = vocab
+        try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
+        for file in ["tokenizer.json", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(at: try fixture(variant).appendingPathComponent(file), to: folder.appendingPathComponent(file))
+        }
+        return folder
+    }
+
+    func testExportedTokenizerKeysEqualTheConverters() throws {
+        for variant in Self.variants {
+            let model = try makeModel(variant)
+            let out = model.deletingLastPathComponent().appendingPathComponent("m.gguf")
+            let result = try ExportPipeline.exportGGUF(GGUFExportRequest(base: model, output: out, precision: .f32))
+            XCTAssertLessThanOrEqual(try XCTUnwrap(result.check).maxLogitDifference, 1e-4)
+            let ours = try GGUFFile(url: out)
+            let expected = try GGUFFile(url: try fixture(variant).appendingPathComponent("expected-vocab.gguf"))
+            let expectedKeys = expected.metadataKeys.filter { $0.hasPrefix("tokenizer.") }
+            XCTAssertEqual(expectedKeys.count, 13, variant)
+            for key in expectedKeys {
+                XCTAssertEqual(ours.metadata[key], expected.metadata[key], "\(variant) \(key)")
+            }
+            // Same keys in the converter's order; Tailor adds only the merge list (ignored by llama.cpp for "llama").
+            let ourKeys = ours.metadataKeys.filter { $0.hasPrefix("tokenizer.") }
+            XCTAssertEqual(ourKeys.filter { $0 != "tokenizer.ggml.merges" }, expectedKeys, variant)
+            guard case .array(let merges)? = ours.metadata["tokenizer.ggml.merges"] else { return XCTFail("merges missing") }
+            XCTAssertEqual(merges.count, 1550)
+        }
+    }
+
+    /// Tailor's GGUF reader builds "llama" vocabularies with a Metaspace pre-tokenizer (prefix "▁" on the text's first
+    /// piece only). The Metaspace original must come back identical on every text; the legacy original (normalizer
+    /// prefixing every piece, also after special tokens and before leading spaces) on every text where transformers
+    /// gives the two forms the same ids.
+    func testExportedGGUFTokenizesLikeTheFolderAndTransformers() throws {
+        let metaspace = try encodings("sp-tokenizer-metaspace")
+        for variant in Self.variants {
+            let model = try makeModel(variant)
+            let out = model.deletingLastPathComponent().appendingPathComponent("m.gguf")
+            _ = try ExportPipeline.exportGGUF(GGUFExportRequest(base: model, output: out, precision: .q8_0))
+            let original = try Tokenizer(directory: model)
+            let exported = try LoadedModel.load(from: out).tokenizer()
+            let reference = try encodings(variant)
+            XCTAssertEqual(reference.count, 305)
+            var compared = 0
+            for ((text, ids), (_, metaspaceIDs)) in zip(reference, metaspace) {
+                XCTAssertEqual(original.encode(text), ids, "\(variant) folder vs transformers: \(text)")
+                guard variant == "sp-tokenizer-metaspace" || ids == metaspaceIDs else { continue }
+                compared += 1
+                let fromGGUF = exported.encode(text)
+                XCTAssertEqual(fromGGUF, ids, "\(variant) exported GGUF vs transformers: \(text)")
+                XCTAssertEqual(exported.decode(fromGGUF, skipSpecialTokens: true), original.decode(ids, skipSpecialTokens: true), text)
+            }
+            print("\(variant): \(compared) of \(reference.count) texts compared through the exported GGUF")
+            XCTAssertGreaterThan(compared, variant == "sp-tokenizer" ? 250 : 304)
+            XCTAssertEqual(exported.bosTokenID, 1)
+            XCTAssertEqual(exported.eosTokenID, 2)
+            XCTAssertTrue(exported.addsBOS)
+            XCTAssertEqual(exported.chatTemplate, original.chatTemplate)
+        }
+    }
+
+    func encodings(_ variant: String) throws -> [(text: String, ids: [Int])] {
+        let url = try fixture(variant).appendingPathComponent("encodings.json")
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
+        return try XCTUnwrap(object?["encodings"] as? [[String: Any]]).map { entry in
+            (try XCTUnwrap(entry["text"] as? String), try XCTUnwrap(entry["ids"] as? [Int]))
+        }
+    }
+}

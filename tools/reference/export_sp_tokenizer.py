@@ -1,0 +1,114 @@
+"""Reference fixture for exporting a SentencePiece-style (Llama-2 / Mistral) tokenizer to GGUF.
+
+Pinned versions: transformers 5.24.0, tokenizers 0.23.3, gguf 0.19.0 (see requirements-export.txt). Run from the
+repository root with /opt/refvenv/bin/python:
+
+  export_sp_tokenizer.py
+
+Writes Tests/TailorExportTests/Fixtures/sp-tokenizer/ (and sp-tokenizer-metaspace/, the same with sp_metaspace's
+non-legacy Metaspace pre-tokenizer instead of the legacy Prepend/Replace normalizer, template and decoder unchanged):
+  tokenizer.json, tokenizer_config.json   the sp_legacy tokenizer of the TailorTokenizers fixtures (<unk> <s> </s>,
+                                          256 <0xNN> byte pieces, ▁ pieces, byte fallback, Llama-2's legacy
+                                          normalizer), its added tokens reduced to the three specials plus three
+                                          tokens appended after the vocabulary (two special, one not), a chat
+                                          template, bos/eos/unk/pad and add_bos/add_eos in tokenizer_config.json.
+  expected-vocab.gguf                     what llama.cpp's convert_hf_to_gguf writes for this folder (a llama model
+                                          without tokenizer.model: LlamaModel.set_vocab → _set_vocab_llama_hf), made
+                                          with the same gguf-py calls: LlamaHfVocab(all_tokens) → tokens, scores,
+                                          token types; model "llama", pre "default"; SpecialVocab(n_vocab) → special
+                                          ids, add_bos/add_eos, chat template. config.json (tiny-llama's, vocab_size
+                                          set to the tokenizer's size) is written next to it for SpecialVocab's
+                                          fallback ids and removed again.
+  encodings.json                          transformers' ids of a corpus sample (add_special_tokens=True), texts
+                                          included: what Tailor's tokenizer must reproduce from the folder and from
+                                          the exported GGUF.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from models_common import check_versions  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+TOK = REPO / "Tests" / "TailorTokenizersTests" / "Fixtures"
+OUT = REPO / "Tests" / "TailorExportTests" / "Fixtures" / "sp-tokenizer"
+TEMPLATE = ("{% for message in messages %}{{ '<|' + message['role'] + '|>' + message['content'] + eos_token }}"
+            "{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}")
+
+
+def added(id_, content, special):
+    return {"id": id_, "content": content, "single_word": False, "lstrip": False, "rstrip": False,
+            "normalized": False, "special": special}
+
+
+def main() -> None:
+    legacy = json.loads((TOK / "sp_legacy" / "tokenizer.json").read_text(encoding="utf-8"))
+    metaspace = json.loads((TOK / "sp_metaspace" / "tokenizer.json").read_text(encoding="utf-8"))
+    assert legacy["model"] == metaspace["model"]
+    # Only the pre-tokenization differs: the Metaspace variant keeps Llama-2's BOS-only template and decoder.
+    metaspace["post_processor"], metaspace["decoder"] = legacy["post_processor"], legacy["decoder"]
+    for name, tokenizer in (("sp-tokenizer", legacy), ("sp-tokenizer-metaspace", metaspace)):
+        write_variant(OUT.parent / name, tokenizer)
+
+
+def write_variant(out: pathlib.Path, tokenizer: dict) -> None:
+    import gguf
+    from transformers import AutoTokenizer
+
+    base = len(tokenizer["model"]["vocab"])
+    tokenizer["added_tokens"] = [added(0, "<unk>", True), added(1, "<s>", True), added(2, "</s>", True),
+                                 added(base, "<|user|>", True), added(base + 1, "<|assistant|>", True),
+                                 added(base + 2, "<tool>", False)]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tokenizer.json").write_text(json.dumps(tokenizer, ensure_ascii=False), encoding="utf-8")
+    config = {"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<s>", "eos_token": "</s>",
+              "unk_token": "<unk>", "pad_token": "</s>", "add_bos_token": True, "add_eos_token": False,
+              "extra_special_tokens": ["<|user|>", "<|assistant|>"], "chat_template": TEMPLATE,
+              "clean_up_tokenization_spaces": False}
+    (out / "tokenizer_config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    # convert_hf_to_gguf, LlamaModel.set_vocab with no tokenizer.model → _set_vocab_llama_hf.
+    model_config = json.loads((REPO / "Tests" / "TailorModelsTests" / "Fixtures" / "tiny-llama" / "config.json").read_text())
+    model_config["vocab_size"] = base + 3
+    (out / "config.json").write_text(json.dumps(model_config))
+    vocab = gguf.LlamaHfVocab(out)
+    tokens, scores, toktypes = [], [], []
+    for text, score, toktype in vocab.all_tokens():
+        tokens.append(text)
+        scores.append(score)
+        toktypes.append(toktype)
+    assert len(tokens) == vocab.vocab_size
+    writer = gguf.GGUFWriter(str(out / "expected-vocab.gguf"), "llama")
+    writer.add_tokenizer_model("llama")
+    writer.add_tokenizer_pre("default")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(toktypes)
+    special_vocab = gguf.SpecialVocab(out, n_vocab=len(tokens))
+    special_vocab.add_to_gguf(writer)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    (out / "config.json").unlink()
+    for leftover in out.glob("models--*"):  # AutoTokenizer's cache_dir=base_path may create one
+        shutil.rmtree(leftover)
+
+    hf = AutoTokenizer.from_pretrained(out)
+    corpus = json.loads((TOK / "corpus.json").read_text(encoding="utf-8"))
+    texts = corpus[:300] + ["<|user|>Hi there</s><|assistant|>Hello!<tool> done", "  leading spaces", "tabs\tand\nnewlines",
+                            "emoji 🤗 and accents café", ""]
+    encodings = [{"text": t, "ids": hf(t, add_special_tokens=True)["input_ids"]} for t in texts]
+    (out / "encodings.json").write_text(json.dumps({"all_special_ids": hf.all_special_ids, "encodings": encodings},
+                                                   ensure_ascii=False), encoding="utf-8")
+    print(out.name, "tokens", len(tokens), "special ids", special_vocab.special_token_ids, "add", special_vocab.add_special_token)
+    print("types of the appended tokens", toktypes[base:], "all_special_ids", hf.all_special_ids)
+
+
+if __name__ == "__main__":
+    check_versions()
+    main()
