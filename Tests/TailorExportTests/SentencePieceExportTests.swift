@@ -92,6 +92,35 @@ final class SentencePieceExportTests: XCTestCase {
         }
     }
 
+    /// `tailor merge` from a GGUF base with a "llama" vocabulary writes the tokenizer.json transformers builds from
+    /// that GGUF (reference: transformers' AutoTokenizer on a GGUF with the same keys, saved) and it tokenizes alike.
+    func testMergeFromSentencePieceGGUFWritesTransformersTokenizer() throws {
+        for variant in Self.variants {
+            let model = try makeModel(variant)
+            let gguf = model.deletingLastPathComponent().appendingPathComponent("base.gguf")
+            _ = try ExportPipeline.exportGGUF(GGUFExportRequest(base: model, output: gguf, precision: .f32))
+            let out = model.deletingLastPathComponent().appendingPathComponent("merged")
+            _ = try ExportPipeline.merge(MergeRequest(base: gguf, adapters: [try ExportFixtures.adapter("tiny-llama")], output: out, dtype: .f32))
+            let ours = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("tokenizer.json"))) as? NSDictionary
+            let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: try fixture(variant).appendingPathComponent("transformers-from-gguf.json"))) as? NSDictionary
+            XCTAssertEqual(((reference?["model"] as? NSDictionary)?["merges"] as? NSArray)?.count, 1550)
+            for key in ["normalizer", "pre_tokenizer", "post_processor", "decoder", "added_tokens", "model"] {
+                let mine = try XCTUnwrap(ours?[key] as? NSObject, key), theirs = try XCTUnwrap(reference?[key] as? NSObject, key)
+                XCTAssertEqual(mine, theirs, "\(variant) tokenizer.json \(key)")
+            }
+            let config = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("tokenizer_config.json"))) as? [String: Any]
+            XCTAssertEqual(config?["bos_token"] as? String, "<s>")
+            XCTAssertEqual(config?["chat_template"] as? String, try Tokenizer(directory: model).chatTemplate)
+            let ids = try JSONSerialization.jsonObject(with: Data(contentsOf: try fixture(variant).appendingPathComponent("transformers-from-gguf-ids.json"))) as? [[Int]]
+            let merged = try Tokenizer(directory: out)
+            let texts = try encodings(variant).map(\.text)
+            XCTAssertEqual(ids?.count, texts.count)
+            for (text, expected) in zip(texts, ids ?? []) {
+                XCTAssertEqual(merged.encode(text), expected, "\(variant) merged folder vs transformers from the GGUF: \(text)")
+            }
+        }
+    }
+
     func encodings(_ variant: String) throws -> [(text: String, ids: [Int])] {
         let url = try fixture(variant).appendingPathComponent("encodings.json")
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]

@@ -19,6 +19,9 @@ non-legacy Metaspace pre-tokenizer instead of the legacy Prepend/Replace normali
                                           ids, add_bos/add_eos, chat template. config.json (tiny-llama's, vocab_size
                                           set to the tokenizer's size) is written next to it for SpecialVocab's
                                           fallback ids and removed again.
+  transformers-from-gguf.json, -ids.json  transformers' tokenizer for a GGUF with the keys Tailor exports (converter
+                                          keys + merges) and its ids of the texts: the reference for the tokenizer.json
+                                          `tailor merge` writes for a GGUF base.
   encodings.json                          transformers' ids of a corpus sample (add_special_tokens=True), texts
                                           included: what Tailor's tokenizer must reproduce from the folder and from
                                           the exported GGUF.
@@ -105,8 +108,50 @@ def write_variant(out: pathlib.Path, tokenizer: dict) -> None:
     encodings = [{"text": t, "ids": hf(t, add_special_tokens=True)["input_ids"]} for t in texts]
     (out / "encodings.json").write_text(json.dumps({"all_special_ids": hf.all_special_ids, "encodings": encodings},
                                                    ensure_ascii=False), encoding="utf-8")
+    transformers_from_gguf(out, tokenizer, tokens, scores, toktypes, special_vocab, texts)
     print(out.name, "tokens", len(tokens), "special ids", special_vocab.special_token_ids, "add", special_vocab.add_special_token)
     print("types of the appended tokens", toktypes[base:], "all_special_ids", hf.all_special_ids)
+
+
+def transformers_from_gguf(out, tokenizer, tokens, scores, toktypes, special_vocab, texts):
+    """transformers' tokenizer for a GGUF holding what Tailor's export writes for this folder (the converter's keys
+    plus tokenizer.ggml.merges): the reference for the tokenizer.json that `tailor merge` writes from a GGUF base.
+    Saved as transformers-from-gguf.json (tokenizer.json) and the ids of the texts in transformers-from-gguf-ids.json."""
+    import tempfile
+
+    import gguf
+    import numpy as np
+    from transformers import AutoTokenizer
+    merges = [" ".join(pair) if isinstance(pair, list) else pair for pair in tokenizer["model"]["merges"]]
+    with tempfile.TemporaryDirectory() as tmp:
+        w = gguf.GGUFWriter(f"{tmp}/m.gguf", "llama")
+        w.add_block_count(1)
+        w.add_context_length(128)
+        w.add_embedding_length(8)
+        w.add_feed_forward_length(16)
+        w.add_head_count(2)
+        w.add_head_count_kv(2)
+        w.add_layer_norm_rms_eps(1e-5)
+        w.add_rope_dimension_count(4)
+        w.add_vocab_size(len(tokens))
+        w.add_tokenizer_model("llama")
+        w.add_tokenizer_pre("default")
+        w.add_token_list(tokens)
+        w.add_token_scores(scores)
+        w.add_token_types(toktypes)
+        special_vocab.add_to_gguf(w)
+        w.add_token_merges(merges)
+        w.add_tensor("token_embd.weight", np.zeros((len(tokens), 8), dtype=np.float32))
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+        hf = AutoTokenizer.from_pretrained(tmp, gguf_file="m.gguf")
+        hf.save_pretrained(f"{tmp}/out")
+        saved = json.loads(pathlib.Path(f"{tmp}/out/tokenizer.json").read_text(encoding="utf-8"))
+    (out / "transformers-from-gguf.json").write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
+    ids = [hf(t, add_special_tokens=True)["input_ids"] for t in texts]
+    (out / "transformers-from-gguf-ids.json").write_text(json.dumps(ids), encoding="utf-8")
 
 
 if __name__ == "__main__":
