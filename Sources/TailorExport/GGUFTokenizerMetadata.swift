@@ -16,6 +16,12 @@ public enum GGUFTokenizerMetadata {
         }
         let folder = checkpoint.sourceURL.hasDirectoryPath ? checkpoint.sourceURL : checkpoint.sourceURL.deletingLastPathComponent()
         let url = folder.appendingPathComponent("tokenizer.json")
+        let spModel = folder.appendingPathComponent("tokenizer.model")
+        if FileManager.default.fileExists(atPath: spModel.path) {
+            // The converter reads a SentencePiece model first (real scores), tokenizer.json only without one.
+            return try SentencePieceGGUFVocab.keys(folder: folder, model: SentencePieceModelFile(url: spModel),
+                                                   root: TokenizerJSONFile.object(url), vocabSize: checkpoint.config.vocabSize)
+        }
         guard FileManager.default.fileExists(atPath: url.path) else { return [("tokenizer.ggml.model", .string("none"))] }
         if let root = TokenizerJSONFile.object(url), SentencePieceGGUFVocab.accepts(root) {
             return try SentencePieceGGUFVocab.keys(folder: folder, root: root, vocabSize: checkpoint.config.vocabSize)

@@ -59,14 +59,76 @@ enum SentencePieceGGUFVocab {
         if tokens.count < vocabSize {
             for id in tokens.count..<vocabSize { tokens.append("[PAD\(id)]"); types.append(5); scores.append(-1000) }
         }
-        var keys: [(key: String, value: GGUFValue)] = [
+        return assemble(folder: folder, root: root, tokens: tokens, scores: scores, types: types)
+    }
+
+    /// The keys for a folder with tokenizer.model, as the converter's _set_vocab_sentencepiece (tried before the
+    /// tokenizer.json path): one token per id up to config.json's vocab_size ("[PAD<i>]", score -10000, UNUSED where
+    /// the model has none), the pieces' own scores and types (unknown, control, unused, byte; others NORMAL), then
+    /// added_tokens.json ids as USER_DEFINED and tokenizer_config.json's added_tokens_decoder as CONTROL (special or
+    /// looking special) or USER_DEFINED ("▁" written as a space), both with score -1000.
+    static func keys(folder: URL, model file: SentencePieceModelFile, root: [String: Any]?, vocabSize: Int) throws
+        -> [(key: String, value: GGUFValue)] {
+        let count = vocabSize > 0 ? vocabSize : file.pieces.count
+        var tokens = (0..<count).map { "[PAD\($0)]" }
+        var scores = [Float](repeating: -10000, count: count)
+        var types = [Int32](repeating: 5, count: count)
+        for (id, piece) in file.pieces.enumerated() where id < count {
+            tokens[id] = piece.text
+            scores[id] = piece.score
+            switch piece.type {
+            case .unknown: types[id] = 2
+            case .control: types[id] = 3
+            case .unused: types[id] = 5
+            case .byte: types[id] = 6
+            case .normal, .userDefined: types[id] = 1
+            }
+        }
+        for (token, value) in TokenizerJSONFile.object(folder.appendingPathComponent("added_tokens.json")) ?? [:] {
+            guard let id = value as? Int, (0..<count).contains(id) else { continue }
+            tokens[id] = token
+            scores[id] = -1000
+            types[id] = 4
+        }
+        let config = TokenizerJSONFile.object(folder.appendingPathComponent("tokenizer_config.json"))
+        let decoder = (config?["added_tokens_decoder"] as? [String: Any]) ?? [:]
+        for (key, value) in decoder.sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }) {
+            guard let id = Int(key), (0..<count).contains(id), let entry = value as? [String: Any],
+                  let content = entry["content"] as? String else { continue }
+            if (entry["special"] as? Bool) == true || looksSpecial(content) {
+                tokens[id] = content
+                types[id] = 3
+            } else {
+                tokens[id] = content.replacingOccurrences(of: "\u{2581}", with: " ")
+                types[id] = 4
+            }
+            scores[id] = -1000
+        }
+        return assemble(folder: folder, root: root, tokens: tokens, scores: scores, types: types)
+    }
+
+    /// The converter's does_token_look_special: added tokens that ought to be control tokens.
+    static func looksSpecial(_ t: String) -> Bool {
+        ["<pad>", "<mask>", "<2mass>", "[@BOS@]"].contains(t) || (t.hasPrefix("<|") && t.hasSuffix("|>"))
+            || (t.hasPrefix("<\u{FF5C}") && t.hasSuffix("\u{FF5C}>")) || (t.hasPrefix("<unused") && t.hasSuffix(">"))
+    }
+
+    /// add_space_prefix (LlamaModel.set_vocab, from tokenizer_config's add_prefix_space), the vocabulary keys,
+    /// SpecialVocab's keys, then the merges of tokenizer.json when there is one.
+    static func assemble(folder: URL, root: [String: Any]?, tokens: [String], scores: [Float], types: [Int32])
+        -> [(key: String, value: GGUFValue)] {
+        var keys: [(key: String, value: GGUFValue)] = []
+        if let prefix = TokenizerJSONFile.object(folder.appendingPathComponent("tokenizer_config.json"))?["add_prefix_space"] as? Bool {
+            keys.append(("tokenizer.ggml.add_space_prefix", .bool(prefix)))
+        }
+        keys += [
             ("tokenizer.ggml.model", .string("llama")), ("tokenizer.ggml.pre", .string("default")),
             ("tokenizer.ggml.tokens", .array(tokens.map { .string($0) })),
             ("tokenizer.ggml.scores", .array(scores.map { .float32($0) })),
             ("tokenizer.ggml.token_type", .array(types.map { .int32($0) })),
         ]
-        keys += ConverterSpecialVocab(folder: folder, tokenizer: root, vocabCount: tokens.count).keys
-        let merges = mergeLines(model["merges"])
+        keys += ConverterSpecialVocab(folder: folder, tokenizer: root ?? [:], vocabCount: tokens.count).keys
+        let merges = mergeLines((root?["model"] as? [String: Any])?["merges"])
         if !merges.isEmpty { keys.append(("tokenizer.ggml.merges", .array(merges.map { .string($0) }))) }
         return keys
     }

@@ -1,4 +1,5 @@
-// `tailor merge` and `tailor export gguf` as a user runs them: an existing output needs --force, DoRA adapters merge.
+// `tailor merge` and `tailor export gguf` as a user runs them: an existing output needs --force, DoRA adapters merge
+// and score.
 import Foundation
 import XCTest
 
@@ -63,6 +64,9 @@ final class ExportCLITests: XCTestCase {
                             mentioning: ["merged", "--force"])
         let forced = try tailor(["merge", "--model", Self.base, "--adapter", Self.adapter, "--out", out.path, "--dtype", "f32", "--force"])
         XCTAssertEqual(forced.status, 0, forced.output)
+        let score = try tailor(["score", "--model", Self.base, "--adapter", Self.dora, "--ids", "1,17,42,99", "--json"])
+        XCTAssertEqual(score.status, 0, score.output)
+        XCTAssertTrue(score.output.contains("\"perplexity\""), score.output)
         try assertFails(["merge", "--model", Self.base, "--adapter", Self.dora, "--adapter", Self.adapter,
                              "--out", scratch.appendingPathComponent("soup").path], mentioning: ["DoRA", "soup"])
     }

@@ -21,7 +21,7 @@ final class SentencePieceExportTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let base = try ExportFixtures.base("tiny-llama")
         let weights = try SafeTensorsFile(url: base.appendingPathComponent("model.safetensors"))
-        let vocab = 2061
+        let vocab = variant == "sp-model" ? 800 : 2061
         var rng = SplitMix64(seed: 5)
         let tensors = try weights.names.sorted().map { name -> (name: String, tensor: Tensor) in
             let t = try weights.tensor(name).converted(to: .f32)
@@ -33,8 +33,11 @@ final class SentencePieceExportTests: XCTestCase {
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: base.appendingPathComponent("config.json"))) as? [String: Any] ?? [:]
         config["vocab_size"] = vocab
         try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
-        for file in ["tokenizer.json", "tokenizer_config.json"] {
-            try FileManager.default.copyItem(at: try fixture(variant).appendingPathComponent(file), to: folder.appendingPathComponent(file))
+        for file in ["tokenizer.json", "tokenizer_config.json", "tokenizer.model", "chat_template.jinja"] {
+            let source = try fixture(variant).appendingPathComponent(file)
+            if FileManager.default.fileExists(atPath: source.path) {
+                try FileManager.default.copyItem(at: source, to: folder.appendingPathComponent(file))
+            }
         }
         return folder
     }
@@ -119,6 +122,40 @@ final class SentencePieceExportTests: XCTestCase {
                 XCTAssertEqual(merged.encode(text), expected, "\(variant) merged folder vs transformers from the GGUF: \(text)")
             }
         }
+    }
+
+    /// A folder with tokenizer.model (as Llama-2 repositories ship): the converter's SentencePiece path — the model's
+    /// own scores and piece types — and the exported file tokenizes like transformers.
+    func testSentencePieceModelFolderExportsTheConvertersKeys() throws {
+        let model = try makeModel("sp-model")
+        let out = model.deletingLastPathComponent().appendingPathComponent("m.gguf")
+        let result = try ExportPipeline.exportGGUF(GGUFExportRequest(base: model, output: out, precision: .f32))
+        XCTAssertLessThanOrEqual(try XCTUnwrap(result.check).maxLogitDifference, 1e-4)
+        let ours = try GGUFFile(url: out)
+        let expected = try GGUFFile(url: try fixture("sp-model").appendingPathComponent("expected-vocab.gguf"))
+        let expectedKeys = expected.metadataKeys.filter { $0.hasPrefix("tokenizer.") }
+        XCTAssertEqual(expectedKeys.count, 12)
+        for key in expectedKeys {
+            XCTAssertEqual(ours.metadata[key], expected.metadata[key], key)
+        }
+        XCTAssertEqual(ours.metadataKeys.filter { $0.hasPrefix("tokenizer.") && $0 != "tokenizer.ggml.merges" }, expectedKeys)
+        guard case .array(let scores)? = ours.metadata["tokenizer.ggml.scores"] else { return XCTFail("scores missing") }
+        XCTAssertEqual(scores[263], .float32(-2), "the SentencePiece scores, not -1000")
+        let original = try Tokenizer(directory: model)
+        let exported = try LoadedModel.load(from: out).tokenizer()
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: try fixture("sp-model").appendingPathComponent("encodings.json"))) as? [String: Any]
+        var compared = 0
+        for entry in try XCTUnwrap(object?["encodings"] as? [[String: Any]]) {
+            let text = try XCTUnwrap(entry["text"] as? String), ids = try XCTUnwrap(entry["ids"] as? [Int])
+            XCTAssertEqual(original.encode(text), ids, "folder vs transformers: \(text)")
+            // Tailor's GGUF reader prefixes "▁" once (Metaspace "first"); this tokenizer.json prefixes every piece
+            // after an added token too ("always"): compare where transformers gives both the same ids.
+            guard ids == (entry["ids_first"] as? [Int]) else { continue }
+            compared += 1
+            XCTAssertEqual(exported.encode(text), ids, "exported GGUF vs transformers: \(text)")
+        }
+        print("sp-model: \(compared) texts compared through the exported GGUF")
+        XCTAssertGreaterThan(compared, 290)
     }
 
     func encodings(_ variant: String) throws -> [(text: String, ids: [Int])] {

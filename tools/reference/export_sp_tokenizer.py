@@ -1,6 +1,6 @@
 """Reference fixture for exporting a SentencePiece-style (Llama-2 / Mistral) tokenizer to GGUF.
 
-Pinned versions: transformers 5.24.0, tokenizers 0.23.3, gguf 0.19.0 (see requirements-export.txt). Run from the
+Pinned versions: transformers 5.24.0, tokenizers 0.23.3, gguf 0.19.0, sentencepiece 0.2.3 (requirements-export.txt). Run from the
 repository root with /opt/refvenv/bin/python:
 
   export_sp_tokenizer.py
@@ -22,6 +22,7 @@ non-legacy Metaspace pre-tokenizer instead of the legacy Prepend/Replace normali
   transformers-from-gguf.json, -ids.json  transformers' tokenizer for a GGUF with the keys Tailor exports (converter
                                           keys + merges) and its ids of the texts: the reference for the tokenizer.json
                                           `tailor merge` writes for a GGUF base.
+Also Tests/TailorExportTests/Fixtures/sp-model/: a tokenizer.model folder (see sentencepiece_model_variant).
   encodings.json                          transformers' ids of a corpus sample (add_special_tokens=True), texts
                                           included: what Tailor's tokenizer must reproduce from the folder and from
                                           the exported GGUF.
@@ -56,6 +57,7 @@ def main() -> None:
     metaspace["post_processor"], metaspace["decoder"] = legacy["post_processor"], legacy["decoder"]
     for name, tokenizer in (("sp-tokenizer", legacy), ("sp-tokenizer-metaspace", metaspace)):
         write_variant(OUT.parent / name, tokenizer)
+    sentencepiece_model_variant(OUT.parent / "sp-model")
 
 
 def write_variant(out: pathlib.Path, tokenizer: dict) -> None:
@@ -152,6 +154,93 @@ def transformers_from_gguf(out, tokenizer, tokens, scores, toktypes, special_voc
     (out / "transformers-from-gguf.json").write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
     ids = [hf(t, add_special_tokens=True)["input_ids"] for t in texts]
     (out / "transformers-from-gguf-ids.json").write_text(json.dumps(ids), encoding="utf-8")
+
+
+def looks_special(t: str) -> bool:  # the converter's does_token_look_special
+    return (t in ("<pad>", "<mask>", "<2mass>", "[@BOS@]") or (t.startswith("<|") and t.endswith("|>"))
+            or (t.startswith("<\uff5c") and t.endswith("\uff5c>")) or (t.startswith("<unused") and t.endswith(">")))
+
+
+def sentencepiece_model_variant(out: pathlib.Path) -> None:
+    """A folder as Llama-2 repositories ship it: tokenizer.model (a SentencePiece BPE with byte fallback, trained here
+    on the corpus) + the tokenizer.json transformers makes from it + tokenizer_config.json. expected-vocab.gguf holds
+    what convert_hf_to_gguf writes for it: LlamaModel.set_vocab → _set_vocab_sentencepiece (tokenizer.model's pieces,
+    scores and types, added_tokens_decoder, padding to vocab_size) + SpecialVocab, the lines below following
+    _create_vocab_sentencepiece step by step."""
+    import gguf
+    import sentencepiece as spm
+    from tokenizers import Tokenizer as HFTokenizer
+    from transformers import AutoTokenizer
+
+    corpus = json.loads((TOK / "corpus.json").read_text(encoding="utf-8"))
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(corpus[:1500]), model_prefix=str(out / "tokenizer"), vocab_size=800, model_type="bpe",
+        byte_fallback=True, character_coverage=1.0, unk_id=0, bos_id=1, eos_id=2, pad_id=-1, split_digits=True,
+        allow_whitespace_only_pieces=True, normalization_rule_name="identity", add_dummy_prefix=True,
+        remove_extra_whitespaces=False, user_defined_symbols=["<tool>"], control_symbols=["<|user|>"], minloglevel=2,
+        num_threads=1)
+    (out / "tokenizer.vocab").unlink()
+    config = {"tokenizer_class": "LlamaTokenizer", "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>",
+              "add_bos_token": True, "add_eos_token": False, "legacy": True, "chat_template": TEMPLATE}
+    (out / "tokenizer_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    hf = AutoTokenizer.from_pretrained(out)
+    hf.save_pretrained(out)  # tokenizer.json and the completed tokenizer_config.json (added_tokens_decoder)
+    vocab_size = 800
+
+    sp = spm.SentencePieceProcessor(model_file=str(out / "tokenizer.model"))
+    tokens = [f"[PAD{i}]" for i in range(vocab_size)]
+    scores = [-10000.0] * vocab_size
+    toktypes = [gguf.TokenType.UNUSED] * vocab_size
+    for token_id in range(sp.vocab_size()):
+        toktype = gguf.TokenType.NORMAL
+        if sp.IsUnknown(token_id):
+            toktype = gguf.TokenType.UNKNOWN
+        elif sp.IsControl(token_id):
+            toktype = gguf.TokenType.CONTROL
+        elif sp.IsUnused(token_id):
+            toktype = gguf.TokenType.UNUSED
+        elif sp.IsByte(token_id):
+            toktype = gguf.TokenType.BYTE
+        tokens[token_id], scores[token_id], toktypes[token_id] = sp.IdToPiece(token_id), sp.GetScore(token_id), toktype
+    tokenizer_config = json.loads((out / "tokenizer_config.json").read_text(encoding="utf-8"))
+    for token_id, data in tokenizer_config.get("added_tokens_decoder", {}).items():
+        token_id, token = int(token_id), data["content"]
+        if data.get("special") or looks_special(token):
+            toktypes[token_id] = gguf.TokenType.CONTROL
+        else:
+            token = token.replace("\u2581", " ")
+            toktypes[token_id] = gguf.TokenType.USER_DEFINED
+        scores[token_id] = -1000.0
+        tokens[token_id] = token
+    model_config = json.loads((REPO / "Tests" / "TailorModelsTests" / "Fixtures" / "tiny-llama" / "config.json").read_text())
+    model_config["vocab_size"] = vocab_size
+    (out / "config.json").write_text(json.dumps(model_config))
+    writer = gguf.GGUFWriter(str(out / "expected-vocab.gguf"), "llama")
+    writer.add_tokenizer_model("llama")
+    writer.add_tokenizer_pre("default")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(toktypes)
+    gguf.SpecialVocab(out, n_vocab=len(tokens)).add_to_gguf(writer)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    (out / "config.json").unlink()
+
+    # transformers' ids, and those of the same tokenizer.json with Metaspace prepend_scheme "first" (Tailor's GGUF
+    # reader prefixes "▁" to the text's first piece only; "always" also prefixes the text after an added token).
+    first = json.loads((out / "tokenizer.json").read_text(encoding="utf-8"))
+    first["pre_tokenizer"]["prepend_scheme"] = "first"
+    first = HFTokenizer.from_str(json.dumps(first))
+    texts = corpus[:300] + ["<|user|>Hi there</s><tool> done", "  leading spaces", "tabs\tand\nnewlines", ""]
+    encodings = [{"text": t, "ids": hf(t, add_special_tokens=True)["input_ids"],
+                  "ids_first": first.encode(t, add_special_tokens=True).ids} for t in texts]
+    (out / "encodings.json").write_text(json.dumps({"encodings": encodings}, ensure_ascii=False), encoding="utf-8")
+    print(out.name, "tokens", len(tokens), "types", toktypes[:6], "scores", scores[258:264])
 
 
 if __name__ == "__main__":
