@@ -56,6 +56,17 @@ final class ExportCLITests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: out).prefix(4), Data("GGUF".utf8))
     }
 
+    /// DoRA adapters are applied and merged, not trained: a named error, before any step.
+    func testTrainingADoRAAdapterIsRefused() throws {
+        let data = scratch.appendingPathComponent("train.jsonl")
+        try Data("{\"input_ids\": [1, 2, 3, 4]}\n{\"input_ids\": [5, 6, 7]}\n".utf8).write(to: data)
+        let out = scratch.appendingPathComponent("run")
+        try assertFails(["train", "--model", Self.base, "--data", data.path, "--out", out.path, "--method", "lora",
+                         "--init-adapter", Self.dora], mentioning: ["use_dora", "lora_magnitude_vector"])
+        try assertFails(["train", "--model", Self.base, "--data", data.path, "--out", out.path, "--use-dora"], mentioning: ["--use-dora"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("metrics.jsonl").path))
+    }
+
     func testMergeNeedsForceToReplaceAFolderAndMergesDoRA() throws {
         let out = scratch.appendingPathComponent("merged")
         let first = try tailor(["merge", "--model", Self.base, "--adapter", Self.dora, "--out", out.path, "--dtype", "f32"])
