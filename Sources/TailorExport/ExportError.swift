@@ -11,6 +11,8 @@ public enum ExportError: Error, CustomStringConvertible, Equatable {
     case unknownType(option: String, value: String, supported: [String])
     /// Model-soup weights that do not match the adapters.
     case invalidWeights(String)
+    /// The output already exists and --force was not given.
+    case outputExists(path: String, isFolder: Bool)
     /// The output cannot be written (folder not writable, exists and is a file…).
     case unwritableOutput(path: String, reason: String)
     /// The model cannot be exported in the requested form.
@@ -28,6 +30,9 @@ public enum ExportError: Error, CustomStringConvertible, Equatable {
             "\(option) '\(value)' is not supported (supported: \(supported.joined(separator: ", ")))"
         case .invalidWeights(let reason):
             "invalid --weights: \(reason)"
+        case .outputExists(let path, let isFolder):
+            "\(path): the output \(isFolder ? "folder exists and is not empty" : "file exists"); it is not overwritten "
+                + "(hint: pass --force to replace it once the new output is complete, or choose another --out)"
         case .unwritableOutput(let path, let reason):
             "\(path): cannot write output: \(reason)"
         case .unsupported(let reason):

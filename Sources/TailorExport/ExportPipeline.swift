@@ -1,5 +1,6 @@
-// The two jobs the CLI runs, top to bottom: load base and adapters → merge in f32 → write atomically → read the
-// output back through Tailor's own readers → compare with base + adapter → report (and warn on lost precision).
+// The two jobs the CLI runs, top to bottom: load base and adapters → merge in f32 → write into a temporary sibling →
+// read it back through Tailor's own readers → compare with base + adapter → rename into place (replacing an old
+// output only with `overwrite`) → report (and warn on lost precision). A failed check leaves the old output as it was.
 import Foundation
 import TailorFormats
 import TailorKernels
@@ -19,9 +20,12 @@ public struct MergeRequest: Sendable {
     public var averagedAdapterOutput: URL?
     /// Token sequences for the self-check; nil: pseudo-random ones.
     public var checkSequences: [[Int32]]?
+    /// Replace existing outputs (--force), atomically once the new ones are complete and checked.
+    public var overwrite: Bool
 
     public init(base: URL, adapters: [URL], weights: [Double]? = nil, output: URL, dtype: DType = .bf16,
-                maxShardBytes: Int = 5_000_000_000, averagedAdapterOutput: URL? = nil, checkSequences: [[Int32]]? = nil) {
+                maxShardBytes: Int = 5_000_000_000, averagedAdapterOutput: URL? = nil, checkSequences: [[Int32]]? = nil,
+                overwrite: Bool = false) {
         self.base = base
         self.adapters = adapters
         self.weights = weights
@@ -30,6 +34,7 @@ public struct MergeRequest: Sendable {
         self.maxShardBytes = maxShardBytes
         self.averagedAdapterOutput = averagedAdapterOutput
         self.checkSequences = checkSequences
+        self.overwrite = overwrite
     }
 }
 
@@ -42,15 +47,18 @@ public struct GGUFExportRequest: Sendable {
     /// Write only the adapter (spec §4.7), not the model.
     public var loraOnly: Bool
     public var checkSequences: [[Int32]]?
+    /// Replace an existing file (--force), atomically once the new one is complete and checked.
+    public var overwrite: Bool
 
     public init(base: URL, adapter: URL? = nil, output: URL, precision: ExportPrecision = .f16, loraOnly: Bool = false,
-                checkSequences: [[Int32]]? = nil) {
+                checkSequences: [[Int32]]? = nil, overwrite: Bool = false) {
         self.base = base
         self.adapter = adapter
         self.output = output
         self.precision = precision
         self.loraOnly = loraOnly
         self.checkSequences = checkSequences
+        self.overwrite = overwrite
     }
 }
 
@@ -95,20 +103,31 @@ public enum ExportPipeline {
         return LlamaModel(configuration: base.model.configuration, weights: weights)
     }
 
-    /// Fails (and removes `output`) when the check is beyond the type's tolerance.
-    static func enforce(_ check: ExportCheckReport, precision: ExportPrecision, output: URL) throws {
+    /// Fails when the check is beyond the type's tolerance (run on the temporary output: nothing is renamed).
+    static func enforce(_ check: ExportCheckReport, precision: ExportPrecision) throws {
         guard ExportCheck.passes(check, precision: precision) else {
-            try? FileManager.default.removeItem(at: output)
             let limit = ExportCheck.tolerance(precision) * max(1, check.maxReferenceLogit)
             throw ExportError.verificationFailed("max |Δlogit| \(check.maxLogitDifference) exceeds \(limit) for \(precision.rawValue) "
-                + "(logits up to \(check.maxReferenceLogit)); the output was removed")
+                + "(logits up to \(check.maxReferenceLogit)); nothing was written")
         }
+    }
+
+    /// The self-check of an output written at `url` (still the temporary one): reload, compare, enforce.
+    static func check(_ url: URL, base: Base, sets: [WeightedAdapters], sequences: [[Int32]]?, precision: ExportPrecision) throws -> ExportCheckReport {
+        let exported = try LoadedModel.load(from: url)
+        let probes = sequences ?? ExportCheck.probeSequences(vocabSize: base.model.configuration.vocabSize)
+        let report = ExportCheck.compare(reference: try reference(base: base, sets: sets), exported: exported.model, sequences: probes)
+        try enforce(report, precision: precision)
+        return report
     }
 
     /// Merges the adapters of `request` into its base and writes the folder, then checks it.
     public static func merge(_ request: MergeRequest) throws -> ExportResult {
         guard !request.adapters.isEmpty else { throw ExportError.missingAdapterFile(path: "(no --adapter given)") }
-        try AtomicOutput.checkWritable(request.output, isFolder: true)
+        try AtomicOutput.checkWritable(request.output, isFolder: true, overwrite: request.overwrite)
+        if let averaged = request.averagedAdapterOutput {
+            try AtomicOutput.checkWritable(averaged, isFolder: true, overwrite: request.overwrite)
+        }
         let base = try loadBase(request.base)
         let adapters = try request.adapters.map { try LoadedAdapter(directory: $0, base: base.model.weights) }
         let weights = try ModelSoup.normalizedWeights(request.weights, count: adapters.count)
@@ -116,8 +135,11 @@ public enum ExportPipeline {
                                        : ModelSoup.weightedSets(adapters, weights: weights)
         let precision: ExportPrecision = request.dtype == .bf16 ? .bf16 : request.dtype == .f16 ? .f16 : .f32
         let (merged, report) = try LoRAMerge.merge(base.model.weights, adapters: sets, dtype: request.dtype, precision: precision)
+        var check: ExportCheckReport?
         try MergedFolder.write(weights: merged, config: base.checkpoint.config, dtype: request.dtype, source: base.checkpoint,
-                               maxShardBytes: request.maxShardBytes, to: request.output)
+                               maxShardBytes: request.maxShardBytes, to: request.output, overwrite: request.overwrite) { folder in
+            check = try Self.check(folder, base: base, sets: sets, sequences: request.checkSequences, precision: precision)
+        }
         var warnings: [String] = []
         if let warning = report.warning(precision: precision) { warnings.append(warning) }
         if adapters.contains(where: { $0.configuration.loraDropout > 0 }) {
@@ -132,41 +154,39 @@ public enum ExportPipeline {
                 }
                 var config = adapters[0].configuration
                 config.loraDropout = 0
-                try AtomicOutput.writeFolder(averagedURL) { try PEFTAdapter.save(w, config: config, to: $0) }
+                try AtomicOutput.writeFolder(averagedURL, overwrite: request.overwrite) { try PEFTAdapter.save(w, config: config, to: $0) }
             } else {
                 warnings.append("adapters differ in targets, ranks or scalings: no averaged adapter written (the merged soup is)")
             }
         }
-        let exported = try LoadedModel.load(from: request.output)
-        let sequences = request.checkSequences ?? ExportCheck.probeSequences(vocabSize: base.model.configuration.vocabSize)
-        let check = ExportCheck.compare(reference: try reference(base: base, sets: sets), exported: exported.model, sequences: sequences)
-        try enforce(check, precision: precision, output: request.output)
         return ExportResult(output: request.output, precision: report, check: check, warnings: warnings)
     }
 
     /// Writes the GGUF of `request` (model or adapter) and checks it.
     public static func exportGGUF(_ request: GGUFExportRequest) throws -> ExportResult {
-        try AtomicOutput.checkWritable(request.output, isFolder: false)
+        try AtomicOutput.checkWritable(request.output, isFolder: false, overwrite: request.overwrite)
         let base = try loadBase(request.base)
         let config = base.checkpoint.config
         let adapter = try request.adapter.map { try LoadedAdapter(directory: $0, base: base.model.weights) }
         let name = request.base.deletingPathExtension().lastPathComponent
         if request.loraOnly {
             guard let adapter else { throw ExportError.missingAdapterFile(path: "(--lora-only needs --adapter)") }
-            try LoRAGGUFExport.write(adapters: adapter.adapters, config: config, name: adapter.directory.lastPathComponent, to: request.output)
-            try verifyLoRAFile(request.output, adapters: adapter.adapters, config: config)
+            try LoRAGGUFExport.write(adapters: adapter.adapters, config: config, name: adapter.directory.lastPathComponent,
+                                     to: request.output, overwrite: request.overwrite) { file in
+                try verifyLoRAFile(file, adapters: adapter.adapters, config: config)
+            }
             return ExportResult(output: request.output, precision: MergeReport(), check: nil, warnings: [])
         }
         let sets = adapter.map { [WeightedAdapters(adapters: $0.adapters, source: $0.directory.path)] } ?? []
         let (merged, report) = try LoRAMerge.merge(base.model.weights, adapters: sets, dtype: .f32, precision: request.precision)
+        var check: ExportCheckReport?
         try GGUFExport.write(weights: merged, config: config, precision: request.precision, name: name,
-                             tokenizer: try GGUFTokenizerMetadata.keys(for: base.checkpoint), to: request.output)
+                             tokenizer: try GGUFTokenizerMetadata.keys(for: base.checkpoint), to: request.output,
+                             overwrite: request.overwrite) { file in
+            check = try Self.check(file, base: base, sets: sets, sequences: request.checkSequences, precision: request.precision)
+        }
         var warnings: [String] = []
         if let warning = report.warning(precision: request.precision) { warnings.append(warning) }
-        let exported = try LoadedModel.load(from: request.output)
-        let sequences = request.checkSequences ?? ExportCheck.probeSequences(vocabSize: base.model.configuration.vocabSize)
-        let check = ExportCheck.compare(reference: try reference(base: base, sets: sets), exported: exported.model, sequences: sequences)
-        try enforce(check, precision: request.precision, output: request.output)
         return ExportResult(output: request.output, precision: report, check: check, warnings: warnings)
     }
 
@@ -177,7 +197,6 @@ public enum ExportPipeline {
             guard let name = GGUFNames.ggufName(module + ".weight") else { continue }
             let a = try file.tensor(name + ".lora_a").floats()
             guard a == lora.a.converted(to: .f32).floats() else {
-                try? FileManager.default.removeItem(at: url)
                 throw ExportError.verificationFailed("\(url.path): \(name).lora_a differs from the adapter after writing")
             }
         }

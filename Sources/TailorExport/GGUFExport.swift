@@ -107,13 +107,16 @@ public enum GGUFExport {
         }
     }
 
-    /// Writes the GGUF file atomically.
+    /// Writes the GGUF file atomically; `check` runs on the complete temporary file before it is renamed to `url`
+    /// (replacing an existing file only with `overwrite`).
     public static func write(weights: LlamaWeights, config: ModelConfig, precision: ExportPrecision, name: String,
-                             tokenizer: [(key: String, value: GGUFValue)], to url: URL) throws {
+                             tokenizer: [(key: String, value: GGUFValue)], to url: URL, overwrite: Bool = false,
+                             check: (URL) throws -> Void = { _ in }) throws {
         let meta = try metadata(config: config, precision: precision, name: name, tokenizer: tokenizer)
         let data = try tensors(weights: weights, config: config, precision: precision)
-        try AtomicOutput.writeFile(url) { temp in
+        try AtomicOutput.writeFile(url, overwrite: overwrite) { temp in
             try GGUFWriter.write(metadata: meta, tensors: data, to: temp)
+            try check(temp)
         }
     }
 }

@@ -1,5 +1,6 @@
 // The tokenizer keys of an exported GGUF (spec §4.4): copied verbatim from a GGUF base, or built from a Hugging
-// Face tokenizer.json (byte-level BPE → "gpt2"). A model without a tokenizer gets tokenizer.ggml.model "none".
+// Face tokenizer.json (byte-level BPE → "gpt2"; SentencePiece-style BPE → "llama", SentencePieceGGUFVocab.swift).
+// A model without a tokenizer gets tokenizer.ggml.model "none".
 import Foundation
 import TailorFormats
 import TailorModels
@@ -15,7 +16,16 @@ public enum GGUFTokenizerMetadata {
         }
         let folder = checkpoint.sourceURL.hasDirectoryPath ? checkpoint.sourceURL : checkpoint.sourceURL.deletingLastPathComponent()
         let url = folder.appendingPathComponent("tokenizer.json")
+        let spModel = folder.appendingPathComponent("tokenizer.model")
+        if FileManager.default.fileExists(atPath: spModel.path) {
+            // The converter reads a SentencePiece model first (real scores), tokenizer.json only without one.
+            return try SentencePieceGGUFVocab.keys(folder: folder, model: SentencePieceModelFile(url: spModel),
+                                                   root: TokenizerJSONFile.object(url), vocabSize: checkpoint.config.vocabSize)
+        }
         guard FileManager.default.fileExists(atPath: url.path) else { return [("tokenizer.ggml.model", .string("none"))] }
+        if let root = TokenizerJSONFile.object(url), SentencePieceGGUFVocab.accepts(root) {
+            return try SentencePieceGGUFVocab.keys(folder: folder, root: root, vocabSize: checkpoint.config.vocabSize)
+        }
         return try fromTokenizerJSON(url, modelType: checkpoint.config.modelType, vocabSize: checkpoint.config.vocabSize,
                                      tokenizer: Tokenizer(directory: folder))
     }
@@ -23,13 +33,13 @@ public enum GGUFTokenizerMetadata {
     /// tokenizer.json (byte-level BPE) → gpt2 keys: tokens by id (gaps "[PAD<i>]", type UNUSED), token types,
     /// merges "a b", the pre-tokenizer name, special ids, add_bos, chat template.
     static func fromTokenizerJSON(_ url: URL, modelType: String, vocabSize: Int, tokenizer: Tokenizer) throws -> [(key: String, value: GGUFValue)] {
-        guard let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any],
+        guard let root = TokenizerJSONFile.object(url),
               let model = root["model"] as? [String: Any], let vocab = model["vocab"] as? [String: Int] else {
             throw ExportError.unsupported("\(url.path): not a BPE tokenizer.json")
         }
         let pre = root["pre_tokenizer"].map { String(describing: $0) } ?? ""
         guard pre.contains("ByteLevel") else {
-            throw ExportError.unsupported("\(url.path): only byte-level BPE tokenizers are converted (SentencePiece needs tokenizer.model)")
+            throw ExportError.unsupported("\(url.path): only byte-level BPE and SentencePiece-style BPE (byte fallback) tokenizers are converted")
         }
         let added = (root["added_tokens"] as? [[String: Any]]) ?? []
         let count = max(vocabSize, (vocab.values.max() ?? -1) + 1, (added.compactMap { $0["id"] as? Int }.max() ?? -1) + 1)

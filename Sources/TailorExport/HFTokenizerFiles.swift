@@ -1,6 +1,6 @@
 // GGUF tokenizer metadata → Hugging Face tokenizer.json + tokenizer_config.json, so that transformers'
-// AutoTokenizer loads a model merged from a GGUF base. Byte-level BPE ("gpt2") only; the pre-tokenizer follows
-// tokenizer.ggml.pre as llama.cpp interprets it.
+// AutoTokenizer loads a model merged from a GGUF base. Byte-level BPE ("gpt2") here, the pre-tokenizer following
+// tokenizer.ggml.pre as llama.cpp interprets it; SentencePiece ("llama") in HFSentencePieceTokenizer.swift.
 import Foundation
 import TailorTokenizers
 
@@ -32,11 +32,13 @@ public struct HFTokenizerFiles: Sendable {
         }
     }
 
-    /// Builds the files from `data`. Throws `ExportError.unsupported` for SentencePiece ("llama") vocabularies.
+    /// Builds the files from `data`: byte-level BPE ("gpt2") or SentencePiece ("llama", HFSentencePieceTokenizer.swift).
+    /// Throws `ExportError.unsupported` for other tokenizer models.
     public static func make(from data: GGUFTokenizerData) throws -> HFTokenizerFiles {
+        if data.model == "llama" { return try HFSentencePieceTokenizer.make(from: data) }
         guard data.model == "gpt2" else {
-            throw ExportError.unsupported("tokenizer.ggml.model '\(data.model)': only byte-level BPE (gpt2) tokenizers can be "
-                + "written as tokenizer.json (hint: copy tokenizer.json from the original Hugging Face model into the output)")
+            throw ExportError.unsupported("tokenizer.ggml.model '\(data.model)': only byte-level BPE (gpt2) and SentencePiece (llama) "
+                + "tokenizers can be written as tokenizer.json (hint: copy tokenizer.json from the original Hugging Face model into the output)")
         }
         let types = data.tokenTypes ?? []
         var vocab: [String: Int] = [:]
@@ -66,17 +68,22 @@ public struct HFTokenizerFiles: Sendable {
             "decoder": ["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true] as [String: Any],
             "model": model,
         ]
+        let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
+        return HFTokenizerFiles(tokenizerJSON: try JSONSerialization.data(withJSONObject: tokenizer, options: options),
+                                tokenizerConfig: try config(data))
+    }
+
+    /// tokenizer_config.json: the fast tokenizer class, special tokens by text, add_bos/add_eos, the chat template.
+    static func config(_ data: GGUFTokenizerData) throws -> Data {
         func token(_ id: Int?) -> Any { id.flatMap { data.tokens.indices.contains($0) ? data.tokens[$0] : nil } ?? NSNull() }
         var config: [String: Any] = [
             "tokenizer_class": "PreTrainedTokenizerFast", "clean_up_tokenization_spaces": false,
             "model_max_length": 1_000_000_000_000_000_019_884_624_838_656 as Double,
             "bos_token": token(data.bosTokenID), "eos_token": token(data.eosTokenID),
             "unk_token": token(data.unknownTokenID), "pad_token": token(data.paddingTokenID),
-            "add_bos_token": data.addBOS ?? false, "add_eos_token": data.addEOS ?? false,
+            "add_bos_token": data.addBOS ?? (data.model == "llama"), "add_eos_token": data.addEOS ?? false,
         ]
         if let template = data.chatTemplate { config["chat_template"] = template }
-        let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
-        return HFTokenizerFiles(tokenizerJSON: try JSONSerialization.data(withJSONObject: tokenizer, options: options),
-                                tokenizerConfig: try JSONSerialization.data(withJSONObject: config, options: options.union(.prettyPrinted)))
+        return try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted])
     }
 }

@@ -23,6 +23,10 @@ public enum LoRAGGUFExport {
     public static func contents(adapters: [String: LoRAAdapter], config: ModelConfig, name: String) throws
         -> (metadata: [(key: String, value: GGUFValue)], tensors: [GGUFTensorData]) {
         let arch = try GGUFExport.architecture(config)
+        if let module = adapters.keys.sorted().first(where: { adapters[$0]?.isDoRA == true }) {
+            throw ExportError.unsupported("\(module) is a DoRA adapter (lora_magnitude_vector): a GGUF LoRA holds only A and B, "
+                + "which llama.cpp applies as W + s·B·A (hint: export the merged model: drop --lora-only)")
+        }
         let metadata: [(key: String, value: GGUFValue)] = [
             ("general.architecture", .string(arch)), ("general.type", .string("adapter")), ("general.name", .string(name)),
             ("adapter.type", .string("lora")), ("adapter.lora.alpha", .float32(try alpha(of: adapters))),
@@ -54,9 +58,13 @@ public enum LoRAGGUFExport {
         return parts.count > 2 ? Int(parts[2]) ?? 0 : 0
     }
 
-    /// Writes the adapter file atomically.
-    public static func write(adapters: [String: LoRAAdapter], config: ModelConfig, name: String, to url: URL) throws {
+    /// Writes the adapter file atomically; `check` runs on the complete temporary file before the rename.
+    public static func write(adapters: [String: LoRAAdapter], config: ModelConfig, name: String, to url: URL,
+                             overwrite: Bool = false, check: (URL) throws -> Void = { _ in }) throws {
         let (metadata, tensors) = try contents(adapters: adapters, config: config, name: name)
-        try AtomicOutput.writeFile(url) { temp in try GGUFWriter.write(metadata: metadata, tensors: tensors, to: temp) }
+        try AtomicOutput.writeFile(url, overwrite: overwrite) { temp in
+            try GGUFWriter.write(metadata: metadata, tensors: tensors, to: temp)
+            try check(temp)
+        }
     }
 }

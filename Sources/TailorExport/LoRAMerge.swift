@@ -1,5 +1,6 @@
 // Folding LoRA adapters into the base weights: W' = W + Σᵢ wᵢ·sᵢ·(Bᵢ·Aᵢ), computed in f32 (PEFT merge_and_unload,
-// spec §2.5). A 4-bit base is dequantized first: the update is never added to 4-bit codes.
+// spec §2.5); a DoRA adapter gives W' = (m / ‖W + s·B·A‖_row)·(W + s·B·A) (spec §2.4). A 4-bit base is dequantized
+// first: the update is never added to 4-bit codes.
 // Legend: N output features, K input features, R LoRA rank.
 import TailorModels
 import TailorTensor
@@ -34,23 +35,7 @@ public struct WeightedAdapters: Sendable {
 /// Merging adapters into dense weights.
 public enum LoRAMerge {
     /// The update s·(B·A) `[N, K]` in f32, accumulated over the rank in f32 as PEFT's f32 matmul does, then scaled.
-    public static func delta(_ lora: LoRAAdapter) -> [Float] {
-        let a = lora.a.converted(to: .f32).floats(), b = lora.b.converted(to: .f32).floats()
-        let r = lora.rank, k = lora.a.shape[1], n = lora.b.shape[0]
-        var out = [Float](repeating: 0, count: n * k)
-        out.withUnsafeMutableBufferPointer { o in
-            for i in 0..<n {
-                for j in 0..<r {
-                    let bij = b[i * r + j]
-                    if bij == 0 { continue }
-                    let aRow = j * k, oRow = i * k
-                    for c in 0..<k { o[oRow + c] += bij * a[aRow + c] }
-                }
-                for c in 0..<k { o[i * k + c] *= lora.scaling }
-            }
-        }
-        return out
-    }
+    public static func delta(_ lora: LoRAAdapter) -> [Float] { lora.deltaWeight() }
 
     /// The base weight of `linear` as f32 `[N, K]`: dense weights converted, packed 4-bit weights dequantized.
     public static func denseBase(_ linear: Linear) -> Tensor {
@@ -74,6 +59,10 @@ public enum LoRAMerge {
         var out = weights
         var report = MergeReport()
         let known = Set(weights.layers.indices.flatMap { l in LlamaLayerWeights.linearNames.map { "model.layers.\(l).\($0)" } })
+        if sets.count > 1, let dora = sets.first(where: { $0.adapters.values.contains(where: \.isDoRA) }) {
+            throw ExportError.unsupported("\(dora.source) is a DoRA adapter: DoRA rescales each row by its own magnitude, so "
+                + "DoRA adapters cannot be averaged into a soup (hint: merge one DoRA adapter at a time)")
+        }
         for set in sets {
             if let stray = set.adapters.keys.sorted().first(where: { !known.contains($0) }) {
                 throw ExportError.adapterMismatch(adapter: set.source, reason: "module '\(stray)' is not a linear layer of the model")
@@ -107,8 +96,22 @@ public enum LoRAMerge {
                             for i in total.indices { total[i] += set.weight * d[i] }
                         }
                     }
-                    w.withUnsafeMutableFloats { base in
-                        for i in base.indices { base[i] += total[i] }
+                    if let lora = updates.first?.1, lora.magnitude != nil {
+                        // DoRA (one adapter, checked above): W' = (m / ‖W + Δ‖_row)·(W + Δ), the norm of the unmerged
+                        // (dequantized) base as PEFT's merge takes it; the reported update is W' − W.
+                        let g = try doraScale(lora, base: w.floats(), delta: total, module: module, source: updates[0].0.source)
+                        let k = linear.inFeatures
+                        w.withUnsafeMutableFloats { base in
+                            for i in base.indices {
+                                let merged = g[i / k] * (base[i] + total[i])
+                                total[i] = merged - base[i]
+                                base[i] = merged
+                            }
+                        }
+                    } else {
+                        w.withUnsafeMutableFloats { base in
+                            for i in base.indices { base[i] += total[i] }
+                        }
                     }
                     if let precision {
                         report.add(module: module, PrecisionCheck.measure(merged: w, delta: total, precision: precision))
@@ -119,6 +122,20 @@ public enum LoRAMerge {
             }
         }
         return (out, report)
+    }
+
+    /// DoRA's row factors m / ‖W + Δ‖ for a merge; a zero or non-finite norm is a broken adapter, not a result.
+    static func doraScale(_ lora: LoRAAdapter, base: [Float], delta: [Float], module: String, source: String) throws -> [Float] {
+        let n = lora.b.shape[0], k = lora.a.shape[1]
+        let norms = DoRA.rowNorms(base: base, delta: delta, rows: n, columns: k)
+        let magnitude = (lora.magnitude ?? Tensor(zeros: [0])).converted(to: .f32).floats()
+        guard magnitude.count == n else {
+            throw ExportError.adapterMismatch(adapter: source, reason: "\(module): lora_magnitude_vector has \(magnitude.count) values for \(n) rows")
+        }
+        if let row = norms.indices.first(where: { !(norms[$0] > 0 && norms[$0].isFinite) }) {
+            throw ExportError.unsupported("\(source): \(module) row \(row) of W + s·B·A has norm \(norms[row]); DoRA cannot rescale it")
+        }
+        return zip(magnitude, norms).map { $0 / $1 }
     }
 
     /// The weights under Hugging Face names in checkpoint order; a tied head is not written (spec §3.3).

@@ -28,15 +28,17 @@ public enum MergedFolder {
     }
 
     /// Writes `weights` (dense, no adapters, in `dtype`) with `config` (dtype set, no quantization_config: the
-    /// merged model is plain) and the tokenizer of `source` into the new folder `url`.
+    /// merged model is plain) and the tokenizer of `source` into the new folder `url`. `check` runs on the complete
+    /// temporary folder before it is renamed to `url` (replacing an existing folder only with `overwrite`).
     public static func write(weights: LlamaWeights, config: ModelConfig, dtype: DType, source: ModelCheckpoint,
-                             maxShardBytes: Int, to url: URL) throws {
+                             maxShardBytes: Int, to url: URL, overwrite: Bool = false,
+                             check: (URL) throws -> Void = { _ in }) throws {
         var config = config
         config.torchDtype = torchName(dtype)
         let configuration = LlamaConfiguration(config)
         let tensors = LoRAMerge.stateDict(weights, configuration: configuration).map { ($0.0, $0.1.converted(to: dtype)) }
         let configData = try config.jsonData()
-        try AtomicOutput.writeFolder(url) { folder in
+        try AtomicOutput.writeFolder(url, overwrite: overwrite) { folder in
             try SafeTensorsWriter.writeSharded(tensors, to: folder, baseName: "model", maxShardBytes: maxShardBytes)
             try configData.write(to: folder.appendingPathComponent("config.json"))
             try writeTokenizer(of: source, into: folder)
@@ -44,6 +46,7 @@ public enum MergedFolder {
             if !FileManager.default.fileExists(atPath: generation.path) {
                 try generationConfig(config).write(to: generation)
             }
+            try check(folder)
         }
     }
 

@@ -10,12 +10,18 @@ public struct LoRAAdapter: Sendable {
     public var scaling: Float
     /// Probability of dropping an input feature of A during training.
     public var dropout: Float
+    /// DoRA's lora_magnitude_vector m `(N)`; nil for plain LoRA (see LoRA/DoRA.swift).
+    public var magnitude: Tensor?
+    /// DoRA: ‖W + s·B·A‖ per output row `(N)`, computed once when the adapter is attached to its layer (PEFT detaches
+    /// it); nil means computed on each forward. Stale once W, A or B change: set it to nil then.
+    public var weightNorm: Tensor?
 
-    public init(a: Tensor, b: Tensor, scaling: Float, dropout: Float = 0) {
+    public init(a: Tensor, b: Tensor, scaling: Float, dropout: Float = 0, magnitude: Tensor? = nil) {
         self.a = a
         self.b = b
         self.scaling = scaling
         self.dropout = dropout
+        self.magnitude = magnitude
     }
 
     public var rank: Int { a.shape[0] }
@@ -74,6 +80,10 @@ public struct Linear: Sendable {
         let dropped = dropoutMask.map { backend.multiply(x, $0) }
         let lowRank = backend.linear(dropped ?? x, weight: lora.a, bias: nil)                      // (M, R)
         let update = backend.linear(lowRank, weight: lora.b, bias: nil)                             // (M, N)
+        if lora.isDoRA {
+            return (doraOutput(base: base, update: update, dropped: dropped, lora: lora, backend: backend),
+                    Saved(droppedInput: dropped, lowRank: lowRank))
+        }
         return (backend.addScaled(base, update, scale: lora.scaling), Saved(droppedInput: dropped, lowRank: lowRank))
     }
 

@@ -172,7 +172,10 @@ extension Tokenizer {
         let merges: [(String, String)]
         if let lines = gguf.merges, !lines.isEmpty {
             merges = lines.compactMap { line in
-                line.firstIndex(of: " ").map { (String(line[..<$0]), String(line[line.index(after: $0)...])) }
+                // Split on the scalar: a space followed by a combining mark is one Character ("E ́" for ["E", "́"]).
+                line.unicodeScalars.firstIndex(of: " ").map {
+                    (String(line.unicodeScalars[..<$0]), String(line.unicodeScalars[line.unicodeScalars.index(after: $0)...]))
+                }
             }
         } else {
             merges = mergesFromScores(tokens: gguf.tokens, scores: scores, vocab: vocab)

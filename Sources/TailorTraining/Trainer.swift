@@ -63,6 +63,7 @@ public struct Trainer {
             if let initial = configuration.initAdapter {
                 var weights = model.weights
                 _ = try PEFTAdapter.load(from: URL(fileURLWithPath: initial), into: &weights)
+                if let module = weights.doraModules.first { throw LoRAError.doraTraining(module: module) }   // no DoRA backward
                 model.weights = weights
             } else {
                 try model.weights.attachLoRA(configuration.loraConfiguration, seed: configuration.seed)

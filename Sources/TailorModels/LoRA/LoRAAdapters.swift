@@ -15,6 +15,7 @@ extension LlamaWeights {
     /// B = 0, so the model starts unchanged. Throws when the targets select no layer.
     public mutating func attachLoRA(_ config: LoRAConfiguration, seed: UInt64) throws {
         try config.validate()
+        guard !config.useDoRA else { throw LoRAError.doraTraining(module: nil) }
         let modules = targetedModules(config.targetModules)
         guard !modules.isEmpty else { throw LoRAError.noTargets("\(config.targetModules)") }
         var rng = SplitMix64(seed: seed)
@@ -46,8 +47,17 @@ extension LlamaWeights {
             LlamaLayerWeights.linearNames.compactMap { name -> [(String, Tensor)]? in
                 guard let lora = layers[l][linear: name]?.lora else { return nil }
                 let prefix = "base_model.model.model.layers.\(l).\(name)"
-                return [(prefix + ".lora_A.weight", lora.a), (prefix + ".lora_B.weight", lora.b)]
+                let magnitude = lora.magnitude.map { [(prefix + ".lora_magnitude_vector", $0)] } ?? []
+                return [(prefix + ".lora_A.weight", lora.a), (prefix + ".lora_B.weight", lora.b)] + magnitude
             }.flatMap { $0 }
+        }
+    }
+
+    /// Full names of the modules whose adapter is DoRA (has a magnitude vector). Tailor applies and merges DoRA
+    /// adapters but does not train them: a trainer must refuse weights where this is not empty.
+    public var doraModules: [String] {
+        layers.indices.flatMap { l in
+            LlamaLayerWeights.linearNames.filter { layers[l][linear: $0]?.lora?.isDoRA == true }.map { "model.layers.\(l).\($0)" }
         }
     }
 
@@ -55,7 +65,7 @@ extension LlamaWeights {
     public var loraParameterCount: Int { loraTensors().reduce(0) { $0 + $1.tensor.count } }
 }
 
-/// A PEFT adapter folder: adapter_config.json + adapter_model.safetensors.
+/// A PEFT adapter folder: adapter_config.json + adapter_model.safetensors (LoRA or DoRA).
 public enum PEFTAdapter {
     /// Reads an adapter folder and attaches it to `weights`, checking every tensor's presence and shape.
     public static func load(from directory: URL, into weights: inout LlamaWeights) throws -> LoRAConfiguration {
@@ -83,9 +93,16 @@ public enum PEFTAdapter {
                     return tensor
                 }
                 let rank = config.rank(for: module)
-                linear.lora = LoRAAdapter(a: try read(".lora_A.weight", [rank, linear.inFeatures]),
-                                          b: try read(".lora_B.weight", [linear.outFeatures, rank]),
-                                          scaling: config.scaling(for: module), dropout: Float(config.loraDropout))
+                var lora = LoRAAdapter(a: try read(".lora_A.weight", [rank, linear.inFeatures]),
+                                       b: try read(".lora_B.weight", [linear.outFeatures, rank]),
+                                       scaling: config.scaling(for: module), dropout: Float(config.loraDropout))
+                if config.useDoRA {
+                    // PEFT saves DoRA's magnitude without ".weight" (the adapter name removed from
+                    // lora_magnitude_vector.<name>.weight). Its norm is taken against this base, once.
+                    lora.magnitude = try read(".lora_magnitude_vector", [linear.outFeatures])
+                    lora.weightNorm = DoRA.weightNorm(linear, lora)
+                }
+                linear.lora = lora
             }
         }
         return config

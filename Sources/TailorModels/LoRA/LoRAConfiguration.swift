@@ -129,7 +129,6 @@ public struct LoRAConfiguration: Sendable, Equatable, Codable {
         guard r > 0 else { throw LoRAError.invalidValue("r must be positive (got \(r))") }
         guard loraAlpha > 0 else { throw LoRAError.invalidValue("lora_alpha must be positive (got \(loraAlpha))") }
         guard (0..<1).contains(loraDropout) else { throw LoRAError.invalidValue("lora_dropout must be in [0, 1) (got \(loraDropout))") }
-        guard !useDoRA else { throw LoRAError.unsupported("DoRA (use_dora) is not supported yet") }
         guard !fanInFanOut else { throw LoRAError.unsupported("fan_in_fan_out applies to GPT-2 Conv1D layers only") }
     }
 }
@@ -142,6 +141,8 @@ public enum LoRAError: Error, CustomStringConvertible, Equatable {
     case missingTensor(name: String, file: String)
     case shapeMismatch(name: String, expected: [Int], found: [Int], file: String)
     case unreadable(file: String, reason: String)
+    /// Training a DoRA adapter (use_dora) was requested; Tailor applies and merges DoRA adapters but trains plain LoRA.
+    case doraTraining(module: String?)
 
     public var description: String {
         switch self {
@@ -152,6 +153,9 @@ public enum LoRAError: Error, CustomStringConvertible, Equatable {
         case .shapeMismatch(let name, let expected, let found, let file):
             "\(file): adapter tensor '\(name)' has shape \(found) but the model needs \(expected); was the adapter trained on another model?"
         case .unreadable(let file, let reason): "\(file): \(reason)"
+        case .doraTraining(let module):
+            "training DoRA adapters (use_dora) is not supported\(module.map { " (module '\($0)' has a lora_magnitude_vector)" } ?? ""); "
+                + "hint: train a plain LoRA adapter; existing DoRA adapters work with score, generate, merge and export gguf"
         }
     }
 }

@@ -17,9 +17,10 @@ struct ExportCommand: ParsableCommand {
 
         @Option(help: "Base model: a Hugging Face folder or a .gguf file.") var model: String
         @Option(help: "PEFT adapter folder to merge in (or to export alone with --lora-only).") var adapter: String?
-        @Option(help: "Output .gguf file.") var out: String
+        @Option(help: "Output .gguf file (an existing one is kept unless --force).") var out: String
         @Option(help: "f32 | f16 | bf16 | q8_0 | q4_0") var type = "f16"
         @Flag(help: "Write only the adapter as a GGUF LoRA (llama.cpp --lora).") var loraOnly = false
+        @Flag(help: "Replace an existing --out file, once the new one is written and checked.") var force = false
         @Flag(help: "Print the result as JSON.") var json = false
 
         func run() throws {
@@ -29,7 +30,7 @@ struct ExportCommand: ParsableCommand {
             if loraOnly && adapter == nil { throw ValidationError("--lora-only needs --adapter") }
             let request = GGUFExportRequest(base: base, adapter: adapter.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) },
                                             output: URL(fileURLWithPath: (out as NSString).expandingTildeInPath),
-                                            precision: precision, loraOnly: loraOnly)
+                                            precision: precision, loraOnly: loraOnly, overwrite: force)
             try printExportResult(try ExportPipeline.exportGGUF(request), json: json)
         }
     }

@@ -8,17 +8,18 @@ import TailorFormats
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Merge LoRA adapters into the base model (W + scaling·B·A in f32) and write a Hugging Face folder.",
+        abstract: "Merge LoRA/DoRA adapters into the base model (W + scaling·B·A in f32) and write a Hugging Face folder.",
         discussion: "With several --adapter options the updates are averaged (model soup), weighted by --weights. "
             + "A 4-bit base is dequantized to --dtype. The output is checked against base + adapter before the command ends.")
 
     @Option(help: "Base model: a Hugging Face folder or a .gguf file.") var model: String
     @Option(help: "PEFT adapter folder (repeat for a model soup).") var adapter: [String] = []
-    @Option(help: "Output folder (must not exist or be empty).") var out: String
+    @Option(help: "Output folder (must not exist or be empty, unless --force).") var out: String
     @Option(help: "bf16 | f16 | f32") var dtype = "bf16"
     @Option(help: "Largest safetensors shard, e.g. 5GB, 500MB.") var maxShardSize = "5GB"
     @Option(help: "Soup weights, comma-separated, one per adapter (normalized to sum 1).") var weights: String?
     @Option(help: "Also write the parameter average of equal-shaped adapters as one adapter folder here.") var averagedAdapter: String?
+    @Flag(help: "Replace an existing --out (and --averaged-adapter) folder, once the new one is written and checked.") var force = false
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() throws {
@@ -36,7 +37,7 @@ struct MergeCommand: ParsableCommand {
             adapters: adapter.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }, weights: soup,
             output: URL(fileURLWithPath: (out as NSString).expandingTildeInPath),
             dtype: try MergedFolder.dtype(named: dtype), maxShardBytes: try SafeTensorsWriter.parseSize(maxShardSize),
-            averagedAdapterOutput: averagedAdapter.map { URL(fileURLWithPath: $0) })
+            averagedAdapterOutput: averagedAdapter.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }, overwrite: force)
         guard FileManager.default.fileExists(atPath: request.base.path) else { throw ValidationError("--model \(model): no such file or folder") }
         let result = try ExportPipeline.merge(request)
         try printExportResult(result, json: json)
