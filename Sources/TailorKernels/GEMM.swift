@@ -49,6 +49,7 @@ enum GEMM {
     static func sgemmSerial(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        _ = singleThreadedBLAS   // also here: kernels that split work themselves call this directly
         guard m > 0, n > 0 else { return }
         if k == 0 {
             // BLAS leaves C untouched for k = 0 only when beta = 1; make the result explicit.

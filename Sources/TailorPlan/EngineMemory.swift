@@ -29,19 +29,23 @@ public enum EngineMemory {
     ///   - quantizedBytesPerParameter: bytes per 4-bit weight for QLoRA (≈ 0.516 with double quantization).
     ///   - weightsMemoryMapped: the weights are mapped from a safetensors file (not decoded into memory), so full
     ///     fine-tuning's first update makes a writable copy of every trainable tensor.
+    ///   - bf16Products: products run in bf16 (`--compute-dtype bf16`): LoRA/QLoRA store the frozen base as bf16,
+    ///     full fine-tuning keeps bf16 copies of the weights besides the f32 masters, and the head's gradient is
+    ///     rounded to bf16 for its products.
     public static func estimate(shape s: ModelShape, method: TrainingMethod, batch: Int, sequenceLength: Int,
                                 rank: Int, adaptedLinears: [(inFeatures: Int, outFeatures: Int)],
                                 gradientCheckpointing: Bool, loraDropout: Bool,
                                 quantizedBytesPerParameter: Double = 0.516,
-                                weightsMemoryMapped: Bool = false) -> EngineMemoryEstimate {
-        let f32 = 4, m = batch * sequenceLength
+                                weightsMemoryMapped: Bool = false, bf16Products: Bool = false) -> EngineMemoryEstimate {
+        let f32 = 4, bf16 = 2, m = batch * sequenceLength
         let (c, f, v, l) = (s.hiddenSize, s.intermediateSize, s.vocabSize, s.layerCount)
         let (qw, kvw) = (s.queryWidth, s.keyValueWidth)
         let linearWeights = s.layerLinearWeights * l
-        let other = s.embeddingParameters + s.lmHeadParameters + s.layerSmallParameters * l + c
-        let weights = method == .qlora
-            ? Int(Double(linearWeights) * quantizedBytesPerParameter) + other * f32
-            : (linearWeights + other) * f32
+        let tables = s.embeddingParameters + s.lmHeadParameters, norms = s.layerSmallParameters * l + c
+        let frozenBF16 = bf16Products && method != .full
+        let weights = (method == .qlora
+            ? Int(Double(linearWeights) * quantizedBytesPerParameter)
+            : linearWeights * (frozenBF16 ? bf16 : f32)) + tables * (frozenBF16 ? bf16 : f32) + norms * f32
         let adapterParameters = method == .full ? 0 : l * adaptedLinears.reduce(0) { $0 + rank * ($1.inFeatures + $1.outFeatures) }
         let trainable = method == .full ? s.parameterCount : adapterParameters
 
@@ -55,11 +59,15 @@ public enum EngineMemory {
         // Gradients alive at once while one block runs backward (its output, MLP and attention gradients).
         let workspace = m * (4 * c + 3 * f + 2 * qw + 3 * kvw)
         let angles = m * s.headDim
-        let head = 2 * m * v + 2 * m * c + m   // logits and their gradient, the final norm's output and input gradient
+        // The logits (their gradient is written over them), the final norm's output and input gradient; with bf16
+        // products also the gradient rounded to bf16 (half an f32 logits buffer).
+        let head = m * v + 2 * m * c + m + (bf16Products ? m * v / 2 : 0)
         let kept = gradientCheckpointing ? l * m * c + perLayer : l * perLayer
         let activations = (kept + workspace + angles + head) * f32
         let writableCopy = method == .full && weightsMemoryMapped ? trainable * f32 : 0
-        return EngineMemoryEstimate(weights: weights, adapters: adapterParameters * f32 + writableCopy, gradients: trainable * f32,
+        let computeCopies = method == .full && bf16Products ? (linearWeights + max(s.lmHeadParameters, s.embeddingParameters)) * bf16 : 0
+        return EngineMemoryEstimate(weights: weights, adapters: adapterParameters * f32 + writableCopy + computeCopies,
+                                    gradients: trainable * f32,
                                     optimizer: 2 * trainable * f32, activations: activations)
     }
 }

@@ -65,6 +65,12 @@ public enum MatmulPrecision: String, Sendable, Codable, CaseIterable {
     case bf16
 }
 
+extension MatmulPrecision {
+    /// The faster precision on this machine: bf16 where the CPU has bf16 dot products (Linux with AVX512-BF16 or
+    /// AMX, where Tailor links oneDNN), f32 everywhere else — bf16 without hardware support would be slower.
+    public static let native: MatmulPrecision = CPUFeatures.hasNativeBF16 ? .bf16 : .f32
+}
+
 /// Compute operations a model needs. Inputs and outputs are f32 unless a parameter says otherwise.
 /// Implementations: `ReferenceBackend` (naive, the oracle in tests) and `CPUBackend` (BLAS + parallel loops).
 public protocol Backend: Sendable {

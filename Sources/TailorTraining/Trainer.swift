@@ -57,6 +57,8 @@ public struct Trainer {
                 train: [TrainingExample], evaluation: [TrainingExample] = [], outputDirectory: URL, padID: Int32,
                 backend: any Backend) throws {
         try configuration.validate()
+        var configuration = configuration
+        configuration.computeDType = configuration.resolvedComputeDType   // saved with checkpoints as it ran
         var model = model
         if configuration.method == .qlora { try model.weights.quantizeLinearLayers(with: configuration.quantizer) }
         if configuration.method.trainsAdapters {
@@ -69,7 +71,7 @@ public struct Trainer {
                 try model.weights.attachLoRA(configuration.loraConfiguration, seed: configuration.seed)
             }
         }
-        model.weights.setMatmulPrecision(configuration.computeDType, storeFrozenAsBF16: configuration.method.trainsAdapters)
+        model.weights.setMatmulPrecision(configuration.resolvedComputeDType, storeFrozenAsBF16: configuration.method.trainsAdapters)
         self.model = model
         self.modelConfig = modelConfig
         self.baseModelName = baseModelName

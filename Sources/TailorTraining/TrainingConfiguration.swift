@@ -49,9 +49,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var bnb4bitQuantType: String = "nf4"
     public var bnb4bitUseDoubleQuant: Bool = true
     public var bnb4bitBlocksize: Int = 64
-    /// Precision of the products with the base weights: f32, or bf16 (bf16 operands, f32 accumulation; about twice
-    /// as fast on CPUs with bf16 dot products). With LoRA and QLoRA the frozen base is then stored as bf16.
-    public var computeDType: MatmulPrecision = .f32
+    /// Precision of the products with the model's weights: f32, or bf16 (bf16 operands, f32 accumulation and
+    /// output; about twice as fast on CPUs with bf16 dot products). With LoRA and QLoRA the frozen base is then stored
+    /// as bf16; full fine-tuning keeps f32 master weights and optimizer state (mixed precision). nil picks
+    /// `MatmulPrecision.native`: bf16 where the CPU has bf16 dot products, f32 elsewhere.
+    public var computeDType: MatmulPrecision?
     /// Rows longer than this are truncated.
     public var maxLength: Int = 2048
     public var neftuneNoiseAlpha: Double = 0
@@ -117,7 +119,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         bnb4bitUseDoubleQuant = try c.decodeIfPresent(Bool.self, forKey: .bnb4bitUseDoubleQuant) ?? d.bnb4bitUseDoubleQuant
         bnb4bitBlocksize = try c.decodeIfPresent(Int.self, forKey: .bnb4bitBlocksize) ?? d.bnb4bitBlocksize
         maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength) ?? d.maxLength
-        computeDType = try c.decodeIfPresent(MatmulPrecision.self, forKey: .computeDType) ?? d.computeDType
+        computeDType = try c.decodeIfPresent(MatmulPrecision.self, forKey: .computeDType)
         neftuneNoiseAlpha = try c.decodeIfPresent(Double.self, forKey: .neftuneNoiseAlpha) ?? d.neftuneNoiseAlpha
         loraR = try c.decodeIfPresent(Int.self, forKey: .loraR) ?? d.loraR
         loraAlpha = try c.decodeIfPresent(Double.self, forKey: .loraAlpha) ?? d.loraAlpha
@@ -133,6 +135,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     }
 
     /// Whether blocks are recomputed in backward.
+    public var resolvedComputeDType: MatmulPrecision { computeDType ?? .native }
     public var resolvedGradientCheckpointing: Bool { gradientCheckpointing ?? (method == .qlora) }
 
     /// The learning rate actually used.

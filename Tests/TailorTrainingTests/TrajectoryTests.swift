@@ -46,6 +46,7 @@ final class TrajectoryTests: XCTestCase {
 
     static func configuration(_ method: TrainingMethod, learningRate: Double, initAdapter: URL?) -> TrainingConfiguration {
         var c = TrainingConfiguration()
+        c.computeDType = .f32   // the references are f32 runs
         c.method = method
         c.learningRate = learningRate
         c.batchSize = 2

@@ -93,7 +93,7 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Tokens per row.") var sequenceLength = 256
     @Option(help: "Measured steps (after one warm-up step).") var steps = 3
     @Option(help: "true | false (default: on for qlora)") var gradientCheckpointing: Bool?
-    @Option(help: "f32 | bf16: precision of the products with the base weights") var computeDtype = "f32"
+    @Option(help: "f32 | bf16: precision of the products with the weights (default: bf16 where the CPU has bf16 dot products)") var computeDtype = MatmulPrecision.native.rawValue
     @Flag(help: "Print JSON.") var json = false
 
     struct Report: Encodable {

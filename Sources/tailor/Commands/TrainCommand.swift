@@ -41,7 +41,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "true | false") var shuffle: Bool?
     @Option(help: "true | false") var gradientCheckpointing: Bool?
     @Option var maxLength: Int?
-    @Option(help: "f32 | bf16: precision of the products with the base weights (bf16: about 2× faster on CPUs with bf16 dot products; LoRA/QLoRA then store the frozen base as bf16)") var computeDtype: String?
+    @Option(help: "f32 | bf16: precision of the products with the weights (bf16: about 2× faster on CPUs with bf16 dot products; LoRA/QLoRA then store the frozen base as bf16; default: bf16 where the CPU has them)") var computeDtype: String?
     @Option var neftuneNoiseAlpha: Double?
     @Option var loraR: Int?
     @Option var loraAlpha: Double?
@@ -139,13 +139,13 @@ struct TrainCommand: ParsableCommand {
                                   configuration: configuration, train: train, evaluation: evaluation,
                                   outputDirectory: URL(fileURLWithPath: out), padID: padID, backend: CPUBackend())
         let total = configurationOfModel.parameterCount + (configuration.method.trainsAdapters ? trainer.trainableParameterCount : 0)
-        print("tailor train: \(train.count) rows, \(trainer.totalSteps) optimizer steps (warmup \(trainer.warmupSteps)), method \(configuration.method.rawValue)")
+        print("tailor train: \(train.count) rows, \(trainer.totalSteps) optimizer steps (warmup \(trainer.warmupSteps)), method \(configuration.method.rawValue), \(configuration.resolvedComputeDType.rawValue) products")
         // As PEFT's print_trainable_parameters.
         print(String(format: "trainable params: %@ || all params: %@ || trainable%%: %.4f", trainer.trainableParameterCount.formatted(),
                      total.formatted(), 100 * Double(trainer.trainableParameterCount) / Double(total)))
         print("predicted peak memory (Tailor engine, longest batch): \(formatBytes(predicted.total))")
         print("configuration:")
-        print(String(decoding: try JSONEncoder.pretty.encode(configuration), as: UTF8.self))
+        print(String(decoding: try JSONEncoder.pretty.encode(trainer.configuration), as: UTF8.self))
         var progress = ProgressPrinter(), firstStep = 0
         try trainer.run(resume: resume) { event in
             switch event {

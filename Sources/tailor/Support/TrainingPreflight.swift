@@ -89,7 +89,8 @@ enum TrainingMemory {
         let adapted = ((try? targets.select(from: shape.layerLinears(0))) ?? []).map { (inFeatures: $0.inFeatures, outFeatures: $0.outFeatures) }
         return EngineMemory.estimate(shape: shape, method: method, batch: batchRows, sequenceLength: max(length, 1), rank: c.loraR,
                                      adaptedLinears: adapted, gradientCheckpointing: c.resolvedGradientCheckpointing,
-                                     loraDropout: c.loraDropout > 0, weightsMemoryMapped: mapped)
+                                     loraDropout: c.loraDropout > 0, weightsMemoryMapped: mapped,
+                                     bf16Products: c.resolvedComputeDType == .bf16)
     }
 }
 
