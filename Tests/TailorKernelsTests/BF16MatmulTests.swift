@@ -7,14 +7,6 @@ import TailorTestSupport
 final class BF16MatmulTests: XCTestCase {
     let cpu = CPUBackend(), reference = ReferenceBackend()
 
-    func assertClose(_ actual: Tensor, _ expected: Tensor, tolerance: Float, _ what: String,
-                     file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(actual.shape, expected.shape, what, file: file, line: line)
-        if let failure = closenessFailure(actual.floats(), expected.floats(), tolerance: tolerance, what: what) {
-            XCTFail(failure, file: file, line: line)
-        }
-    }
-
     func testForwardMatchesRoundedOperandsForEveryWeightDType() {
         // Odd sizes and a row count above the kernels' blocking, so edge tiles are exercised.
         let x = Tensor.random([37, 200], seed: 1), w = Tensor.random([300, 200], seed: 2), b = Tensor.random([300], seed: 3)

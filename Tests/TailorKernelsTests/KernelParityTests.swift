@@ -8,14 +8,6 @@ import TailorTestSupport
 final class KernelParityTests: XCTestCase {
     let cpu = CPUBackend(), reference = ReferenceBackend()
 
-    func assertClose(_ actual: Tensor, _ expected: Tensor, tolerance: Float, _ what: String,
-                     file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(actual.shape, expected.shape, what, file: file, line: line)
-        if let failure = closenessFailure(actual.floats(), expected.floats(), tolerance: tolerance, what: what) {
-            XCTFail(failure, file: file, line: line)
-        }
-    }
-
     func testLinearMatchesReferenceForEveryWeightDType() {
         let x = Tensor.random([7, 33], seed: 1), w = Tensor.random([1030, 33], seed: 2), b = Tensor.random([1030], seed: 3)
         for dtype in [DType.f32, .bf16, .f16] {
