@@ -58,10 +58,10 @@ public struct CPUBackend: Backend {
     }
     public func linear(_ x: Tensor, packedWeight: any PackedMatrix, bias: Tensor?, precision: MatmulPrecision) -> Tensor {
         guard precision == .bf16 else { return packedLinearForward(x, weight: packedWeight, bias: bias) }
-        return linearForward(x, weight: packedWeight.decoded(as: .bf16), bias: bias, precision: .bf16)
+        return linearForward(x, weight: decodedBF16(packedWeight), bias: bias, precision: .bf16)
     }
     public func linearInputGradient(dOutput: Tensor, packedWeight: any PackedMatrix, precision: MatmulPrecision) -> Tensor {
         guard precision == .bf16 else { return packedLinearInputGradient(dOutput: dOutput, weight: packedWeight) }
-        return BF16Matmul.multiply(dOutput, weight: packedWeight.decoded(as: .bf16), .timesWeight)
+        return BF16Matmul.multiply(dOutput, weight: decodedBF16(packedWeight), .timesWeight)
     }
 }

@@ -184,24 +184,11 @@ public protocol PackedMatrix: Sendable {
 }
 
 extension PackedMatrix {
-    /// The whole matrix decoded to a dense tensor of `dtype` (f32 or bf16), a block of rows at a time.
-    public func decoded(as dtype: DType = .f32) -> Tensor {
-        let n = shape[0], k = shape[1], blockRows = 256
-        var out = Tensor(uninitialized: shape, dtype: dtype)
-        out.withUnsafeMutableRawBytes { raw in
-            if dtype == .f32 {
-                dequantizeRows(0..<n, into: raw.bindMemory(to: Float.self).baseAddress!)
-                return
-            }
-            let dst = raw.bindMemory(to: UInt16.self)
-            let block = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * k)
-            defer { block.deallocate() }
-            for start in stride(from: 0, to: n, by: blockRows) {
-                let rows = start..<min(n, start + blockRows)
-                dequantizeRows(rows, into: block)
-                for i in 0..<(rows.count * k) { dst[start * k + i] = HalfConversion.bf16(from: block[i]) }
-            }
-        }
+    /// The whole matrix decoded to a dense f32 tensor.
+    public func decoded() -> Tensor {
+        var out = Tensor(uninitialized: shape)
+        out.withUnsafeMutableFloats { dequantizeRows(0..<shape[0], into: $0.baseAddress!) }
         return out
     }
 }
+

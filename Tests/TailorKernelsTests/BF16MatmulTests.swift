@@ -83,4 +83,25 @@ final class BF16MatmulTests: XCTestCase {
         assertClose(direct, emulated, tolerance: 1e-5, "oneDNN")
         #endif
     }
+
+    /// A packed matrix that stores plain f32 rows (the kernels only see `dequantizeRows`).
+    struct PlainRows: PackedMatrix {
+        let values: [Float]
+        let shape: [Int]
+        var byteCount: Int { 4 * values.count }
+        func dequantizeRows(_ rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+            for i in 0..<(rows.count * shape[1]) { out[i] = values[rows.lowerBound * shape[1] + i] }
+        }
+    }
+
+    func testPackedWeightsInBF16() {
+        // 300 rows: several of the decoder's 64-row blocks, split over the workers.
+        let w = Tensor.random([300, 48], seed: 13), x = Tensor.random([21, 48], seed: 14), dy = Tensor.random([21, 300], seed: 15)
+        let packed = PlainRows(values: w.floats(), shape: w.shape)
+        assertClose(cpu.linear(x, packedWeight: packed, bias: nil, precision: .bf16),
+                    reference.linear(x, weight: w, bias: nil, precision: .bf16), tolerance: 1e-5, "packed bf16 forward")
+        assertClose(cpu.linearInputGradient(dOutput: dy, packedWeight: packed, precision: .bf16),
+                    reference.linearInputGradient(dOutput: dy, packedWeight: packed, precision: .bf16), tolerance: 1e-5,
+                    "packed bf16 input gradient")
+    }
 }

@@ -49,3 +49,24 @@ func forEachDecodedTile(of weight: any PackedMatrix, _ body: (Range<Int>, Unsafe
         start = end
     }
 }
+
+/// The whole packed matrix decoded and rounded to bf16, rows split over the cores (each worker decodes blocks of
+/// rows into its own small f32 scratch, then rounds them).
+func decodedBF16(_ weight: any PackedMatrix) -> Tensor {
+    let n = weight.shape[0], k = weight.shape[1], blockRows = 64
+    var out = Tensor(uninitialized: weight.shape, dtype: .bf16)
+    out.withUnsafeMutableRawBytes { raw in
+        let dst = raw.bindMemory(to: UInt16.self).baseAddress!
+        Parallel.forEachChunk(n, costPerItem: 8 * k) { rows in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * k)
+            defer { scratch.deallocate() }
+            for start in stride(from: rows.lowerBound, to: rows.upperBound, by: blockRows) {
+                let block = start..<min(rows.upperBound, start + blockRows)
+                weight.dequantizeRows(block, into: scratch)
+                let out = dst + start * k
+                for i in 0..<(block.count * k) { out[i] = HalfConversion.bf16(from: scratch[i]) }
+            }
+        }
+    }
+    return out
+}
