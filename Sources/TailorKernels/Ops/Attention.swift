@@ -76,7 +76,7 @@ private func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, _ s: Attention
     var sum: Float = 0
     for j in 0..<s.keyLength {
         if keyIsVisible(s, seg, batch: b, query: i, key: j) {
-            let e = Foundation.exp(row[j] - maxValue)
+            let e = fastExp(row[j] - maxValue)   // ≤ 0 after subtracting the maximum
             row[j] = e
             sum += e
         } else {

@@ -20,7 +20,7 @@ func crossEntropyForward(logits: Tensor, targets: [Int32]) -> Tensor {
                     var maxValue = -Float.infinity
                     for j in 0..<v { maxValue = max(maxValue, row[j]) }
                     var sum = 0.0
-                    for j in 0..<v { sum += Double(Foundation.exp(row[j] - maxValue)) }
+                    for j in 0..<v { sum += Double(fastExp(row[j] - maxValue)) }
                     o[r] = Float(Foundation.log(sum) + Double(maxValue) - Double(row[Int(target)]))
                 }
             }
