@@ -23,4 +23,13 @@ public struct LoadedModel: Sendable {
         checkpoint.tensors = [:]
         return LoadedModel(checkpoint: checkpoint, model: LlamaModel(configuration: configuration, weights: weights))
     }
+
+    /// The same model with its products in `precision`; with bf16 the weights are stored as bf16 too (inference:
+    /// nothing is trained, half the memory and half the bytes each decoded token reads).
+    public func withMatmulPrecision(_ precision: MatmulPrecision) -> LoadedModel {
+        guard precision != .f32 else { return self }
+        var weights = model.weights
+        weights.setMatmulPrecision(precision, storeFrozenAsBF16: true)
+        return LoadedModel(checkpoint: checkpoint, model: LlamaModel(configuration: model.configuration, weights: weights))
+    }
 }

@@ -18,6 +18,22 @@ final class BF16MatmulTests: XCTestCase {
         }
     }
 
+    func testFewRowsSplitByColumns() {
+        // Decoding: one row (and a handful), the output split into column blocks over the workers.
+        let w = Tensor.random([1000, 64], seed: 16).converted(to: .bf16)
+        for rows in [1, 3] {
+            let x = Tensor.random([rows, 64], seed: 17), dy = Tensor.random([rows, 1000], seed: 18)
+            assertClose(cpu.linear(x, weight: w, bias: nil, precision: .bf16),
+                        reference.linear(x, weight: w, bias: nil, precision: .bf16), tolerance: 1e-5, "\(rows) rows forward")
+            var none: Tensor? = nil, noBias: Tensor? = nil, none2: Tensor? = nil, noBias2: Tensor? = nil
+            assertClose(cpu.linearBackward(dOutput: dy, input: x, weight: w, weightGradient: &none, biasGradient: &noBias,
+                                           needInputGradient: true, precision: .bf16) ?? Tensor(zeros: [0]),
+                        reference.linearBackward(dOutput: dy, input: x, weight: w, weightGradient: &none2, biasGradient: &noBias2,
+                                                 needInputGradient: true, precision: .bf16) ?? Tensor(zeros: [0]),
+                        tolerance: 1e-5, "\(rows) rows input gradient")
+        }
+    }
+
     func testBF16DiffersFromF32ByRoundingOnly() {
         // The rounding is real: bf16 keeps 8 significant bits, so products move by about 2⁻⁸ relative, not 0.
         let x = Tensor.random([16, 128], seed: 4), w = Tensor.random([64, 128], seed: 5)
@@ -67,7 +83,7 @@ final class BF16MatmulTests: XCTestCase {
             }
             return c
         }
-        let emulated = run { BF16Matmul.emulated($0, $1, into: $2, accumulate: true) }
+        let emulated = run { BF16Matmul.emulated($0, $1, into: $2, ldc: 90, accumulate: true) }
         // The emulated product is the oracle's: f32 sums of the widened operands, added to c.
         let a32 = aStore.converted(to: .f32).floats(), b32 = b.converted(to: .f32).floats(), c0 = start.floats()
         let naive = (0..<(33 * 90)).map { index -> Float in
@@ -79,7 +95,7 @@ final class BF16MatmulTests: XCTestCase {
         // On Linux with bf16 dot products the product must really run on oneDNN (a silent fallback would lose the
         // speed); without them oneDNN may refuse, and the fallback above is what runs.
         var ran = false
-        let direct = run { ran = OneDNN.matmul($0, $1, into: $2, accumulate: true) }
+        let direct = run { ran = OneDNN.matmul($0, $1, into: $2, ldc: 90, accumulate: true) }
         if CPUFeatures.hasNativeBF16 { XCTAssertTrue(ran, "oneDNN refused a bf16 matmul") }
         if ran { assertClose(direct, emulated, tolerance: 1e-5, "oneDNN") }
         #endif

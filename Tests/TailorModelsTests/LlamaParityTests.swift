@@ -29,6 +29,30 @@ final class LlamaParityTests: XCTestCase {
         }
     }
 
+    func testBF16InferenceLogits() throws {
+        for name in Self.names {
+            var f = try FixtureModel(name)
+            var weights = f.model.weights
+            weights.setMatmulPrecision(.bf16, storeFrozenAsBF16: true)   // what `--compute-dtype bf16` does
+            f = f.with(weights: weights)
+            let ids = try f.ints("input_ids"), mask = try f.ints("attention_mask"), batch = try f.shape("input_ids")[0]
+            let segments = mask.map { $0 == 1 ? Int32(0) : -1 }
+            let fast = f.model.forward(tokens: ids, batch: batch, segments: segments, backend: CPUBackend()).floats()
+            let slow = f.model.forward(tokens: ids, batch: batch, segments: segments, backend: ReferenceBackend()).floats()
+            let expected = try f.floats("logits"), scale = expected.map(abs).max() ?? 1
+            // Relative to the largest logit. Same bf16 operands on both backends; summation order can flip a later
+            // bf16 rounding (see the gradient tests): 1e-2 (4.4e-3 measured). Against transformers' f32 logits: bf16's
+            // 8 significant bits compounded through these random tiny models, 5e-2 (2.2e-2 measured; a wrong
+            // product is off by order 1).
+            if let failure = closenessFailure(fast, slow, tolerance: 1e-2, floor: scale, what: "\(name) bf16 CPU vs reference") {
+                XCTFail(failure)
+            }
+            if let failure = closenessFailure(fast, expected, tolerance: 5e-2, floor: scale, what: "\(name) bf16 vs f32") {
+                XCTFail(failure)
+            }
+        }
+    }
+
     func testKVCacheMatchesTransformersIncrementalDecoding() throws {
         for name in Self.names {
             let f = try FixtureModel(name)

@@ -10,8 +10,10 @@ cd "$(dirname "$0")/../.."
 model="$1"; out="${2:-bench-results.jsonl}"; python="${3:-/opt/refvenv/bin/python}"; quick="${4:-}"
 tailor=.build/release/tailor
 record() { printf '{"side": "%s", "what": "%s", "result": %s}\n' "$1" "$2" "$(cat)" | tr -d '\n' >> "$out"; echo >> "$out"; }
-[ -n "$quick" ] || $tailor bench forward --model "$model" --json | record tailor forward
-[ -n "$quick" ] || $python tools/bench/torch_forward.py --gguf "$model" | tail -1 | record torch forward
+for dtype in f32 bf16; do
+  [ -n "$quick" ] || $tailor bench forward --model "$model" --compute-dtype $dtype --json | record tailor "forward-$dtype"
+  [ -n "$quick" ] || $python tools/bench/torch_forward.py --gguf "$model" --dtype $dtype | tail -1 | record torch "forward-$dtype"
+done
 for dtype in f32 bf16; do
   for method in lora full qlora; do
     gcs="false true"; [ -n "$quick" ] && gcs=$([ $method = qlora ] && echo true || echo false)

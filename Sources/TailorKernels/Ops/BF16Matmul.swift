@@ -29,6 +29,12 @@ struct BF16Operand {
         BF16Operand(base: base + range.lowerBound * rowStride, rows: range.count, columns: columns,
                     rowStride: rowStride, columnStride: columnStride)
     }
+
+    /// Columns `range` of the operand.
+    func columns(_ range: Range<Int>) -> BF16Operand {
+        BF16Operand(base: base + range.lowerBound * columnStride, rows: rows, columns: range.count,
+                    rowStride: rowStride, columnStride: columnStride)
+    }
 }
 
 enum BF16Matmul {
@@ -76,32 +82,41 @@ enum BF16Matmul {
         }
     }
 
-    /// `c[a.rows, b.columns] (+)= a · b`, c row-major and dense; row blocks of c go to the workers, each a
-    /// single-threaded product.
+    /// `c[a.rows, b.columns] (+)= a · b`, c row-major and dense. Blocks of c go to the workers, each a
+    /// single-threaded product: row blocks when there are enough rows, column blocks otherwise (decoding one token
+    /// has a single row).
     static func multiply(_ a: BF16Operand, _ b: BF16Operand, into c: UnsafeMutablePointer<Float>, accumulate: Bool) {
         precondition(a.columns == b.rows, "bf16 product: \(a.rows)×\(a.columns) · \(b.rows)×\(b.columns)")
         guard a.rows > 0, b.columns > 0 else { return }
         let n = b.columns
-        Parallel.forEachChunk(a.rows, costPerItem: 2 * a.columns * n) { rows in
-            let block = a.rows(rows), out = c + rows.lowerBound * n
+        func run(_ a: BF16Operand, _ b: BF16Operand, _ c: UnsafeMutablePointer<Float>) {
             #if canImport(CDNNL)
-            if OneDNN.matmul(block, b, into: out, accumulate: accumulate) { return }
+            if OneDNN.matmul(a, b, into: c, ldc: n, accumulate: accumulate) { return }
             #endif
-            emulated(block, b, into: out, accumulate: accumulate)
+            emulated(a, b, into: c, ldc: n, accumulate: accumulate)
+        }
+        if a.rows >= 16 * Parallel.workerCount {
+            Parallel.forEachChunk(a.rows, costPerItem: 2 * a.columns * n) { rows in
+                run(a.rows(rows), b, c + rows.lowerBound * n)
+            }
+        } else {
+            Parallel.forEachChunk(n, costPerItem: 2 * a.columns * a.rows) { columns in
+                run(a, b.columns(columns), c + columns.lowerBound)
+            }
         }
     }
 
     /// The operands widened back to f32 and multiplied by SGEMM: the fallback and the portable path.
-    static func emulated(_ a: BF16Operand, _ b: BF16Operand, into c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    static func emulated(_ a: BF16Operand, _ b: BF16Operand, into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         let (m, k, n) = (a.rows, a.columns, b.columns)
         let a32 = widened(a), b32 = widened(b)
         defer { a32.deallocate(); b32.deallocate() }
         if k == 0 {
-            if !accumulate { c.update(repeating: 0, count: m * n) }
+            if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
         GEMM.sgemmSerial(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a32, lda: k, b: b32, ldb: n,
-                         beta: accumulate ? 1 : 0, c: c, ldc: n)
+                         beta: accumulate ? 1 : 0, c: c, ldc: ldc)
     }
 
     /// A dense row-major f32 copy of an operand (the caller deallocates it).
@@ -142,8 +157,9 @@ enum OneDNN {
         return dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success ? engine : nil
     }()
 
-    /// `c (+)= a · b` on the calling thread; `c` row-major and dense.
-    static func matmul(_ a: BF16Operand, _ b: BF16Operand, into c: UnsafeMutablePointer<Float>, accumulate: Bool) -> Bool {
+    /// `c (+)= a · b` on the calling thread; `c` row-major with rows `ldc` apart.
+    static func matmul(_ a: BF16Operand, _ b: BF16Operand, into c: UnsafeMutablePointer<Float>, ldc: Int,
+                       accumulate: Bool) -> Bool {
         guard let engine else { return false }
         omp_set_num_threads(1)   // an OpenMP setting of this thread only
         func describe(_ rows: Int, _ columns: Int, _ rowStride: Int, _ columnStride: Int,
@@ -154,7 +170,7 @@ enum OneDNN {
         }
         guard var source = describe(a.rows, a.columns, a.rowStride, a.columnStride, dnnl_bf16),
               var weights = describe(b.rows, b.columns, b.rowStride, b.columnStride, dnnl_bf16),
-              var destination = describe(a.rows, b.columns, b.columns, 1, dnnl_f32)
+              var destination = describe(a.rows, b.columns, ldc, 1, dnnl_f32)
         else { return false }
         var descriptor = dnnl_matmul_desc_t()
         guard dnnl_matmul_desc_init(&descriptor, &source, &weights, nil, &destination) == dnnl_success else { return false }

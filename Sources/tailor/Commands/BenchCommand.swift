@@ -22,11 +22,13 @@ struct BenchForward: ParsableCommand {
     @Option(help: "Batch size of the batched prefill.") var batchSize = 4
     @Option(help: "Tokens to decode.") var decodeTokens = 64
     @Option(help: "Repetitions; the median is reported.") var repeats = 3
+    @OptionGroup var precision: InferencePrecisionOption
     @Flag(help: "Print JSON.") var json = false
 
     struct Report: Encodable {
         var model: String
         var backend: String
+        var computeDtype: String
         var threads: Int
         var prefill1TokensPerSecond: Double
         var prefillBatchTokensPerSecond: Double
@@ -39,7 +41,7 @@ struct BenchForward: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try model.load()
+        let loaded = try model.load().withMatmulPrecision(precision.precision())
         let m = loaded.model, backend = CPUBackend()
         var rng = SplitMix64(seed: 42)
         let vocab = Int32(m.configuration.vocabSize)
@@ -66,7 +68,8 @@ struct BenchForward: ParsableCommand {
         // Decode time excludes the prompt's prefill, measured separately.
         let promptTime = median { _ = m.forward(tokens: prompt, batch: 1, backend: backend) }
         let report = Report(
-            model: model.url.lastPathComponent, backend: backend.name, threads: ProcessInfo.processInfo.activeProcessorCount,
+            model: model.url.lastPathComponent, backend: backend.name, computeDtype: precision.computeDtype,
+            threads: ProcessInfo.processInfo.activeProcessorCount,
             prefill1TokensPerSecond: Double(sequenceLength) / prefill1,
             prefillBatchTokensPerSecond: Double(batchSize * sequenceLength) / prefillB,
             batch: batchSize, sequenceLength: sequenceLength,
@@ -74,6 +77,7 @@ struct BenchForward: ParsableCommand {
             peakTensorBytes: MemoryTracker.shared.peakBytes, peakRSSBytes: MemoryTracker.peakResidentBytes())
         if json { return try printJSON(report) }
         var table = TextTable("measure", "value")
+        table.add("products", precision.computeDtype)
         table.add("prefill 1×\(sequenceLength)", String(format: "%.1f tokens/s", report.prefill1TokensPerSecond))
         table.add("prefill \(batchSize)×\(sequenceLength)", String(format: "%.1f tokens/s", report.prefillBatchTokensPerSecond))
         table.add("greedy decode (KV cache)", String(format: "%.1f tokens/s", report.decodeTokensPerSecond))

@@ -60,7 +60,9 @@ struct EvalModelCommand: ParsableCommand {
             } else {
                 loaded = try chat.model.load()
             }
-            base = try evaluate(config, model: ChatModel(loaded: loaded, templateChoice: chat.template), label: "base")
+            // The base runs in the same precision as the tuned model, so the deltas measure the adapter only.
+            base = try evaluate(config, model: ChatModel(loaded: loaded.withMatmulPrecision(chat.precision.precision()),
+                                                         templateChoice: chat.template), label: "base")
         }
         let report = EvalReport(task: chosen, data: data, model: chat.model.model, adapter: chat.adapter, tuned: tuned,
                                 base: base, forgettingThreshold: threshold)

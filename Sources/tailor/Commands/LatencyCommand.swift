@@ -14,6 +14,7 @@ struct LatencyCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOption
     @Option(help: "A LoRA adapter folder (PEFT format) to apply.") var adapter: String?
+    @OptionGroup var precision: InferencePrecisionOption
     @Option(help: "Prompt length in tokens.") var promptTokens = 128
     @Option(help: "Tokens generated per run.") var newTokens = 64
     @Option(help: "Measured runs.") var runs = 20
@@ -32,6 +33,7 @@ struct LatencyCommand: ParsableCommand {
     func run() throws {
         var loaded = try model.load()
         if let adapter { loaded = try loaded.applyingAdapter(at: URL(fileURLWithPath: adapter)) }
+        loaded = try loaded.withMatmulPrecision(precision.precision())
         if let prompts {
             guard concurrency > 0 else { throw ValidationError("--concurrency must be ≥ 1") }
             let chat = try ChatModel(loaded: loaded)

@@ -12,11 +12,13 @@ struct ChatModelOptions: ParsableArguments {
     @Option(help: "A LoRA adapter folder (PEFT format) to apply.") var adapter: String?
     @Option(help: "Chat template: a built-in name (\(ChatTemplate.builtInNames.joined(separator: ", "))) or a .jinja / tokenizer_config.json file. Default: the model's own.")
     var template: String?
+    @OptionGroup var precision: InferencePrecisionOption
 
-    /// The model with the adapter applied.
+    /// The model with the adapter applied, in the chosen precision.
     func loadModel() throws -> LoadedModel {
         let loaded = try model.load()
-        return try adapter.map { try loaded.applyingAdapter(at: URL(fileURLWithPath: $0)) } ?? loaded
+        let adapted = try adapter.map { try loaded.applyingAdapter(at: URL(fileURLWithPath: $0)) } ?? loaded
+        return try adapted.withMatmulPrecision(precision.precision())
     }
 
     /// The model with its tokenizer and chat template.

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import TailorFormats
 import TailorModels
+import TailorTensor
 
 struct ModelOption: ParsableArguments {
     @Option(name: .long, help: "A Hugging Face model folder (config.json + safetensors) or a .gguf file.")
@@ -25,6 +26,19 @@ struct ModelOption: ParsableArguments {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ValidationError("--model \(model): no such file or folder")
         }
+    }
+}
+
+/// `--compute-dtype` for commands that run a model without training it.
+struct InferencePrecisionOption: ParsableArguments {
+    @Option(help: "f32 | bf16: precision of the products with the weights. bf16 also stores the weights as bf16 (half the memory and the bytes each decoded token reads; logits move by bf16 rounding).")
+    var computeDtype = "f32"
+
+    func precision() throws -> MatmulPrecision {
+        guard let precision = MatmulPrecision(rawValue: computeDtype) else {
+            throw ValidationError("--compute-dtype must be f32 or bf16, not \(computeDtype)")
+        }
+        return precision
     }
 }
 
