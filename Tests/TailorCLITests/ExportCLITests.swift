@@ -3,46 +3,11 @@
 import Foundation
 import XCTest
 
-final class ExportCLITests: XCTestCase {
+final class ExportCLITests: TailorCLITestCase {
     static let fixtures = CLITests.repository.appendingPathComponent("Tests/TailorExportTests/Fixtures")
     static let base = fixtures.appendingPathComponent("tiny-llama/base").path
     static let adapter = fixtures.appendingPathComponent("tiny-llama/adapter").path
     static let dora = fixtures.appendingPathComponent("tiny-llama-dora/adapter").path
-
-    var executable: URL { Bundle.main.bundleURL.appendingPathComponent("tailor") }
-    var scratch: URL!
-
-    override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            throw XCTSkip("build the tailor executable first (swift build --build-tests)")
-        }
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tailor-export-cli-\(UUID())")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(at: scratch) }
-
-    func tailor(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    func assertFails(_ arguments: [String], mentioning needles: [String], file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try tailor(arguments)
-        XCTAssertNotEqual(result.status, 0, "expected a failure: \(arguments)", file: file, line: line)
-        XCTAssertLessThan(result.status, 128, "crashed (signal) instead of an error: \(result.output)", file: file, line: line)
-        for needle in needles {
-            XCTAssertTrue(result.output.contains(needle), "'\(needle)' missing from: \(result.output)", file: file, line: line)
-        }
-    }
 
     func testExportGGUFNeedsForceToReplaceAFile() throws {
         let out = scratch.appendingPathComponent("m.gguf")
