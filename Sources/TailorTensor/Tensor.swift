@@ -126,15 +126,22 @@ public struct Tensor: Sendable {
     public func converted(to target: DType) -> Tensor {
         if target == dtype { return self }
         precondition(target.isFloatingPoint, "conversion to \(target) is not supported")
-        let values = floats()
         var out = Tensor(uninitialized: shape, dtype: target)
         out.withUnsafeMutableRawBytes { raw in
-            switch target {
-            case .f32: for i in values.indices { raw.storeBytes(of: values[i], toByteOffset: 4 * i, as: Float.self) }
-            case .f16: for i in values.indices { raw.storeBytes(of: HalfConversion.f16(from: values[i]), toByteOffset: 2 * i, as: UInt16.self) }
-            case .bf16: for i in values.indices { raw.storeBytes(of: HalfConversion.bf16(from: values[i]), toByteOffset: 2 * i, as: UInt16.self) }
-            case .f64: for i in values.indices { raw.storeBytes(of: Double(values[i]), toByteOffset: 8 * i, as: Double.self) }
-            default: break
+            func store<Values: RandomAccessCollection<Float>>(_ values: Values) where Values.Index == Int {
+                switch target {
+                case .f32: for i in values.indices { raw.storeBytes(of: values[i], toByteOffset: 4 * i, as: Float.self) }
+                case .f16: for i in values.indices { raw.storeBytes(of: HalfConversion.f16(from: values[i]), toByteOffset: 2 * i, as: UInt16.self) }
+                case .bf16: for i in values.indices { raw.storeBytes(of: HalfConversion.bf16(from: values[i]), toByteOffset: 2 * i, as: UInt16.self) }
+                case .f64: for i in values.indices { raw.storeBytes(of: Double(values[i]), toByteOffset: 8 * i, as: Double.self) }
+                default: break
+                }
+            }
+            // f32 sources are read in place; others are widened to f32 first.
+            if dtype == .f32 {
+                withUnsafeRawBytes { store($0.bindMemory(to: Float.self)) }
+            } else {
+                store(floats())
             }
         }
         return out

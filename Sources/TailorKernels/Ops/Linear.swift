@@ -50,7 +50,9 @@ func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradie
                     biasGradient: inout Tensor?, needInputGradient: Bool, precision: MatmulPrecision = .f32) -> Tensor? {
     let n = weight.shape[0], k = weight.shape[1], m = input.count / k
     var dx: Tensor? = nil
-    if needInputGradient && precision == .bf16 { dx = BF16Matmul.multiply(dOutput, weight: weight, .timesWeight) }
+    // bf16: dy is rounded once for both products.
+    let roundedDOutput = precision == .bf16 ? BF16Matmul.roundedToBF16(dOutput) : dOutput
+    if needInputGradient && precision == .bf16 { dx = BF16Matmul.multiply(roundedDOutput, weight: weight, .timesWeight) }
     dOutput.withUnsafeFloats { dy in
         if needInputGradient && precision == .f32 {
             var result = Tensor(uninitialized: [m, k])
@@ -65,7 +67,7 @@ func linearBackward(dOutput: Tensor, input: Tensor, weight: Tensor, weightGradie
             dx = result
         }
         if weightGradient != nil && precision == .bf16 {
-            BF16Matmul.accumulateWeightGradient(dOutput: dOutput, input: input, into: &weightGradient!)
+            BF16Matmul.accumulateWeightGradient(dOutput: roundedDOutput, input: input, into: &weightGradient!)
         } else if weightGradient != nil {
             input.withUnsafeFloats { x in
                 weightGradient!.withUnsafeMutableFloats { dw in
