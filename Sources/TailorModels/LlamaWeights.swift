@@ -69,13 +69,9 @@ public struct LlamaWeights: Sendable {
     public mutating func refreshComputeCopies() {
         outputComputeCopy = outputPrecision == .bf16 && outputProjection.dtype != .bf16
             ? outputProjection.converted(to: .bf16) : nil
-        for l in layers.indices {
-            for name in LlamaLayerWeights.linearNames {
-                guard var linear = layers[l][linear: name] else { continue }
-                linear.computeCopy = linear.precision == .bf16 && linear.packed == nil && linear.weight.dtype != .bf16
-                    ? linear.weight.converted(to: .bf16) : nil
-                layers[l][linear: name] = linear
-            }
+        updateEachLinear { linear in
+            linear.computeCopy = linear.precision == .bf16 && linear.packed == nil && linear.weight.dtype != .bf16
+                ? linear.weight.converted(to: .bf16) : nil
         }
     }
 
@@ -89,11 +85,18 @@ public struct LlamaWeights: Sendable {
             embedding = embedding.converted(to: .bf16)
             lmHead = lmHead?.converted(to: .bf16)
         }
+        updateEachLinear { linear in
+            linear.precision = precision
+            if store && linear.packed == nil { linear.weight = linear.weight.converted(to: .bf16) }
+        }
+    }
+
+    /// Calls `body` on every decoder linear layer (`LlamaLayerWeights.linearNames` of every layer), in place.
+    public mutating func updateEachLinear(_ body: (inout Linear) throws -> Void) rethrows {
         for l in layers.indices {
             for name in LlamaLayerWeights.linearNames {
                 guard var linear = layers[l][linear: name] else { continue }
-                linear.precision = precision
-                if store && linear.packed == nil { linear.weight = linear.weight.converted(to: .bf16) }
+                try body(&linear)
                 layers[l][linear: name] = linear
             }
         }

@@ -9,13 +9,11 @@ extension LlamaWeights {
     public mutating func quantizeLinearLayers(with quantizer: FourBitQuantizer) throws {
         embedding = embedding.converted(to: .f32)
         lmHead = lmHead?.converted(to: .f32)
-        for l in layers.indices {
-            for name in LlamaLayerWeights.linearNames {
-                guard let linear = layers[l][linear: name], linear.packed == nil else { continue }
-                var quantized = Linear(packed: try quantizer.quantize(linear.weight), bias: linear.bias)
-                quantized.lora = linear.lora
-                layers[l][linear: name] = quantized
-            }
+        try updateEachLinear { linear in
+            guard linear.packed == nil else { return }
+            var quantized = Linear(packed: try quantizer.quantize(linear.weight), bias: linear.bias)
+            quantized.lora = linear.lora
+            linear = quantized
         }
     }
 
