@@ -13,12 +13,9 @@ let package = Package(
     name: "Tailor",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "tailor", targets: ["tailor"]),
-        .library(name: "Tailor", targets: [
-            "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
-            "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
-            "TailorData", "TailorExport", "TailorEval",
-        ]),
+        .executable(name: "tailor", targets: ["TailorCLI"]),
+        /// `import Tailor`: one module that re-exports every library target.
+        .library(name: "Tailor", targets: ["Tailor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,13 +46,22 @@ let package = Package(
             "TailorTensor", "TailorKernels", "TailorModels", "TailorChat", "TailorTokenizers", "TailorMetrics",
         ]),
         .target(name: "TailorTestSupport", dependencies: ["TailorTensor", "TailorFormats"]),
-        .executableTarget(name: "tailor", dependencies: [
+        /// The umbrella module (`import Tailor`); its folder has another name than the CLI's `Sources/tailor`, which
+        /// a case-insensitive file system could not tell apart.
+        .target(name: "Tailor", dependencies: [
             "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
             "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
             "TailorData", "TailorExport", "TailorEval",
+        ], path: "Sources/TailorUmbrella"),
+        /// Two small programs on the library alone, built with the package so they never go stale.
+        .executableTarget(name: "FineTuneExample", dependencies: ["Tailor"], path: "Examples/FineTune"),
+        .executableTarget(name: "GenerateExample", dependencies: ["Tailor"], path: "Examples/Generate"),
+        /// The `tailor` command: flags, printing and exit codes over the library.
+        .executableTarget(name: "TailorCLI", dependencies: [
+            "Tailor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
-        ]),
+        ], path: "Sources/tailor"),
         .testTarget(name: "TailorTensorTests", dependencies: ["TailorTensor", "TailorTestSupport"]),
         .testTarget(name: "TailorKernelsTests", dependencies: ["TailorKernels", "TailorTestSupport"]),
         .testTarget(name: "TailorFormatsTests", dependencies: ["TailorFormats", "TailorTestSupport"],

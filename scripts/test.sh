@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 export TAILOR_SMOLLM2_GGUF="$(scripts/fetch-smollm2.sh)"
 .ci/check-no-traps.sh
+python3 scripts/check-architecture.py
 swift build --build-tests
 # XCTest only: the project has no Swift Testing suites, and its empty run would otherwise print the last summary line.
 swift test --disable-swift-testing
