@@ -110,11 +110,6 @@ public struct ChatTemplate: Sendable {
     /// Canonical names accepted by `builtIn(named:)`.
     public static var builtInNames: [String] { BuiltInTemplates.all.map(\.name) }
 
-    /// The model each built-in template comes from, by canonical name.
-    public static var builtInModels: [String: String] {
-        Dictionary(uniqueKeysWithValues: BuiltInTemplates.all.map { ($0.name, $0.model) })
-    }
-
     /// Renders messages exactly as `apply_chat_template(messages, tokenize=False, ...)`.
     ///
     /// Like transformers, message keys whose value is `none` are dropped first, and `tools`/`documents` are always

@@ -23,9 +23,6 @@ public enum HTMLStripper {
         "laquo": "«", "raquo": "»", "eacute": "é", "euro": "€", "pound": "£", "deg": "°", "times": "×", "divide": "÷",
     ]
 
-    /// Whether `text` contains anything `strip` would change.
-    public static func containsHTML(_ text: String) -> Bool { strip(text) != text }
-
     /// `text` with HTML tags, comments and entities removed or decoded.
     public static func strip(_ text: String) -> String {
         guard text.contains("<") || text.contains("&") else { return text }

@@ -1,6 +1,7 @@
 // Reading PEFT adapter folders for a merge or an export, with named errors for missing files and foreign adapters,
 // and model soups: several adapters averaged into one update.
 import Foundation
+import TailorFormats
 import TailorModels
 import TailorTensor
 

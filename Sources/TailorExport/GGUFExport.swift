@@ -28,11 +28,10 @@ public enum GGUFExport {
 
     /// The GGUF architecture for a config: "llama" (Llama, Mistral, SmolLM) or "qwen2".
     static func architecture(_ config: ModelConfig) throws -> String {
-        switch config.modelType {
-        case "llama", "mistral": return "llama"
-        case "qwen2": return "qwen2"
-        default: throw ExportError.unsupported("model type '\(config.modelType)' has no GGUF architecture here (llama, mistral, qwen2)")
+        guard let arch = config.ggufArchitecture else {
+            throw ExportError.unsupported("model type '\(config.modelType)' has no GGUF architecture here (llama, mistral, qwen2)")
         }
+        return arch
     }
 
     /// Metadata in the converter's order (spec §4.3): architecture, type, name, hyper-parameters, file type,
@@ -41,27 +40,27 @@ public enum GGUFExport {
                                 tokenizer: [(key: String, value: GGUFValue)]) throws -> [(key: String, value: GGUFValue)] {
         let arch = try architecture(config)
         var m: [(key: String, value: GGUFValue)] = [
-            ("general.architecture", .string(arch)), ("general.type", .string("model")), ("general.name", .string(name)),
+            (GGUFKey.architecture, .string(arch)), ("general.type", .string("model")), ("general.name", .string(name)),
         ]
         func u32(_ key: String, _ v: Int) { m.append(("\(arch).\(key)", .uint32(UInt32(clamping: v)))) }
-        u32("block_count", config.layerCount)
-        u32("context_length", config.maxPositionEmbeddings)
-        u32("embedding_length", config.hiddenSize)
-        u32("feed_forward_length", config.intermediateSize)
-        u32("attention.head_count", config.headCount)
-        u32("attention.head_count_kv", config.kvHeadCount)
-        m.append(("\(arch).rope.freq_base", .float32(Float(config.ropeTheta))))
-        m.append(("\(arch).attention.layer_norm_rms_epsilon", .float32(Float(config.rmsNormEps))))
-        m.append(("general.file_type", .uint32(layout(precision).fileType)))
-        u32("vocab_size", config.vocabSize)
-        u32("rope.dimension_count", config.headDim)
+        u32(GGUFKey.blockCount, config.layerCount)
+        u32(GGUFKey.contextLength, config.maxPositionEmbeddings)
+        u32(GGUFKey.embeddingLength, config.hiddenSize)
+        u32(GGUFKey.feedForwardLength, config.intermediateSize)
+        u32(GGUFKey.headCount, config.headCount)
+        u32(GGUFKey.headCountKV, config.kvHeadCount)
+        m.append(("\(arch).\(GGUFKey.ropeFreqBase)", .float32(Float(config.ropeTheta))))
+        m.append(("\(arch).\(GGUFKey.rmsEpsilon)", .float32(Float(config.rmsNormEps))))
+        m.append((GGUFKey.fileType, .uint32(layout(precision).fileType)))
+        u32(GGUFKey.vocabSize, config.vocabSize)
+        u32(GGUFKey.ropeDimensionCount, config.headDim)
         if config.headDim * config.headCount != config.hiddenSize {
-            u32("attention.key_length", config.headDim)
-            u32("attention.value_length", config.headDim)
+            u32(GGUFKey.keyLength, config.headDim)
+            u32(GGUFKey.valueLength, config.headDim)
         }
         if case .linear(let factor) = config.ropeScaling {
-            m.append(("\(arch).rope.scaling.type", .string("linear")))
-            m.append(("\(arch).rope.scaling.factor", .float32(Float(factor))))
+            m.append(("\(arch).\(GGUFKey.ropeScalingType)", .string("linear")))
+            m.append(("\(arch).\(GGUFKey.ropeScalingFactor)", .float32(Float(factor))))
         }
         m += tokenizer
         m.append(("general.quantization_version", .uint32(2)))
@@ -73,14 +72,13 @@ public enum GGUFExport {
     /// the quantized types, as llama.cpp's converter falls back.
     public static func tensors(weights: LlamaWeights, config: ModelConfig, precision: ExportPrecision) throws -> [GGUFTensorData] {
         let arch = try architecture(config)
-        let configuration = LlamaConfiguration(config)
         var out: [GGUFTensorData] = []
         if case .llama3(let factor, let low, let high, let original) = config.ropeScaling {
             out.append(try GGUFTensorData(name: "rope_freqs.weight", tensor: Tensor(shape: [config.headDim / 2], values:
-                llama3Divisors(theta: config.ropeTheta, headDim: config.headDim, factor: factor, low: low, high: high,
+                ModelConfig.llama3Divisors(theta: config.ropeTheta, headDim: config.headDim, factor: factor, low: low, high: high,
                                original: Double(original)).map(Float.init)), as: .F32))
         }
-        for (hfName, tensor) in LoRAMerge.stateDict(weights, configuration: configuration) {
+        for (hfName, tensor) in LoRAMerge.stateDict(weights, configuration: config) {
             guard let name = GGUFNames.ggufName(hfName) else { throw ExportError.unsupported("tensor '\(hfName)' has no GGUF name") }
             var t = tensor
             if arch == "llama" {
@@ -93,18 +91,6 @@ public enum GGUFExport {
             out.append(try GGUFTensorData(name: name, tensor: t.converted(to: .f32), as: type))
         }
         return out
-    }
-
-    /// llama.cpp's per-frequency divisors for llama3 RoPE scaling (its converter's `rope_freqs.weight`).
-    static func llama3Divisors(theta: Double, headDim: Int, factor: Double, low: Double, high: Double, original: Double) -> [Double] {
-        (0..<(headDim / 2)).map { i in
-            let inv = 1 / Double(Float(pow(theta, Double(Float(2 * i) / Float(headDim)))))
-            let wavelength = 2 * Double.pi / inv
-            if wavelength < original / high { return 1 }
-            if wavelength > original / low { return factor }
-            let smooth = (original / wavelength - low) / (high - low)
-            return 1 / ((1 - smooth) / factor + smooth)
-        }
     }
 
     /// Writes the GGUF file atomically; `check` runs on the complete temporary file before it is renamed to `url`

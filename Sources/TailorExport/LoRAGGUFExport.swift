@@ -28,7 +28,7 @@ public enum LoRAGGUFExport {
                 + "which llama.cpp applies as W + s·B·A (hint: export the merged model: drop --lora-only)")
         }
         let metadata: [(key: String, value: GGUFValue)] = [
-            ("general.architecture", .string(arch)), ("general.type", .string("adapter")), ("general.name", .string(name)),
+            (GGUFKey.architecture, .string(arch)), ("general.type", .string("adapter")), ("general.name", .string(name)),
             ("adapter.type", .string("lora")), ("adapter.lora.alpha", .float32(try alpha(of: adapters))),
         ]
         var tensors: [GGUFTensorData] = []

@@ -2,6 +2,7 @@
 // spec §2.5); a DoRA adapter gives W' = (m / ‖W + s·B·A‖_row)·(W + s·B·A) (spec §2.4). A 4-bit base is dequantized
 // first: the update is never added to 4-bit codes.
 // Legend: N output features, K input features, R LoRA rank.
+import TailorFormats
 import TailorModels
 import TailorTensor
 
@@ -139,7 +140,7 @@ public enum LoRAMerge {
     }
 
     /// The weights under Hugging Face names in checkpoint order; a tied head is not written (spec §3.3).
-    public static func stateDict(_ weights: LlamaWeights, configuration: LlamaConfiguration) -> [(String, Tensor)] {
+    public static func stateDict(_ weights: LlamaWeights, configuration: ModelConfig) -> [(String, Tensor)] {
         var out: [(String, Tensor)] = [("model.embed_tokens.weight", weights.embedding)]
         for (l, layer) in weights.layers.enumerated() {
             let p = "model.layers.\(l)."

@@ -35,8 +35,7 @@ public enum MergedFolder {
                              check: (URL) throws -> Void = { _ in }) throws {
         var config = config
         config.torchDtype = torchName(dtype)
-        let configuration = LlamaConfiguration(config)
-        let tensors = LoRAMerge.stateDict(weights, configuration: configuration).map { ($0.0, $0.1.converted(to: dtype)) }
+        let tensors = LoRAMerge.stateDict(weights, configuration: config).map { ($0.0, $0.1.converted(to: dtype)) }
         let configData = try config.jsonData()
         try AtomicOutput.writeFolder(url, overwrite: overwrite) { folder in
             try SafeTensorsWriter.writeSharded(tensors, to: folder, baseName: "model", maxShardBytes: maxShardBytes)

@@ -47,14 +47,6 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         }
     }
 
-    /// True for the types `GGUFFile.tensor(_:)` can return (as a view or dequantized to f32).
-    public var isSupported: Bool {
-        switch self {
-        case .F32, .F16, .BF16, .Q8_0, .Q4_0, .Q4_1, .Q4_K, .Q6_K, .I32, .I64, .F64: true
-        default: false
-        }
-    }
-
     /// Bytes for `elements` values stored along ne[0] rows of `rowLength`; nil when `rowLength` is not a whole
     /// number of blocks or the size overflows.
     func byteCount(dims: [Int]) -> Int? {

@@ -9,9 +9,9 @@ extension ModelConfig {
         let path = gguf.url.path
         let m = gguf.metadata
         guard let arch = gguf.architecture else {
-            throw FormatError.invalidConfig(path: path, field: "general.architecture", reason: "missing")
+            throw FormatError.invalidConfig(path: path, field: GGUFKey.architecture, reason: "missing")
         }
-        guard arch == "llama" || arch == "qwen2" else { throw FormatError.unsupportedArchitecture(path: path, name: arch) }
+        guard Self.ggufArchitectures.contains(arch) else { throw FormatError.unsupportedArchitecture(path: path, name: arch) }
         func int(_ key: String) throws -> Int? {
             guard let value = m["\(arch).\(key)"] else { return nil }
             guard let v = value.intValue else {
@@ -30,38 +30,38 @@ extension ModelConfig {
             }
             return v
         }
-        let hidden = try required("embedding_length")
-        let heads = try required("attention.head_count")
-        guard let eps = try double("attention.layer_norm_rms_epsilon") else {
-            throw FormatError.invalidConfig(path: path, field: "\(arch).attention.layer_norm_rms_epsilon", reason: "missing")
+        let hidden = try required(GGUFKey.embeddingLength)
+        let heads = try required(GGUFKey.headCount)
+        guard let eps = try double(GGUFKey.rmsEpsilon) else {
+            throw FormatError.invalidConfig(path: path, field: "\(arch).\(GGUFKey.rmsEpsilon)", reason: "missing")
         }
         let embedding = gguf.info("token_embd.weight")
-        let vocab = try int("vocab_size") ?? m["tokenizer.ggml.tokens"]?.arrayValue?.count ?? embedding?.shape.first
-        guard let vocab else { throw FormatError.invalidConfig(path: path, field: "\(arch).vocab_size", reason: "missing") }
-        let fileType = m["general.file_type"]?.intValue
+        let vocab = try int(GGUFKey.vocabSize) ?? m["tokenizer.ggml.tokens"]?.arrayValue?.count ?? embedding?.shape.first
+        guard let vocab else { throw FormatError.invalidConfig(path: path, field: "\(arch).\(GGUFKey.vocabSize)", reason: "missing") }
+        let fileType = m[GGUFKey.fileType]?.intValue
         let dtype: String? = switch fileType { case 0: "float32"; case 1: "float16"; case 32: "bfloat16"; default: nil }
         let tokenID = { (key: String) in m["tokenizer.ggml.\(key)"]?.intValue }
         self.init(modelType: arch, vocabSize: vocab, hiddenSize: hidden,
-                  intermediateSize: try required("feed_forward_length"), layerCount: try required("block_count"),
-                  headCount: heads, kvHeadCount: try int("attention.head_count_kv"),
-                  headDim: try int("attention.key_length"),
-                  maxPositionEmbeddings: try int("context_length") ?? 2048,
-                  rmsNormEps: eps, ropeTheta: try double("rope.freq_base") ?? 10000,
+                  intermediateSize: try required(GGUFKey.feedForwardLength), layerCount: try required(GGUFKey.blockCount),
+                  headCount: heads, kvHeadCount: try int(GGUFKey.headCountKV),
+                  headDim: try int(GGUFKey.keyLength),
+                  maxPositionEmbeddings: try int(GGUFKey.contextLength) ?? 2048,
+                  rmsNormEps: eps, ropeTheta: try double(GGUFKey.ropeFreqBase) ?? 10000,
                   attentionBias: arch == "llama" && gguf.info("blk.0.attn_q.bias") != nil,
                   mlpBias: gguf.info("blk.0.ffn_gate.bias") != nil,
                   tieWordEmbeddings: gguf.info("output.weight") == nil,
                   bosTokenID: tokenID("bos_token_id"), eosTokenIDs: tokenID("eos_token_id").map { [$0] } ?? [],
                   padTokenID: tokenID("padding_token_id"), torchDtype: dtype)
-        switch m["\(arch).rope.scaling.type"]?.stringValue {
+        switch m["\(arch).\(GGUFKey.ropeScalingType)"]?.stringValue {
         case nil, "none":
             break
         case "linear":
-            guard let factor = try double("rope.scaling.factor") else {
-                throw FormatError.invalidConfig(path: path, field: "\(arch).rope.scaling.factor", reason: "missing for linear scaling")
+            guard let factor = try double(GGUFKey.ropeScalingFactor) else {
+                throw FormatError.invalidConfig(path: path, field: "\(arch).\(GGUFKey.ropeScalingFactor)", reason: "missing for linear scaling")
             }
             ropeScaling = .linear(factor: factor)
         case let other?:
-            throw FormatError.invalidConfig(path: path, field: "\(arch).rope.scaling.type",
+            throw FormatError.invalidConfig(path: path, field: "\(arch).\(GGUFKey.ropeScalingType)",
                                             reason: "'\(other)' is not supported (hint: none and linear are)")
         }
         if gguf.info("rope_freqs.weight") != nil {
@@ -69,18 +69,6 @@ extension ModelConfig {
             ropeScaling = try Self.llama3Scaling(divisors: divisors, theta: ropeTheta, headDim: headDim, path: path)
         }
         try validate(path: path)
-    }
-
-    /// The converter's per-frequency divisors for llama3 scaling (llama.cpp `LlamaModel.generate_extra_tensors`).
-    static func llama3Divisors(theta: Double, headDim: Int, factor: Double, low: Double, high: Double, original: Double) -> [Double] {
-        (0..<(headDim / 2)).map { i in
-            let inv = 1 / Double(Float(pow(theta, Double(Float(2 * i) / Float(headDim)))))
-            let wavelength = 2 * Double.pi / inv
-            if wavelength < original / high { return 1 }
-            if wavelength > original / low { return factor }
-            let smooth = (original / wavelength - low) / (high - low)
-            return 1 / ((1 - smooth) / factor + smooth)
-        }
     }
 
     /// Recovers llama3 parameters from `rope_freqs.weight`. The divisors fix `factor` (their maximum) but not the

@@ -153,7 +153,7 @@ public final class GGUFFile: @unchecked Sendable {
     public func info(_ name: String) -> GGUFTensorInfo? { index[name].map { tensorInfos[$0] } }
 
     /// `general.architecture`, e.g. "llama".
-    public var architecture: String? { metadata["general.architecture"]?.stringValue }
+    public var architecture: String? { metadata[GGUFKey.architecture]?.stringValue }
 
     /// The raw bytes of `name` (valid while this file is alive).
     public func withBytes<R>(of name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {

@@ -163,7 +163,7 @@ public struct ModelCheckpoint: Sendable {
         for info in file.tensorInfos { if let hf = GGUFNames.hfName(info.name) { shapes[hf] = info.shape } }
         try config.checkTensors(shapes, path: url.path)
         return ModelCheckpoint(config: config, tensors: [:], tensorShapes: shapes, summaries: summaries,
-                               format: .gguf(fileType: file.metadata["general.file_type"]?.intValue), gguf: file,
+                               format: .gguf(fileType: file.metadata[GGUFKey.fileType]?.intValue), gguf: file,
                                sourceURL: url, source: .gguf(file))
     }
 

@@ -34,6 +34,9 @@ extension ModelConfig {
         return out
     }
 
+    /// Number of parameters (a tied head counted once), as transformers' `num_parameters()`.
+    public var parameterCount: Int { expectedTensorShapes().reduce(0) { $0 + $1.shape.reduce(1, *) } }
+
     /// Throws `missingTensor` or `shapeMismatch` (naming the tensor, expected and found shape) unless `shapes`
     /// holds every expected tensor with its expected shape.
     public func checkTensors(_ shapes: [String: [Int]], path: String) throws {

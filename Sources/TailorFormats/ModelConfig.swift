@@ -59,8 +59,6 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var qkvBias: Bool { attentionBias || modelType == "qwen2" }
     /// o_proj carries a bias (Llama with `attention_bias` only).
     public var outputBias: Bool { attentionBias && modelType != "qwen2" }
-    /// Query heads per key/value head.
-    public var groupSize: Int { headCount / kvHeadCount }
 
     /// The model types Tailor implements and their `architectures` class names.
     public static let supportedModelTypes: [String: String] = [
@@ -95,7 +93,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         self.torchDtype = torchDtype
         slidingWindow = nil
         useSlidingWindow = false
-        maxWindowLayers = nil
+        maxWindowLayers = modelType == "qwen2" ? 28 : nil   // transformers' Qwen2Config default, as a saved config reads back
         hiddenAct = "silu"
         attentionDropout = 0
         initializerRange = 0.02

@@ -1,4 +1,5 @@
 // Keys and values of past tokens, per layer, for incremental decoding.
+import TailorFormats
 import TailorTensor
 
 /// Per-layer keys and values of the tokens seen so far: `[B, capacity, G·D]` each, filled up to `length`.
@@ -12,7 +13,7 @@ public struct KVCache: Sendable {
     var segments: [Int32]
 
     /// An empty cache for `batch` sequences of at most `capacity` tokens.
-    public init(configuration c: LlamaConfiguration, batch: Int, capacity: Int) {
+    public init(configuration c: ModelConfig, batch: Int, capacity: Int) {
         self.batch = batch
         self.capacity = capacity
         let width = c.kvHeadCount * c.headDim

@@ -1,15 +1,16 @@
 // The Llama-family decoder (Llama 2/3, Mistral, Qwen2, SmolLM): forward pass for scoring and generation.
 // Legend: B batch, T new tokens, M = B·T rows, C channels, F feed-forward, V vocab, H/G query/kv heads, D head size.
+import TailorFormats
 import TailorTensor
 
 /// A Llama-family causal language model held in memory.
 public struct LlamaModel: Sendable {
-    public let configuration: LlamaConfiguration
+    public let configuration: ModelConfig
     public var weights: LlamaWeights
     /// RoPE inverse frequencies, D/2 values.
     public let inverseFrequencies: [Float]
 
-    public init(configuration: LlamaConfiguration, weights: LlamaWeights) {
+    public init(configuration: ModelConfig, weights: LlamaWeights) {
         self.configuration = configuration
         self.weights = weights
         inverseFrequencies = RotaryFrequencies.inverseFrequencies(
@@ -32,7 +33,7 @@ public struct LlamaModel: Sendable {
 
         var h = backend.embedding(ids: tokens, table: weights.embedding)                 // (M, C)
         for (l, w) in weights.layers.enumerated() {
-            let x = backend.rmsNorm(h, weight: w.attentionNorm, eps: c.rmsNormEps).output   // (M, C)
+            let x = backend.rmsNorm(h, weight: w.attentionNorm, eps: Float(c.rmsNormEps)).output   // (M, C)
             let q = backend.applyRotary(w.qProj.forward(x, backend: backend), heads: c.headCount, angles: angles)
             let k = backend.applyRotary(w.kProj.forward(x, backend: backend), heads: c.kvHeadCount, angles: angles)
             let v = w.vProj.forward(x, backend: backend)                     // (M, G·D)
@@ -53,13 +54,13 @@ public struct LlamaModel: Sendable {
                                              segments: segments, keepProbabilities: false).output
             }
             h = backend.add(h, w.oProj.forward(attended, backend: backend))
-            let y = backend.rmsNorm(h, weight: w.mlpNorm, eps: c.rmsNormEps).output
+            let y = backend.rmsNorm(h, weight: w.mlpNorm, eps: Float(c.rmsNormEps)).output
             let gated = backend.swiglu(gate: w.gateProj.forward(y, backend: backend),
                                        up: w.upProj.forward(y, backend: backend))   // (M, F)
             h = backend.add(h, w.downProj.forward(gated, backend: backend))
         }
         cache?.advance(count: t, segments: newSegments)
-        let normed = backend.rmsNorm(h, weight: weights.finalNorm, eps: c.rmsNormEps).output
+        let normed = backend.rmsNorm(h, weight: weights.finalNorm, eps: Float(c.rmsNormEps)).output
         return backend.linear(normed, weight: weights.outputProductWeight, bias: nil, precision: weights.outputPrecision)   // (M, V)
     }
 

@@ -1,5 +1,6 @@
 // Training pass of the Llama-family decoder: forward keeping what backward needs, then backward in exactly the
 // reverse order. Legend: B batch, T time, M = B·T, C channels, F feed-forward, V vocab, H/G heads, D head size.
+import TailorFormats
 import TailorTensor
 
 /// A right-padded batch ready for the model.
@@ -29,7 +30,7 @@ public struct LlamaLayerGradients: Sendable {
     public var linears: [String: LinearGradients]   // keyed by LlamaLayerWeights.linearNames
 }
 
-/// Gradients of the whole model, allocated once and reused across steps.
+/// Gradients of the whole model for one optimizer step (allocated zeroed at the start of each step).
 public struct LlamaGradients: Sendable {
     public var embedding: Tensor?
     public var layers: [LlamaLayerGradients]
@@ -102,7 +103,7 @@ extension LlamaModel {
             kept.append(options.gradientCheckpointing ? nil : acts)
             h = out
         }
-        let final = backend.rmsNorm(h, weight: weights.finalNorm, eps: c.rmsNormEps)
+        let final = backend.rmsNorm(h, weight: weights.finalNorm, eps: Float(c.rmsNormEps))
         // The head: logits and their gradient (M × V each, the largest tensors of the step) live only in here.
         let (lossSum, dFinal) = headForwardBackward(final.output, targets: batch.targets, lossScale: lossScale,
                                                     gradients: &gradients, backend: backend)
@@ -156,7 +157,7 @@ extension LlamaModel {
             saved[name] = s
             return y
         }
-        let n1 = backend.rmsNorm(input, weight: w.attentionNorm, eps: c.rmsNormEps)
+        let n1 = backend.rmsNorm(input, weight: w.attentionNorm, eps: Float(c.rmsNormEps))
         let q = backend.applyRotary(run("self_attn.q_proj", w.qProj, n1.output), heads: c.headCount, angles: angles)
         let k = backend.applyRotary(run("self_attn.k_proj", w.kProj, n1.output), heads: c.kvHeadCount, angles: angles)
         let v = run("self_attn.v_proj", w.vProj, n1.output)
@@ -165,7 +166,7 @@ extension LlamaModel {
         let attention = backend.attention(query: q, key: k, value: v, shape: shape, segments: batch.segments,
                                           keepProbabilities: true)
         let middle = backend.add(input, run("self_attn.o_proj", w.oProj, attention.output))
-        let n2 = backend.rmsNorm(middle, weight: w.mlpNorm, eps: c.rmsNormEps)
+        let n2 = backend.rmsNorm(middle, weight: w.mlpNorm, eps: Float(c.rmsNormEps))
         let gate = run("mlp.gate_proj", w.gateProj, n2.output), up = run("mlp.up_proj", w.upProj, n2.output)
         let gated = backend.swiglu(gate: gate, up: up)
         let output = backend.add(middle, run("mlp.down_proj", w.downProj, gated))

@@ -1,4 +1,5 @@
 // Named parameters of a Llama-family decoder. Legend: V vocab, C channels, F feed-forward, H heads, G kv heads, D head size.
+import TailorFormats
 import TailorQuantization
 import TailorTensor
 
@@ -104,9 +105,9 @@ public struct LlamaWeights: Sendable {
 
     /// Picks the parameters out of HF-named tensors, checking every name, shape and dtype.
     /// `source` names the checkpoint in errors.
-    public init(configuration: LlamaConfiguration, tensors: [String: Tensor], source: String) throws {
+    public init(configuration: ModelConfig, tensors: [String: Tensor], source: String) throws {
         var expected: [String: [Int]] = [:]
-        for (name, shape) in configuration.parameterShapes { expected[name] = shape }
+        for (name, shape) in configuration.expectedTensorShapes() { expected[name] = shape }
         func take(_ name: String) throws -> Tensor {
             guard let tensor = tensors[name] else { throw ModelError.missingTensor(name: name, source: source) }
             let shape = expected[name] ?? tensor.shape

@@ -1,27 +1,21 @@
 // Inverse frequencies of rotary position embeddings, bit-exact with transformers' rope initialisers.
 import Foundation
-
-/// How RoPE frequencies are rescaled for long contexts.
-public enum RotaryScaling: Sendable, Equatable {
-    /// Llama-3.1's piecewise rescaling ("rope_type": "llama3").
-    case llama3(factor: Float, lowFrequencyFactor: Float, highFrequencyFactor: Float, originalContextLength: Int)
-    /// Position interpolation ("rope_type": "linear"): every frequency divided by `factor`.
-    case linear(factor: Float)
-}
+import TailorFormats
 
 public enum RotaryFrequencies {
     /// `inv[i] = 1 / base^(2i/D)` for i < D/2, computed as torch does: the exponent in f32, the power correctly
     /// rounded, the reciprocal in f32.
-    public static func inverseFrequencies(base: Double, headDim: Int, scaling: RotaryScaling? = nil) -> [Float] {
+    public static func inverseFrequencies(base: Double, headDim: Int, scaling: RopeScaling? = nil) -> [Float] {
         let plain = (0..<(headDim / 2)).map { i -> Float in
             let exponent = Float(2 * i) / Float(headDim)
             return 1 / Float(Foundation.pow(base, Double(exponent)))
         }
         switch scaling {
         case nil: return plain
-        case .linear(let factor): return plain.map { $0 / factor }
-        case .llama3(let factor, let low, let high, let original):
+        case .linear(let factor): return plain.map { $0 / Float(factor) }
+        case .llama3(let factor64, let low64, let high64, let original):
             // transformers' _compute_llama3_parameters, each step an f32 tensor op.
+            let (factor, low, high) = (Float(factor64), Float(low64), Float(high64))
             let lowWavelength = Float(original) / low, highWavelength = Float(original) / high
             return plain.map { inv in
                 let wavelength = Float(2 * Double.pi) / inv

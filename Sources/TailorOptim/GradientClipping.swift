@@ -25,11 +25,8 @@ public enum GradientClipping {
     public static func globalNorm(_ gradients: [Tensor]) -> Float {
         var norms = [Float](repeating: 0, count: gradients.count)
         norms.withUnsafeMutableBufferPointer { out in
-            let address = Int(bitPattern: out.baseAddress)
-            let work = { @Sendable (i: Int) in
-                let norm = tensorNorm(gradients[i])
-                UnsafeMutablePointer<Float>(bitPattern: address)?[i] = norm
-            }
+            let out = DisjointWrites(base: out.baseAddress)
+            let work = { @Sendable (i: Int) -> Void in out.base?[i] = tensorNorm(gradients[i]) }
             // Tensors are independent: one worker each (a tensor's own sum must stay sequential to match torch).
             if gradients.count > 1 { DispatchQueue.concurrentPerform(iterations: gradients.count, execute: work) }
             else if gradients.count == 1 { work(0) }
@@ -88,4 +85,9 @@ public enum GradientClipping {
             if chunks > 1 { DispatchQueue.concurrentPerform(iterations: chunks, execute: work) } else if chunks == 1 { work(0) }
         }
     }
+}
+
+/// An output buffer shared with `concurrentPerform` workers, each of which writes its own elements only.
+private struct DisjointWrites: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Float>?
 }

@@ -1,4 +1,5 @@
 // What Tailor's own CPU engine allocates for one training step, from the shapes alone: every tensor the trainer
+import TailorFormats
 // keeps is named in TailorModels (LlamaLayerActivations, LlamaGradients), so the estimate adds up those fields.
 // Legend: B batch, T tokens, M = B·T, C hidden, F intermediate, V vocab, H/G heads, D head size, R LoRA rank.
 

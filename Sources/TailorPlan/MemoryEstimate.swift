@@ -1,4 +1,5 @@
 // Bytes per device of one training method: weights, gradients, optimizer state, adapters, activations, overhead.
+import TailorFormats
 
 /// The memory one device needs for a method at one micro-batch size. All sizes in bytes per device.
 public struct MemoryEstimate: Codable, Sendable, Equatable {
@@ -61,7 +62,7 @@ struct MemoryModel {
         case .lora:
             return n * w
         case .qlora:
-            let quantized = shape.layerLinears(0).reduce(0) { $0 + nf4Bytes($1.inFeatures * $1.outFeatures) }
+            let quantized = shape.config.layerLinears(0).reduce(0) { $0 + nf4Bytes($1.inFeatures * $1.outFeatures) }
             let kept = Double(shape.parameterCount - shape.quantizableParameters)
             let keptBytes = request.weightDType == .float32 ? 4 : coefficients.qloraKeptBytes
             return Double(quantized * shape.layerCount) + kept * keptBytes
@@ -87,7 +88,7 @@ struct MemoryModel {
             + coefficients.overheadFraction * (weights + gradients + optimizer + adapters + Double(activations))
         if method == .qlora {
             // One linear dequantized to the compute dtype at a time (forward and backward).
-            let largest = shape.layerLinears(0).map { $0.inFeatures * $0.outFeatures }.max() ?? 0
+            let largest = shape.config.layerLinears(0).map { $0.inFeatures * $0.outFeatures }.max() ?? 0
             overhead += Double(largest * request.weightDType.bytes)
         }
         return MemoryEstimate(weights: Int(weights.rounded(.up)), gradients: Int(gradients.rounded(.up)),

@@ -1,5 +1,6 @@
 // Published configurations of the supported model families, so a plan needs no download.
 import Foundation
+import TailorFormats
 
 /// A named published configuration (sizes transcribed from each model's config.json on the Hugging Face Hub).
 public struct ModelPreset: Sendable, Equatable {
@@ -44,9 +45,9 @@ public enum ModelPresets {
     /// Every preset, in the table's order.
     public static let all: [ModelPreset] = table.map { row in
         let (name, family, type, c, i, l, h, kv, v, tied, hd) = row
-        return ModelPreset(name: name, family: family, shape: ModelShape(
-            name: name, modelType: type, vocabSize: v, hiddenSize: c, intermediateSize: i, layerCount: l,
-            headCount: h, kvHeadCount: kv, headDim: hd, tieWordEmbeddings: tied))
+        return ModelPreset(name: name, family: family, shape: ModelShape(config: ModelConfig(
+            modelType: type, vocabSize: v, hiddenSize: c, intermediateSize: i, layerCount: l,
+            headCount: h, kvHeadCount: kv, headDim: hd, tieWordEmbeddings: tied), name: name))
     }
 
     /// Short names people type, mapped to the table's names.

@@ -23,68 +23,47 @@ public struct LinearModule: Codable, Sendable, Equatable {
     public var kind: String { name.split(separator: ".").last.map(String.init) ?? name }
 }
 
-/// The architecture numbers of a Llama / Mistral / Qwen2 decoder (spec §6.1).
+/// A model the planner sizes: its `ModelConfig` (the one description of a model, read from config.json or GGUF or
+/// transcribed in a preset) under a display name. The configuration's fields read through (`shape.hiddenSize`).
 ///
 /// Legend used in the formulas: C hidden, I intermediate, L layers, H heads, KV key/value heads, hd head dim,
 /// Q = H·hd, K = KV·hd, V vocabulary.
+@dynamicMemberLookup
 public struct ModelShape: Codable, Sendable, Equatable {
     /// A display name: a preset name, a path or `"custom"`.
     public var name: String
-    /// `"llama"`, `"mistral"` or `"qwen2"`.
-    public var modelType: String
-    public var vocabSize: Int
-    public var hiddenSize: Int
-    public var intermediateSize: Int
-    public var layerCount: Int
-    public var headCount: Int
-    public var kvHeadCount: Int
-    public var headDim: Int
-    public var tieWordEmbeddings: Bool
-    public var qkvBias: Bool
-    public var outputBias: Bool
-    public var mlpBias: Bool
+    public var config: ModelConfig
 
-    public init(name: String = "custom", modelType: String = "llama", vocabSize: Int, hiddenSize: Int,
-                intermediateSize: Int, layerCount: Int, headCount: Int, kvHeadCount: Int? = nil, headDim: Int? = nil,
-                tieWordEmbeddings: Bool = false, qkvBias: Bool? = nil, outputBias: Bool = false, mlpBias: Bool = false) {
+    /// The shape of a model read from config.json or GGUF metadata, or built with `ModelConfig`'s initializer.
+    public init(config: ModelConfig, name: String = "custom") {
         self.name = name
-        self.modelType = modelType
-        self.vocabSize = vocabSize
-        self.hiddenSize = hiddenSize
-        self.intermediateSize = intermediateSize
-        self.layerCount = layerCount
-        self.headCount = headCount
-        self.kvHeadCount = kvHeadCount ?? headCount
-        self.headDim = headDim ?? (headCount > 0 ? hiddenSize / headCount : 0)
-        self.tieWordEmbeddings = tieWordEmbeddings
-        self.qkvBias = qkvBias ?? (modelType == "qwen2")
-        self.outputBias = outputBias
-        self.mlpBias = mlpBias
+        self.config = config
     }
 
-    /// The shape of a model read from config.json or GGUF metadata.
-    public init(config: ModelConfig, name: String = "custom") {
-        self.init(name: name, modelType: config.modelType, vocabSize: config.vocabSize, hiddenSize: config.hiddenSize,
-                  intermediateSize: config.intermediateSize, layerCount: config.layerCount,
-                  headCount: config.headCount, kvHeadCount: config.kvHeadCount, headDim: config.headDim,
-                  tieWordEmbeddings: config.tieWordEmbeddings, qkvBias: config.qkvBias,
-                  outputBias: config.outputBias, mlpBias: config.mlpBias)
+    public subscript<T>(dynamicMember keyPath: KeyPath<ModelConfig, T>) -> T { config[keyPath: keyPath] }
+
+    public subscript<T>(dynamicMember keyPath: WritableKeyPath<ModelConfig, T>) -> T {
+        get { config[keyPath: keyPath] }
+        set { config[keyPath: keyPath] = newValue }
     }
 
     /// Throws `PlanError.invalidValue` when a size is not positive or heads do not divide evenly.
     public func validate() throws {
-        let sizes = [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
-                     ("num_hidden_layers", layerCount), ("num_attention_heads", headCount),
-                     ("num_key_value_heads", kvHeadCount), ("head_dim", headDim)]
+        let sizes = [("vocab_size", config.vocabSize), ("hidden_size", config.hiddenSize), ("intermediate_size", config.intermediateSize),
+                     ("num_hidden_layers", config.layerCount), ("num_attention_heads", config.headCount),
+                     ("num_key_value_heads", config.kvHeadCount), ("head_dim", config.headDim)]
         for (field, value) in sizes where value <= 0 || value > Int(Int32.max) {
             throw PlanError.invalidValue(field: field, value: "\(value)", reason: "must be in 1...\(Int32.max)")
         }
-        if headCount % kvHeadCount != 0 {
-            throw PlanError.invalidValue(field: "num_key_value_heads", value: "\(kvHeadCount)",
-                                         reason: "does not divide num_attention_heads \(headCount)")
+        if config.headCount % config.kvHeadCount != 0 {
+            throw PlanError.invalidValue(field: "num_key_value_heads", value: "\(config.kvHeadCount)",
+                                         reason: "does not divide num_attention_heads \(config.headCount)")
         }
     }
+}
 
+/// The sizes memory and time depend on, derived from the configuration.
+extension ModelConfig {
     /// Q = H·hd, the width of the attention output.
     public var queryWidth: Int { headCount * headDim }
     /// K = KV·hd, the width of k and v.
@@ -106,10 +85,6 @@ public struct ModelShape: Codable, Sendable, Equatable {
         if outputBias { count += hiddenSize }
         if mlpBias { count += 2 * intermediateSize + hiddenSize }
         return count
-    }
-    /// Every parameter, counting a tied embedding once (what transformers' `num_parameters()` reports).
-    public var parameterCount: Int {
-        embeddingParameters + layerCount * (layerLinearWeights + layerSmallParameters) + hiddenSize + lmHeadParameters
     }
     /// Weights of the decoder-layer linears: the parameters QLoRA stores in 4 bits.
     public var quantizableParameters: Int { layerCount * layerLinearWeights }
@@ -135,15 +110,17 @@ public struct ModelShape: Codable, Sendable, Equatable {
         (0..<layerCount).flatMap(layerLinears)
             + [LinearModule(name: "lm_head", inFeatures: hiddenSize, outFeatures: vocabSize)]
     }
+}
 
+extension ModelShape {
     /// This architecture with the layer count changed so the parameter count comes closest to `parameters`
     /// (the per-layer sizes are kept; used to "scale a family config" for `--params 9B --arch llama`).
     public func scaled(toParameters parameters: Int) -> ModelShape {
-        let perLayer = layerLinearWeights + layerSmallParameters
-        let fixed = parameterCount - layerCount * perLayer
+        let perLayer = config.layerLinearWeights + config.layerSmallParameters
+        let fixed = config.parameterCount - config.layerCount * perLayer
         let layers = max(1, Int((Double(parameters - fixed) / Double(perLayer)).rounded()))
         var shape = self
-        shape.layerCount = layers
+        shape.config.layerCount = layers
         shape.name = "\(name) scaled to \(layers) layers"
         return shape
     }

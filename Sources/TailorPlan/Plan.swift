@@ -1,5 +1,6 @@
 // The planner's output: one MethodPlan per method, the recommendation and the preflight findings.
 import Foundation
+import TailorFormats
 
 /// Memory and time of one method at the requested settings.
 public struct MethodPlan: Codable, Sendable, Equatable {

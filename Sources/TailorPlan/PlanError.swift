@@ -1,4 +1,4 @@
-// The errors TailorPlan throws: bad sizes, unknown presets, invalid target specs and calibration files.
+// The errors TailorPlan throws: bad sizes, unknown presets and calibration files.
 
 /// A planning input that cannot be used, with the field it came from and a hint where one is known.
 public enum PlanError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -10,8 +10,6 @@ public enum PlanError: Error, CustomStringConvertible, Equatable, Sendable {
     case unknownPreset(name: String, known: [String])
     /// A model family name that no preset belongs to.
     case unknownFamily(name: String, known: [String])
-    /// A `TargetSpec.regex` pattern that does not compile.
-    case invalidRegex(pattern: String, reason: String)
     /// A calibration (coefficients) JSON that cannot be applied.
     case invalidCoefficients(reason: String)
 
@@ -25,8 +23,6 @@ public enum PlanError: Error, CustomStringConvertible, Equatable, Sendable {
             return "unknown model preset '\(name)'; known presets: \(known.joined(separator: ", "))"
         case .unknownFamily(let name, let known):
             return "unknown model family '\(name)'; known families: \(known.joined(separator: ", "))"
-        case .invalidRegex(let pattern, let reason):
-            return "target_modules regex '\(pattern)' does not compile: \(reason)"
         case .invalidCoefficients(let reason):
             return "plan coefficients: \(reason)"
         }

@@ -1,18 +1,5 @@
 // What the user asks the planner: the model, the hardware and the training settings.
-
-/// Full fine-tuning, LoRA on a 16-bit base, or LoRA on an NF4 base.
-public enum TrainingMethod: String, Codable, Sendable, CaseIterable {
-    case full, lora, qlora
-
-    /// Display name: `full`, `LoRA`, `QLoRA`.
-    public var displayName: String {
-        switch self {
-        case .full: return "full"
-        case .lora: return "LoRA"
-        case .qlora: return "QLoRA"
-        }
-    }
-}
+import TailorFormats
 
 /// The dtype the (base) weights are stored and computed in; activations follow it.
 public enum WeightDType: String, Codable, Sendable, CaseIterable {
@@ -66,7 +53,7 @@ public struct PlanRequest: Codable, Sendable, Equatable {
     public var loraRank: Int?
     /// lora_alpha; nil → 2·r.
     public var loraAlpha: Double?
-    public var loraTargets: TargetSpec = .allLinear
+    public var loraTargets: TargetModules = .allLinear
     /// PEFT `exclude_modules` (list form): names or suffixes never adapted.
     public var loraExclude: [String] = []
     public var weightDType: WeightDType = .bfloat16

@@ -1,4 +1,5 @@
 // Predicts memory and time of full fine-tuning, LoRA and QLoRA for a request, and recommends one.
+import TailorFormats
 
 /// Makes plans with a set of coefficients (the defaults, or a calibration).
 public struct Planner: Sendable {

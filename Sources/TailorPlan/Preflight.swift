@@ -1,5 +1,6 @@
 // Preflight checks of the field's pitfalls, as pure functions over plain values.
 import Foundation
+import TailorFormats
 
 /// Checks to run before training; each returns its findings (empty when all is well).
 public enum Preflight {

@@ -1,10 +1,11 @@
 // Preflight checks on the LoRA target modules and the chat template.
+import TailorFormats
 
 extension Preflight {
     /// Findings for a target spec over the model's linear module names (PEFT semantics, spec §2.6):
     /// error when the regex does not compile or nothing matches; warning for list entries that match nothing,
     /// for layers left without any adapter, and for module kinds targeted in some layers but not all.
-    public static func targetModules(_ spec: TargetSpec, exclude: [String] = [], linearModules names: [String],
+    public static func targetModules(_ spec: TargetModules, exclude: [String] = [], linearModules names: [String],
                                      outputEmbedding: String = "lm_head") -> [Finding] {
         let matcher = TargetModuleMatcher(spec: spec, exclude: exclude, outputEmbedding: outputEmbedding)
         let matched: [String]
@@ -24,7 +25,7 @@ extension Preflight {
         }
         var findings: [Finding] = []
         if case .names(let entries) = spec {
-            for entry in entries where !names.contains(where: { TargetModuleMatcher.matchesListEntry($0, entry) }) {
+            for entry in entries where !names.contains(where: { TargetModules.matchesListEntry($0, entry) }) {
                 findings.append(Finding(check: "target-modules", severity: .warning,
                                         message: "target module '\(entry)' matches no module of this model",
                                         fix: "check the spelling; this model's linear modules are "

@@ -1,5 +1,6 @@
 // The practitioners' decision flow: which method fits, and the hyper-parameters to start from.
 import Foundation
+import TailorFormats
 
 /// What to run and with which settings.
 public struct Recommendation: Codable, Sendable, Equatable {

@@ -1,5 +1,6 @@
 // Time per optimizer step and per epoch from FLOPs per token and an achieved throughput.
 import Foundation
+import TailorFormats
 
 /// Compute and time of one method. FLOPs count multiply-adds as 2.
 public struct TimeEstimate: Codable, Sendable, Equatable {

@@ -1,23 +1,11 @@
 // Every hyper-parameter of a training run: one resolved value type (defaults < recipe < flags), printed at start
 // and saved with every checkpoint.
 import Foundation
+import TailorFormats
 import TailorModels
 import TailorOptim
 import TailorQuantization
 import TailorTensor
-
-/// Which weights a run trains.
-public enum TrainingMethod: String, Codable, Sendable, CaseIterable {
-    /// Every weight trainable, f32 master weights and optimizer state.
-    case full
-    /// Frozen base, low-rank adapters on the target modules.
-    case lora
-    /// Base quantized to 4-bit NF4 (double quantization), LoRA on top.
-    case qlora
-
-    /// LoRA and QLoRA train adapters.
-    public var trainsAdapters: Bool { self != .full }
-}
 
 /// The resolved configuration of a training run. Keys are snake_case in recipes and in the saved JSON.
 public struct TrainingConfiguration: Codable, Sendable, Equatable {
@@ -148,11 +136,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     /// The adapter configuration for LoRA runs.
     public var loraConfiguration: LoRAConfiguration {
-        let names = targetModules.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let targets: TargetModules = targetModules.lowercased() == "all-linear" ? .allLinear
-            : (names.count > 1 || targetModules.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "," || $0 == " " })
-            ? .names(names) : .regex(targetModules)
-        return LoRAConfiguration(r: loraR, loraAlpha: loraAlpha, loraDropout: loraDropout, targetModules: targets,
+        return LoRAConfiguration(r: loraR, loraAlpha: loraAlpha, loraDropout: loraDropout, targetModules: TargetModules.parse(targetModules),
                                  useRSLoRA: useRSLoRA)
     }
 

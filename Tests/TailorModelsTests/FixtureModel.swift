@@ -1,9 +1,9 @@
 // Loading the tiny reference models and their transformers outputs from the test fixtures.
 import Foundation
-import XCTest
-import TailorTensor
 import TailorFormats
 import TailorModels
+import TailorTensor
+import XCTest
 
 struct FixtureModel {
     let directory: URL
@@ -19,9 +19,8 @@ struct FixtureModel {
         let file = try SafeTensorsFile(url: directory.appendingPathComponent("model.safetensors"))
         var tensors: [String: Tensor] = [:]
         for name in file.names { tensors[name] = try file.tensor(name) }
-        let configuration = LlamaConfiguration(config)
-        model = LlamaModel(configuration: configuration,
-                           weights: try LlamaWeights(configuration: configuration, tensors: tensors, source: name))
+        model = LlamaModel(configuration: config,
+                           weights: try LlamaWeights(configuration: config, tensors: tensors, source: name))
         reference = try SafeTensorsFile(url: directory.appendingPathComponent("reference.safetensors"))
     }
 

@@ -29,7 +29,7 @@ final class ModelShapeTests: XCTestCase {
             let entry = try XCTUnwrap(reference[preset.name] as? [String: Any], preset.name)
             XCTAssertEqual(entry["parameters"] as? Int, preset.shape.parameterCount, preset.name)
             let linears = try XCTUnwrap(entry["linears"] as? [[String: Any]])
-            let ours = preset.shape.layerLinears(0) + [preset.shape.linearModules.last].compactMap { $0 }
+            let ours = preset.shape.config.layerLinears(0) + [preset.shape.linearModules.last].compactMap { $0 }
             XCTAssertEqual(linears.map { $0["name"] as? String }, ours.map(\.name), preset.name)
             XCTAssertEqual(linears.map { $0["in"] as? Int }, ours.map(\.inFeatures), preset.name)
             XCTAssertEqual(linears.map { $0["out"] as? Int }, ours.map(\.outFeatures), preset.name)

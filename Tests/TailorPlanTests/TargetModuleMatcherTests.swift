@@ -1,12 +1,13 @@
 // Target-module matching against PEFT 0.21.2 get_peft_model on a 2-layer tiny Llama (Fixtures/targets.json).
 import Foundation
+import TailorFormats
 @testable import TailorPlan
 import XCTest
 
 final class TargetModuleMatcherTests: XCTestCase {
     /// The fixture's tiny Llama: hidden 64, intermediate 128, 2 layers, 4 heads, 2 kv heads, vocab 256, untied.
-    let tiny = ModelShape(vocabSize: 256, hiddenSize: 64, intermediateSize: 128, layerCount: 2, headCount: 4,
-                          kvHeadCount: 2)
+    let tiny = ModelShape(config: ModelConfig(vocabSize: 256, hiddenSize: 64, intermediateSize: 128, layerCount: 2,
+                                              headCount: 4, kvHeadCount: 2))
 
     func testLinearModuleNamesMatchTransformers() throws {
         let reference = try Fixture.data("targets")
@@ -18,7 +19,7 @@ final class TargetModuleMatcherTests: XCTestCase {
         XCTAssertEqual(cases.count, 13)
         for (key, entry) in cases.sorted(by: { $0.key < $1.key }) {
             let spec = try XCTUnwrap(entry["spec"] as? [String: Any])
-            let target: TargetSpec
+            let target: TargetModules
             if let list = spec["target_modules"] as? [String] {
                 target = .names(list)
             } else {
@@ -62,8 +63,8 @@ final class TargetModuleMatcherTests: XCTestCase {
     }
 
     func testParse() {
-        XCTAssertEqual(TargetSpec.parse("ALL-LINEAR"), .allLinear)
-        XCTAssertEqual(TargetSpec.parse("q_proj, v_proj"), .names(["q_proj", "v_proj"]))
-        XCTAssertEqual(TargetSpec.parse("re:.*\\.(q|v)_proj"), .regex(".*\\.(q|v)_proj"))
+        XCTAssertEqual(TargetModules.parse("ALL-LINEAR"), .allLinear)
+        XCTAssertEqual(TargetModules.parse("q_proj, v_proj"), .names(["q_proj", "v_proj"]))
+        XCTAssertEqual(TargetModules.parse("re:.*\\.(q|v)_proj"), .regex(".*\\.(q|v)_proj"))
     }
 }

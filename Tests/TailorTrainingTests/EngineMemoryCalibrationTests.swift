@@ -1,16 +1,16 @@
 // The planner's model of Tailor's own memory against what Tailor allocates: one training run per setting,
 // peak tensor bytes measured by MemoryTracker, prediction within ±15% (the planner issue's bar).
 import Foundation
-import XCTest
 import TailorFormats
 import TailorKernels
 import TailorModels
 import TailorPlan
 import TailorTensor
 import TailorTraining
+import XCTest
 
 final class EngineMemoryCalibrationTests: XCTestCase {
-    struct Setting { var method: TailorTraining.TrainingMethod; var batch: Int; var length: Int; var checkpointing: Bool }
+    struct Setting { var method: TrainingMethod; var batch: Int; var length: Int; var checkpointing: Bool }
 
     /// Measured training-state bytes (peak during the run minus what was live before) and the prediction.
     func measure(makeModel: () throws -> LlamaModel, config: ModelConfig, mapped: Bool, _ s: Setting) throws -> (measured: Int, predicted: Int) {
@@ -42,8 +42,7 @@ final class EngineMemoryCalibrationTests: XCTestCase {
         let perLayer = LlamaLayerWeights.linearNames.compactMap { name in
             trainer.model.weights.layers[0][linear: name].map { (inFeatures: $0.inFeatures, outFeatures: $0.outFeatures) }
         }
-        let method: TailorPlan.TrainingMethod = s.method == .full ? .full : .lora
-        let estimate = EngineMemory.estimate(shape: ModelShape(config: config), method: method, batch: s.batch,
+                let estimate = EngineMemory.estimate(shape: ModelShape(config: config), method: s.method, batch: s.batch,
                                              sequenceLength: s.length, rank: c.loraR, adaptedLinears: perLayer,
                                              gradientCheckpointing: s.checkpointing, loraDropout: false,
                                              weightsMemoryMapped: mapped)

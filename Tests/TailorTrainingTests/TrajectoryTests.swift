@@ -3,12 +3,12 @@
 // tools/reference/models_trajectory.py (batch 2, accumulation 2, cosine with 2 warmup steps, clipping 1.0,
 // weight decay 0.01, sequential order).
 import Foundation
-import XCTest
 import TailorFormats
 import TailorKernels
 import TailorModels
 import TailorTensor
 import TailorTraining
+import XCTest
 
 final class TrajectoryTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -36,9 +36,8 @@ final class TrajectoryTests: XCTestCase {
         let file = try SafeTensorsFile(url: dir.appendingPathComponent("model.safetensors"))
         var tensors: [String: Tensor] = [:]
         for n in file.names { tensors[n] = try file.tensor(n) }
-        let configuration = LlamaConfiguration(config)
-        let model = LlamaModel(configuration: configuration,
-                               weights: try LlamaWeights(configuration: configuration, tensors: tensors, source: name))
+        let model = LlamaModel(configuration: config,
+                               weights: try LlamaWeights(configuration: config, tensors: tensors, source: name))
         let rows = try TrainingData.readJSONL(dir.appendingPathComponent("train.jsonl"), tokenize: nil)
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: dir.appendingPathComponent("trajectory.json")))
         return (model, config, rows, expected)

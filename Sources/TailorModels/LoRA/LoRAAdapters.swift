@@ -5,9 +5,9 @@ import TailorTensor
 
 extension LlamaWeights {
     /// Full module names of every linear layer that `targets` selects, e.g. "model.layers.0.self_attn.q_proj".
-    public func targetedModules(_ targets: TargetModules) -> [String] {
-        layers.indices.flatMap { l in
-            LlamaLayerWeights.linearNames.map { "model.layers.\(l).\($0)" }.filter(targets.matches)
+    public func targetedModules(_ targets: TargetModules) throws -> [String] {
+        try layers.indices.flatMap { l in
+            try LlamaLayerWeights.linearNames.map { "model.layers.\(l).\($0)" }.filter { try targets.matches($0) }
         }
     }
 
@@ -16,7 +16,7 @@ extension LlamaWeights {
     public mutating func attachLoRA(_ config: LoRAConfiguration, seed: UInt64) throws {
         try config.validate()
         guard !config.useDoRA else { throw LoRAError.doraTraining(module: nil) }
-        let modules = targetedModules(config.targetModules)
+        let modules = try targetedModules(config.targetModules)
         guard !modules.isEmpty else { throw LoRAError.noTargets("\(config.targetModules)") }
         var rng = SplitMix64(seed: seed)
         for module in modules {
@@ -60,9 +60,6 @@ extension LlamaWeights {
             LlamaLayerWeights.linearNames.filter { layers[l][linear: $0]?.lora?.isDoRA == true }.map { "model.layers.\(l).\($0)" }
         }
     }
-
-    /// Number of adapter parameters.
-    public var loraParameterCount: Int { loraTensors().reduce(0) { $0 + $1.tensor.count } }
 }
 
 /// A PEFT adapter folder: adapter_config.json + adapter_model.safetensors (LoRA or DoRA).
@@ -78,7 +75,7 @@ public enum PEFTAdapter {
         }
         try config.validate()
         let file = try SafeTensorsFile(url: directory.appendingPathComponent("adapter_model.safetensors"))
-        let modules = weights.targetedModules(config.targetModules)
+        let modules = try weights.targetedModules(config.targetModules)
         guard !modules.isEmpty else { throw LoRAError.noTargets("\(config.targetModules)") }
         for module in modules {
             let prefix = "base_model.model." + module
@@ -114,9 +111,9 @@ public enum PEFTAdapter {
         var saved = config
         saved.inferenceMode = true
         // Like PEFT: the short suffixes when they select exactly the same layers, the full names otherwise.
-        let selected = weights.targetedModules(config.targetModules)
+        let selected = try weights.targetedModules(config.targetModules)
         let suffixes = Array(Set(selected.map { String($0.split(separator: ".").last ?? "") })).sorted()
-        let bySuffix = weights.targetedModules(.names(suffixes))
+        let bySuffix = try weights.targetedModules(.names(suffixes))
         saved.targetModules = .names(bySuffix == selected ? suffixes : selected)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

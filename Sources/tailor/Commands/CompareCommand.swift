@@ -1,9 +1,10 @@
 // `tailor compare`: full fine-tuning, LoRA and QLoRA side by side on the user's model and data.
 import ArgumentParser
 import Foundation
+import TailorEval
+import TailorFormats
 import TailorKernels
 import TailorModels
-import TailorEval
 import TailorTraining
 
 struct CompareCommand: ParsableCommand {

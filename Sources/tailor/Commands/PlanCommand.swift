@@ -47,7 +47,7 @@ struct PlanCommand: ParsableCommand {
         request.gradientAccumulation = gradientAccumulation
         request.exampleCount = examples
         request.loraRank = loraR
-        request.loraTargets = TargetSpec.parse(targetModules)
+        request.loraTargets = TargetModules.parse(targetModules)
         request.weightDType = try WeightDType.parse(dtype)
         request.gradientCheckpointing = gradientCheckpointing
         request.flopsPerSecond = tflops.map { $0 * 1e12 }

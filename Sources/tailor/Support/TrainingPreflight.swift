@@ -2,10 +2,10 @@
 // effective batch, target modules, rows longer than max_length.
 import Foundation
 import TailorChat
+import TailorFormats
 import TailorModels
 import TailorPlan
 import TailorTraining
-import TailorFormats
 
 enum TrainingPreflight {
     /// Findings for a run; errors stop training before it starts.
@@ -14,19 +14,14 @@ enum TrainingPreflight {
     ///   - trainingTemplate / modelTemplate: the chat template the data was prepared with, and the model's own.
     static func findings(configuration c: TrainingConfiguration, model: LlamaModel, rows: [TrainingExample],
                          predictedBytes: Int, trainingTemplate: String?, modelTemplate: String?) -> [Finding] {
-        let method = c.method.planMethod
+        let method = c.method
         var findings: [Finding] = []
         if c.method.trainsAdapters {
             findings += Preflight.loraRank(c.loraR, exampleCount: rows.count)
             let names = model.weights.layers.indices.flatMap { l in
                 LlamaLayerWeights.linearNames.map { "model.layers.\(l).\($0)" }
             } + ["lm_head"]
-            let spec: TargetSpec = switch c.loraConfiguration.targetModules {
-            case .allLinear: .allLinear
-            case .names(let list): .names(list)
-            case .regex(let pattern): .regex(pattern)
-            }
-            findings += Preflight.targetModules(spec, linearModules: names)
+            findings += Preflight.targetModules(c.loraConfiguration.targetModules, linearModules: names)
         }
         findings += Preflight.learningRate(c.resolvedLearningRate, method: method)
         findings += Preflight.effectiveBatch(microBatchSize: c.batchSize, gradientAccumulation: c.gradientAccumulationSteps)
@@ -84,23 +79,12 @@ enum TrainingMemory {
     static func predict(configuration c: TrainingConfiguration, modelConfig: ModelConfig, batchRows: Int, length: Int,
                         mapped: Bool) -> EngineMemoryEstimate {
         let shape = ModelShape(config: modelConfig)
-        let method = c.method.planMethod
-        let targets = TargetModuleMatcher(spec: TargetSpec.parse(c.targetModules))
-        let adapted = ((try? targets.select(from: shape.layerLinears(0))) ?? []).map { (inFeatures: $0.inFeatures, outFeatures: $0.outFeatures) }
+        let method = c.method
+        let targets = TargetModuleMatcher(spec: c.loraConfiguration.targetModules)
+        let adapted = ((try? targets.select(from: shape.config.layerLinears(0))) ?? []).map { (inFeatures: $0.inFeatures, outFeatures: $0.outFeatures) }
         return EngineMemory.estimate(shape: shape, method: method, batch: batchRows, sequenceLength: max(length, 1), rank: c.loraR,
                                      adaptedLinears: adapted, gradientCheckpointing: c.resolvedGradientCheckpointing,
                                      loraDropout: c.loraDropout > 0, weightsMemoryMapped: mapped,
                                      bf16Products: c.resolvedComputeDType == .bf16)
-    }
-}
-
-extension TailorTraining.TrainingMethod {
-    /// The same method in the planner's terms.
-    var planMethod: TailorPlan.TrainingMethod {
-        switch self {
-        case .full: .full
-        case .lora: .lora
-        case .qlora: .qlora
-        }
     }
 }

@@ -1,14 +1,35 @@
 // PEFT's LoraConfig (adapter_config.json): the fields Tailor reads and writes, with PEFT's names.
 import Foundation
 
-/// Which modules get an adapter: PEFT's `target_modules` (a list of names/suffixes, a regex, or "all-linear").
-public enum TargetModules: Sendable, Equatable, Codable {
+/// Which modules get an adapter: PEFT's `target_modules` (spec §2.6) — a list of names or suffixes, a regex that must
+/// match the whole module name, or "all-linear". The one rule for training, the planner, preflight and export.
+public enum TargetModules: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Module names or suffixes: a module matches when its name equals an entry or ends with "." + entry.
     case names([String])
-    /// A regular expression that must match the whole module name.
+    /// A regular expression that must match the whole module name (PEFT's single-string form, `re.fullmatch`).
     case regex(String)
     /// Every linear layer except the output head.
     case allLinear
+
+    /// Reads a flag or recipe value: `all-linear` (any case); `re:<pattern>` for a regex; a comma-separated list of
+    /// names or suffixes (`q_proj,v_proj`, `self_attn.o_proj`); a single value with regex syntax in it
+    /// (`.*\.(q|v)_proj`) is a regex, as PEFT reads a string.
+    public static func parse(_ text: String) -> TargetModules {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.lowercased() == "all-linear" { return .allLinear }
+        if trimmed.hasPrefix("re:") { return .regex(String(trimmed.dropFirst(3))) }
+        let names = trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let plain = trimmed.allSatisfy { $0.isLetter || $0.isNumber || "_.,- ".contains($0) }
+        return names.count > 1 || plain ? .names(names) : .regex(trimmed)
+    }
+
+    public var description: String {
+        switch self {
+        case .allLinear: "all-linear"
+        case .names(let names): "[" + names.joined(separator: ", ") + "]"
+        case .regex(let pattern): "re:" + pattern
+        }
+    }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -29,16 +50,25 @@ public enum TargetModules: Sendable, Equatable, Codable {
         }
     }
 
-    /// Does the module named `name` (e.g. "model.layers.0.self_attn.q_proj") get an adapter?
-    public func matches(_ name: String) -> Bool {
+    /// List semantics: equal, or ending with "." + entry.
+    public static func matchesListEntry(_ name: String, _ entry: String) -> Bool {
+        name == entry || name.hasSuffix("." + entry)
+    }
+
+    /// Does the module named `name` (e.g. "model.layers.0.self_attn.q_proj") get an adapter? "all-linear" never
+    /// targets `outputEmbedding`. Throws `LoRAError.invalidValue` for a regex that does not compile.
+    public func matches(_ name: String, outputEmbedding: String = "lm_head") throws -> Bool {
         switch self {
         case .allLinear:
-            return name != "lm_head"
+            return name != outputEmbedding && !name.hasSuffix("." + outputEmbedding)
         case .names(let list):
-            return list.contains { name == $0 || name.hasSuffix("." + $0) }
+            return list.contains { Self.matchesListEntry(name, $0) }
         case .regex(let pattern):
-            guard let regex = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else { return false }
-            return regex.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
+            let regex: Regex<AnyRegexOutput>
+            do { regex = try Regex(pattern) } catch {
+                throw LoRAError.invalidValue("target_modules regex '\(pattern)' does not compile: \(error)")
+            }
+            return name.wholeMatch(of: regex) != nil
         }
     }
 }
