@@ -57,14 +57,4 @@ final class TokenizerAPITests: XCTestCase {
         XCTAssertNil(tokenizer.tokenString(for: tokenizer.vocabularySize))
         XCTAssertNil(tokenizer.tokenString(for: -1))
     }
-
-    func testBenchmarkCountsBytes() throws {
-        let tokenizer = try Tokenizer(directory: Fixtures.url("smollm2"))
-        let texts = Array(try Fixtures.corpus().prefix(50))
-        for threads in [1, 2] {
-            let result = TokenizerBenchmark.run(tokenizer: tokenizer, texts: texts, threads: threads)
-            XCTAssertEqual(result.bytes, texts.reduce(0) { $0 + $1.utf8.count })
-            XCTAssertGreaterThan(result.seconds, 0)
-        }
-    }
 }

@@ -1,12 +1,13 @@
 // `tailor bench`: speed and memory measurements that BENCHMARKS.md records.
 import ArgumentParser
 import Foundation
-import TailorKernels
+import TailorEval
 import TailorFormats
+import TailorKernels
 import TailorModels
 import TailorTensor
-import TailorTraining
 import TailorTokenizers
+import TailorTraining
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 // Encode throughput, for `tailor` to report next to the tokenizers library's (tools/bench/tokenizer_bench.py).
 import Dispatch
+import TailorTokenizers
 
 /// Measures Tailor's encode speed (see `run`).
 public enum TokenizerBenchmark {
