@@ -17,7 +17,7 @@ let package = Package(
         .library(name: "Tailor", targets: [
             "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
             "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
-            "TailorData", "TailorExport", "TailorEval",
+            "TailorData", "TailorExport", "TailorEval", "TailorDistributed",
         ]),
     ],
     dependencies: [
@@ -28,6 +28,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        // Open MPI (Linux) for data-parallel training; macOS builds run as one process.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "TailorDistributed", dependencies: [.target(name: "CMPI", condition: .when(platforms: [.linux]))]),
         .target(name: "TailorTensor"),
         .target(name: "TailorKernels", dependencies: ["TailorTensor"] + blasDependency),
         .target(name: "TailorFormats", dependencies: ["TailorTensor"]),
@@ -39,7 +42,7 @@ let package = Package(
         .target(name: "TailorMetrics"),
         .target(name: "TailorQuantization", dependencies: ["TailorTensor"]),
         .target(name: "TailorOptim", dependencies: ["TailorTensor"]),
-        .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization"]),
+        .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization", "TailorDistributed"]),
         .target(name: "TailorPlan", dependencies: ["TailorFormats"]),
         .target(name: "TailorData", dependencies: ["TailorTensor", "TailorTokenizers", "TailorChat"]),
         .target(name: "TailorExport", dependencies: [
@@ -52,7 +55,7 @@ let package = Package(
         .executableTarget(name: "tailor", dependencies: [
             "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
             "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
-            "TailorData", "TailorExport", "TailorEval",
+            "TailorData", "TailorExport", "TailorEval", "TailorDistributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -82,6 +85,7 @@ let package = Package(
         .testTarget(name: "TailorEvalTests", dependencies: ["TailorEval", "TailorTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TailorCLITests", dependencies: ["TailorTestSupport"]),
+        .testTarget(name: "TailorDistributedTests", dependencies: ["TailorDistributed", "TailorTensor", "TailorTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
