@@ -33,13 +33,24 @@ extension Trainer {
         let communicator = parallelism.communicator
         var loss = [lossSum]
         try communicator.allReduce(&loss, .sum)
-        var flat = Self.flatten(grads[...])
         guard parallelism.shardsOptimizer else {
-            try communicator.allReduceSum(&flat)
-            Self.unflatten(flat[...], into: &grads[...])
+            // Buckets of whole tensors up to 25 MB (PyTorch DDP's default), so the copy beside the gradients stays small.
+            var start = 0
+            while start < grads.count {
+                var end = start + 1, bytes = grads[start].byteCount
+                while end < grads.count, bytes + grads[end].byteCount <= Self.bucketBytes {
+                    bytes += grads[end].byteCount
+                    end += 1
+                }
+                var flat = Self.flatten(grads[start..<end])
+                try communicator.allReduceSum(&flat)
+                Self.unflatten(flat[...], into: &grads[start..<end])
+                start = end
+            }
             return (loss[0], GradientClipping.clipByGlobalNorm(&grads, maxNorm: configuration.maxGradNorm))
         }
         let partition = self.partition, mine = partition.ranges[parallelism.rank]
+        var flat = Self.flatten(grads[...])
         let shard = try communicator.reduceScatterSum(flat, counts: partition.elementCounts)
         flat = []
         var owned = Array(grads[mine])
@@ -134,6 +145,9 @@ extension Trainer {
         try parallelism.communicator.allReduce(&high, .max)
         guard low == high else { throw CommunicationError.inconsistent(what: "the training rows or the configuration") }
     }
+
+    /// The most bytes of gradient one allreduce carries (ZeRO-0).
+    static var bucketBytes: Int { 25 << 20 }
 
     /// Concatenates f32 tensors.
     static func flatten(_ tensors: ArraySlice<Tensor>) -> [Float] {

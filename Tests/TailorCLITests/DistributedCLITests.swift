@@ -157,6 +157,12 @@ final class DistributedCLITests: TailorCLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("c/metrics.jsonl").path))
     }
 
+    func testDistributedFlagsAreChecked() throws {
+        let base = settings("lora", data: try trainingRows(), steps: 1) + ["--out", scratch.appendingPathComponent("o").path]
+        try assertFails(base + ["--distributed"], mentioning: ["not started as one of several processes", "mpirun -np N"])
+        try assertFails(base + ["--zero", "2"], mentioning: ["--zero must be 0 or 1"])
+    }
+
     /// Whether `pid` is alive (not gone, not a zombie).
     static func isRunning(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
