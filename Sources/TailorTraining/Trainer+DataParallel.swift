@@ -50,9 +50,7 @@ extension Trainer {
             return (loss[0], GradientClipping.clipByGlobalNorm(&grads, maxNorm: configuration.maxGradNorm))
         }
         let partition = self.partition, mine = partition.ranges[parallelism.rank]
-        var flat = Self.flatten(grads[...])
-        let shard = try communicator.reduceScatterSum(flat, counts: partition.elementCounts)
-        flat = []
+        let shard = try reduceScatterInBuckets(Self.flatten(grads[...]), counts: partition.elementCounts)
         var owned = Array(grads[mine])
         grads = []
         Self.unflatten(shard[...], into: &owned[...])
@@ -62,6 +60,24 @@ extension Trainer {
         GradientClipping.clip(&owned, globalNorm: total, maxNorm: configuration.maxGradNorm)
         grads = owned
         return (loss[0], Double(total))
+    }
+
+    /// `reduceScatterSum` in rounds of at most `bucketBytes` in all: round k reduces the k-th slice of every rank's
+    /// run, so each element is still summed once over the ranks and lands on its owner.
+    func reduceScatterInBuckets(_ flat: [Float], counts: [Int]) throws -> [Float] {
+        let size = parallelism.size, slice = max(1, Self.bucketBytes / 4 / size)
+        let offsets = counts.indices.map { counts[..<$0].reduce(0, +) }
+        let rounds = ((counts.max() ?? 0) + slice - 1) / slice
+        var shard: [Float] = []
+        shard.reserveCapacity(counts[parallelism.rank])
+        var staging: [Float] = []
+        for k in 0..<max(rounds, 1) {
+            staging.removeAll(keepingCapacity: true)
+            let pieces = (0..<size).map { r in (offsets[r] + min(k * slice, counts[r]))..<(offsets[r] + min((k + 1) * slice, counts[r])) }
+            for piece in pieces { staging.append(contentsOf: flat[piece]) }
+            shard += try parallelism.communicator.reduceScatterSum(staging, counts: pieces.map(\.count))
+        }
+        return shard
     }
 
     /// One AdamW step with the clipped gradients from `reduceAndClip`; under ZeRO-1 each rank steps its tensors and
