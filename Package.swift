@@ -25,6 +25,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        // Open MPI (Linux) for data-parallel training; macOS builds run as one process.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "TailorDistributed", dependencies: [.target(name: "CMPI", condition: .when(platforms: [.linux]))]),
         .target(name: "TailorTensor"),
         .target(name: "TailorKernels", dependencies: ["TailorTensor"] + blasDependency),
         .target(name: "TailorFormats", dependencies: ["TailorTensor"]),
@@ -36,7 +39,7 @@ let package = Package(
         .target(name: "TailorMetrics"),
         .target(name: "TailorQuantization", dependencies: ["TailorTensor"]),
         .target(name: "TailorOptim", dependencies: ["TailorTensor"]),
-        .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization"]),
+        .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization", "TailorDistributed"]),
         .target(name: "TailorPlan", dependencies: ["TailorFormats"]),
         .target(name: "TailorData", dependencies: ["TailorTensor", "TailorTokenizers", "TailorChat"]),
         .target(name: "TailorExport", dependencies: [
@@ -51,7 +54,7 @@ let package = Package(
         .target(name: "Tailor", dependencies: [
             "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
             "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
-            "TailorData", "TailorExport", "TailorEval",
+            "TailorData", "TailorExport", "TailorEval", "TailorDistributed",
         ], path: "Sources/TailorUmbrella"),
         /// Two small programs on the library alone, built with the package so they never go stale.
         .executableTarget(name: "FineTuneExample", dependencies: ["Tailor"], path: "Examples/FineTune"),
@@ -88,6 +91,7 @@ let package = Package(
         .testTarget(name: "TailorEvalTests", dependencies: ["TailorEval", "TailorTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TailorCLITests", dependencies: ["TailorTestSupport"]),
+        .testTarget(name: "TailorDistributedTests", dependencies: ["TailorDistributed", "TailorTensor", "TailorTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

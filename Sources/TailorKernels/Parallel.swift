@@ -36,5 +36,21 @@ import Darwin
 enum System { static var activeProcessorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) } }
 #else
 import Glibc
-enum System { static var activeProcessorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) } }
+enum System {
+    /// The processors this process may run on (its affinity mask, `Cpus_allowed` in /proc/self/status, which
+    /// `taskset` and `mpirun --bind-to core` narrow), at most the online ones.
+    static var activeProcessorCount: Int {
+        let online = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        guard let file = fopen("/proc/self/status", "r") else { return online }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 8192)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            guard text.hasPrefix("Cpus_allowed:") else { continue }
+            let allowed = text.dropFirst("Cpus_allowed:".count).reduce(0) { $0 + ($1.hexDigitValue ?? 0).nonzeroBitCount }
+            return allowed > 0 ? min(allowed, online) : online
+        }
+        return online
+    }
+}
 #endif

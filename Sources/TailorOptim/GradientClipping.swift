@@ -12,13 +12,25 @@ public enum GradientClipping {
     @discardableResult
     public static func clipByGlobalNorm(_ gradients: inout [Tensor], maxNorm: Double) -> Double {
         let total = globalNorm(gradients)
-        guard maxNorm > 0 else { return Double(total) }
+        clip(&gradients, globalNorm: total, maxNorm: maxNorm)
+        return Double(total)
+    }
+
+    /// Scales `gradients` (all of them, or one rank's share) by `min(1, maxNorm / (total + 1e-6))`, `total` being the
+    /// global norm of the whole set; `maxNorm` ≤ 0 leaves them as they are.
+    public static func clip(_ gradients: inout [Tensor], globalNorm total: Float, maxNorm: Double) {
+        guard maxNorm > 0 else { return }
         // torch: clip_coef = max_norm / (total_norm + 1e-6) on an f32 tensor, where `scalar / tensor` is
         // `tensor.reciprocal() * scalar`; then clamp(max=1.0) (which keeps a NaN).
         let coefficient = (1 / (total + Float(1e-6))) * Float(maxNorm)
         let clamped = coefficient > 1 ? 1 : coefficient
         for i in gradients.indices { scale(&gradients[i], by: clamped) }
-        return Double(total)
+    }
+
+    /// The global norm from the per-tensor norms (`tensorNorm` of each gradient, in order): what `globalNorm` gives
+    /// for the whole set, when ranks each hold some of the tensors.
+    public static func combinedNorm(_ tensorNorms: [Float]) -> Float {
+        tensorNorms.withUnsafeBufferPointer { l2Norm($0) }
     }
 
     /// The global L2 norm: `norm(stack([norm(g) for g in gradients]))`, both levels with torch's f32 reduction.

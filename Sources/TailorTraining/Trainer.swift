@@ -16,10 +16,15 @@ public struct StepRecord: Codable, Sendable, Equatable {
     public var tokens: Int
     public var seconds: Double
     public var evalLoss: Double?
+    /// Data-parallel runs: seconds this step spent in collectives (waiting for other ranks included) and the bytes
+    /// rank 0 handed to them.
+    public var communicationSeconds: Double?
+    public var bytesSent: Int?
 
     enum CodingKeys: String, CodingKey {
         case step, epoch, loss, tokens, seconds
         case learningRate = "learning_rate", gradNorm = "grad_norm", evalLoss = "eval_loss"
+        case communicationSeconds = "comm_seconds", bytesSent = "bytes_sent"
     }
 }
 
@@ -34,7 +39,7 @@ public enum TrainingEvent: Sendable {
 
 /// Runs a training configuration on a model and a dataset.
 public struct Trainer {
-    public private(set) var model: LlamaModel
+    public internal(set) var model: LlamaModel
     public let configuration: TrainingConfiguration
     public let modelConfig: ModelConfig
     /// Recorded as the adapter's base_model_name_or_path.
@@ -46,6 +51,8 @@ public struct Trainer {
     let backend: any Backend
     let slots: [(name: String, slot: ParameterSlot)]
     var optimizer: AdamW
+    /// The ranks this run trains on (see `Trainer+DataParallel.swift`); set it before `run`.
+    public var parallelism = DataParallelism()
     public private(set) var step = 0
     public private(set) var history: [StepRecord] = []
 
@@ -118,15 +125,19 @@ public struct Trainer {
     public mutating func run(resume: Bool = false, onEvent: (TrainingEvent) -> Void = { _ in }) throws {
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         if resume, let latest = TrainingCheckpoint.latest(in: outputDirectory) { try restore(from: latest) }
-        let metrics = try MetricsLog(url: outputDirectory.appendingPathComponent("metrics.jsonl"), keepingSteps: step)
+        try checkRanksAgree()
+        let metrics = parallelism.isPrimary
+            ? try MetricsLog(url: outputDirectory.appendingPathComponent("metrics.jsonl"), keepingSteps: step) : nil
         onEvent(.started(totalSteps: totalSteps, firstStep: step, trainableParameters: trainableParameterCount))
         let fullFineTuning = configuration.method == .full
         model.weights.refreshComputeCopies()
         while step < totalSteps {
-            let started = Date()
-            // Batch, forward, loss, backward: the gradient of the mean token loss over the whole step.
-            let batches = microBatches(ofStep: step).map { TrainingData.collate($0.map { train[$0] }, padID: padID) }
-            let trainedTokens = batches.reduce(0) { $0 + $1.trainedTokenCount }
+            let started = Date(), communicated = parallelism.communicator.statistics
+            // Batch, forward, loss, backward: the gradient of the mean token loss over the whole step (this rank's
+            // rows of it, when several train together).
+            let batches = parallelism.localMicroBatches(microBatches(ofStep: step), batchSize: configuration.batchSize)
+                .map { TrainingData.collate($0.map { train[$0] }, padID: padID) }
+            let (trainedTokens, stepTokens) = stepTokenCounts(ofStep: step, local: batches)
             var lossSum = 0.0
             var grads: [Tensor] = []
             do {
@@ -140,38 +151,38 @@ public struct Trainer {
                 }
                 grads = slots.map { gradients[$0.slot] ?? Tensor(zeros: model.weights[$0.slot]?.shape ?? [0]) }
             }   // `gradients` ends here, so clipping scales `grads` in place instead of copying them
-            let loss = lossSum / Double(max(trainedTokens, 1))
-            // Clip, step, schedule.
-            let norm = GradientClipping.clipByGlobalNorm(&grads, maxNorm: configuration.maxGradNorm)
+            // Sum over ranks, clip, step, schedule.
+            let (summedLoss, norm) = try reduceAndClip(&grads, lossSum: lossSum)
+            let loss = summedLoss / Double(max(trainedTokens, 1))
             guard loss.isFinite, norm.isFinite else {
                 if configuration.skipNonFiniteSteps { onEvent(.skipped(step: step + 1, reason: "non-finite loss or gradient")); step += 1; continue }
                 throw TrainingError.nonFinite(step: step + 1, what: loss.isFinite ? "the gradient norm" : "the loss")
             }
             let lr = configuration.resolvedLearningRate
                 * configuration.lrSchedulerType.multiplier(step: step, totalSteps: totalSteps, warmupSteps: warmupSteps)
-            let names = slots.map(\.name)
-            model.weights.withParameters(slots.map(\.slot)) { params in
-                optimizer.step(parameters: &params, gradients: grads, names: names, learningRate: lr)
-            }
+            try stepOptimizer(gradients: grads, learningRate: lr)
             model.weights.refreshComputeCopies()
             step += 1
             // Log, evaluate, checkpoint.
             var record = StepRecord(step: step, epoch: Double(step) / Double(stepsPerEpoch), loss: loss, learningRate: lr,
-                                    gradNorm: norm, tokens: batches.reduce(0) { $0 + $1.segments.filter { $0 >= 0 }.count },
+                                    gradNorm: norm, tokens: stepTokens,
                                     seconds: Date().timeIntervalSince(started), evalLoss: nil)
-            if configuration.evalSteps > 0, !evaluation.isEmpty, step % configuration.evalSteps == 0 || step == totalSteps {
+            if parallelism.size > 1 {
+                record.communicationSeconds = parallelism.communicator.statistics.seconds - communicated.seconds
+                record.bytesSent = parallelism.communicator.statistics.bytesSent - communicated.bytesSent
+            }
+            if parallelism.isPrimary, configuration.evalSteps > 0, !evaluation.isEmpty, step % configuration.evalSteps == 0 || step == totalSteps {
                 record.evalLoss = evaluationLoss()
                 onEvent(.evaluated(step: step, loss: record.evalLoss ?? .nan))
             }
             history.append(record)
-            try metrics.append(record)
+            try metrics?.append(record)
             if step % configuration.loggingSteps == 0 || step == totalSteps { onEvent(.step(record, totalSteps: totalSteps)) }
             if configuration.saveSteps > 0, step % configuration.saveSteps == 0, step < totalSteps {
-                let directory = try TrainingCheckpoint.save(self, in: outputDirectory)
-                onEvent(.checkpointed(step: step, directory: directory))
+                if let directory = try saveCheckpoint() { onEvent(.checkpointed(step: step, directory: directory)) }
             }
         }
-        try TrainingCheckpoint.saveFinal(self, to: outputDirectory)
+        if parallelism.isPrimary { try TrainingCheckpoint.saveFinal(self, to: outputDirectory) }
     }
 
     /// Mean token loss over the evaluation rows.
@@ -191,7 +202,7 @@ public struct Trainer {
     mutating func restore(from directory: URL) throws {
         let restored = try TrainingCheckpoint.load(directory, slots: slots, weights: model.weights, configuration: configuration)
         model.weights = restored.weights
-        optimizer = restored.optimizer
+        optimizer = try shardedOptimizer(restored.optimizer)
         step = restored.step
         history = restored.history
     }

@@ -30,16 +30,17 @@ public enum TrainingCheckpoint {
 
     /// Writes the trainer's state as `checkpoint-<step>` and prunes old ones.
     @discardableResult
-    static func save(_ trainer: Trainer, in directory: URL) throws -> URL {
+    static func save(_ trainer: Trainer, optimizer: AdamW? = nil, in directory: URL) throws -> URL {
+        let optimizer = optimizer ?? trainer.optimizer   // data-parallel runs pass the state gathered from all ranks
         let final = directory.appendingPathComponent("checkpoint-\(trainer.step)")
         let partial = directory.appendingPathComponent(".checkpoint-\(trainer.step).partial")
         let fm = FileManager.default
         try? fm.removeItem(at: partial)
         try fm.createDirectory(at: partial, withIntermediateDirectories: true)
         try writeWeights(trainer, to: partial)
-        try SafeTensorsWriter.write(trainer.optimizer.stateTensors(), metadata: ["format": "pt"],
+        try SafeTensorsWriter.write(optimizer.stateTensors(), metadata: ["format": "pt"],
                                     to: partial.appendingPathComponent("optimizer.safetensors"))
-        let state = TrainerState(step: trainer.step, totalSteps: trainer.totalSteps, optimizer: trainer.optimizer.scalarState,
+        let state = TrainerState(step: trainer.step, totalSteps: trainer.totalSteps, optimizer: optimizer.scalarState,
                                  history: trainer.history, configuration: trainer.configuration)
         try jsonData(state).write(to: partial.appendingPathComponent("trainer_state.json"), options: .atomic)
         try? fm.removeItem(at: final)

@@ -13,6 +13,7 @@
 @_exported import TailorData
 @_exported import TailorExport
 @_exported import TailorEval
+@_exported import TailorDistributed
 
 /// The version of this Tailor build, as `tailor --version` prints it (semantic versioning).
 public enum TailorVersion {

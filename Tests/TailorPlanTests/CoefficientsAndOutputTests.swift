@@ -67,3 +67,30 @@ final class CoefficientsAndOutputTests: XCTestCase {
         XCTAssertThrowsError(try Planner.plan(request)) { XCTAssertTrue("\($0)".contains("does not compile")) }
     }
 }
+
+final class DataParallelEstimateTests: XCTestCase {
+    /// Hand-computed: LoRA's f32 gradient of P trainable parameters is 4P bytes; a ring allreduce among N sends
+    /// 2(N−1)/N of it per rank; ZeRO-1 divides the AdamW state (8P bytes) by N.
+    func testVolumesAndOptimizerShare() throws {
+        let plan = try Planner.plan(PlanRequest(model: try ModelPresets.named("SmolLM2-135M").shape,
+                                                memoryPerDevice: try ByteSize.parse("16GB")))
+        let replicated = try plan.dataParallel(nodes: 4, zero: 0, networkBitsPerSecond: 10e9)
+        let sharded = try plan.dataParallel(nodes: 4, zero: 1, networkBitsPerSecond: 10e9)
+        for (estimate, method) in zip(replicated, plan.methods) {
+            XCTAssertEqual(estimate.method, method.method)
+            XCTAssertEqual(estimate.gradientBytes, 4 * method.trainableParameters)
+            XCTAssertEqual(estimate.sentPerRank, 6 * method.trainableParameters)   // 2·3/4 · 4P
+            XCTAssertEqual(estimate.secondsPerStep, Double(6 * method.trainableParameters) * 8 / 10e9, accuracy: 1e-12)
+            XCTAssertEqual(estimate.optimizerPerRank, method.memory.optimizer)
+            XCTAssertEqual(estimate.memoryPerRank, method.memory.total)
+        }
+        for (estimate, method) in zip(sharded, plan.methods) {
+            XCTAssertEqual(estimate.optimizerPerRank, (method.memory.optimizer + 3) / 4)
+            XCTAssertEqual(estimate.memoryPerRank, method.memory.total - method.memory.optimizer + estimate.optimizerPerRank)
+        }
+        XCTAssertEqual(try plan.dataParallel(nodes: 1, zero: 1, networkBitsPerSecond: 1e9).map(\.sentPerRank), [0, 0, 0])
+        XCTAssertThrowsError(try plan.dataParallel(nodes: 0, zero: 0, networkBitsPerSecond: 1e9))
+        XCTAssertThrowsError(try plan.dataParallel(nodes: 2, zero: 3, networkBitsPerSecond: 1e9))
+        XCTAssertThrowsError(try plan.dataParallel(nodes: 2, zero: 0, networkBitsPerSecond: 0))
+    }
+}

@@ -25,6 +25,9 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Weight dtype: bf16, f16 or f32.") var dtype = "bf16"
     @Flag(help: "Recompute activations in backward.") var gradientCheckpointing = false
     @Option(help: "Measured or assumed throughput per device in TFLOP/s, for time estimates.") var tflops: Double?
+    @Option(help: "Also predict data-parallel training on this many CPU nodes (mpirun -np N tailor train): memory per rank and bytes sent per step.") var nodes: Int?
+    @Option(help: "With --nodes: 0 replicates the AdamW state, 1 partitions it (ZeRO-1).") var zero = 0
+    @Option(help: "With --nodes: network rate in Gbit/s.") var networkGbits = 10.0
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -52,10 +55,25 @@ struct PlanCommand: ParsableCommand {
         request.gradientCheckpointing = gradientCheckpointing
         request.flopsPerSecond = tflops.map { $0 * 1e12 }
         let plan = try Planner.plan(request)
+        let parallel = try nodes.map { try plan.dataParallel(nodes: $0, zero: zero, networkBitsPerSecond: networkGbits * 1e9) }
         if json {
             print(String(decoding: try plan.jsonData(), as: UTF8.self))
+            if let parallel { print(String(decoding: try JSONEncoder.pretty.encode(parallel), as: UTF8.self)) }
         } else {
             print(plan.renderText())
+            if let parallel, let first = parallel.first {
+                print("\ndata parallel on \(first.nodes) nodes (MPI, ZeRO-\(first.zero)), \(String(format: "%g", networkGbits)) Gbit/s:")
+                var table = TextTable("per rank")
+                table.header += parallel.map(\.method.displayName)
+                table.rows = [
+                    ["memory"] + parallel.map { ByteSize.format($0.memoryPerRank) },
+                    ["optimizer state"] + parallel.map { ByteSize.format($0.optimizerPerRank) },
+                    ["gradient summed / step"] + parallel.map { ByteSize.format($0.gradientBytes) },
+                    ["sent / step"] + parallel.map { ByteSize.format($0.sentPerRank) },
+                    ["network time / step"] + parallel.map { String(format: "%.3f s", $0.secondsPerStep) },
+                ]
+                print(table.render())
+            }
         }
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import TailorKernels
 import TailorChat
 import TailorData
+import TailorDistributed
 import TailorExport
 import TailorModels
 import TailorTokenizers
@@ -22,6 +23,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "A YAML recipe of hyperparameters.") var config: String?
     @Flag(help: "Continue from the latest checkpoint in --out.") var resume = false
     @Flag(help: "Train even when the preflight checks report errors.") var ignorePreflight = false
+    @Flag(help: "Fail unless started as one of several ranks (`mpirun -np N tailor train …`); without it, a launcher is detected from the environment.") var distributed = false
+    @Option(help: "With several ranks: 0 replicates the AdamW state on every rank; 1 partitions it (ZeRO-1).") var zero: Int = 0
 
     @Option(help: "full | lora | qlora") var method: String?
     @Option var learningRate: Double?
@@ -113,6 +116,12 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        guard let stage = ZeROStage(rawValue: zero) else { throw ValidationError("--zero must be 0 or 1, got \(zero)") }
+        let communicator = try Communicators.detect(insist: distributed)
+        try runOnRanks(communicator) { try train(on: DataParallelism(communicator: communicator, zero: stage)) }
+    }
+
+    func train(on parallelism: DataParallelism) throws {
         let configuration = try resolvedConfiguration()
         // Only the decoder is kept, and it is handed to the trainer: full fine-tuning then updates the decoded
         // weights in place instead of copying them on the first step.
@@ -138,6 +147,7 @@ struct TrainCommand: ParsableCommand {
         var trainer = try Trainer(model: consume decoder, modelConfig: checkpoint.config, baseModelName: model.model,
                                   configuration: configuration, train: train, evaluation: evaluation,
                                   outputDirectory: URL(fileURLWithPath: out), padID: padID, backend: CPUBackend())
+        trainer.parallelism = parallelism
         let total = configurationOfModel.parameterCount + (configuration.method.trainsAdapters ? trainer.trainableParameterCount : 0)
         print("tailor train: \(train.count) rows, \(trainer.totalSteps) optimizer steps (warmup \(trainer.warmupSteps)), method \(configuration.method.rawValue), \(configuration.resolvedComputeDType.rawValue) products")
         // As PEFT's print_trainable_parameters.
@@ -146,6 +156,9 @@ struct TrainCommand: ParsableCommand {
         print("predicted peak memory (Tailor engine, longest batch): \(formatBytes(predicted.total))")
         print("configuration:")
         print(String(decoding: try JSONEncoder.pretty.encode(trainer.configuration), as: UTF8.self))
+        if parallelism.size > 1 {
+            print("data parallel: \(parallelism.size) ranks, global batch \(configuration.batchSize * configuration.gradientAccumulationSteps) rows, ZeRO-\(parallelism.zero.rawValue)")
+        }
         var progress = ProgressPrinter(), firstStep = 0
         try trainer.run(resume: resume) { event in
             switch event {
@@ -153,8 +166,9 @@ struct TrainCommand: ParsableCommand {
                 firstStep = first
                 if first > 0 { progress.note("resumed at step \(first)") }
             case .step(let r, let total):
+                let communication = r.communicationSeconds.map { String(format: "  comm %.3fs", $0) } ?? ""
                 progress.update(step: r.step, total: total, firstStep: firstStep, loss: r.loss, learningRate: r.learningRate,
-                                tokensThisStep: r.tokens, extra: r.evalLoss.map { String(format: "  eval %.4f", $0) } ?? "")
+                                tokensThisStep: r.tokens, extra: (r.evalLoss.map { String(format: "  eval %.4f", $0) } ?? "") + communication)
             case .evaluated: break
             case .checkpointed(let step, let directory): progress.note("step \(step): checkpoint \(directory.path)")
             case .skipped(let step, let reason): progress.note("step \(step) skipped: \(reason)")
@@ -162,6 +176,8 @@ struct TrainCommand: ParsableCommand {
         }
         // A fully fine-tuned model is a complete Hugging Face folder: tokenizer files (written from the GGUF's
         // tokenizer when the base was a GGUF) and the chat template in tokenizer_config.json.
+        if parallelism.size > 1 { try printCommunicationSummary(trainer, steps: trainer.totalSteps - firstStep) }
+        guard parallelism.isPrimary else { return }
         if configuration.method == .full { try MergedFolder.writeTokenizer(of: checkpoint, into: URL(fileURLWithPath: out)) }
         print("saved \(configuration.method.trainsAdapters ? "adapter" : "model") to \(out)")
     }

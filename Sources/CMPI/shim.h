@@ -1,0 +1,50 @@
+// Open MPI's C API (Debian's libopenmpi-dev) as plain functions: mpi.h names its communicator, datatypes and
+// operations through macros over global objects, which Swift cannot import; these inline wrappers can.
+#include <mpi.h>
+
+/// MPI_Init_thread with MPI_THREAD_FUNNELED (only the main thread calls MPI); errors return instead of aborting.
+static inline int cmpi_init(void) {
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (!initialized) {
+        int provided = 0;
+        int rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
+        if (rc != MPI_SUCCESS) return rc;
+    }
+    return MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+}
+static inline int cmpi_finalize(void) { return MPI_Finalize(); }
+static inline int cmpi_rank(int *rank) { return MPI_Comm_rank(MPI_COMM_WORLD, rank); }
+static inline int cmpi_size(int *size) { return MPI_Comm_size(MPI_COMM_WORLD, size); }
+static inline int cmpi_abort(int code) { return MPI_Abort(MPI_COMM_WORLD, code); }
+static inline int cmpi_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }
+
+static inline int cmpi_allreduce_sum_f32(float *values, int count) {
+    return MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+}
+/// op: 0 sum, 1 min, 2 max.
+static inline int cmpi_allreduce_f64(double *values, int count, int op) {
+    MPI_Op o = op == 1 ? MPI_MIN : op == 2 ? MPI_MAX : MPI_SUM;
+    return MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, o, MPI_COMM_WORLD);
+}
+static inline int cmpi_reduce_scatter_sum_f32(const float *input, float *output, const int *counts) {
+    return MPI_Reduce_scatter(input, output, counts, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+}
+static inline int cmpi_allgatherv_f32(const float *input, int count, float *output, const int *counts,
+                                      const int *displacements) {
+    return MPI_Allgatherv(input, count, MPI_FLOAT, output, counts, displacements, MPI_FLOAT, MPI_COMM_WORLD);
+}
+static inline int cmpi_gatherv_f32(const float *input, int count, float *output, const int *counts,
+                                   const int *displacements, int root) {
+    return MPI_Gatherv(input, count, MPI_FLOAT, output, counts, displacements, MPI_FLOAT, root, MPI_COMM_WORLD);
+}
+static inline int cmpi_bcast_f32(float *values, int count, int root) {
+    return MPI_Bcast(values, count, MPI_FLOAT, root, MPI_COMM_WORLD);
+}
+/// The library's message for an error code, NUL-terminated in `out` (at least MPI_MAX_ERROR_STRING bytes).
+static inline void cmpi_error_string(int code, char *out) {
+    int length = 0;
+    out[0] = 0;
+    if (MPI_Error_string(code, out, &length) == MPI_SUCCESS && length >= 0 && length < MPI_MAX_ERROR_STRING) out[length] = 0;
+}
+static inline int cmpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }

@@ -1,0 +1,96 @@
+// The seam between training and the processes it runs on: collectives on f32 buffers (and a few f64 scalars),
+// one implementation per transport. MPI has no standard bf16 type, so gradients are reduced in f32.
+import Foundation
+
+/// The f64 reductions `allReduce(_:_:)` offers.
+public enum ReduceOperation: Int32, Sendable {
+    case sum = 0, min = 1, max = 2
+}
+
+/// A group of `size` processes that train one model together; this one is `rank` (0-based).
+///
+/// Every collective must be called by every rank in the same order with matching sizes. Buffers are plain `[Float]`
+/// in rank order: `counts[r]` elements belong to rank `r`, rank 0's first.
+public protocol Communicator: AnyObject {
+    /// This process, 0 ..< size.
+    var rank: Int { get }
+    /// The number of processes.
+    var size: Int { get }
+    /// Bytes handed to collectives and seconds spent inside them, since the start.
+    var statistics: CommunicationStatistics { get }
+
+    /// Replaces `values` on every rank by their elementwise sum over all ranks.
+    func allReduceSum(_ values: inout [Float]) throws(CommunicationError)
+    /// Replaces `values` on every rank by their elementwise reduction over all ranks.
+    func allReduce(_ values: inout [Double], _ operation: ReduceOperation) throws(CommunicationError)
+    /// Sums `values` (the same length on every rank, `counts.reduce(0, +)`) over all ranks and returns this rank's
+    /// slice of the sum: elements `counts[0..<rank].sum ..< + counts[rank]`.
+    func reduceScatterSum(_ values: [Float], counts: [Int]) throws(CommunicationError) -> [Float]
+    /// Concatenates every rank's `shard` (rank `r` gives `counts[r]` elements) on every rank.
+    func allGather(_ shard: [Float], counts: [Int]) throws(CommunicationError) -> [Float]
+    /// Concatenates every rank's `shard` on `root` only; other ranks get an empty array.
+    func gather(_ shard: [Float], counts: [Int], root: Int) throws(CommunicationError) -> [Float]
+    /// Copies `root`'s `values` to every rank (the same length everywhere).
+    func broadcast(_ values: inout [Float], root: Int) throws(CommunicationError)
+    /// Waits until every rank is here.
+    func barrier() throws(CommunicationError)
+    /// Stops every rank now, with exit status `code` (after this rank has printed why).
+    func abort(code: Int32) -> Never
+    /// Leaves the group at the end of a successful run.
+    func finish()
+}
+
+/// What the collectives cost so far.
+public struct CommunicationStatistics: Sendable, Equatable {
+    /// Bytes this rank handed to collectives (its send buffers; the wire traffic of an allreduce among N is about
+    /// 2(N−1)/N of its payload).
+    public var bytesSent: Int = 0
+    /// Wall seconds spent inside collectives, waiting for other ranks included.
+    public var seconds: Double = 0
+    /// Collective calls.
+    public var calls: Int = 0
+
+    public init() {}
+}
+
+/// A collective failed, or the group cannot be formed.
+public enum CommunicationError: Error, CustomStringConvertible, Equatable {
+    /// The transport returned an error code.
+    case transport(operation: String, code: Int32, message: String)
+    /// The caller's sizes do not fit (a programmer error surfaced as an error instead of a trap).
+    case sizeMismatch(operation: String, detail: String)
+    /// `--distributed` was asked for, but the process was not started by a launcher such as `mpirun`.
+    case notLaunched(hint: String)
+    /// Ranks disagree on something that must be the same everywhere (configuration, data).
+    case inconsistent(what: String)
+
+    public var description: String {
+        switch self {
+        case .transport(let operation, let code, let message): "MPI \(operation) failed (error \(code)): \(message)"
+        case .sizeMismatch(let operation, let detail): "\(operation): \(detail)"
+        case .notLaunched(let hint): "not started as one of several processes; \(hint)"
+        case .inconsistent(let what): "the ranks disagree on \(what)"
+        }
+    }
+}
+
+extension Communicator {
+    /// Whether this rank prints, writes files and evaluates (rank 0).
+    public var isPrimary: Bool { rank == 0 }
+
+    /// Validates `counts` for a collective over a buffer of `total` elements; returns rank offsets.
+    func offsets(_ counts: [Int], operation: String) throws(CommunicationError) -> [Int] {
+        guard counts.count == size, counts.allSatisfy({ $0 >= 0 && $0 <= Int(Int32.max) }) else {
+            throw .sizeMismatch(operation: operation, detail: "\(counts.count) counts for \(size) ranks, each 0 ... 2³¹−1")
+        }
+        var offsets: [Int] = [], running = 0
+        for c in counts {
+            offsets.append(running)
+            running += c
+        }
+        guard running <= Int(Int32.max) else {
+            throw .sizeMismatch(operation: operation, detail: "\(running) elements exceed one MPI call's 2³¹−1")
+        }
+        return offsets
+    }
+}

@@ -1,0 +1,40 @@
+// Running a command on every rank of an MPI job: only rank 0 prints, and an error on any rank stops them all,
+// naming the rank that failed.
+import Foundation
+import TailorDistributed
+import TailorTraining
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs `body` on this rank. Ranks other than 0 write nothing to standard output. With several ranks, an error
+/// is printed as `error on rank r of N: …` and every rank is stopped (MPI_Abort), so none waits forever in a
+/// collective; one rank alone throws it as usual.
+func runOnRanks(_ communicator: any Communicator, _ body: () throws -> Void) throws {
+    if communicator.size > 1, communicator.rank != 0 {
+        let null = open("/dev/null", O_WRONLY)
+        if null >= 0 { dup2(null, STDOUT_FILENO) }
+    }
+    do {
+        try body()
+    } catch {
+        guard communicator.size > 1 else { throw error }
+        FileHandle.standardError.write(Data("error on rank \(communicator.rank) of \(communicator.size): \(error)\n".utf8))
+        fflush(nil)
+        communicator.abort(code: 1)
+    }
+    communicator.finish()
+}
+
+/// After a data-parallel run: what the collectives cost and how the optimizer state was split.
+func printCommunicationSummary(_ trainer: Trainer, steps: Int) throws {
+    let perRank = try trainer.optimizerStateBytesPerRank()
+    let statistics = trainer.parallelism.communicator.statistics
+    let steps = max(1, steps)
+    print("communication (rank 0): \(formatBytes(statistics.bytesSent / steps)) handed to collectives per step, "
+          + String(format: "%.3f s waiting per step", statistics.seconds / Double(steps)))
+    let whole = trainer.parallelism.zero == .optimizerState ? perRank.reduce(0, +) : perRank.first ?? 0
+    print("optimizer state per rank: " + perRank.map(formatBytes).joined(separator: ", ")
+          + " (one process: \(formatBytes(whole)); largest rank \(String(format: "%.2f", Double(perRank.max() ?? 0) / Double(max(whole, 1)))) of it)")
+}
