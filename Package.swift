@@ -17,7 +17,7 @@ let package = Package(
         .library(name: "Tailor", targets: [
             "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
             "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
-            "TailorData", "TailorExport", "TailorEval",
+            "TailorData", "TailorExport", "TailorEval", "TailorReport",
         ]),
     ],
     dependencies: [
@@ -29,6 +29,7 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "TailorTensor"),
+        .target(name: "TailorReport"),
         .target(name: "TailorKernels", dependencies: ["TailorTensor"] + blasDependency),
         .target(name: "TailorFormats", dependencies: ["TailorTensor"]),
         .target(name: "TailorTokenizers"),
@@ -39,20 +40,21 @@ let package = Package(
         .target(name: "TailorMetrics"),
         .target(name: "TailorQuantization", dependencies: ["TailorTensor"]),
         .target(name: "TailorOptim", dependencies: ["TailorTensor"]),
-        .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization"]),
+        .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization",
+                                                 "TailorReport"]),
         .target(name: "TailorPlan", dependencies: ["TailorFormats"]),
-        .target(name: "TailorData", dependencies: ["TailorTensor", "TailorTokenizers", "TailorChat"]),
+        .target(name: "TailorData", dependencies: ["TailorTensor", "TailorTokenizers", "TailorChat", "TailorReport"]),
         .target(name: "TailorExport", dependencies: [
             "TailorTensor", "TailorFormats", "TailorModels", "TailorQuantization", "TailorTokenizers", "TailorKernels",
         ]),
         .target(name: "TailorEval", dependencies: [
-            "TailorTensor", "TailorKernels", "TailorModels", "TailorChat", "TailorTokenizers", "TailorMetrics",
+            "TailorTensor", "TailorKernels", "TailorModels", "TailorChat", "TailorTokenizers", "TailorMetrics", "TailorReport",
         ]),
         .target(name: "TailorTestSupport", dependencies: ["TailorTensor", "TailorFormats"]),
         .executableTarget(name: "tailor", dependencies: [
             "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
             "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
-            "TailorData", "TailorExport", "TailorEval",
+            "TailorData", "TailorExport", "TailorEval", "TailorReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -82,6 +84,7 @@ let package = Package(
         .testTarget(name: "TailorEvalTests", dependencies: ["TailorEval", "TailorTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TailorCLITests", dependencies: ["TailorTestSupport"]),
+        .testTarget(name: "TailorReportTests", dependencies: ["TailorReport"]),
     ],
     swiftLanguageModes: [.v6]
 )
