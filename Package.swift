@@ -23,6 +23,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -41,7 +42,7 @@ let package = Package(
         .target(name: "TailorQuantization", dependencies: ["TailorTensor"]),
         .target(name: "TailorOptim", dependencies: ["TailorTensor"]),
         .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization",
-                                                 "TailorReport"]),
+                                                 "TailorReport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "TailorPlan", dependencies: ["TailorFormats"]),
         .target(name: "TailorData", dependencies: ["TailorTensor", "TailorTokenizers", "TailorChat", "TailorReport"]),
         .target(name: "TailorExport", dependencies: [

@@ -86,7 +86,9 @@ public struct EvalReport: Sendable, Equatable, Codable {
                 lines.append("  line \(e.line): \(Self.clip(e.prompt))")
                 if task != .loss {
                     lines.append("    expected: \(Self.clip(e.references.first ?? ""))")
-                    let scored = e.score.flatMap { s in Self.exampleScoreLabel(task).map { "\($0) \(String(format: "%.3f", s))" } }
+                    let scored = e.score.flatMap { s in
+                        Self.exampleScore(task).map { "\($0.name) \(String(format: "%.3f", s))\($0.unit.hasPrefix("nats") ? " " + $0.unit : "")" }
+                    }
                     let reason = e.note == Self.exampleNoteIsLabel(task) ? nil : e.note
                     let detail = [scored, reason].compactMap { $0 }.joined(separator: "; ")
                     lines.append("    got:      \(Self.clip(e.prediction))" + (detail.isEmpty ? "" : "  (\(detail))"))

@@ -46,8 +46,8 @@ extension EvalReport {
     /// One chart for the percentage metrics (fractions shown as %), one for losses; counts are left out.
     func barCharts() -> [String] {
         let groups: [(title: String, axis: String, units: Set<String>, scale: Double)] = [
-            ("Scores", "%", ["fraction", "percent"], 0),
-            ("Losses", "nats per token", ["nats"], 1),
+            ("Scores", "score (%)", ["fraction", "percent"], 0),
+            ("Losses", "loss (nats/token)", ["nats"], 1),
         ]
         return groups.map { group in
             let charted = runs[0].scores.filter { group.units.contains($0.unit) }
@@ -63,7 +63,7 @@ extension EvalReport {
 
     func examplesTable() -> String {
         var html = ""
-        let scoreLabel = Self.exampleScoreLabel(task)
+        let scoreLabel = Self.exampleScore(task).map { "\($0.name) (\($0.unit))" }
         for run in runs where !run.examples.isEmpty {
             html += "<h2>\(task == .loss ? "Highest-loss texts" : "Wrong answers") — \(ReportFormat.escape(run.label)) (first \(run.examples.count))</h2>\n"
             let hasReasons = run.examples.contains { $0.note != nil && $0.note != Self.exampleNoteIsLabel(task) }
@@ -87,14 +87,14 @@ extension EvalReport {
         return html
     }
 
-    /// What the per-example score of a task is, with its unit, for the examples' column header.
-    static func exampleScoreLabel(_ task: EvalTask) -> String? {
+    /// What the per-example score of a task is and its unit, for the examples' column and the terminal.
+    static func exampleScore(_ task: EvalTask) -> (name: String, unit: String)? {
         switch task {
-        case .qa: return "token F1 (0–1)"
-        case .generation: return "ROUGE-L F (0–1)"
-        case .json: return "field accuracy (0–1)"
-        case .multipleChoice: return "log-likelihood margin of the wrong choice (nats)"
-        case .loss: return "mean NLL (nats/token)"
+        case .qa: return ("token F1", "0–1")
+        case .generation: return ("ROUGE-L F", "0–1")
+        case .json: return ("field accuracy", "0–1")
+        case .multipleChoice: return ("log-likelihood margin of the wrong choice", "nats")
+        case .loss: return ("mean NLL", "nats/token")
         case .classification: return nil
         }
     }

@@ -8,8 +8,9 @@ struct Axis {
     var ticks: [Double]
     let step: Double
 
-    /// Covers `values` with about `count` ticks; `fromZero` starts the range at 0 (bars, counts).
-    init(covering values: [Double], count: Int = 5, fromZero: Bool = false) {
+    /// Covers `values` with about `count` ticks; `fromZero` starts the range at 0 (bars, counts); `integral` keeps
+    /// ticks on whole numbers (steps).
+    init(covering values: [Double], count: Int = 5, fromZero: Bool = false, integral: Bool = false) {
         let finite = values.filter(\.isFinite)
         var lo = finite.min() ?? 0, hi = finite.max() ?? 1
         if fromZero { lo = min(lo, 0); hi = max(hi, 0) }
@@ -20,7 +21,8 @@ struct Axis {
         }
         let raw = (hi - lo) / Double(max(1, count))
         let magnitude = pow(10, (log10(raw)).rounded(.down))
-        let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        var step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        if integral { step = step < 1 ? 1 : (step == 2.5 ? 5 : step.rounded(.up)) }
         low = (lo / step).rounded(.down) * step
         high = (hi / step).rounded(.up) * step
         if fromZero, lo >= 0 { low = 0 }

@@ -25,6 +25,8 @@ public struct LineChart: Sendable {
     public var series: [ChartSeries]
     /// A second label under each x tick (the epoch under a step), or nil.
     public var secondaryXLabel: (@Sendable (Double) -> String?)?
+    /// Ticks on whole numbers only (steps).
+    public var integralX = true
     public var width = 540.0
     public var height = 300.0
 
@@ -41,10 +43,10 @@ public struct LineChart: Sendable {
     public func svg() -> String {
         let shown = series.filter { !$0.points.isEmpty }
         guard !shown.isEmpty else { return "" }
-        let top = shown.count > 1 ? 48.0 : 32.0, left = 68.0, right = 18.0
+        let top = shown.count > 1 ? 48.0 : 32.0, left = 68.0, right = 30.0
         let bottom = secondaryXLabel == nil ? 46.0 : 60.0
         let xs = shown.flatMap { $0.points.map(\.x) }, ys = shown.flatMap { $0.points.map(\.y) }
-        let xAxis = Axis(covering: xs, count: 6), yAxis = Axis(covering: ys, count: 5)
+        let xAxis = Axis(covering: xs, count: 6, integral: integralX), yAxis = Axis(covering: ys, count: 5)
         let x0 = left, x1 = width - right, y0 = height - bottom, y1 = top
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart line-chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"system-ui,sans-serif\" role=\"img\" aria-label=\"\(ReportFormat.escape(title))\">\n"
         svg += chartHeader(title: title, width: width,

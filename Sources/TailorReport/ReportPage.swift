@@ -21,6 +21,22 @@ public struct ReportPage: Sendable {
         }.joined(separator: " ") + "</p>\n"
     }
 
+    /// Key–value pairs in a table `columns` pairs wide, filled column by column (long configurations).
+    public mutating func keyValues(_ pairs: [(String, String)], columns: Int = 3) {
+        let columns = max(1, columns), rows = (pairs.count + columns - 1) / columns
+        var html = "<table class=\"kv\">"
+        for r in 0..<rows {
+            html += "<tr>"
+            for c in 0..<columns {
+                let i = c * rows + r
+                html += i < pairs.count
+                    ? "<th>\(ReportFormat.escape(pairs[i].0))</th><td>\(ReportFormat.escape(pairs[i].1))</td>" : "<th></th><td></td>"
+            }
+            html += "</tr>"
+        }
+        body += html + "</table>\n"
+    }
+
     /// Markup the caller built and escaped (a chart, a table, a highlighted example).
     public mutating func html(_ markup: String) { body += markup + "\n" }
 
@@ -53,6 +69,7 @@ public struct ReportPage: Sendable {
     .facts span{display:inline-block;margin:0 1.4em .3em 0;color:#57606a}.facts b{color:#1f2328;font-weight:600}
     table{border-collapse:collapse;margin:.5em 0 1em}th,td{padding:.3em .8em;border-bottom:1px solid #d0d7de;text-align:left;vertical-align:top}
     th{background:#f6f8fa;font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+    table.kv th{background:none;font-weight:400;color:#57606a}table.kv td{padding-right:2.5em}
     td.up{color:#1a7f37}td.down{color:#cf222e}
     pre{white-space:pre-wrap;margin:0;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}
     pre.box{background:#f6f8fa;padding:.6em;border-radius:4px}

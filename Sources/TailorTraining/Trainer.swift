@@ -16,10 +16,17 @@ public struct StepRecord: Codable, Sendable, Equatable {
     public var tokens: Int
     public var seconds: Double
     public var evalLoss: Double?
+    /// Seconds the evaluation after this step took (not part of `seconds`).
+    public var evalSeconds: Double?
+    /// Rows (samples) the step trained on.
+    public var samples: Int?
+    /// The process's peak resident memory so far, in bytes.
+    public var peakMemoryBytes: Int?
 
     enum CodingKeys: String, CodingKey {
-        case step, epoch, loss, tokens, seconds
+        case step, epoch, loss, tokens, seconds, samples
         case learningRate = "learning_rate", gradNorm = "grad_norm", evalLoss = "eval_loss"
+        case evalSeconds = "eval_seconds", peakMemoryBytes = "peak_memory_bytes"
     }
 }
 
@@ -59,6 +66,8 @@ public struct Trainer {
         try configuration.validate()
         var configuration = configuration
         configuration.computeDType = configuration.resolvedComputeDType   // saved with checkpoints as it ran
+        configuration.learningRate = configuration.resolvedLearningRate
+        configuration.gradientCheckpointing = configuration.resolvedGradientCheckpointing
         var model = model
         if configuration.method == .qlora { try model.weights.quantizeLinearLayers(with: configuration.quantizer) }
         if configuration.method.trainsAdapters {
@@ -125,7 +134,8 @@ public struct Trainer {
         while step < totalSteps {
             let started = Date()
             // Batch, forward, loss, backward: the gradient of the mean token loss over the whole step.
-            let batches = microBatches(ofStep: step).map { TrainingData.collate($0.map { train[$0] }, padID: padID) }
+            let rowsOfStep = microBatches(ofStep: step)
+            let batches = rowsOfStep.map { TrainingData.collate($0.map { train[$0] }, padID: padID) }
             let trainedTokens = batches.reduce(0) { $0 + $1.trainedTokenCount }
             var lossSum = 0.0
             var grads: [Tensor] = []
@@ -158,14 +168,20 @@ public struct Trainer {
             // Log, evaluate, checkpoint.
             var record = StepRecord(step: step, epoch: Double(step) / Double(stepsPerEpoch), loss: loss, learningRate: lr,
                                     gradNorm: norm, tokens: batches.reduce(0) { $0 + $1.segments.filter { $0 >= 0 }.count },
-                                    seconds: Date().timeIntervalSince(started), evalLoss: nil)
+                                    seconds: Date().timeIntervalSince(started), evalLoss: nil,
+                                    samples: rowsOfStep.reduce(0) { $0 + $1.count },
+                                    peakMemoryBytes: MemoryTracker.peakResidentBytes())
             if configuration.evalSteps > 0, !evaluation.isEmpty, step % configuration.evalSteps == 0 || step == totalSteps {
+                let evalStarted = Date()
                 record.evalLoss = evaluationLoss()
-                onEvent(.evaluated(step: step, loss: record.evalLoss ?? .nan))
+                record.evalSeconds = Date().timeIntervalSince(evalStarted)
             }
             history.append(record)
             try metrics.append(record)
-            if step % configuration.loggingSteps == 0 || step == totalSteps { onEvent(.step(record, totalSteps: totalSteps)) }
+            if let loss = record.evalLoss { onEvent(.evaluated(step: step, loss: loss)) }
+            if step % configuration.loggingSteps == 0 || step == totalSteps || record.evalLoss != nil {
+                onEvent(.step(record, totalSteps: totalSteps))
+            }
             if configuration.saveSteps > 0, step % configuration.saveSteps == 0, step < totalSteps {
                 let directory = try TrainingCheckpoint.save(self, in: outputDirectory)
                 onEvent(.checkpointed(step: step, directory: directory))

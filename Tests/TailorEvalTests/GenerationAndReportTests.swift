@@ -84,7 +84,7 @@ final class GenerationAndReportTests: XCTestCase {
         XCTAssertTrue(html.contains("class=\"legend\""))
         XCTAssertFalse(html.contains("fraction"), "fractions read as percentages")
         XCTAssertTrue(html.contains("no &amp; &lt;b&gt;"), "prediction text is escaped")
-        XCTAssertFalse(html.contains("<b>"))
+        XCTAssertFalse(html.contains("no & <b>"))
         let decoded = try JSONDecoder().decode(EvalReport.self, from: report.jsonData())
         XCTAssertEqual(decoded, report)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tailor-eval-report-\(UUID().uuidString)")

@@ -57,6 +57,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("bnb-4bit-quant-type"), help: "QLoRA: nf4 | fp4") var bnb4bitQuantType: String?
     @Option(name: .customLong("bnb-4bit-use-double-quant"), help: "QLoRA: true | false") var bnb4bitUseDoubleQuant: Bool?
     @Option(name: .customLong("bnb-4bit-blocksize"), help: "QLoRA block size (64)") var bnb4bitBlocksize: Int?
+    @Option(help: "none | tensorboard: also write TensorBoard event files to <out>/runs") var reportTo: String?
 
     /// The flags the user gave, under their recipe keys.
     var flagValues: [String: Any] {
@@ -73,7 +74,7 @@ struct TrainCommand: ParsableCommand {
             ("init_adapter", initAdapter), ("eval_steps", evalSteps), ("logging_steps", loggingSteps),
             ("save_steps", saveSteps), ("save_total_limit", saveTotalLimit), ("skip_non_finite_steps", skipNonFiniteSteps),
             ("bnb_4bit_quant_type", bnb4bitQuantType), ("bnb_4bit_use_double_quant", bnb4bitUseDoubleQuant),
-            ("bnb_4bit_blocksize", bnb4bitBlocksize),
+            ("bnb_4bit_blocksize", bnb4bitBlocksize), ("report_to", reportTo),
         ]
         var values: [String: Any] = [:]
         for (key, value) in all { if let value { values[key] = value } }
@@ -146,24 +147,20 @@ struct TrainCommand: ParsableCommand {
         print("predicted peak memory (Tailor engine, longest batch): \(formatBytes(predicted.total))")
         print("configuration:")
         print(String(decoding: try JSONEncoder.pretty.encode(trainer.configuration), as: UTF8.self))
-        var progress = ProgressPrinter(), firstStep = 0
+        let report = TrainingReport(model: model.model, data: data, configuration: trainer.configuration,
+                                    preflight: findings.map { "\($0)" }, records: [], totalSteps: trainer.totalSteps, finished: false)
+        var monitor = try TrainingMonitor(out: URL(fileURLWithPath: out), report: report,
+                                          tensorBoard: configuration.reportTo == "tensorboard")
+        var failure: Error?
         try trainer.run(resume: resume) { event in
-            switch event {
-            case .started(_, let first, _):
-                firstStep = first
-                if first > 0 { progress.note("resumed at step \(first)") }
-            case .step(let r, let total):
-                progress.update(step: r.step, total: total, firstStep: firstStep, loss: r.loss, learningRate: r.learningRate,
-                                tokensThisStep: r.tokens, extra: r.evalLoss.map { String(format: "  eval %.4f", $0) } ?? "")
-            case .evaluated: break
-            case .checkpointed(let step, let directory): progress.note("step \(step): checkpoint \(directory.path)")
-            case .skipped(let step, let reason): progress.note("step \(step) skipped: \(reason)")
-            }
+            do { try monitor.handle(event) } catch { if failure == nil { failure = error } }
         }
+        if let failure { throw failure }
         // A fully fine-tuned model is a complete Hugging Face folder: tokenizer files (written from the GGUF's
         // tokenizer when the base was a GGUF) and the chat template in tokenizer_config.json.
         if configuration.method == .full { try MergedFolder.writeTokenizer(of: checkpoint, into: URL(fileURLWithPath: out)) }
         print("saved \(configuration.method.trainsAdapters ? "adapter" : "model") to \(out)")
+        try monitor.finish()
     }
 }
 
