@@ -70,3 +70,42 @@ func chartHeader(title: String, width: Double, legend: [(name: String, colour: S
     }
     return svg + "</g>\n"
 }
+
+/// The plot frame of a chart: the rectangle inside the axes, in SVG pixels (y grows downwards: y0 is the bottom).
+struct PlotFrame {
+    let x0: Double, x1: Double, y0: Double, y1: Double
+    let width: Double, height: Double
+
+    /// The opening `<svg>` tag of a chart.
+    static func open(kind: String, title: String, width: Double, height: Double) -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart \(kind)\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"system-ui,sans-serif\" role=\"img\" aria-label=\"\(ReportFormat.escape(title))\">\n"
+    }
+
+    /// The y axis: a grid line, a tick and a label per tick, the axis line and its title turned upright.
+    func yAxis(_ axis: Axis, title: String) -> String {
+        var svg = "<g class=\"y-axis\" font-size=\"11\" fill=\"#57606a\">"
+        for t in axis.ticks {
+            let y = axis.map(t, from: y0, to: y1)
+            svg += "<g class=\"tick\"><line x1=\"\(px(x0))\" y1=\"\(px(y))\" x2=\"\(px(x1))\" y2=\"\(px(y))\" stroke=\"#eaeef2\"/>"
+            svg += "<line x1=\"\(px(x0 - 5))\" y1=\"\(px(y))\" x2=\"\(px(x0))\" y2=\"\(px(y))\" stroke=\"#57606a\"/>"
+            svg += "<text x=\"\(px(x0 - 8))\" y=\"\(px(y + 4))\" text-anchor=\"end\">\(axis.label(t))</text></g>"
+        }
+        svg += "<line x1=\"\(px(x0))\" y1=\"\(px(y0))\" x2=\"\(px(x0))\" y2=\"\(px(y1))\" stroke=\"#57606a\"/>"
+        return svg + "<text class=\"axis-title\" transform=\"translate(14 \(px((y0 + y1) / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\" fill=\"#1f2328\">\(ReportFormat.escape(title))</text></g>\n"
+    }
+
+    /// The x axis: one tick per (position, label, second label), the axis line and its title.
+    func xAxis(_ ticks: [(x: Double, label: String, second: String?)], title: String) -> String {
+        var svg = "<g class=\"x-axis\" font-size=\"11\" fill=\"#57606a\">"
+        for t in ticks {
+            svg += "<g class=\"tick\"><line x1=\"\(px(t.x))\" y1=\"\(px(y0))\" x2=\"\(px(t.x))\" y2=\"\(px(y0 + 5))\" stroke=\"#57606a\"/>"
+            svg += "<text x=\"\(px(t.x))\" y=\"\(px(y0 + 18))\" text-anchor=\"middle\">\(ReportFormat.escape(t.label))</text>"
+            if let second = t.second {
+                svg += "<text x=\"\(px(t.x))\" y=\"\(px(y0 + 31))\" text-anchor=\"middle\" fill=\"#8c959f\">\(ReportFormat.escape(second))</text>"
+            }
+            svg += "</g>"
+        }
+        svg += "<line x1=\"\(px(x0))\" y1=\"\(px(y0))\" x2=\"\(px(x1))\" y2=\"\(px(y0))\" stroke=\"#57606a\"/>"
+        return svg + "<text class=\"axis-title\" x=\"\(px((x0 + x1) / 2))\" y=\"\(px(height - 8))\" text-anchor=\"middle\" font-size=\"12\" fill=\"#1f2328\">\(ReportFormat.escape(title))</text></g>\n"
+    }
+}

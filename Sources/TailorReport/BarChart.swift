@@ -37,29 +37,17 @@ public struct BarChart: Sendable {
         let x0 = left, x1 = width - right, y0 = height - bottom, y1 = top
         let slot = (x1 - x0) / Double(categories.count)
         let barWidth = max(1, min(60, (slot * 0.8) / Double(series.count)))
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart bar-chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"system-ui,sans-serif\" role=\"img\" aria-label=\"\(ReportFormat.escape(title))\">\n"
+        let frame = PlotFrame(x0: x0, x1: x1, y0: y0, y1: y1, width: width, height: height)
+        var svg = PlotFrame.open(kind: "bar-chart", title: title, width: width, height: height)
         svg += chartHeader(title: title, width: width,
                            legend: series.enumerated().map { ($1.name, seriesColours[$0 % seriesColours.count], false) })
-        svg += "<g class=\"y-axis\" font-size=\"11\" fill=\"#57606a\">"
-        for t in yAxis.ticks {
-            let y = yAxis.map(t, from: y0, to: y1)
-            svg += "<g class=\"tick\"><line x1=\"\(px(x0))\" y1=\"\(px(y))\" x2=\"\(px(x1))\" y2=\"\(px(y))\" stroke=\"#eaeef2\"/>"
-            svg += "<line x1=\"\(px(x0 - 5))\" y1=\"\(px(y))\" x2=\"\(px(x0))\" y2=\"\(px(y))\" stroke=\"#57606a\"/>"
-            svg += "<text x=\"\(px(x0 - 8))\" y=\"\(px(y + 4))\" text-anchor=\"end\">\(yAxis.label(t))</text></g>"
-        }
-        svg += "<line x1=\"\(px(x0))\" y1=\"\(px(y0))\" x2=\"\(px(x0))\" y2=\"\(px(y1))\" stroke=\"#57606a\"/>"
-        svg += "<text class=\"axis-title\" transform=\"translate(14 \(px((y0 + y1) / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\" fill=\"#1f2328\">\(ReportFormat.escape(yTitle))</text></g>\n"
-        // Category labels: all when they fit, else about eight evenly spaced.
+        svg += frame.yAxis(yAxis, title: yTitle)
+        // Category labels: all when they fit, else evenly spaced ones.
         let longest = Double(categories.map(\.count).max() ?? 1) * 6.5
         let every = max(1, Int((longest + 8) / slot) + 1)
-        svg += "<g class=\"x-axis\" font-size=\"11\" fill=\"#57606a\">"
-        for (i, name) in categories.enumerated() where i % every == 0 {
-            let x = x0 + slot * (Double(i) + 0.5)
-            svg += "<g class=\"tick\"><line x1=\"\(px(x))\" y1=\"\(px(y0))\" x2=\"\(px(x))\" y2=\"\(px(y0 + 4))\" stroke=\"#57606a\"/>"
-            svg += "<text x=\"\(px(x))\" y=\"\(px(y0 + 17))\" text-anchor=\"middle\">\(ReportFormat.escape(name))</text></g>"
-        }
-        svg += "<line x1=\"\(px(x0))\" y1=\"\(px(y0))\" x2=\"\(px(x1))\" y2=\"\(px(y0))\" stroke=\"#57606a\"/>"
-        svg += "<text class=\"axis-title\" x=\"\(px((x0 + x1) / 2))\" y=\"\(px(height - 8))\" text-anchor=\"middle\" font-size=\"12\" fill=\"#1f2328\">\(ReportFormat.escape(xTitle))</text></g>\n"
+        svg += frame.xAxis(categories.enumerated().filter { $0.offset % every == 0 }.map {
+            (x0 + slot * (Double($0.offset) + 0.5), $0.element, nil)
+        }, title: xTitle)
         for (s, entry) in series.enumerated() {
             let colour = seriesColours[s % seriesColours.count]
             svg += "<g class=\"series\" data-series=\"\(ReportFormat.escape(entry.name))\">"

@@ -48,11 +48,12 @@ public enum ReportFormat {
         return text
     }
 
-    /// Bytes in binary units: `1536` → `"1.5 KiB"`.
+    /// Bytes in decimal units, as the terminal and the reports print sizes: `1536` → `"1.5 KB"`, `2_448_000_000` →
+    /// `"2.4 GB"`.
     public static func bytes(_ count: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        let units = ["B", "KB", "MB", "GB", "TB"]
         var value = Double(count), unit = 0
-        while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+        while value >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
         return unit == 0 ? "\(count) B" : decimal(value, 1) + " " + units[unit]
     }
 

@@ -24,8 +24,8 @@ public enum ComparisonReport {
         page.heading("Cost")
         let methods = results.map(\.method.rawValue)
         var charts = [
-            BarChart(title: "Peak tensor memory", xTitle: "method", yTitle: "MiB", categories: methods,
-                     series: [("peak memory", results.map { Double($0.peakBytes) / 1_048_576 })],
+            BarChart(title: "Peak tensor memory", xTitle: "method", yTitle: "MB", categories: methods,
+                     series: [("peak memory", results.map { Double($0.peakBytes) / 1e6 })],
                      format: { ReportFormat.decimal($0, 0) }).svg(),
             BarChart(title: "Training speed", xTitle: "method", yTitle: "tokens per second", categories: methods,
                      series: [("tokens/s", results.map(\.tokensPerSecond))], format: { ReportFormat.decimal($0, 0) }).svg(),

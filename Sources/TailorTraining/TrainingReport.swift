@@ -65,7 +65,7 @@ public struct TrainingReport: Sendable {
             line("Learning rate", "learning rate", [ChartSeries("train/learning_rate", points: points(\.learningRate))]),
             line("Gradient norm", "L2 norm before clipping", [ChartSeries("train/grad_norm", points: points(\.gradNorm))]),
             line("Throughput", "tokens per second", [ChartSeries("tokens/s", points: points { $0.seconds > 0 ? Double($0.tokens) / $0.seconds : nil })]),
-            line("Memory", "peak resident memory (MiB)", [ChartSeries("peak memory", points: points { $0.peakMemoryBytes.map { Double($0) / 1_048_576 } })]),
+            line("Memory", "peak resident memory (MB)", [ChartSeries("peak memory", points: points { $0.peakMemoryBytes.map { Double($0) / 1e6 } })]),
         ]
     }
 

@@ -14,7 +14,8 @@ final class ReportStyleTests: XCTestCase {
         XCTAssertEqual(ReportFormat.scientific(0.0002), "2e-4")
         XCTAssertEqual(ReportFormat.scientific(0.000125), "1.25e-4")
         XCTAssertEqual(ReportFormat.compact(1.23456), "1.235")
-        XCTAssertEqual(ReportFormat.bytes(1536), "1.5 KiB")
+        XCTAssertEqual(ReportFormat.bytes(1536), "1.5 KB")
+        XCTAssertEqual(ReportFormat.bytes(2_448_000_000), "2.4 GB")
         XCTAssertEqual(ReportFormat.duration(187), "3:07")
         XCTAssertEqual(ReportFormat.escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
     }

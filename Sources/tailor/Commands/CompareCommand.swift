@@ -1,6 +1,7 @@
 // `tailor compare`: full fine-tuning, LoRA and QLoRA side by side on the user's model and data.
 import ArgumentParser
 import Foundation
+import TailorReport
 import TailorKernels
 import TailorModels
 import TailorEval
@@ -76,7 +77,7 @@ struct CompareCommand: ParsableCommand {
         var table = TextTable("method", "trainable", "peak memory", "s/step", "tokens/s", "wall", "eval loss", "ppl vs full",
                               "task metric", "% of full")
         for r in results {
-            table.add(r.method.rawValue, r.trainableParameters.formatted(), formatBytes(r.peakBytes),
+            table.add(r.method.rawValue, r.trainableParameters.formatted(), ReportFormat.bytes(r.peakBytes),
                       String(format: "%.2f", r.secondsPerStep), String(format: "%.0f", r.tokensPerSecond),
                       String(format: "%.0f s", r.wallSeconds), String(format: "%.4f", r.evalLoss),
                       r.perplexityRatioToFull.map { String(format: "%.3f×", $0) } ?? "–",

@@ -1,6 +1,7 @@
 // `tailor train`: full fine-tuning or LoRA. Configuration flows defaults < YAML recipe (--config) < flags.
 import ArgumentParser
 import Foundation
+import TailorReport
 import TailorKernels
 import TailorChat
 import TailorData
@@ -144,12 +145,12 @@ struct TrainCommand: ParsableCommand {
         // As PEFT's print_trainable_parameters.
         print(String(format: "trainable params: %@ || all params: %@ || trainable%%: %.4f", trainer.trainableParameterCount.formatted(),
                      total.formatted(), 100 * Double(trainer.trainableParameterCount) / Double(total)))
-        print("predicted peak memory (Tailor engine, longest batch): \(formatBytes(predicted.total))")
+        print("predicted peak memory (Tailor engine, longest batch): \(ReportFormat.bytes(predicted.total))")
         print("configuration:")
         print(String(decoding: try JSONEncoder.pretty.encode(trainer.configuration), as: UTF8.self))
         let report = TrainingReport(model: model.model, data: data, configuration: trainer.configuration,
                                     preflight: findings.map { "\($0)" }, records: [], totalSteps: trainer.totalSteps, finished: false)
-        var monitor = try TrainingMonitor(out: URL(fileURLWithPath: out), report: report,
+        var monitor = try TrainingMonitor(out: out, report: report,
                                           tensorBoard: configuration.reportTo == "tensorboard")
         var failure: Error?
         try trainer.run(resume: resume) { event in

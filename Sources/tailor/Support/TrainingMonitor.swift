@@ -6,17 +6,20 @@ import TailorTraining
 
 struct TrainingMonitor {
     let out: URL
+    /// The folder as the user wrote it, for printed paths.
+    let outPath: String
     var report: TrainingReport
     var tensorBoard: TensorBoardWriter?
     var progress = ProgressPrinter()
     var firstStep = 0
     let started = Date()
 
-    init(out: URL, report: TrainingReport, tensorBoard: Bool) throws {
-        self.out = out
+    init(out outPath: String, report: TrainingReport, tensorBoard: Bool) throws {
+        self.outPath = outPath
+        out = URL(fileURLWithPath: outPath)
         self.report = report
         if tensorBoard {
-            self.tensorBoard = try TensorBoardWriter(directory: out.appendingPathComponent("runs"))
+            self.tensorBoard = try TensorBoardWriter(directory: URL(fileURLWithPath: outPath).appendingPathComponent("runs"))
             try self.tensorBoard?.addText(tag: "args", TrainingReport.configurationMarkdown(report.configuration))
         }
     }
@@ -42,12 +45,12 @@ struct TrainingMonitor {
         try writeReport(finished: true)
         try tensorBoard?.close()
         guard let summary = TrainingSummary(records: report.records) else { return }
-        print("\nrun summary (from \(out.appendingPathComponent("metrics.jsonl").path)):")
+        print("\nrun summary (from \(outPath)/metrics.jsonl):")
         let lines = summary.lines(wallSeconds: Date().timeIntervalSince(started))
         let width = lines.map(\.0.count).max() ?? 0
         for (name, value) in lines { print("  " + name + String(repeating: " ", count: width - name.count) + "  " + value) }
-        print("  report" + String(repeating: " ", count: max(0, width - 6)) + "  " + out.appendingPathComponent("report.html").path)
-        if let tensorBoard { print("  tensorboard" + String(repeating: " ", count: max(0, width - 11)) + "  tensorboard --logdir \(tensorBoard.directory.path)") }
+        print("  report" + String(repeating: " ", count: max(0, width - 6)) + "  " + outPath + "/report.html")
+        if tensorBoard != nil { print("  tensorboard" + String(repeating: " ", count: max(0, width - 11)) + "  tensorboard --logdir \(outPath)/runs") }
     }
 
     mutating func writeReport(finished: Bool) throws {
