@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -29,6 +30,7 @@ let package = Package(
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "TailorDistributed", dependencies: [.target(name: "CMPI", condition: .when(platforms: [.linux]))]),
         .target(name: "TailorTensor"),
+        .target(name: "TailorReport"),
         .target(name: "TailorKernels", dependencies: ["TailorTensor"] + blasDependency),
         .target(name: "TailorFormats", dependencies: ["TailorTensor"]),
         .target(name: "TailorTokenizers"),
@@ -39,14 +41,16 @@ let package = Package(
         .target(name: "TailorMetrics"),
         .target(name: "TailorQuantization", dependencies: ["TailorTensor"]),
         .target(name: "TailorOptim", dependencies: ["TailorTensor"]),
-        .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization", "TailorDistributed"]),
+        .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization",
+                                                  "TailorDistributed", "TailorReport",
+                                                  .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "TailorPlan", dependencies: ["TailorFormats"]),
-        .target(name: "TailorData", dependencies: ["TailorTensor", "TailorTokenizers", "TailorChat"]),
+        .target(name: "TailorData", dependencies: ["TailorTensor", "TailorTokenizers", "TailorChat", "TailorReport"]),
         .target(name: "TailorExport", dependencies: [
             "TailorTensor", "TailorFormats", "TailorModels", "TailorQuantization", "TailorTokenizers", "TailorKernels",
         ]),
         .target(name: "TailorEval", dependencies: [
-            "TailorTensor", "TailorKernels", "TailorModels", "TailorChat", "TailorTokenizers", "TailorMetrics",
+            "TailorTensor", "TailorKernels", "TailorModels", "TailorChat", "TailorTokenizers", "TailorMetrics", "TailorReport",
         ]),
         .target(name: "TailorTestSupport", dependencies: ["TailorTensor", "TailorFormats"]),
         /// The umbrella module (`import Tailor`); its folder has another name than the CLI's `Sources/tailor`, which
@@ -54,7 +58,7 @@ let package = Package(
         .target(name: "Tailor", dependencies: [
             "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
             "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
-            "TailorData", "TailorExport", "TailorEval", "TailorDistributed",
+            "TailorData", "TailorExport", "TailorEval", "TailorDistributed", "TailorReport",
         ], path: "Sources/TailorUmbrella"),
         /// Two small programs on the library alone, built with the package so they never go stale.
         .executableTarget(name: "FineTuneExample", dependencies: ["Tailor"], path: "Examples/FineTune"),
@@ -92,6 +96,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TailorCLITests", dependencies: ["TailorTestSupport"]),
         .testTarget(name: "TailorDistributedTests", dependencies: ["TailorDistributed", "TailorTensor", "TailorTestSupport"]),
+        .testTarget(name: "TailorReportTests", dependencies: ["TailorReport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -86,7 +86,12 @@ public struct EvalReport: Sendable, Equatable, Codable {
                 lines.append("  line \(e.line): \(Self.clip(e.prompt))")
                 if task != .loss {
                     lines.append("    expected: \(Self.clip(e.references.first ?? ""))")
-                    lines.append("    got:      \(Self.clip(e.prediction))" + (e.note.map { "  (\($0))" } ?? ""))
+                    let scored = e.score.flatMap { s in
+                        Self.exampleScore(task).map { "\($0.name) \(String(format: "%.3f", s))\($0.unit.hasPrefix("nats") ? " " + $0.unit : "")" }
+                    }
+                    let reason = e.note == Self.exampleNoteIsLabel(task) ? nil : e.note
+                    let detail = [scored, reason].compactMap { $0 }.joined(separator: "; ")
+                    lines.append("    got:      \(Self.clip(e.prediction))" + (detail.isEmpty ? "" : "  (\(detail))"))
                 } else if let s = e.score {
                     lines.append(String(format: "    mean NLL %.4f", s))
                 }
@@ -109,8 +114,8 @@ public struct EvalReport: Sendable, Equatable, Codable {
     public func write(to directory: URL) throws -> (json: URL, html: URL) {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let json = directory.appendingPathComponent("report.json"), html = directory.appendingPathComponent("report.html")
-        try jsonData().write(to: json)
-        try Data(renderHTML().utf8).write(to: html)
+        try jsonData().write(to: json, options: .atomic)
+        try Data(renderHTML().utf8).write(to: html, options: .atomic)
         return (json, html)
     }
 

@@ -116,7 +116,9 @@ public enum ExportPipeline {
     static func check(_ url: URL, base: Base, sets: [WeightedAdapters], sequences: [[Int32]]?, precision: ExportPrecision) throws -> ExportCheckReport {
         let exported = try LoadedModel.load(from: url)
         let probes = sequences ?? ExportCheck.probeSequences(vocabSize: base.model.configuration.vocabSize)
-        let report = ExportCheck.compare(reference: try reference(base: base, sets: sets), exported: exported.model, sequences: probes)
+        let text = (try? base.checkpoint.tokenizer()).map { $0.encode(ExportCheck.referenceText, addSpecialTokens: true).map(Int32.init) }
+        let report = ExportCheck.compare(reference: try reference(base: base, sets: sets), exported: exported.model, sequences: probes,
+                                         text: text)
         try enforce(report, precision: precision)
         return report
     }

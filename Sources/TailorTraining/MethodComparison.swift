@@ -19,12 +19,20 @@ public struct MethodResult: Codable, Sendable, Equatable {
     /// exp(evalLoss - full's evalLoss): 1 means as good as full fine-tuning, above 1 worse.
     public var perplexityRatioToFull: Double?
     public var losses: [Double]
+    /// Evaluation loss at the steps it was measured (the last one is `evalLoss`).
+    public var evalLosses: [EvalLossPoint]
     /// Seconds the method took from loading its model to the end of evaluation.
     public var wallSeconds: Double
     /// The task metric from the caller's evaluation (accuracy, F1, …), when one was given.
     public var taskMetric: TaskMetric?
     /// `taskMetric` as a percentage of full fine-tuning's.
     public var taskMetricPercentOfFull: Double?
+}
+
+/// The evaluation loss after an optimizer step.
+public struct EvalLossPoint: Codable, Sendable, Equatable {
+    public var step: Int
+    public var loss: Double
 }
 
 /// A named score of a trained model on the user's task.
@@ -48,7 +56,8 @@ public enum MethodComparison {
             c.method = method
             // A learning rate left unset takes each method's usual value.
             c.saveSteps = 0
-            c.evalSteps = 0
+            // Four evaluations along the way draw the eval-loss curve; the last one, at the final step, is `evalLoss`.
+            c.evalSteps = configuration.evalSteps > 0 ? configuration.evalSteps : (configuration.maxSteps > 0 ? max(1, configuration.maxSteps / 4) : 0)
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("tailor-compare-\(method)-\(UUID())")
             defer { try? FileManager.default.removeItem(at: out) }
             let started = Date()
@@ -58,7 +67,8 @@ public enum MethodComparison {
                                       configuration: c, train: train, evaluation: evaluation, outputDirectory: out,
                                       padID: padID, backend: backend)
             try trainer.run { progress(method, $0) }
-            let evalLoss = trainer.evaluationLoss()
+            let evalLosses = trainer.history.compactMap { r in r.evalLoss.map { EvalLossPoint(step: r.step, loss: $0) } }
+            let evalLoss = trainer.history.last?.evalLoss ?? trainer.evaluationLoss()
             let peak = MemoryTracker.shared.peakBytes - before
             let metric = try evaluateTask?(trainer.model)
             let timed = trainer.history.dropFirst().map(\.seconds).sorted()
@@ -68,6 +78,7 @@ public enum MethodComparison {
                                         secondsPerStep: seconds, tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0,
                                         finalLoss: trainer.history.last?.loss ?? .nan, evalLoss: evalLoss,
                                         perplexityRatioToFull: nil, losses: trainer.history.map(\.loss),
+                                        evalLosses: evalLosses,
                                         wallSeconds: Date().timeIntervalSince(started), taskMetric: metric,
                                         taskMetricPercentOfFull: nil))
         }

@@ -20,11 +20,18 @@ public struct StepRecord: Codable, Sendable, Equatable {
     /// rank 0 handed to them.
     public var communicationSeconds: Double?
     public var bytesSent: Int?
+    /// Seconds the evaluation after this step took (not part of `seconds`).
+    public var evalSeconds: Double?
+    /// Rows (samples) the step trained on.
+    public var samples: Int?
+    /// The process's peak resident memory so far, in bytes.
+    public var peakMemoryBytes: Int?
 
     enum CodingKeys: String, CodingKey {
-        case step, epoch, loss, tokens, seconds
+        case step, epoch, loss, tokens, seconds, samples
         case learningRate = "learning_rate", gradNorm = "grad_norm", evalLoss = "eval_loss"
         case communicationSeconds = "comm_seconds", bytesSent = "bytes_sent"
+        case evalSeconds = "eval_seconds", peakMemoryBytes = "peak_memory_bytes"
     }
 }
 
@@ -66,6 +73,8 @@ public struct Trainer {
         try configuration.validate()
         var configuration = configuration
         configuration.computeDType = configuration.resolvedComputeDType   // saved with checkpoints as it ran
+        configuration.learningRate = configuration.resolvedLearningRate
+        configuration.gradientCheckpointing = configuration.resolvedGradientCheckpointing
         var model = model
         if configuration.method == .qlora { try model.weights.quantizeLinearLayers(with: configuration.quantizer) }
         if configuration.method.trainsAdapters {
@@ -135,7 +144,8 @@ public struct Trainer {
             let started = Date(), communicated = parallelism.communicator.statistics
             // Batch, forward, loss, backward: the gradient of the mean token loss over the whole step (this rank's
             // rows of it, when several train together).
-            let batches = parallelism.localMicroBatches(microBatches(ofStep: step), batchSize: configuration.batchSize)
+            let rowsOfStep = microBatches(ofStep: step)
+            let batches = parallelism.localMicroBatches(rowsOfStep, batchSize: configuration.batchSize)
                 .map { TrainingData.collate($0.map { train[$0] }, padID: padID) }
             let (trainedTokens, stepTokens) = stepTokenCounts(ofStep: step, local: batches)
             var lossSum = 0.0
@@ -166,18 +176,24 @@ public struct Trainer {
             // Log, evaluate, checkpoint.
             var record = StepRecord(step: step, epoch: Double(step) / Double(stepsPerEpoch), loss: loss, learningRate: lr,
                                     gradNorm: norm, tokens: stepTokens,
-                                    seconds: Date().timeIntervalSince(started), evalLoss: nil)
+                                    seconds: Date().timeIntervalSince(started), evalLoss: nil,
+                                    samples: rowsOfStep.reduce(0) { $0 + $1.count },
+                                    peakMemoryBytes: MemoryTracker.peakResidentBytes())
             if parallelism.size > 1 {
                 record.communicationSeconds = parallelism.communicator.statistics.seconds - communicated.seconds
                 record.bytesSent = parallelism.communicator.statistics.bytesSent - communicated.bytesSent
             }
             if parallelism.isPrimary, configuration.evalSteps > 0, !evaluation.isEmpty, step % configuration.evalSteps == 0 || step == totalSteps {
+                let evalStarted = Date()
                 record.evalLoss = evaluationLoss()
-                onEvent(.evaluated(step: step, loss: record.evalLoss ?? .nan))
+                record.evalSeconds = Date().timeIntervalSince(evalStarted)
             }
             history.append(record)
             try metrics?.append(record)
-            if step % configuration.loggingSteps == 0 || step == totalSteps { onEvent(.step(record, totalSteps: totalSteps)) }
+            if let loss = record.evalLoss { onEvent(.evaluated(step: step, loss: loss)) }
+            if step % configuration.loggingSteps == 0 || step == totalSteps || record.evalLoss != nil {
+                onEvent(.step(record, totalSteps: totalSteps))
+            }
             if configuration.saveSteps > 0, step % configuration.saveSteps == 0, step < totalSteps {
                 if let directory = try saveCheckpoint() { onEvent(.checkpointed(step: step, directory: directory)) }
             }

@@ -61,6 +61,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var saveTotalLimit: Int = 2
     /// Skip an optimizer step whose loss or gradients are NaN/Inf instead of stopping.
     public var skipNonFiniteSteps: Bool = false
+    /// Where step metrics go besides metrics.jsonl and report.html: "none" or "tensorboard" (event files in
+    /// `<out>/runs`).
+    public var reportTo: String = "none"
 
     public init() {}
 
@@ -77,6 +80,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         case loraDropout = "lora_dropout", targetModules = "target_modules", useRSLoRA = "use_rslora"
         case initAdapter = "init_adapter", evalSteps = "eval_steps", loggingSteps = "logging_steps"
         case saveSteps = "save_steps", saveTotalLimit = "save_total_limit", skipNonFiniteSteps = "skip_non_finite_steps"
+        case reportTo = "report_to"
     }
 
     /// Every key a recipe may use.
@@ -120,6 +124,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         saveSteps = try c.decodeIfPresent(Int.self, forKey: .saveSteps) ?? d.saveSteps
         saveTotalLimit = try c.decodeIfPresent(Int.self, forKey: .saveTotalLimit) ?? d.saveTotalLimit
         skipNonFiniteSteps = try c.decodeIfPresent(Bool.self, forKey: .skipNonFiniteSteps) ?? d.skipNonFiniteSteps
+        reportTo = try c.decodeIfPresent(String.self, forKey: .reportTo) ?? d.reportTo
     }
 
     /// Whether blocks are recomputed in backward.
@@ -158,6 +163,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         guard evalSteps >= 0, loggingSteps >= 1, saveSteps >= 0, saveTotalLimit >= 1 else {
             throw fail("save_steps", "eval_steps/save_steps must be ≥ 0, logging_steps and save_total_limit ≥ 1")
         }
+        guard ["none", "tensorboard"].contains(reportTo) else { throw fail("report_to", "must be none or tensorboard, got \(reportTo)") }
         if method == .qlora {
             guard ["nf4", "fp4"].contains(bnb4bitQuantType) else { throw fail("bnb_4bit_quant_type", "must be nf4 or fp4, got \(bnb4bitQuantType)") }
             guard (5...12).contains(bnb4bitBlocksize.trailingZeroBitCount), bnb4bitBlocksize.nonzeroBitCount == 1 else {

@@ -14,6 +14,7 @@
 @_exported import TailorExport
 @_exported import TailorEval
 @_exported import TailorDistributed
+@_exported import TailorReport
 
 /// The version of this Tailor build, as `tailor --version` prints it (semantic versioning).
 public enum TailorVersion {

@@ -80,9 +80,11 @@ final class GenerationAndReportTests: XCTestCase {
         XCTAssertTrue(table.contains("FORGETTING"), table)
         let html = report.renderHTML()
         XCTAssertTrue(html.contains("<svg"))
-        XCTAssertEqual(html.components(separatedBy: "<rect").count - 1, 2 * 2 + 2)   // 2 metrics × 2 runs + legend
+        XCTAssertEqual(html.components(separatedBy: "<rect").count - 1, 2 * 2)   // 2 metrics × 2 runs
+        XCTAssertTrue(html.contains("class=\"legend\""))
+        XCTAssertFalse(html.contains("fraction"), "fractions read as percentages")
         XCTAssertTrue(html.contains("no &amp; &lt;b&gt;"), "prediction text is escaped")
-        XCTAssertFalse(html.contains("<b>"))
+        XCTAssertFalse(html.contains("no & <b>"))
         let decoded = try JSONDecoder().decode(EvalReport.self, from: report.jsonData())
         XCTAssertEqual(decoded, report)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tailor-eval-report-\(UUID().uuidString)")

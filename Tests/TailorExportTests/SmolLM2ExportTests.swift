@@ -45,6 +45,13 @@ final class SmolLM2ExportTests: XCTestCase {
         let merged = temp.appendingPathComponent("merged")
         let m = try ExportPipeline.merge(MergeRequest(base: gguf, adapters: [adapter], output: merged, dtype: .bf16, checkSequences: sequences))
         print("SmolLM2 merge bf16:", m.check?.summary ?? "-", "vanished", m.precision.total.vanishedFraction)
+        // Perplexity is measured on the built-in English paragraph through the model's tokenizer: a language
+        // model's value (tens), not the millions random tokens give.
+        let check = try XCTUnwrap(m.check)
+        XCTAssertEqual(check.textTokens, try base.tokenizer().encode(ExportCheck.referenceText, addSpecialTokens: true).count)
+        XCTAssertLessThan(try XCTUnwrap(check.referencePerplexity), 200, check.summary)
+        XCTAssertEqual(try XCTUnwrap(check.exportedPerplexity), try XCTUnwrap(check.referencePerplexity), accuracy: 0.05 * (check.referencePerplexity ?? 0))
+        XCTAssertTrue(check.summary.contains("perplexity") && check.summary.contains("→") && check.summary.contains("%)"), check.summary)
         // The tokenizer written from the GGUF metadata tokenizes like the GGUF's own.
         let original = try base.tokenizer(), written = try Tokenizer(directory: merged)
         for text in ["Hello world!", "  spaces\tand\nnewlines 2024-11-29 3.14159", "<|im_start|>user\nHi<|im_end|>", "naïve café ünïcödé 日本語 🙂"] {

@@ -5,6 +5,7 @@ import TailorEval
 import TailorFormats
 import TailorKernels
 import TailorModels
+import TailorReport
 import TailorTensor
 import TailorTokenizers
 import TailorTraining
@@ -82,8 +83,8 @@ struct BenchForward: ParsableCommand {
         table.add("prefill 1×\(sequenceLength)", String(format: "%.1f tokens/s", report.prefill1TokensPerSecond))
         table.add("prefill \(batchSize)×\(sequenceLength)", String(format: "%.1f tokens/s", report.prefillBatchTokensPerSecond))
         table.add("greedy decode (KV cache)", String(format: "%.1f tokens/s", report.decodeTokensPerSecond))
-        table.add("peak tensor memory", formatBytes(report.peakTensorBytes))
-        table.add("peak resident memory", formatBytes(report.peakRSSBytes))
+        table.add("peak tensor memory", ReportFormat.bytes(report.peakTensorBytes))
+        table.add("peak resident memory", ReportFormat.bytes(report.peakRSSBytes))
         print(table.render())
     }
 }
@@ -157,8 +158,8 @@ struct BenchTrain: ParsableCommand {
         table.add("trainable parameters", report.trainableParameters.formatted())
         table.add("tokens/s", String(format: "%.1f", report.tokensPerSecond))
         table.add("seconds/step", String(format: "%.2f", report.secondsPerStep))
-        table.add("peak tensor memory", formatBytes(report.peakTensorBytes))
-        table.add("peak resident memory", formatBytes(report.peakRSSBytes))
+        table.add("peak tensor memory", ReportFormat.bytes(report.peakTensorBytes))
+        table.add("peak resident memory", ReportFormat.bytes(report.peakRSSBytes))
         print(table.render())
     }
 }

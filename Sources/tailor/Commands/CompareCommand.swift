@@ -5,6 +5,7 @@ import TailorEval
 import TailorFormats
 import TailorKernels
 import TailorModels
+import TailorReport
 import TailorTraining
 
 struct CompareCommand: ParsableCommand {
@@ -77,7 +78,7 @@ struct CompareCommand: ParsableCommand {
         var table = TextTable("method", "trainable", "peak memory", "s/step", "tokens/s", "wall", "eval loss", "ppl vs full",
                               "task metric", "% of full")
         for r in results {
-            table.add(r.method.rawValue, r.trainableParameters.formatted(), formatBytes(r.peakBytes),
+            table.add(r.method.rawValue, r.trainableParameters.formatted(), ReportFormat.bytes(r.peakBytes),
                       String(format: "%.2f", r.secondsPerStep), String(format: "%.0f", r.tokensPerSecond),
                       String(format: "%.0f s", r.wallSeconds), String(format: "%.4f", r.evalLoss),
                       r.perplexityRatioToFull.map { String(format: "%.3f×", $0) } ?? "–",
@@ -104,65 +105,5 @@ extension CompareCommand {
             guard let headline = run.scores.first else { throw ValidationError("--eval: the task produced no score") }
             return TaskMetric(name: headline.name, value: headline.value)
         }
-    }
-}
-
-/// The comparison as an HTML page with an SVG chart of the loss curves.
-enum ComparisonReport {
-    static func html(_ results: [MethodResult]) -> String {
-        let width = 640.0, height = 300.0, pad = 40.0
-        let all = results.flatMap(\.losses).filter(\.isFinite)
-        let (low, high) = (all.min() ?? 0, max(all.max() ?? 1, (all.min() ?? 0) + 1e-9))
-        let steps = max(results.map(\.losses.count).max() ?? 1, 2)
-        let colours = ["full": "#d1495b", "lora": "#00798c", "qlora": "#edae49"]
-        var svg = "<svg xmlns='http://www.w3.org/2000/svg' width='\(Int(width))' height='\(Int(height))'>"
-        svg += "<rect width='100%' height='100%' fill='white'/>"
-        svg += "<text x='\(pad)' y='20' font-size='13' font-family='sans-serif'>training loss per step</text>"
-        for r in results {
-            let points = r.losses.enumerated().map { i, loss in
-                let x = pad + (width - 2 * pad) * Double(i) / Double(steps - 1)
-                let y = height - pad - (height - 2 * pad) * (loss - low) / (high - low)
-                return String(format: "%.1f,%.1f", x, y)
-            }.joined(separator: " ")
-            svg += "<polyline fill='none' stroke='\(colours[r.method.rawValue] ?? "black")' stroke-width='2' points='\(points)'/>"
-        }
-        for (i, r) in results.enumerated() {
-            svg += "<text x='\(Int(width - 120))' y='\(30 + 16 * i)' font-size='12' font-family='sans-serif' fill='\(colours[r.method.rawValue] ?? "black")'>\(r.method.rawValue)</text>"
-        }
-        svg += String(format: "<text x='4' y='%.0f' font-size='11' font-family='sans-serif'>%.3f</text>", pad, high)
-        svg += String(format: "<text x='4' y='%.0f' font-size='11' font-family='sans-serif'>%.3f</text>", height - pad, low)
-        svg += "</svg>"
-        svg += bars("peak memory (MB)", results.map { (r: $0.method.rawValue, v: Double($0.peakBytes) / 1e6) }, colours)
-        svg += bars("seconds per step", results.map { (r: $0.method.rawValue, v: $0.secondsPerStep) }, colours)
-        if results.contains(where: { $0.taskMetric != nil }) {
-            svg += bars("task metric, % of full", results.map { (r: $0.method.rawValue, v: $0.taskMetricPercentOfFull ?? 0) }, colours)
-        }
-        let rows = results.map { r in
-            "<tr><td>\(r.method.rawValue)</td><td>\(r.trainableParameters)</td><td>\(r.peakBytes / 1_000_000) MB</td>"
-                + String(format: "<td>%.2f</td><td>%.4f</td><td>%@</td></tr>", r.secondsPerStep, r.evalLoss,
-                         r.perplexityRatioToFull.map { String(format: "%.3f×", $0) } ?? "–")
-        }.joined()
-        return """
-        <!doctype html><html><head><meta charset='utf-8'><title>Tailor: full vs LoRA vs QLoRA</title>
-        <style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;text-align:right}</style></head><body>
-        <h1>Full fine-tuning vs LoRA vs QLoRA</h1>
-        <table><tr><th>method</th><th>trainable</th><th>peak memory</th><th>s/step</th><th>eval loss</th><th>perplexity vs full</th></tr>\(rows)</table>
-        \(svg)
-        </body></html>
-        """
-    }
-
-    /// A small horizontal bar chart.
-    static func bars(_ title: String, _ values: [(r: String, v: Double)], _ colours: [String: String]) -> String {
-        let top = max(values.map(\.v).max() ?? 1, 1e-9)
-        var svg = "<svg xmlns='http://www.w3.org/2000/svg' width='420' height='\(30 + 24 * values.count)'>"
-        svg += "<text x='4' y='16' font-size='13' font-family='sans-serif'>\(title)</text>"
-        for (i, entry) in values.enumerated() {
-            let y = 26 + 24 * i, width = 260 * entry.v / top
-            svg += "<text x='4' y='\(y + 14)' font-size='12' font-family='sans-serif'>\(entry.r)</text>"
-            svg += String(format: "<rect x='60' y='%d' width='%.1f' height='16' fill='%@'/>", y, width, colours[entry.r] ?? "gray")
-            svg += String(format: "<text x='%.1f' y='%d' font-size='11' font-family='sans-serif'>%.2f</text>", 66 + width, y + 13, entry.v)
-        }
-        return svg + "</svg>"
     }
 }

@@ -1,6 +1,7 @@
 // `tailor inspect`: what a checkpoint holds and what it costs in memory.
 import ArgumentParser
 import Foundation
+import TailorReport
 import TailorFormats
 import TailorModels
 import TailorTensor
@@ -61,8 +62,8 @@ struct InspectCommand: ParsableCommand {
         table.add("vocabulary", "\(report.vocabSize)")
         table.add("context length", "\(report.contextLength)")
         table.add("tied embeddings", "\(report.tiedEmbeddings)")
-        table.add("weights on disk", formatBytes(report.storedBytes))
-        table.add("weights in memory (f32 compute copy)", formatBytes(report.loadedBytes))
+        table.add("weights on disk", ReportFormat.bytes(report.storedBytes))
+        table.add("weights in memory (f32 compute copy)", ReportFormat.bytes(report.loadedBytes))
         print(table.render())
         print("")
         var byType = TextTable("stored type", "tensors")

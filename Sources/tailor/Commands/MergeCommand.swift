@@ -65,6 +65,6 @@ func printExportResult(_ result: ExportResult, json: Bool) throws {
     if let check = result.check { print(check.summary) }
     let total = result.precision.total
     if total.changed > 0 {
-        print(String(format: "adapter updates below half a storage step: %.1f%% of %d changed weights", total.vanishedFraction * 100, total.changed))
+        print(String(format: "adapter updates below half a storage step: %.1f%% of %@ changed weights", total.vanishedFraction * 100, total.changed.formatted()))
     }
 }

@@ -1,6 +1,7 @@
 // `tailor quantize`: a 4-bit model folder in the layout transformers + bitsandbytes load.
 import ArgumentParser
 import Foundation
+import TailorReport
 import TailorExport
 import TailorFormats
 import TailorModels
@@ -51,6 +52,6 @@ struct QuantizeCommand: ParsableCommand {
         let bytes = weights.layers.reduce(0) { total, layer in
             total + LlamaLayerWeights.linearNames.reduce(0) { $0 + (layer[linear: $1]?.weightByteCount ?? 0) }
         }
-        print("wrote \(folder.path): decoder linear weights \(formatBytes(bytes)) in \(type)\(noDoubleQuant ? "" : " with double quantization"), block \(blocksize)")
+        print("wrote \(folder.path): decoder linear weights \(ReportFormat.bytes(bytes)) in \(type)\(noDoubleQuant ? "" : " with double quantization"), block \(blocksize)")
     }
 }

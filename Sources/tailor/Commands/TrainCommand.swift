@@ -1,6 +1,7 @@
 // `tailor train`: full fine-tuning or LoRA. Configuration flows defaults < YAML recipe (--config) < flags.
 import ArgumentParser
 import Foundation
+import TailorReport
 import TailorKernels
 import TailorChat
 import TailorData
@@ -60,6 +61,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("bnb-4bit-quant-type"), help: "QLoRA: nf4 | fp4") var bnb4bitQuantType: String?
     @Option(name: .customLong("bnb-4bit-use-double-quant"), help: "QLoRA: true | false") var bnb4bitUseDoubleQuant: Bool?
     @Option(name: .customLong("bnb-4bit-blocksize"), help: "QLoRA block size (64)") var bnb4bitBlocksize: Int?
+    @Option(help: "none | tensorboard: also write TensorBoard event files to <out>/runs") var reportTo: String?
 
     /// The flags the user gave, under their recipe keys.
     var flagValues: [String: Any] {
@@ -76,7 +78,7 @@ struct TrainCommand: ParsableCommand {
             ("init_adapter", initAdapter), ("eval_steps", evalSteps), ("logging_steps", loggingSteps),
             ("save_steps", saveSteps), ("save_total_limit", saveTotalLimit), ("skip_non_finite_steps", skipNonFiniteSteps),
             ("bnb_4bit_quant_type", bnb4bitQuantType), ("bnb_4bit_use_double_quant", bnb4bitUseDoubleQuant),
-            ("bnb_4bit_blocksize", bnb4bitBlocksize),
+            ("bnb_4bit_blocksize", bnb4bitBlocksize), ("report_to", reportTo),
         ]
         var values: [String: Any] = [:]
         for (key, value) in all { if let value { values[key] = value } }
@@ -153,33 +155,30 @@ struct TrainCommand: ParsableCommand {
         // As PEFT's print_trainable_parameters.
         print(String(format: "trainable params: %@ || all params: %@ || trainable%%: %.4f", trainer.trainableParameterCount.formatted(),
                      total.formatted(), 100 * Double(trainer.trainableParameterCount) / Double(total)))
-        print("predicted peak memory (Tailor engine, longest batch): \(formatBytes(predicted.total))")
+        print("predicted peak memory (Tailor engine, longest batch): \(ReportFormat.bytes(predicted.total))")
         print("configuration:")
         print(String(decoding: try JSONEncoder.pretty.encode(trainer.configuration), as: UTF8.self))
         if parallelism.size > 1 {
             print("data parallel: \(parallelism.size) ranks, global batch \(configuration.batchSize * configuration.gradientAccumulationSteps) rows, ZeRO-\(parallelism.zero.rawValue)")
         }
-        var progress = ProgressPrinter(), firstStep = 0
+        let report = TrainingReport(model: model.model, data: data, configuration: trainer.configuration,
+                                    preflight: findings.map { "\($0)" }, records: [], totalSteps: trainer.totalSteps, finished: false)
+        // Rank 0 alone shows progress and writes the report and TensorBoard files.
+        var monitor = parallelism.isPrimary
+            ? try TrainingMonitor(out: out, report: report, tensorBoard: configuration.reportTo == "tensorboard") : nil
+        var failure: Error?, firstStep = 0
         try trainer.run(resume: resume) { event in
-            switch event {
-            case .started(_, let first, _):
-                firstStep = first
-                if first > 0 { progress.note("resumed at step \(first)") }
-            case .step(let r, let total):
-                let communication = r.communicationSeconds.map { String(format: "  comm %.3fs", $0) } ?? ""
-                progress.update(step: r.step, total: total, firstStep: firstStep, loss: r.loss, learningRate: r.learningRate,
-                                tokensThisStep: r.tokens, extra: (r.evalLoss.map { String(format: "  eval %.4f", $0) } ?? "") + communication)
-            case .evaluated: break
-            case .checkpointed(let step, let directory): progress.note("step \(step): checkpoint \(directory.path)")
-            case .skipped(let step, let reason): progress.note("step \(step) skipped: \(reason)")
-            }
+            if case .started(_, let first, _) = event { firstStep = first }
+            do { try monitor?.handle(event) } catch { if failure == nil { failure = error } }
         }
+        if let failure { throw failure }
         // A fully fine-tuned model is a complete Hugging Face folder: tokenizer files (written from the GGUF's
         // tokenizer when the base was a GGUF) and the chat template in tokenizer_config.json.
         if parallelism.size > 1 { try printCommunicationSummary(trainer, steps: trainer.totalSteps - firstStep) }
         guard parallelism.isPrimary else { return }
         if configuration.method == .full { try MergedFolder.writeTokenizer(of: checkpoint, into: URL(fileURLWithPath: out)) }
         print("saved \(configuration.method.trainsAdapters ? "adapter" : "model") to \(out)")
+        try monitor?.finish()
     }
 }
 

@@ -1,6 +1,7 @@
 // The --model option shared by commands that run a model.
 import ArgumentParser
 import Foundation
+import TailorReport
 import TailorFormats
 import TailorModels
 import TailorTensor
@@ -40,14 +41,6 @@ struct InferencePrecisionOption: ParsableArguments {
         }
         return precision
     }
-}
-
-/// Bytes as a human-readable size ("512.0 MB").
-func formatBytes(_ bytes: Int) -> String {
-    let units = ["B", "KB", "MB", "GB", "TB"]
-    var value = Double(bytes), unit = 0
-    while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
 }
 
 /// Writes an Encodable value as pretty, key-sorted JSON on standard output.

@@ -2,6 +2,7 @@
 // naming the rank that failed.
 import Foundation
 import TailorDistributed
+import TailorReport
 import TailorTraining
 
 #if canImport(Glibc)
@@ -32,9 +33,9 @@ func printCommunicationSummary(_ trainer: Trainer, steps: Int) throws {
     let perRank = try trainer.optimizerStateBytesPerRank()
     let statistics = trainer.parallelism.communicator.statistics
     let steps = max(1, steps)
-    print("communication (rank 0): \(formatBytes(statistics.bytesSent / steps)) handed to collectives per step, "
+    print("communication (rank 0): \(ReportFormat.bytes(statistics.bytesSent / steps)) handed to collectives per step, "
           + String(format: "%.3f s waiting per step", statistics.seconds / Double(steps)))
     let whole = trainer.parallelism.zero == .optimizerState ? perRank.reduce(0, +) : perRank.first ?? 0
-    print("optimizer state per rank: " + perRank.map(formatBytes).joined(separator: ", ")
-          + " (one process: \(formatBytes(whole)); largest rank \(String(format: "%.2f", Double(perRank.max() ?? 0) / Double(max(whole, 1)))) of it)")
+    print("optimizer state per rank: " + perRank.map(ReportFormat.bytes).joined(separator: ", ")
+          + " (one process: \(ReportFormat.bytes(whole)); largest rank \(String(format: "%.2f", Double(perRank.max() ?? 0) / Double(max(whole, 1)))) of it)")
 }
