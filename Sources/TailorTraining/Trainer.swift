@@ -16,10 +16,40 @@ public struct StepRecord: Codable, Sendable, Equatable {
     public var tokens: Int
     public var seconds: Double
     public var evalLoss: Double?
+    /// DPO/ORPO/SimPO: TRL's reward and log-prob metrics, written as top-level keys ("rewards/chosen", …).
+    public var preference: PreferenceMetrics? = nil
 
     enum CodingKeys: String, CodingKey {
         case step, epoch, loss, tokens, seconds
         case learningRate = "learning_rate", gradNorm = "grad_norm", evalLoss = "eval_loss"
+    }
+}
+
+extension StepRecord {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        step = try c.decode(Int.self, forKey: .step)
+        epoch = try c.decode(Double.self, forKey: .epoch)
+        loss = try c.decode(Double.self, forKey: .loss)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        gradNorm = try c.decode(Double.self, forKey: .gradNorm)
+        tokens = try c.decode(Int.self, forKey: .tokens)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        evalLoss = try c.decodeIfPresent(Double.self, forKey: .evalLoss)
+        preference = try? PreferenceMetrics(from: decoder)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(step, forKey: .step)
+        try c.encode(epoch, forKey: .epoch)
+        try c.encode(loss, forKey: .loss)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(gradNorm, forKey: .gradNorm)
+        try c.encode(tokens, forKey: .tokens)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encodeIfPresent(evalLoss, forKey: .evalLoss)
+        try preference?.encode(to: encoder)   // same keyed container: the metrics sit beside the others
     }
 }
 
@@ -40,6 +70,9 @@ public struct Trainer {
     /// Recorded as the adapter's base_model_name_or_path.
     public let baseModelName: String
     let train: [TrainingExample]
+    /// Preference pairs (DPO, ORPO, SimPO); empty for SFT.
+    let pairs: [PreferencePair]
+    var reference = PreferenceReference.none
     let evaluation: [TrainingExample]
     let outputDirectory: URL
     let padID: Int32
@@ -54,8 +87,8 @@ public struct Trainer {
     /// Hand the model over (`consuming`): full fine-tuning updates the weights in place, and a caller that keeps its
     /// own reference makes the first update copy every weight.
     public init(model: consuming LlamaModel, modelConfig: ModelConfig, baseModelName: String, configuration: TrainingConfiguration,
-                train: [TrainingExample], evaluation: [TrainingExample] = [], outputDirectory: URL, padID: Int32,
-                backend: any Backend) throws {
+                train: [TrainingExample], evaluation: [TrainingExample] = [], pairs: [PreferencePair] = [],
+                outputDirectory: URL, padID: Int32, backend: any Backend) throws {
         try configuration.validate()
         var configuration = configuration
         configuration.computeDType = configuration.resolvedComputeDType   // saved with checkpoints as it ran
@@ -78,11 +111,16 @@ public struct Trainer {
         self.configuration = configuration
         self.train = train.map { $0.truncated(to: configuration.maxLength) }
         self.evaluation = evaluation.map { $0.truncated(to: configuration.maxLength) }
+        self.pairs = pairs
+        guard configuration.objective.usesPairs == !pairs.isEmpty else {
+            throw TrainingError.invalidConfiguration(key: "objective", message: configuration.objective.usesPairs
+                ? "\(configuration.objective.rawValue) trains on preference pairs (prompt, chosen, rejected)" : "preference pairs need objective dpo, orpo or simpo")
+        }
         self.outputDirectory = outputDirectory
         self.padID = padID
         self.backend = backend
         slots = model.weights.trainableSlots(fullFineTuning: configuration.method == .full)
-        let batchesPerEpoch = (self.train.count + configuration.batchSize - 1) / configuration.batchSize
+        let batchesPerEpoch = (max(self.train.count, pairs.count) + configuration.batchSize - 1) / configuration.batchSize
         totalSteps = try TrainingSteps.totalSteps(maxSteps: configuration.maxSteps, epochs: configuration.epochs,
                                                   batchesPerEpoch: batchesPerEpoch,
                                                   accumulation: configuration.gradientAccumulationSteps)
@@ -93,7 +131,9 @@ public struct Trainer {
             beta2: configuration.adamBeta2, epsilon: configuration.adamEpsilon, weightDecay: configuration.weightDecay))
     }
 
-    var microBatchesPerEpoch: Int { (train.count + configuration.batchSize - 1) / configuration.batchSize }
+    /// Rows (SFT) or pairs (preference objectives) of an epoch.
+    var exampleCount: Int { max(train.count, pairs.count) }
+    var microBatchesPerEpoch: Int { (exampleCount + configuration.batchSize - 1) / configuration.batchSize }
     var stepsPerEpoch: Int { max(1, (microBatchesPerEpoch + configuration.gradientAccumulationSteps - 1) / configuration.gradientAccumulationSteps) }
 
     /// Optimizer steps of the whole run.
@@ -107,7 +147,7 @@ public struct Trainer {
     /// The micro-batches of optimizer step `s` (0-based): the rows of each, in order.
     public func microBatches(ofStep s: Int) -> [[Int]] {
         let epoch = s / stepsPerEpoch, within = s % stepsPerEpoch
-        let order = TrainingData.order(count: train.count, epoch: epoch, seed: configuration.seed, shuffle: configuration.shuffle)
+        let order = TrainingData.order(count: exampleCount, epoch: epoch, seed: configuration.seed, shuffle: configuration.shuffle)
         let g = configuration.gradientAccumulationSteps, size = configuration.batchSize
         return (within * g..<min((within + 1) * g, microBatchesPerEpoch)).map { m in
             Array(order[(m * size)..<min((m + 1) * size, order.count)])
@@ -117,6 +157,7 @@ public struct Trainer {
     /// Trains until `totalSteps`, continuing from the latest checkpoint when `resume` is set.
     public mutating func run(resume: Bool = false, onEvent: (TrainingEvent) -> Void = { _ in }) throws {
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        try prepareReference(resume: resume)
         if resume, let latest = TrainingCheckpoint.latest(in: outputDirectory) { try restore(from: latest) }
         let metrics = try MetricsLog(url: outputDirectory.appendingPathComponent("metrics.jsonl"), keepingSteps: step)
         onEvent(.started(totalSteps: totalSteps, firstStep: step, trainableParameters: trainableParameterCount))
@@ -125,12 +166,14 @@ public struct Trainer {
         while step < totalSteps {
             let started = Date()
             // Batch, forward, loss, backward: the gradient of the mean token loss over the whole step.
-            let batches = microBatches(ofStep: step).map { TrainingData.collate($0.map { train[$0] }, padID: padID) }
+            let batches = pairs.isEmpty ? microBatches(ofStep: step).map { TrainingData.collate($0.map { train[$0] }, padID: padID) } : []
             let trainedTokens = batches.reduce(0) { $0 + $1.trainedTokenCount }
             var lossSum = 0.0
             var grads: [Tensor] = []
+            var preference: (loss: Double, metrics: PreferenceMetrics, tokens: Int)? = nil
             do {
                 var gradients = LlamaGradients(for: model.weights, fullFineTuning: fullFineTuning)
+                if !pairs.isEmpty { preference = accumulatePreferenceGradients(step: step, into: &gradients) }
                 for (i, batch) in batches.enumerated() {
                     let options = TrainingPassOptions(gradientCheckpointing: configuration.resolvedGradientCheckpointing,
                                                       seed: configuration.seed ^ UInt64(step &* 1_000_003 &+ i),
@@ -140,7 +183,7 @@ public struct Trainer {
                 }
                 grads = slots.map { gradients[$0.slot] ?? Tensor(zeros: model.weights[$0.slot]?.shape ?? [0]) }
             }   // `gradients` ends here, so clipping scales `grads` in place instead of copying them
-            let loss = lossSum / Double(max(trainedTokens, 1))
+            let loss = preference?.loss ?? lossSum / Double(max(trainedTokens, 1))
             // Clip, step, schedule.
             let norm = GradientClipping.clipByGlobalNorm(&grads, maxNorm: configuration.maxGradNorm)
             guard loss.isFinite, norm.isFinite else {
@@ -157,9 +200,9 @@ public struct Trainer {
             step += 1
             // Log, evaluate, checkpoint.
             var record = StepRecord(step: step, epoch: Double(step) / Double(stepsPerEpoch), loss: loss, learningRate: lr,
-                                    gradNorm: norm, tokens: batches.reduce(0) { $0 + $1.segments.filter { $0 >= 0 }.count },
-                                    seconds: Date().timeIntervalSince(started), evalLoss: nil)
-            if configuration.evalSteps > 0, !evaluation.isEmpty, step % configuration.evalSteps == 0 || step == totalSteps {
+                                    gradNorm: norm, tokens: preference?.tokens ?? batches.reduce(0) { $0 + $1.segments.filter { $0 >= 0 }.count },
+                                    seconds: Date().timeIntervalSince(started), evalLoss: nil, preference: preference?.metrics)
+            if configuration.evalSteps > 0, !evaluation.isEmpty, pairs.isEmpty, step % configuration.evalSteps == 0 || step == totalSteps {
                 record.evalLoss = evaluationLoss()
                 onEvent(.evaluated(step: step, loss: record.evalLoss ?? .nan))
             }
