@@ -2,6 +2,7 @@
 // a target, and a mask of the targets that belong to the completion (TRL's completion_mask, shifted).
 import Foundation
 import TailorModels
+import TailorTensor
 
 /// One preference pair as token ids: the prompt, and the chosen and rejected completions (EOS included).
 public struct PreferencePair: Sendable, Equatable, Codable {
@@ -55,6 +56,13 @@ public struct PreferenceBatch: Sendable {
             for i in 0..<max(0, mask.count - 1) where mask[i + 1] { completion[r * t + i] = true }
         }
         pairCount = pairs.count
+    }
+
+    /// Summed completion log-probs (and counts) of every row under `model`, without gradients.
+    public func logProbs(under model: LlamaModel, backend: any Backend) -> (sums: [Double], counts: [Int]) {
+        let logits = model.forward(tokens: batch.tokens, batch: batch.batch, positions: batch.positions,
+                                   segments: batch.segments, backend: backend)
+        return completionSums(tokenLosses: backend.crossEntropy(logits: logits, targets: batch.targets).floats())
     }
 
     /// Sums of the completion targets' log-probs (−NLL) of each row, and their counts.

@@ -38,6 +38,7 @@ extension Trainer {
     var startingWeightsAsReference: LlamaWeights {
         var weights = model.weights
         if configuration.method.trainsAdapters, configuration.initAdapter == nil { weights.updateEachLinear { $0.lora = nil } }
+        weights.refreshComputeCopies()   // the products the policy's first step uses (bf16 copies of the adapters)
         return weights
     }
 
@@ -76,10 +77,7 @@ extension Trainer {
 
     /// Summed completion log-probs of every row of `batch` under `weights`, without gradients.
     func referenceLogProbs(_ batch: PreferenceBatch, weights: LlamaWeights) -> [Double] {
-        let frozen = LlamaModel(configuration: model.configuration, weights: weights)
-        let b = batch.batch
-        let logits = frozen.forward(tokens: b.tokens, batch: b.batch, positions: b.positions, segments: b.segments, backend: backend)
-        return batch.completionSums(tokenLosses: backend.crossEntropy(logits: logits, targets: b.targets).floats()).sums
+        batch.logProbs(under: LlamaModel(configuration: model.configuration, weights: weights), backend: backend).sums
     }
 
     /// Forward and backward of one optimizer step's micro-batches of pairs: adds the gradient of the step's loss (the

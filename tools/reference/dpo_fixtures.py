@@ -12,6 +12,8 @@ Writes Tests/TailorTrainingTests/Fixtures/dpo/
                      log-probs = the old reference_free): loss, TRL's logged reward metrics, global gradient norm
     dpo_full.json    10 DPOTrainer steps, full fine-tuning, precompute_ref_log_probs
     dpo_lora.json    10 DPOTrainer steps, LoRA from tiny-llama/lora-init (TRL copies it as the frozen "ref" adapter)
+    Tests/TailorDataTests/Fixtures/preference_smollm2.json   DPOTrainer._prepare_dataset with the SmolLM2 tokenizer
+                     and chat template on string, conversational and implicit-prompt rows (TRL's tokenize_fn)
     orpo.json, simpo.json  3 steps of ORPOTrainer / CPOTrainer(loss_type="simpo") losses (their own
                      odds_ratio_loss / cpo_loss / get_batch_logps on the concatenated batch) with torch AdamW
 """
@@ -224,6 +226,37 @@ def orpo_or_simpo(tokenized: list[dict], kind: str) -> dict:
     return {"objective": kind, "beta": beta, "simpo_gamma": gamma, "learning_rate": 1e-3, "steps": steps}
 
 
+TOKENIZATION_ROWS = [
+    {"prompt": "Convert March 5, 2024 to ISO:", "chosen": " 2024-03-05", "rejected": " Sure! It is 2024-03-05."},
+    {"prompt": [{"role": "system", "content": "Reply with the date only."}, {"role": "user", "content": "Jan 28, 2004"}],
+     "chosen": [{"role": "assistant", "content": "2004-01-28"}],
+     "rejected": [{"role": "assistant", "content": "The date is 2004/1/28"}]},
+    {"chosen": "Q: 2+2? A: 4", "rejected": "Q: 2+2? A: five"},
+    {"chosen": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}],
+     "rejected": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Go away."}]},
+]
+
+
+def smollm2_tokenization() -> list[dict]:
+    """TRL's own preprocessing (_prepare_dataset: extract_prompt, add_eos, tokenize_fn) with SmolLM2's tokenizer."""
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+
+    folder = mc.REPO_ROOT / "Tests" / "TailorDataTests" / "Fixtures" / "smollm2"
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokenizer.chat_template = (folder / "chat_template.jinja").read_text()
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = dpo_trainer(mc.load_model(MODEL), make_pairs(), tmp)
+        trainer._tokenizer = tokenizer   # add_eos reads the trainer's tokenizer
+        for row in TOKENIZATION_ROWS:
+            ds = trainer._prepare_dataset(Dataset.from_list([row]), tokenizer, trainer.args, "rows")
+            r = ds[0]
+            out.append({"row": row, "prompt_ids": r["prompt_ids"], "chosen_ids": r["chosen_ids"],
+                        "rejected_ids": r["rejected_ids"]})
+    return out
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     rows = make_pairs()
@@ -241,7 +274,11 @@ def main() -> None:
         with open(OUT / name, "w") as f:
             json.dump(header | body, f, indent=1)
             f.write("\n")
-    print("wrote", ", ".join(outputs))
+    target = mc.REPO_ROOT / "Tests" / "TailorDataTests" / "Fixtures" / "preference_smollm2.json"
+    with open(target, "w") as f:
+        json.dump(header | {"rows": smollm2_tokenization()}, f, indent=1)
+        f.write("\n")
+    print("wrote", ", ".join(outputs), "and", target.name)
 
 
 if __name__ == "__main__":
