@@ -144,6 +144,25 @@ final class PreferenceTests: XCTestCase {
         }
     }
 
+    /// A new LoRA adapter's reference is the base with adapters off: after training moved the adapter, the reference
+    /// log-probs are still the base model's own, and the policy's are not.
+    func testNewAdapterReferenceIsTheBaseWithAdaptersOff() throws {
+        var c = Self.configuration(.lora, objective: .dpo, learningRate: 1e-2)
+        c.maxSteps = 3
+        var (trainer, out) = try Self.trainer(c, pairs: try Self.pairs())
+        defer { try? FileManager.default.removeItem(at: out) }
+        try trainer.run()
+        guard case .weights(let reference) = trainer.reference else { return XCTFail("expected adapter-off reference weights") }
+        XCTAssertTrue(reference.layers.allSatisfy { layer in LlamaLayerWeights.linearNames.allSatisfy { layer[linear: $0]?.lora == nil } })
+        let (base, _, _, _) = try TrajectoryTests.load("tiny-llama")
+        let batch = trainer.preferenceBatch([0, 1, 2])
+        let ref = trainer.referenceLogProbs(batch, weights: reference)
+        let baseLogProbs = batch.logProbs(under: base, backend: CPUBackend()).sums
+        for (r, b) in zip(ref, baseLogProbs) { XCTAssertEqual(r, b, accuracy: 1e-9) }
+        let policy = batch.logProbs(under: trainer.model, backend: CPUBackend()).sums
+        XCTAssertGreaterThan(zip(policy, baseLogProbs).map { abs($0 - $1) }.max() ?? 0, 1e-3, "training moved the policy")
+    }
+
     /// The derivatives the backward uses, against central differences of the loss.
     func testPairLossDerivativesMatchFiniteDifferences() {
         let p = PairLogProbs(chosen: -12.5, rejected: -9.25, referenceChosen: -11, referenceRejected: -10.5, chosenTokens: 5, rejectedTokens: 3)
