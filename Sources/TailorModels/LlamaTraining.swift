@@ -89,8 +89,11 @@ extension LlamaModel {
     ///
     /// With gradient accumulation, `lossScale` is 1 / (trained tokens of the whole optimizer step), so the
     /// accumulated gradient is that of the mean token loss over the step (transformers' num_items_in_batch).
+    /// `tokenLossGradient`, when given, replaces the uniform `lossScale`: it receives every target's NLL and returns
+    /// ∂loss/∂NLL per target (preference losses are functions of per-sequence sums of token log-probs).
     public func accumulateGradients(batch: TrainingBatch, lossScale: Float, into gradients: inout LlamaGradients,
-                                    options: TrainingPassOptions = TrainingPassOptions(), backend: any Backend) -> Double {
+                                    options: TrainingPassOptions = TrainingPassOptions(), backend: any Backend,
+                                    tokenLossGradient: (([Float]) -> [Float])? = nil) -> Double {
         let c = configuration, t = batch.tokens.count / batch.batch
         let angles = backend.rotaryAngles(positions: batch.positions, inverseFrequencies: inverseFrequencies)
         var h = backend.embedding(ids: batch.tokens, table: weights.embedding)             // (M, C)
@@ -106,7 +109,7 @@ extension LlamaModel {
         let final = backend.rmsNorm(h, weight: weights.finalNorm, eps: Float(c.rmsNormEps))
         // The head: logits and their gradient (M × V each, the largest tensors of the step) live only in here.
         let (lossSum, dFinal) = headForwardBackward(final.output, targets: batch.targets, lossScale: lossScale,
-                                                    gradients: &gradients, backend: backend)
+                                                    tokenLossGradient: tokenLossGradient, gradients: &gradients, backend: backend)
         guard let dFinal else { return lossSum }
         var dh = backend.rmsNormBackward(dOutput: dFinal, input: h, weight: weights.finalNorm, inverseRMS: final.inverseRMS,
                                          weightGradient: &gradients.finalNorm)
@@ -126,12 +129,13 @@ extension LlamaModel {
 
     /// Output projection, loss and the gradient flowing back into the final norm; accumulates the head's gradient
     /// (the embedding's when tied). Returns the sum of the trained tokens' NLL.
-    func headForwardBackward(_ normed: Tensor, targets: [Int32], lossScale: Float, gradients: inout LlamaGradients,
-                             backend: any Backend) -> (Double, Tensor?) {
+    func headForwardBackward(_ normed: Tensor, targets: [Int32], lossScale: Float, tokenLossGradient: (([Float]) -> [Float])?,
+                             gradients: inout LlamaGradients, backend: any Backend) -> (Double, Tensor?) {
         let logits = backend.linear(normed, weight: weights.outputProductWeight, bias: nil,
                                     precision: weights.outputPrecision)   // (M, V)
-        let (lossTensor, dLogits) = backend.crossEntropyWithGradient(
-            logits: consume logits, targets: targets, dLoss: [Float](repeating: lossScale, count: targets.count))
+        let dLoss = tokenLossGradient.map { $0(backend.crossEntropy(logits: logits, targets: targets).floats()) }
+            ?? [Float](repeating: lossScale, count: targets.count)
+        let (lossTensor, dLogits) = backend.crossEntropyWithGradient(logits: consume logits, targets: targets, dLoss: dLoss)
         let losses = lossTensor.floats()
         let lossSum = zip(losses, targets).reduce(0.0) { $0 + ($1.1 == -100 ? 0 : Double($1.0)) }
         var noBias: Tensor? = nil

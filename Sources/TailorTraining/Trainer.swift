@@ -26,12 +26,52 @@ public struct StepRecord: Codable, Sendable, Equatable {
     public var samples: Int?
     /// The process's peak resident memory so far, in bytes.
     public var peakMemoryBytes: Int?
+    /// DPO/ORPO/SimPO: TRL's reward and log-prob metrics, written as top-level keys ("rewards/chosen", …).
+    public var preference: PreferenceMetrics? = nil
 
     enum CodingKeys: String, CodingKey {
         case step, epoch, loss, tokens, seconds, samples
         case learningRate = "learning_rate", gradNorm = "grad_norm", evalLoss = "eval_loss"
         case communicationSeconds = "comm_seconds", bytesSent = "bytes_sent"
         case evalSeconds = "eval_seconds", peakMemoryBytes = "peak_memory_bytes"
+    }
+}
+
+extension StepRecord {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        step = try c.decode(Int.self, forKey: .step)
+        epoch = try c.decode(Double.self, forKey: .epoch)
+        loss = try c.decode(Double.self, forKey: .loss)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        gradNorm = try c.decode(Double.self, forKey: .gradNorm)
+        tokens = try c.decode(Int.self, forKey: .tokens)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        evalLoss = try c.decodeIfPresent(Double.self, forKey: .evalLoss)
+        communicationSeconds = try c.decodeIfPresent(Double.self, forKey: .communicationSeconds)
+        bytesSent = try c.decodeIfPresent(Int.self, forKey: .bytesSent)
+        evalSeconds = try c.decodeIfPresent(Double.self, forKey: .evalSeconds)
+        samples = try c.decodeIfPresent(Int.self, forKey: .samples)
+        peakMemoryBytes = try c.decodeIfPresent(Int.self, forKey: .peakMemoryBytes)
+        preference = try? PreferenceMetrics(from: decoder)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(step, forKey: .step)
+        try c.encode(epoch, forKey: .epoch)
+        try c.encode(loss, forKey: .loss)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(gradNorm, forKey: .gradNorm)
+        try c.encode(tokens, forKey: .tokens)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encodeIfPresent(evalLoss, forKey: .evalLoss)
+        try c.encodeIfPresent(communicationSeconds, forKey: .communicationSeconds)
+        try c.encodeIfPresent(bytesSent, forKey: .bytesSent)
+        try c.encodeIfPresent(evalSeconds, forKey: .evalSeconds)
+        try c.encodeIfPresent(samples, forKey: .samples)
+        try c.encodeIfPresent(peakMemoryBytes, forKey: .peakMemoryBytes)
+        try preference?.encode(to: encoder)   // same keyed container: the metrics sit beside the others
     }
 }
 
@@ -52,6 +92,9 @@ public struct Trainer {
     /// Recorded as the adapter's base_model_name_or_path.
     public let baseModelName: String
     let train: [TrainingExample]
+    /// Preference pairs (DPO, ORPO, SimPO); empty for SFT.
+    let pairs: [PreferencePair]
+    var reference = PreferenceReference.none
     let evaluation: [TrainingExample]
     let outputDirectory: URL
     let padID: Int32
@@ -68,8 +111,8 @@ public struct Trainer {
     /// Hand the model over (`consuming`): full fine-tuning updates the weights in place, and a caller that keeps its
     /// own reference makes the first update copy every weight.
     public init(model: consuming LlamaModel, modelConfig: ModelConfig, baseModelName: String, configuration: TrainingConfiguration,
-                train: [TrainingExample], evaluation: [TrainingExample] = [], outputDirectory: URL, padID: Int32,
-                backend: any Backend) throws {
+                train: [TrainingExample], evaluation: [TrainingExample] = [], pairs: [PreferencePair] = [],
+                outputDirectory: URL, padID: Int32, backend: any Backend) throws {
         try configuration.validate()
         var configuration = configuration
         configuration.computeDType = configuration.resolvedComputeDType   // saved with checkpoints as it ran
@@ -94,11 +137,16 @@ public struct Trainer {
         self.configuration = configuration
         self.train = train.map { $0.truncated(to: configuration.maxLength) }
         self.evaluation = evaluation.map { $0.truncated(to: configuration.maxLength) }
+        self.pairs = pairs
+        guard configuration.objective.usesPairs == !pairs.isEmpty else {
+            throw TrainingError.invalidConfiguration(key: "objective", message: configuration.objective.usesPairs
+                ? "\(configuration.objective.rawValue) trains on preference pairs (prompt, chosen, rejected)" : "preference pairs need objective dpo, orpo or simpo")
+        }
         self.outputDirectory = outputDirectory
         self.padID = padID
         self.backend = backend
         slots = model.weights.trainableSlots(fullFineTuning: configuration.method == .full)
-        let batchesPerEpoch = (self.train.count + configuration.batchSize - 1) / configuration.batchSize
+        let batchesPerEpoch = (max(self.train.count, pairs.count) + configuration.batchSize - 1) / configuration.batchSize
         totalSteps = try TrainingSteps.totalSteps(maxSteps: configuration.maxSteps, epochs: configuration.epochs,
                                                   batchesPerEpoch: batchesPerEpoch,
                                                   accumulation: configuration.gradientAccumulationSteps)
@@ -109,7 +157,9 @@ public struct Trainer {
             beta2: configuration.adamBeta2, epsilon: configuration.adamEpsilon, weightDecay: configuration.weightDecay))
     }
 
-    var microBatchesPerEpoch: Int { (train.count + configuration.batchSize - 1) / configuration.batchSize }
+    /// Rows (SFT) or pairs (preference objectives) of an epoch.
+    var exampleCount: Int { max(train.count, pairs.count) }
+    var microBatchesPerEpoch: Int { (exampleCount + configuration.batchSize - 1) / configuration.batchSize }
     var stepsPerEpoch: Int { max(1, (microBatchesPerEpoch + configuration.gradientAccumulationSteps - 1) / configuration.gradientAccumulationSteps) }
 
     /// Optimizer steps of the whole run.
@@ -123,7 +173,7 @@ public struct Trainer {
     /// The micro-batches of optimizer step `s` (0-based): the rows of each, in order.
     public func microBatches(ofStep s: Int) -> [[Int]] {
         let epoch = s / stepsPerEpoch, within = s % stepsPerEpoch
-        let order = TrainingData.order(count: train.count, epoch: epoch, seed: configuration.seed, shuffle: configuration.shuffle)
+        let order = TrainingData.order(count: exampleCount, epoch: epoch, seed: configuration.seed, shuffle: configuration.shuffle)
         let g = configuration.gradientAccumulationSteps, size = configuration.batchSize
         return (within * g..<min((within + 1) * g, microBatchesPerEpoch)).map { m in
             Array(order[(m * size)..<min((m + 1) * size, order.count)])
@@ -133,8 +183,12 @@ public struct Trainer {
     /// Trains until `totalSteps`, continuing from the latest checkpoint when `resume` is set.
     public mutating func run(resume: Bool = false, onEvent: (TrainingEvent) -> Void = { _ in }) throws {
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        try prepareReference(resume: resume)
         if resume, let latest = TrainingCheckpoint.latest(in: outputDirectory) { try restore(from: latest) }
         try checkRanksAgree()
+        if !pairs.isEmpty, parallelism.size > 1 {
+            throw TrainingError.invalidConfiguration(key: "objective", message: "\(configuration.objective.rawValue) trains in one process; data-parallel preference tuning is not supported yet (run it without mpirun)")
+        }
         let metrics = parallelism.isPrimary
             ? try MetricsLog(url: outputDirectory.appendingPathComponent("metrics.jsonl"), keepingSteps: step) : nil
         onEvent(.started(totalSteps: totalSteps, firstStep: step, trainableParameters: trainableParameterCount))
@@ -143,15 +197,17 @@ public struct Trainer {
         while step < totalSteps {
             let started = Date(), communicated = parallelism.communicator.statistics
             // Batch, forward, loss, backward: the gradient of the mean token loss over the whole step (this rank's
-            // rows of it, when several train together).
-            let rowsOfStep = microBatches(ofStep: step)
+            // rows of it, when several train together); preference objectives train on pairs instead.
+            let rowsOfStep = pairs.isEmpty ? microBatches(ofStep: step) : []
             let batches = parallelism.localMicroBatches(rowsOfStep, batchSize: configuration.batchSize)
                 .map { TrainingData.collate($0.map { train[$0] }, padID: padID) }
-            let (trainedTokens, stepTokens) = stepTokenCounts(ofStep: step, local: batches)
+            let (trainedTokens, stepTokens) = pairs.isEmpty ? stepTokenCounts(ofStep: step, local: batches) : (0, 0)
             var lossSum = 0.0
             var grads: [Tensor] = []
+            var preference: (loss: Double, metrics: PreferenceMetrics, tokens: Int)? = nil
             do {
                 var gradients = LlamaGradients(for: model.weights, fullFineTuning: fullFineTuning)
+                if !pairs.isEmpty { preference = accumulatePreferenceGradients(step: step, into: &gradients) }
                 for (i, batch) in batches.enumerated() {
                     let options = TrainingPassOptions(gradientCheckpointing: configuration.resolvedGradientCheckpointing,
                                                       seed: configuration.seed ^ UInt64(step &* 1_000_003 &+ i),
@@ -163,7 +219,7 @@ public struct Trainer {
             }   // `gradients` ends here, so clipping scales `grads` in place instead of copying them
             // Sum over ranks, clip, step, schedule.
             let (summedLoss, norm) = try reduceAndClip(&grads, lossSum: lossSum)
-            let loss = summedLoss / Double(max(trainedTokens, 1))
+            let loss = preference?.loss ?? summedLoss / Double(max(trainedTokens, 1))
             guard loss.isFinite, norm.isFinite else {
                 if configuration.skipNonFiniteSteps { onEvent(.skipped(step: step + 1, reason: "non-finite loss or gradient")); step += 1; continue }
                 throw TrainingError.nonFinite(step: step + 1, what: loss.isFinite ? "the gradient norm" : "the loss")
@@ -175,15 +231,16 @@ public struct Trainer {
             step += 1
             // Log, evaluate, checkpoint.
             var record = StepRecord(step: step, epoch: Double(step) / Double(stepsPerEpoch), loss: loss, learningRate: lr,
-                                    gradNorm: norm, tokens: stepTokens,
+                                    gradNorm: norm, tokens: preference?.tokens ?? stepTokens,
                                     seconds: Date().timeIntervalSince(started), evalLoss: nil,
-                                    samples: rowsOfStep.reduce(0) { $0 + $1.count },
-                                    peakMemoryBytes: MemoryTracker.peakResidentBytes())
+                                    samples: preference == nil ? rowsOfStep.reduce(0) { $0 + $1.count } : nil,
+                                    peakMemoryBytes: MemoryTracker.peakResidentBytes(), preference: preference?.metrics)
             if parallelism.size > 1 {
                 record.communicationSeconds = parallelism.communicator.statistics.seconds - communicated.seconds
                 record.bytesSent = parallelism.communicator.statistics.bytesSent - communicated.bytesSent
             }
-            if parallelism.isPrimary, configuration.evalSteps > 0, !evaluation.isEmpty, step % configuration.evalSteps == 0 || step == totalSteps {
+            if parallelism.isPrimary, configuration.evalSteps > 0, !evaluation.isEmpty, pairs.isEmpty,
+               step % configuration.evalSteps == 0 || step == totalSteps {
                 let evalStarted = Date()
                 record.evalLoss = evaluationLoss()
                 record.evalSeconds = Date().timeIntervalSince(evalStarted)

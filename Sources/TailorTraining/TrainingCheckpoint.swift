@@ -139,7 +139,7 @@ final class MetricsLog {
 
     func append(_ record: StepRecord) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]   // "rewards/chosen", as TRL logs it
         try handle.write(contentsOf: encoder.encode(record) + [UInt8(ascii: "\n")])
     }
 

@@ -64,6 +64,18 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Where step metrics go besides metrics.jsonl and report.html: "none" or "tensorboard" (event files in
     /// `<out>/runs`).
     public var reportTo: String = "none"
+    // Preference tuning (TRL's DPOConfig / ORPOConfig / CPOConfig names)
+    public var objective: TrainingObjective = .sft
+    /// DPO's β (KL strength), ORPO's λ, SimPO's β.
+    public var beta: Double = 0.1
+    public var lossType: DPOLossType = .sigmoid
+    /// Robust DPO's (and SimPO's) label smoothing ε in [0, 0.5).
+    public var labelSmoothing: Double = 0
+    public var simpoGamma: Double = 0.5
+    public var referenceFree: Bool = false
+    public var truncationMode: TruncationMode = .keepStart
+    /// Compute the reference log-probs once before training (always so for full fine-tuning), cached in the run folder.
+    public var precomputeRefLogProbs: Bool = false
 
     public init() {}
 
@@ -81,6 +93,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         case initAdapter = "init_adapter", evalSteps = "eval_steps", loggingSteps = "logging_steps"
         case saveSteps = "save_steps", saveTotalLimit = "save_total_limit", skipNonFiniteSteps = "skip_non_finite_steps"
         case reportTo = "report_to"
+        case objective, beta, lossType = "loss_type", labelSmoothing = "label_smoothing", simpoGamma = "simpo_gamma"
+        case referenceFree = "reference_free", truncationMode = "truncation_mode", precomputeRefLogProbs = "precompute_ref_log_probs"
     }
 
     /// Every key a recipe may use.
@@ -125,6 +139,14 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         saveTotalLimit = try c.decodeIfPresent(Int.self, forKey: .saveTotalLimit) ?? d.saveTotalLimit
         skipNonFiniteSteps = try c.decodeIfPresent(Bool.self, forKey: .skipNonFiniteSteps) ?? d.skipNonFiniteSteps
         reportTo = try c.decodeIfPresent(String.self, forKey: .reportTo) ?? d.reportTo
+        objective = try c.decodeIfPresent(TrainingObjective.self, forKey: .objective) ?? d.objective
+        beta = try c.decodeIfPresent(Double.self, forKey: .beta) ?? d.beta
+        lossType = try c.decodeIfPresent(DPOLossType.self, forKey: .lossType) ?? d.lossType
+        labelSmoothing = try c.decodeIfPresent(Double.self, forKey: .labelSmoothing) ?? d.labelSmoothing
+        simpoGamma = try c.decodeIfPresent(Double.self, forKey: .simpoGamma) ?? d.simpoGamma
+        referenceFree = try c.decodeIfPresent(Bool.self, forKey: .referenceFree) ?? d.referenceFree
+        truncationMode = try c.decodeIfPresent(TruncationMode.self, forKey: .truncationMode) ?? d.truncationMode
+        precomputeRefLogProbs = try c.decodeIfPresent(Bool.self, forKey: .precomputeRefLogProbs) ?? d.precomputeRefLogProbs
     }
 
     /// Whether blocks are recomputed in backward.
@@ -164,6 +186,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             throw fail("save_steps", "eval_steps/save_steps must be ≥ 0, logging_steps and save_total_limit ≥ 1")
         }
         guard ["none", "tensorboard"].contains(reportTo) else { throw fail("report_to", "must be none or tensorboard, got \(reportTo)") }
+        if objective.usesPairs {
+            guard beta > 0, beta.isFinite else { throw fail("beta", "must be positive, got \(beta)") }
+            guard (0..<0.5).contains(labelSmoothing) else { throw fail("label_smoothing", "must be in [0, 0.5), got \(labelSmoothing)") }
+            guard simpoGamma.isFinite else { throw fail("simpo_gamma", "must be finite") }
+        }
         if method == .qlora {
             guard ["nf4", "fp4"].contains(bnb4bitQuantType) else { throw fail("bnb_4bit_quant_type", "must be nf4 or fp4, got \(bnb4bitQuantType)") }
             guard (5...12).contains(bnb4bitBlocksize.trailingZeroBitCount), bnb4bitBlocksize.nonzeroBitCount == 1 else {

@@ -95,7 +95,8 @@ struct BenchTrain: ParsableCommand {
 
     @OptionGroup var model: ModelOption
     @Option(help: "full | lora | qlora") var method = "lora"
-    @Option(help: "Rows per step.") var batchSize = 4
+    @Option(help: "sft | dpo | orpo | simpo: dpo and the others train on pairs (batch-size pairs whose chosen and rejected sequences are each sequence-length tokens, half prompt); DPO with the adapter-off reference (lora/qlora) or precomputed reference log-probs (full)") var objective = "sft"
+    @Option(help: "Rows (or pairs) per step.") var batchSize = 4
     @Option(help: "Tokens per row.") var sequenceLength = 256
     @Option(help: "Measured steps (after one warm-up step).") var steps = 3
     @Option(help: "true | false (default: on for qlora)") var gradientCheckpointing: Bool?
@@ -118,6 +119,7 @@ struct BenchTrain: ParsableCommand {
 
     func run() throws {
         guard let chosen = TrainingMethod(rawValue: method) else { throw ValidationError("--method must be full, lora or qlora") }
+        guard let objectiveChoice = TrainingObjective(rawValue: objective) else { throw ValidationError("--objective must be sft, dpo, orpo or simpo") }
         guard batchSize > 0, sequenceLength > 1, steps > 0 else { throw ValidationError("batch size, sequence length and steps must be positive") }
         guard let precision = MatmulPrecision(rawValue: computeDtype) else { throw ValidationError("--compute-dtype must be f32 or bf16") }
         // The decoder is handed to the trainer (nothing else keeps its weights), as `tailor train` does.
@@ -128,7 +130,13 @@ struct BenchTrain: ParsableCommand {
         let rows = (0..<(batchSize * (steps + 1))).map { _ in
             TrainingExample(inputIDs: (0..<sequenceLength).map { _ in Int32(rng.next() % vocab) })
         }
+        func random(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(rng.next() % vocab) } }
+        let half = sequenceLength / 2
+        let pairs = objectiveChoice.usesPairs ? (0..<(batchSize * (steps + 1))).map { _ in
+            PreferencePair(promptIDs: random(half), chosenIDs: random(sequenceLength - half), rejectedIDs: random(sequenceLength - half))
+        } : []
         var configuration = TrainingConfiguration()
+        configuration.objective = objectiveChoice
         configuration.method = chosen
         configuration.batchSize = batchSize
         configuration.maxSteps = steps + 1
@@ -142,19 +150,20 @@ struct BenchTrain: ParsableCommand {
         MemoryTracker.shared.resetPeak()
         guard let decoder = pending.take()?.model else { return }
         var trainer = try Trainer(model: consume decoder, modelConfig: checkpoint.config, baseModelName: model.model,
-                                  configuration: configuration, train: rows, outputDirectory: out, padID: 0, backend: CPUBackend())
+                                  configuration: configuration, train: pairs.isEmpty ? rows : [], pairs: pairs,
+                                  outputDirectory: out, padID: 0, backend: CPUBackend())
         try trainer.run()
         let measured = trainer.history.dropFirst().map(\.seconds).sorted()
         let median = measured[measured.count / 2]
         let report = Report(model: model.url.lastPathComponent, method: method, computeDtype: computeDtype,
                             gradientCheckpointing: configuration.resolvedGradientCheckpointing, batch: batchSize,
-                            sequenceLength: sequenceLength, tokensPerSecond: Double(batchSize * sequenceLength) / median,
+                            sequenceLength: sequenceLength, tokensPerSecond: Double(batchSize * sequenceLength * (pairs.isEmpty ? 1 : 2)) / median,
                             secondsPerStep: median, peakTensorBytes: MemoryTracker.shared.peakBytes,
                             peakRSSBytes: MemoryTracker.peakResidentBytes(), trainableParameters: trainer.trainableParameterCount)
         if json { return try printJSON(report) }
         var table = TextTable("measure", "value")
         table.add("method", "\(method)\(report.gradientCheckpointing ? " + gradient checkpointing" : ""), \(computeDtype) products")
-        table.add("batch", "\(batchSize) × \(sequenceLength)")
+        table.add("batch", pairs.isEmpty ? "\(batchSize) × \(sequenceLength)" : "\(batchSize) pairs × 2 × \(sequenceLength), \(objective)")
         table.add("trainable parameters", report.trainableParameters.formatted())
         table.add("tokens/s", String(format: "%.1f", report.tokensPerSecond))
         table.add("seconds/step", String(format: "%.2f", report.secondsPerStep))

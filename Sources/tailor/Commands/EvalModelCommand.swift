@@ -22,7 +22,7 @@ struct EvalModelCommand: ParsableCommand {
 
     @OptionGroup var chat: ChatModelOptions
     @Option(help: "The JSONL data file.") var data: String
-    @Option(help: "classification | qa | generation | json | loss | multiple-choice") var task: String
+    @Option(help: "classification | qa | generation | json | loss | multiple-choice | preference") var task: String
     @Option(help: "JSON Schema file for --task json.") var schema: String?
     @Option(help: "Most new tokens per example.") var maxNewTokens = 256
     @Option(help: "Prompts generated together (left-padded).") var batchSize = 8
@@ -33,6 +33,7 @@ struct EvalModelCommand: ParsableCommand {
     @Option(help: "Write report.json and report.html into this folder.") var out: String?
     @Flag(help: "Print the JSON report instead of the table.") var json = false
     @Flag(help: "Exit with status 3 when the forgetting check flags a drop (for CI).") var failOnForgetting = false
+    @Option(help: "preference: β of DPO's implicit rewards.") var beta: Double = 0.1
 
     func validate() throws {
         guard maxNewTokens > 0, batchSize > 0 else { throw ValidationError("--max-new-tokens and --batch-size must be ≥ 1") }
@@ -44,6 +45,7 @@ struct EvalModelCommand: ParsableCommand {
     }
 
     func run() throws {
+        if task == "preference" { return try runPreference() }
         let chosen = try EvalTask.parse(task)
         guard FileManager.default.fileExists(atPath: data) else { throw ValidationError("--data \(data): no such file") }
         if chosen == .json, schema == nil { FileHandle.standardError.write(Data("note: no --schema: schema validity not measured\n".utf8)) }

@@ -62,6 +62,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("bnb-4bit-use-double-quant"), help: "QLoRA: true | false") var bnb4bitUseDoubleQuant: Bool?
     @Option(name: .customLong("bnb-4bit-blocksize"), help: "QLoRA block size (64)") var bnb4bitBlocksize: Int?
     @Option(help: "none | tensorboard: also write TensorBoard event files to <out>/runs") var reportTo: String?
+    @OptionGroup var preference: PreferenceOptions
 
     /// The flags the user gave, under their recipe keys.
     var flagValues: [String: Any] {
@@ -79,7 +80,7 @@ struct TrainCommand: ParsableCommand {
             ("save_steps", saveSteps), ("save_total_limit", saveTotalLimit), ("skip_non_finite_steps", skipNonFiniteSteps),
             ("bnb_4bit_quant_type", bnb4bitQuantType), ("bnb_4bit_use_double_quant", bnb4bitUseDoubleQuant),
             ("bnb_4bit_blocksize", bnb4bitBlocksize), ("report_to", reportTo),
-        ]
+        ] + preference.flagValues
         var values: [String: Any] = [:]
         for (key, value) in all { if let value { values[key] = value } }
         return values
@@ -130,7 +131,11 @@ struct TrainCommand: ParsableCommand {
         var pending: LoadedModel? = try model.load()
         guard let checkpoint = pending?.checkpoint, let configurationOfModel = pending?.model.configuration else { return }
         let tokenizer = try? checkpoint.tokenizer()
-        let train = try readTrainingRows(data, tokenizer: tokenizer, maxLength: configuration.maxLength)
+        let pairs = configuration.objective.usesPairs
+            ? try readPreferencePairs(data, tokenizer: tokenizer, vocabularySize: configurationOfModel.vocabSize,
+                                      maxLength: configuration.maxLength, skipBad: preference.skipBad) : []
+        let train = pairs.isEmpty ? try readTrainingRows(data, tokenizer: tokenizer, maxLength: configuration.maxLength)
+            : pairs.map { TrainingExample(inputIDs: $0.promptIDs + $0.chosenIDs) }   // for the preflight's length checks
         let evaluation = try evalData.map { try readTrainingRows($0, tokenizer: tokenizer, maxLength: configuration.maxLength) } ?? []
         guard let decoder = pending.take()?.model else { return }
         let longest = train.map(\.inputIDs.count).max() ?? 0
@@ -147,11 +152,11 @@ struct TrainCommand: ParsableCommand {
         }
         let padID = Int32(checkpoint.config.padTokenID ?? checkpoint.config.eosTokenIDs.first ?? 0)
         var trainer = try Trainer(model: consume decoder, modelConfig: checkpoint.config, baseModelName: model.model,
-                                  configuration: configuration, train: train, evaluation: evaluation,
+                                  configuration: configuration, train: pairs.isEmpty ? train : [], evaluation: evaluation, pairs: pairs,
                                   outputDirectory: URL(fileURLWithPath: out), padID: padID, backend: CPUBackend())
         trainer.parallelism = parallelism
         let total = configurationOfModel.parameterCount + (configuration.method.trainsAdapters ? trainer.trainableParameterCount : 0)
-        print("tailor train: \(train.count) rows, \(trainer.totalSteps) optimizer steps (warmup \(trainer.warmupSteps)), method \(configuration.method.rawValue), \(configuration.resolvedComputeDType.rawValue) products")
+        print("tailor train: \(pairs.isEmpty ? "\(train.count) rows" : "\(pairs.count) preference pairs, objective \(configuration.objective.rawValue)"), \(trainer.totalSteps) optimizer steps (warmup \(trainer.warmupSteps)), method \(configuration.method.rawValue), \(configuration.resolvedComputeDType.rawValue) products")
         // As PEFT's print_trainable_parameters.
         print(String(format: "trainable params: %@ || all params: %@ || trainable%%: %.4f", trainer.trainableParameterCount.formatted(),
                      total.formatted(), 100 * Double(trainer.trainableParameterCount) / Double(total)))

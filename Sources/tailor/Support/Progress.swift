@@ -25,6 +25,7 @@ struct ProgressPrinter {
                             Self.clock(elapsed), Self.clock(eta))
         if let e = r.evalLoss { fields += String(format: "  eval_loss %.4f (%@)", e, ReportFormat.duration(r.evalSeconds ?? 0)) }
         if let c = r.communicationSeconds { fields += String(format: "  comm %.3fs", c) }
+        if let m = r.preference { fields += preferenceProgress(m) }
         if interactive {
             let width = 24, filled = total > 0 ? width * r.step / total : width
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
