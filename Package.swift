@@ -17,12 +17,15 @@ let package = Package(
         .library(name: "Tailor", targets: [
             "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
             "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
-            "TailorData", "TailorExport", "TailorEval",
+            "TailorData", "TailorExport", "TailorEval", "TailorServe",
         ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -48,11 +51,17 @@ let package = Package(
         .target(name: "TailorEval", dependencies: [
             "TailorTensor", "TailorKernels", "TailorModels", "TailorChat", "TailorTokenizers", "TailorMetrics",
         ]),
+        .target(name: "TailorServe", dependencies: [
+            "TailorTensor", "TailorKernels", "TailorModels", "TailorChat", "TailorTokenizers",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "TailorTestSupport", dependencies: ["TailorTensor", "TailorFormats"]),
         .executableTarget(name: "tailor", dependencies: [
             "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
             "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
-            "TailorData", "TailorExport", "TailorEval",
+            "TailorData", "TailorExport", "TailorEval", "TailorServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -81,6 +90,9 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TailorEvalTests", dependencies: ["TailorEval", "TailorTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "TailorServeTests", dependencies: [
+            "TailorServe", "TailorTestSupport", "TailorModels", "TailorFormats", "TailorTensor", "TailorKernels", "TailorTokenizers",
+        ]),
         .testTarget(name: "TailorCLITests", dependencies: ["TailorTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -6,5 +6,5 @@ struct Tailor: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tailor",
         abstract: "Fine-tune open LLMs with full fine-tuning, LoRA or QLoRA, and measure which one fits.",
-        subcommands: [InspectCommand.self, TokenizeCommand.self, TemplateCommand.self, GenerateCommand.self, ChatCommand.self, ScoreCommand.self, PrepareCommand.self, TrainCommand.self, CompareCommand.self, QuantizeCommand.self, MergeCommand.self, ExportCommand.self, PlanCommand.self, EvalCommand.self, BenchCommand.self])
+        subcommands: [InspectCommand.self, TokenizeCommand.self, TemplateCommand.self, GenerateCommand.self, ChatCommand.self, ScoreCommand.self, PrepareCommand.self, TrainCommand.self, CompareCommand.self, QuantizeCommand.self, MergeCommand.self, ExportCommand.self, PlanCommand.self, EvalCommand.self, BenchCommand.self, ServeCommand.self])
 }
