@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -52,13 +55,19 @@ let package = Package(
         .target(name: "TailorEval", dependencies: [
             "TailorTensor", "TailorKernels", "TailorModels", "TailorChat", "TailorTokenizers", "TailorMetrics", "TailorReport",
         ]),
+        .target(name: "TailorServe", dependencies: [
+            "TailorTensor", "TailorKernels", "TailorModels", "TailorChat", "TailorTokenizers",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "TailorTestSupport", dependencies: ["TailorTensor", "TailorFormats"]),
         /// The umbrella module (`import Tailor`); its folder has another name than the CLI's `Sources/tailor`, which
         /// a case-insensitive file system could not tell apart.
         .target(name: "Tailor", dependencies: [
             "TailorTensor", "TailorKernels", "TailorFormats", "TailorTokenizers", "TailorChat",
             "TailorModels", "TailorMetrics", "TailorQuantization", "TailorOptim", "TailorTraining", "TailorPlan",
-            "TailorData", "TailorExport", "TailorEval", "TailorDistributed", "TailorReport",
+            "TailorData", "TailorExport", "TailorEval", "TailorDistributed", "TailorReport", "TailorServe",
         ], path: "Sources/TailorUmbrella"),
         /// Two small programs on the library alone, built with the package so they never go stale.
         .executableTarget(name: "FineTuneExample", dependencies: ["Tailor"], path: "Examples/FineTune"),
@@ -94,6 +103,9 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TailorEvalTests", dependencies: ["TailorEval", "TailorTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "TailorServeTests", dependencies: [
+            "TailorServe", "TailorTestSupport", "TailorModels", "TailorFormats", "TailorTensor", "TailorKernels", "TailorTokenizers",
+        ]),
         .testTarget(name: "TailorCLITests", dependencies: ["TailorTestSupport"]),
         .testTarget(name: "TailorDistributedTests", dependencies: ["TailorDistributed", "TailorTensor", "TailorTestSupport"]),
         .testTarget(name: "TailorReportTests", dependencies: ["TailorReport"]),

@@ -15,6 +15,7 @@
 @_exported import TailorEval
 @_exported import TailorDistributed
 @_exported import TailorReport
+@_exported import TailorServe
 
 /// The version of this Tailor build, as `tailor --version` prints it (semantic versioning).
 public enum TailorVersion {

@@ -1,0 +1,138 @@
+// One forward step over requests of different lengths, each with its own KV cache and its own LoRA adapter (or none),
+// for continuous batching: the base products run once over all rows, each row adds its own adapter's low-rank term.
+// Legend: R requests in the step, T_r new tokens of request r, M = Σ T_r rows, C channels, V vocab, R' LoRA rank.
+import TailorTensor
+
+/// One request's part of a batch step.
+public struct BatchStepRow: Sendable {
+    /// The new tokens (a prompt chunk, or the last generated token).
+    public var tokens: [Int32]
+    /// The adapter applied to this row, unmerged; nil for the base model.
+    public var adapter: UnmergedAdapter?
+    /// Multiplies the adapter's own scaling (a request's `"lora": [{"scale"}]`).
+    public var adapterScale: Float
+
+    public init(tokens: [Int32], adapter: UnmergedAdapter? = nil, adapterScale: Float = 1) {
+        self.tokens = tokens
+        self.adapter = adapter
+        self.adapterScale = adapterScale
+    }
+}
+
+extension LlamaModel {
+    /// Logits `[R, V]` of each row's last new token. `caches[r]` (batch 1) holds row r's earlier tokens and receives
+    /// the new ones; row r's tokens sit at positions `caches[r].length …`. A row computes what `forward` computes
+    /// for it alone with its adapter attached: every op is row-wise except attention, which runs per row.
+    public func forwardStep(rows: [BatchStepRow], caches: inout [KVCache], backend: any Backend) -> Tensor {
+        precondition(rows.count == caches.count && rows.allSatisfy { !$0.tokens.isEmpty }, "batch step: one cache per non-empty row")
+        let c = configuration
+        let counts = rows.map(\.tokens.count)
+        let starts = counts.reduce(into: [0]) { $0.append($0[$0.count - 1] + $1) }   // row offsets in M
+        let past = caches.map(\.length)
+        var positions: [Int32] = []
+        for (r, n) in counts.enumerated() { positions += (0..<n).map { Int32(past[r] + $0) } }
+        let angles = backend.rotaryAngles(positions: positions, inverseFrequencies: inverseFrequencies)
+        let groups = AdapterGroups(rows: rows, starts: starts)
+
+        var h = backend.embedding(ids: rows.flatMap(\.tokens), table: weights.embedding)      // (M, C)
+        for (l, w) in weights.layers.enumerated() {
+            func project(_ x: Tensor, _ name: String, _ linear: Linear) -> Tensor {
+                groups.apply(linear, layer: l, name: name, input: x, base: linear.forward(x, backend: backend), backend: backend)
+            }
+            let x = backend.rmsNorm(h, weight: w.attentionNorm, eps: Float(c.rmsNormEps)).output
+            let q = backend.applyRotary(project(x, "self_attn.q_proj", w.qProj), heads: c.headCount, angles: angles)
+            let k = backend.applyRotary(project(x, "self_attn.k_proj", w.kProj), heads: c.kvHeadCount, angles: angles)
+            let v = project(x, "self_attn.v_proj", w.vProj)                                   // (M, G·D)
+            var attended: [Tensor] = []
+            for r in rows.indices {
+                let span = starts[r]..<starts[r + 1]
+                caches[r].append(layer: l, keys: k.rows(span), values: v.rows(span), count: span.count)
+                let shape = AttentionShape(batch: 1, queryLength: span.count, keyLength: past[r] + span.count,
+                                           keyCapacity: caches[r].capacity, heads: c.headCount, kvHeads: c.kvHeadCount,
+                                           headDim: c.headDim, queryOffset: past[r])
+                attended.append(backend.attention(query: q.rows(span), key: caches[r].keys[l], value: caches[r].values[l],
+                                                  shape: shape, segments: nil, keepProbabilities: false).output)
+            }
+            h = backend.add(h, project(Tensor(concatenatingRows: attended), "self_attn.o_proj", w.oProj))
+            let y = backend.rmsNorm(h, weight: w.mlpNorm, eps: Float(c.rmsNormEps)).output
+            let gated = backend.swiglu(gate: project(y, "mlp.gate_proj", w.gateProj), up: project(y, "mlp.up_proj", w.upProj))
+            h = backend.add(h, project(gated, "mlp.down_proj", w.downProj))
+        }
+        for r in rows.indices { caches[r].advance(count: counts[r], segments: [Int32](repeating: 0, count: counts[r])) }
+        // Only the last token of each row needs logits: the (M, V) head would dominate a prefill step.
+        let last = Tensor(concatenatingRows: rows.indices.map { h.rows((starts[$0 + 1] - 1)..<starts[$0 + 1]) })
+        let normed = backend.rmsNorm(last, weight: weights.finalNorm, eps: Float(c.rmsNormEps)).output
+        return backend.linear(normed, weight: weights.outputProductWeight, bias: nil, precision: weights.outputPrecision)
+    }
+}
+
+/// The rows of a step grouped by (adapter, scale), so each adapter's low-rank products run once per group.
+struct AdapterGroups {
+    struct Group { var adapter: UnmergedAdapter; var scale: Float; var spans: [Range<Int>] }
+    var groups: [Group] = []
+
+    init(rows: [BatchStepRow], starts: [Int]) {
+        for (r, row) in rows.enumerated() {
+            guard let adapter = row.adapter else { continue }
+            let span = starts[r]..<starts[r + 1]
+            if let g = groups.firstIndex(where: { $0.adapter.id == adapter.id && $0.scale == row.adapterScale }) {
+                groups[g].spans.append(span)
+            } else {
+                groups.append(Group(adapter: adapter, scale: row.adapterScale, spans: [span]))
+            }
+        }
+    }
+
+    /// `base` (the base product of every row) with each group's adapter term added to its rows, as `Linear.forward`
+    /// adds it: base + s·(x·Aᵀ)·Bᵀ (DoRA: rescaled as `doraOutput` does).
+    func apply(_ linear: Linear, layer: Int, name: String, input x: Tensor, base: Tensor, backend: any Backend) -> Tensor {
+        var out = base
+        for group in groups {
+            guard var lora = group.adapter.layers[layer][name] else { continue }
+            if group.scale != 1 {
+                lora.scaling *= group.scale
+                lora.weightNorm = nil   // DoRA's norm depends on the scaling: recomputed
+            }
+            let xs = Tensor(concatenatingRows: group.spans.map { x.rows($0) })
+            let bs = Tensor(concatenatingRows: group.spans.map { base.rows($0) })
+            let update = backend.linear(backend.linear(xs, weight: lora.a, bias: nil), weight: lora.b, bias: nil)
+            let ys = lora.isDoRA ? linear.doraOutput(base: bs, update: update, dropped: nil, lora: lora, backend: backend)
+                : backend.addScaled(bs, update, scale: lora.scaling)
+            out.replaceRows(group.spans, with: ys)
+        }
+        return out
+    }
+}
+
+extension Tensor {
+    /// Rows of several tensors of the same row shape and dtype, one after another.
+    public init(concatenatingRows parts: [Tensor]) {
+        precondition(!parts.isEmpty, "concatenating no tensors")
+        if parts.count == 1 { self = parts[0]; return }
+        let rowShape = Array(parts[0].shape.dropFirst())
+        var bytes: [UInt8] = []
+        for part in parts {
+            precondition(Array(part.shape.dropFirst()) == rowShape && part.dtype == parts[0].dtype, "concatenating \(part) to \(parts[0])")
+            part.withUnsafeRawBytes { bytes.append(contentsOf: $0) }
+        }
+        self = bytes.withUnsafeBytes {
+            Tensor(shape: [parts.reduce(0) { $0 + $1.shape[0] }] + rowShape, dtype: parts[0].dtype, copying: $0)
+        }
+    }
+
+    /// Overwrites the rows in `spans` (in order) with the rows of `source`.
+    mutating func replaceRows(_ spans: [Range<Int>], with source: Tensor) {
+        let rowBytes = shape.dropFirst().reduce(1, *) * dtype.byteSize
+        precondition(source.dtype == dtype && source.shape[0] == spans.reduce(0) { $0 + $1.count }, "replacing rows: \(source) into \(self)")
+        source.withUnsafeRawBytes { src in
+            withUnsafeMutableRawBytes { dst in
+                var offset = 0
+                for span in spans {
+                    let n = span.count * rowBytes
+                    (dst.baseAddress! + span.lowerBound * rowBytes).copyMemory(from: src.baseAddress! + offset, byteCount: n)
+                    offset += n
+                }
+            }
+        }
+    }
+}
