@@ -83,12 +83,17 @@ struct TrainCommand: ParsableCommand {
     /// defaults < recipe < flags, as one validated configuration.
     func resolvedConfiguration() throws -> TrainingConfiguration {
         var merged: [String: Any] = [:]
+        var origins: [String: String] = [:]
         if let config {
             guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
                 throw ValidationError("--config \(config): cannot read the file")
             }
+            try RecipeBounds.check(text, file: config)
             let loaded: Any?
             do { loaded = try Yams.load(yaml: text) } catch { throw ValidationError("\(config): not valid YAML (\(error))") }
+            for (key, _) in (try? Yams.compose(yaml: text))?.mapping ?? [:] {
+                if let name = key.string { origins[name] = config + (key.mark.map { ":\($0.line)" } ?? "") }
+            }
             guard let recipe = (loaded ?? [String: Any]()) as? [String: Any] else {
                 throw ValidationError("\(config): a recipe is a mapping of hyperparameter: value")
             }
@@ -99,17 +104,8 @@ struct TrainCommand: ParsableCommand {
             merged = recipe
         }
         merged.merge(flagValues) { _, flag in flag }
-        do {
-            let json = try JSONSerialization.data(withJSONObject: merged)
-            let resolved = try JSONDecoder().decode(TrainingConfiguration.self, from: json)
-            try resolved.validate()
-            return resolved
-        } catch let error as TrainingError {
-            throw error
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ValidationError("\(key): \(context.debugDescription)")
-        }
+        for key in flagValues.keys { origins[key] = "--" + key.replacingOccurrences(of: "_", with: "-") }
+        return try TrainingConfiguration.decode(values: merged, origins: origins)
     }
 
     func run() throws {
