@@ -30,7 +30,7 @@ public struct ChatTemplate: Sendable {
         public var maxSteps: Int
 
         public init(maxOutputBytes: Int = 16 << 20, maxLoopIterations: Int = 100_000, maxRecursionDepth: Int = 64,
-                    maxCollectionCount: Int = 1_000_000, maxNestingDepth: Int = 256, maxSteps: Int = 50_000_000)
+                    maxCollectionCount: Int = 1_000_000, maxNestingDepth: Int = 256, maxSteps: Int = 10_000_000)
         {
             self.maxSteps = maxSteps
             self.maxOutputBytes = maxOutputBytes

@@ -41,7 +41,8 @@ public enum DataReader {
 
     /// Reads records from bytes; `path` only names the source in errors.
     public static func read(data: Data, path: String, csv: Bool = false, skipMalformed: Bool = false) throws -> SourceRecords {
-        let bytes = [UInt8](data)
+        // A UTF-8 byte order mark (Windows editors write one) precedes the content; line numbers are unaffected.
+        let bytes = data.starts(with: [0xEF, 0xBB, 0xBF]) ? [UInt8](data.dropFirst(3)) : [UInt8](data)
         let first = bytes.first { !isSpace($0) }
         guard let first else { throw DataError.emptyFile(path: path) }
         var result: SourceRecords

@@ -48,6 +48,10 @@ public struct Trainer {
     var optimizer: AdamW
     public private(set) var step = 0
     public private(set) var history: [StepRecord] = []
+    /// Resume even when the checkpoint's configuration or data differ from this run's.
+    public var resumeDespiteChanges = false
+    /// Polled after each optimizer step: a signal number stops the run there with a checkpoint.
+    public var interruption: (@Sendable () -> Int32?)? = nil
 
     /// Prepares a run: validates the configuration, attaches or loads adapters, sizes the schedule.
     ///
@@ -57,6 +61,8 @@ public struct Trainer {
                 train: [TrainingExample], evaluation: [TrainingExample] = [], outputDirectory: URL, padID: Int32,
                 backend: any Backend) throws {
         try configuration.validate()
+        try TrainingData.checkTokenIDs(train, vocabularySize: modelConfig.vocabSize, source: "training data")
+        try TrainingData.checkTokenIDs(evaluation, vocabularySize: modelConfig.vocabSize, source: "evaluation data")
         var configuration = configuration
         configuration.computeDType = configuration.resolvedComputeDType   // saved with checkpoints as it ran
         var model = model
@@ -117,7 +123,13 @@ public struct Trainer {
     /// Trains until `totalSteps`, continuing from the latest checkpoint when `resume` is set.
     public mutating func run(resume: Bool = false, onEvent: (TrainingEvent) -> Void = { _ in }) throws {
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
-        if resume, let latest = TrainingCheckpoint.latest(in: outputDirectory) { try restore(from: latest) }
+        if resume {
+            guard let latest = TrainingCheckpoint.latest(in: outputDirectory) else {
+                throw TrainingError.checkpoint(path: outputDirectory.path, message: "--resume: no checkpoint to resume from")
+            }
+            try ResumeCheck.verify(latest, configuration: configuration, dataFingerprint: dataFingerprint, force: resumeDespiteChanges)
+            try restore(from: latest)
+        }
         let metrics = try MetricsLog(url: outputDirectory.appendingPathComponent("metrics.jsonl"), keepingSteps: step)
         onEvent(.started(totalSteps: totalSteps, firstStep: step, trainableParameters: trainableParameterCount))
         let fullFineTuning = configuration.method == .full
@@ -170,6 +182,7 @@ public struct Trainer {
                 let directory = try TrainingCheckpoint.save(self, in: outputDirectory)
                 onEvent(.checkpointed(step: step, directory: directory))
             }
+            if step < totalSteps, let signal = interruption?() { try stopAfterInterrupt(signal: signal, onEvent: onEvent) }
         }
         try TrainingCheckpoint.saveFinal(self, to: outputDirectory)
     }

@@ -21,6 +21,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Output folder: the adapter or model, checkpoints, metrics.jsonl.") var out: String
     @Option(help: "A YAML recipe of hyperparameters.") var config: String?
     @Flag(help: "Continue from the latest checkpoint in --out.") var resume = false
+    @Flag(help: "Replace the run in a non-empty --out, or --resume despite a changed configuration or data.") var force = false
     @Flag(help: "Train even when the preflight checks report errors.") var ignorePreflight = false
 
     @Option(help: "full | lora | qlora") var method: String?
@@ -110,6 +111,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try resolvedConfiguration()
+        try RunFolder.prepare(URL(fileURLWithPath: out), resume: resume, force: force)
         // Only the decoder is kept, and it is handed to the trainer: full fine-tuning then updates the decoded
         // weights in place instead of copying them on the first step.
         var pending: LoadedModel? = try model.load()
@@ -143,7 +145,10 @@ struct TrainCommand: ParsableCommand {
         print("configuration:")
         print(String(decoding: try JSONEncoder.pretty.encode(trainer.configuration), as: UTF8.self))
         var progress = ProgressPrinter(), firstStep = 0
-        try trainer.run(resume: resume) { event in
+        trainer.resumeDespiteChanges = force
+        let interrupts = Interrupts.install()
+        trainer.interruption = { interrupts.signal }
+        do { try trainer.run(resume: resume) { event in
             switch event {
             case .started(_, let first, _):
                 firstStep = first
@@ -155,6 +160,10 @@ struct TrainCommand: ParsableCommand {
             case .checkpointed(let step, let directory): progress.note("step \(step): checkpoint \(directory.path)")
             case .skipped(let step, let reason): progress.note("step \(step) skipped: \(reason)")
             }
+        } } catch let TrainingError.interrupted(step, signal, checkpoint) {
+            print("interrupted after step \(step); checkpoint \(checkpoint.path)")
+            print("resume with: \(Interrupts.resumeCommand())")
+            throw ExitCode(128 + signal)
         }
         // A fully fine-tuned model is a complete Hugging Face folder: tokenizer files (written from the GGUF's
         // tokenizer when the base was a GGUF) and the chat template in tokenizer_config.json.
@@ -194,7 +203,7 @@ func readTrainingRows(_ path: String, tokenizer: Tokenizer?, maxLength: Int) thr
 private func isTextOrIDRows(_ url: URL) -> Bool {
     guard url.pathExtension == "jsonl" || url.pathExtension == "ndjson",
           let data = FileManager.default.contents(atPath: url.path),
-          let first = data.split(separator: UInt8(ascii: "\n")).first,
+          let first = (data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...]).split(separator: UInt8(ascii: "\n")).first,
           let object = try? JSONSerialization.jsonObject(with: Data(first)) as? [String: Any] else { return false }
     return object["text"] != nil || object["input_ids"] != nil
 }

@@ -1,0 +1,143 @@
+// Issue 15 as a user meets it: hostile recipes, data, flags and templates end in a named error under an
+// address-space limit; an interrupted run resumes bit for bit; a finished run is never overwritten or mixed up.
+import Foundation
+import XCTest
+
+final class HardeningCLITests: TailorCLITestCase {
+    static let corpus = CLITests.repository.appendingPathComponent("Tests/TailorCLITests/Corpus")
+    /// Virtual memory allowed to each hostile invocation (the runtime and BLAS threads reserve a few hundred MB).
+    static let addressSpaceKB = 4_000_000
+
+    /// Runs `tailor arguments…` under `ulimit -v`, through /bin/sh so the limit applies to the child only.
+    func limitedTailor(_ arguments: [String]) throws -> Result {
+        let quoted = ([executable.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -v \(Self.addressSpaceKB) && exec " + quoted.joined(separator: " ")]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return Result(status: status, output: String(decoding: data, as: UTF8.self))
+    }
+
+    func testRegressionCorpusEndsInNamedErrors() throws {
+        let manifest = try String(contentsOf: Self.corpus.appendingPathComponent("manifest.tsv"), encoding: .utf8)
+        let smolLM2 = ProcessInfo.processInfo.environment["TAILOR_SMOLLM2_GGUF"]
+        var ran = 0
+        for line in manifest.split(separator: "\n") where !line.hasPrefix("#") {
+            let fields = line.split(separator: "\t").map(String.init)
+            guard fields.count == 3 else { XCTFail("bad manifest line: \(line)"); continue }
+            let (kind, input, expected) = (fields[0], fields[1], fields[2])
+            let path = Self.corpus.appendingPathComponent(input).path
+            let out = scratch.appendingPathComponent("out-\(ran)").path
+            let train = ["train", "--model", CLITests.tinyLlama.path, "--out", out, "--max-steps", "1"]
+            let defaultData = Self.corpus.appendingPathComponent("data-bom.jsonl").path
+            let arguments: [String]
+            switch kind {
+            case "config": arguments = train + ["--data", defaultData, "--config", path]
+            case "data": arguments = train + ["--data", path]
+            case "flags": arguments = train + ["--data", defaultData] + input.split(separator: " ").map(String.init)
+            case "template":
+                guard let smolLM2 else { continue }
+                arguments = ["template", "--model", smolLM2, "--messages", Self.corpus.appendingPathComponent("messages.json").path,
+                             "--template", path]
+            default: XCTFail("unknown kind \(kind)"); continue
+            }
+            let result = try limitedTailor(arguments)
+            ran += 1
+            XCTAssertLessThan(result.status, 128, "\(input): died by a signal: \(result.output.suffix(500))")
+            if expected == "OK" {
+                XCTAssertEqual(result.status, 0, "\(input): \(result.output.suffix(500))")
+            } else {
+                XCTAssertEqual(result.status, 1, "\(input): expected an error: \(result.output.suffix(500))")
+                XCTAssertTrue(result.output.contains(expected), "\(input): '\(expected)' missing from: \(result.output.suffix(500))")
+            }
+        }
+        XCTAssertGreaterThanOrEqual(ran, 18)
+    }
+
+    private func trainingSettings() throws -> [String] {
+        var rows = ""
+        for i in 0..<24 { rows += "{\"input_ids\": [\((0..<(5 + i % 7)).map { String(($0 * 37 + i * 11) % 250 + 1) }.joined(separator: ", "))]}\n" }
+        return ["--model", CLITests.tinyLlama.path, "--data", try write(rows, "train.jsonl"), "--method", "lora",
+                "--max-steps", "150", "--batch-size", "2", "--learning-rate", "1e-3", "--lr-scheduler-type", "cosine",
+                "--warmup-steps", "3", "--lora-dropout", "0.1"]
+    }
+
+    func testInterruptedRunWritesACheckpointAndResumesBitForBit() throws {
+        let settings = try trainingSettings()
+        let straight = scratch.appendingPathComponent("straight"), interrupted = scratch.appendingPathComponent("interrupted")
+        XCTAssertEqual(try tailor(["train"] + settings + ["--out", straight.path]).status, 0)
+
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["train"] + settings + ["--out", interrupted.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        // Interrupt once the run is under way (metrics.jsonl gets its first line after step 1).
+        let metrics = interrupted.appendingPathComponent("metrics.jsonl")
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, (FileManager.default.contents(atPath: metrics.path)?.count ?? 0) == 0 { usleep(2_000) }
+        kill(process.processIdentifier, SIGINT)
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130, output)
+        XCTAssertTrue(output.contains("resume with: "), output)
+        XCTAssertTrue(output.contains("--resume"), output)
+        XCTAssertFalse(TrainingFolder.checkpoints(interrupted).isEmpty, "Ctrl-C must leave a checkpoint: \(output)")
+
+        let resumed = try tailor(["train"] + settings + ["--out", interrupted.path, "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertEqual(try Data(contentsOf: interrupted.appendingPathComponent("adapter_model.safetensors")),
+                       try Data(contentsOf: straight.appendingPathComponent("adapter_model.safetensors")),
+                       "the resumed run must end with the uninterrupted run's adapter, bit for bit")
+        XCTAssertEqual(try Data(contentsOf: interrupted.appendingPathComponent("metrics.jsonl")).count > 0, true)
+    }
+
+    func testRerunIntoAFinishedRunLeavesItUntouched() throws {
+        let settings = try trainingSettings().map { $0 == "150" ? "6" : $0 }
+        let run = scratch.appendingPathComponent("run")
+        XCTAssertEqual(try tailor(["train"] + settings + ["--out", run.path, "--save-steps", "2"]).status, 0)
+        let before = try TrainingFolder.snapshot(run)
+        try assertFails(["train"] + settings + ["--out", run.path, "--lora-r", "2"], mentioning: ["already holds a run", "--force"])
+        XCTAssertEqual(try TrainingFolder.snapshot(run), before, "a refused run must not touch the folder")
+        // --resume with another schedule lists what changed and leaves the folder as it was.
+        try assertFails(["train"] + settings + ["--out", run.path, "--resume", "--learning-rate", "5e-4"],
+                        mentioning: ["learning_rate: 0.001 → 0.0005", "--force"])
+        XCTAssertEqual(try TrainingFolder.snapshot(run), before)
+        // --resume with other data is refused too; a fresh folder cannot be resumed.
+        let other = settings.map { $0.hasSuffix("train.jsonl") ? (try? write("{\"input_ids\": [1, 2, 3]}\n", "other.jsonl")) ?? $0 : $0 }
+        try assertFails(["train"] + other + ["--out", run.path, "--resume"], mentioning: ["training data: fingerprint"])
+        try assertFails(["train"] + settings + ["--out", scratch.appendingPathComponent("empty").path, "--resume"],
+                        mentioning: ["no checkpoint"])
+        // --force replaces the run, and its checkpoints are the new run's only.
+        let forced = try tailor(["train"] + settings + ["--out", run.path, "--force", "--max-steps", "3", "--save-steps", "1"])
+        XCTAssertEqual(forced.status, 0, forced.output)
+        XCTAssertEqual(TrainingFolder.checkpoints(run), ["checkpoint-1", "checkpoint-2"])
+    }
+}
+
+/// Reading a run folder back in tests.
+enum TrainingFolder {
+    static func checkpoints(_ folder: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasPrefix("checkpoint-") }.sorted()
+    }
+
+    /// Every file under `folder` with its bytes.
+    static func snapshot(_ folder: URL) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)
+        while let url = enumerator?.nextObject() as? URL {
+            if let data = FileManager.default.contents(atPath: url.path), !url.hasDirectoryPath {
+                files[url.path.replacingOccurrences(of: folder.path, with: "")] = data
+            }
+        }
+        return files
+    }
+}
