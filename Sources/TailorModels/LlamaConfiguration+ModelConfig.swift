@@ -16,5 +16,6 @@ extension LlamaConfiguration {
                   headDim: config.headDim, rmsNormEps: Float(config.rmsNormEps), ropeTheta: config.ropeTheta,
                   ropeScaling: scaling, qkvBias: config.qkvBias, outputBias: config.outputBias, mlpBias: config.mlpBias,
                   tieWordEmbeddings: config.tieWordEmbeddings)
+        contextLength = max(1, config.maxPositionEmbeddings)
     }
 }

@@ -18,6 +18,8 @@ public struct LlamaConfiguration: Sendable, Equatable {
     public var outputBias: Bool
     public var mlpBias: Bool
     public var tieWordEmbeddings: Bool
+    /// Positions the model was trained for (`max_position_embeddings`); prompts plus new tokens must fit.
+    public var contextLength: Int = 1 << 20
 
     public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, layerCount: Int, headCount: Int,
                 kvHeadCount: Int, headDim: Int, rmsNormEps: Float, ropeTheta: Double, ropeScaling: RotaryScaling? = nil,

@@ -60,6 +60,45 @@ final class HardeningCLITests: TailorCLITestCase {
         XCTAssertGreaterThanOrEqual(ran, 18)
     }
 
+    /// A sequence longer than the context is scored in windows of the context length: the same mean NLL as
+    /// scoring the windows one by one (the tiny Llama's context is 128 tokens; windows overlap by one token so every
+    /// token after the first is predicted once).
+    func testScoreBeyondTheContextUsesWindows() throws {
+        let ids = (0..<255).map { ($0 * 37) % 250 + 1 }
+        func score(_ ids: ArraySlice<Int>) throws -> (nll: Double, predicted: Int) {
+            let result = try limitedTailor(["score", "--model", CLITests.tinyLlama.path, "--json",
+                                            "--ids", ids.map(String.init).joined(separator: ",")])
+            XCTAssertEqual(result.status, 0, result.output)
+            let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+            return (object?["meanNLL"] as? Double ?? .nan, object?["predictedTokens"] as? Int ?? -1)
+        }
+        let whole = try score(ids[...]), first = try score(ids[0..<128]), second = try score(ids[127..<255])
+        XCTAssertEqual(whole.predicted, 254)
+        XCTAssertEqual(first.predicted + second.predicted, 254)
+        // f64 sums of the same per-token losses in another grouping: equal to 1e-9 relative.
+        XCTAssertEqual(whole.nll, (first.nll * 127 + second.nll * 127) / 254, accuracy: 1e-9 * whole.nll)
+    }
+
+    func testGenerationBeyondTheContextIsANamedError() throws {
+        guard let smolLM2 = ProcessInfo.processInfo.environment["TAILOR_SMOLLM2_GGUF"] else { throw XCTSkip("needs TAILOR_SMOLLM2_GGUF") }
+        for extra in [["--max-new-tokens", "1000000000000"], ["--system", String(repeating: "word ", count: 20_000)]] {
+            let result = try limitedTailor(["generate", "--model", smolLM2, "--prompt", "hi"] + extra)
+            XCTAssertEqual(result.status, 1, result.output)
+            XCTAssertTrue(result.output.contains("more than the model's context of 8192 tokens"), result.output)
+        }
+    }
+
+    func testQuantizeNeedsForceToReplaceItsOutput() throws {
+        let out = scratch.appendingPathComponent("q")
+        let model = CLITests.repository.appendingPathComponent("Tests/TailorModelsTests/Fixtures/tiny-qwen2").path
+        XCTAssertEqual(try tailor(["quantize", "--model", model, "--out", out.path]).status, 0)
+        let before = try TrainingFolder.snapshot(out)
+        try assertFails(["quantize", "--model", model, "--out", out.path, "--type", "fp4"], mentioning: ["--force", out.path])
+        XCTAssertEqual(try TrainingFolder.snapshot(out), before)
+        XCTAssertEqual(try tailor(["quantize", "--model", model, "--out", out.path, "--type", "fp4", "--force"]).status, 0)
+        XCTAssertNotEqual(try TrainingFolder.snapshot(out), before)
+    }
+
     private func trainingSettings() throws -> [String] {
         var rows = ""
         for i in 0..<24 { rows += "{\"input_ids\": [\((0..<(5 + i % 7)).map { String(($0 * 37 + i * 11) % 250 + 1) }.joined(separator: ", "))]}\n" }
