@@ -99,6 +99,31 @@ final class HardeningCLITests: TailorCLITestCase {
         XCTAssertNotEqual(try TrainingFolder.snapshot(out), before)
     }
 
+    /// A tokenizer.json whose added token lies past the model's vocab_size is refused when the tokenizer is loaded,
+    /// before any id reaches the embedding.
+    func testAddedTokenOutsideTheVocabularyIsRefusedAtLoad() throws {
+        let model = scratch.appendingPathComponent("model")
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        for name in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(at: CLITests.tinyLlama.appendingPathComponent(name), to: model.appendingPathComponent(name))
+        }
+        let fixture = CLITests.repository.appendingPathComponent("Tests/TailorTokenizersTests/Fixtures/gpt2")
+        var tokenizer = try JSONSerialization.jsonObject(with: Data(contentsOf: fixture.appendingPathComponent("tokenizer.json"))) as? [String: Any] ?? [:]
+        var vocab = [String: Int]()
+        for (i, piece) in ["h", "i", "hi", "Ġ"].enumerated() { vocab[piece] = i }
+        var bpe = tokenizer["model"] as? [String: Any] ?? [:]
+        bpe["vocab"] = vocab
+        bpe["merges"] = ["h i"]
+        tokenizer["model"] = bpe
+        tokenizer["added_tokens"] = [["id": 100_000, "content": "<evil>", "single_word": false, "lstrip": false, "rstrip": false,
+                                      "normalized": false, "special": true]]
+        try JSONSerialization.data(withJSONObject: tokenizer).write(to: model.appendingPathComponent("tokenizer.json"))
+        try FileManager.default.copyItem(at: fixture.appendingPathComponent("tokenizer_config.json"),
+                                         to: model.appendingPathComponent("tokenizer_config.json"))
+        try assertFails(["tokenize", "--model", model.path, "--text", "hi <evil>"],
+                        mentioning: ["\"<evil>\" has id 100000", "outside the model's vocabulary of 256 ids"])
+    }
+
     private func trainingSettings() throws -> [String] {
         var rows = ""
         for i in 0..<24 { rows += "{\"input_ids\": [\((0..<(5 + i % 7)).map { String(($0 * 37 + i * 11) % 250 + 1) }.joined(separator: ", "))]}\n" }
