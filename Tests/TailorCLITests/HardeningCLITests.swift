@@ -124,6 +124,23 @@ final class HardeningCLITests: TailorCLITestCase {
                         mentioning: ["\"<evil>\" has id 100000", "outside the model's vocabulary of 256 ids"])
     }
 
+    func testNaNWeightsAreNamedAtLoad() throws {
+        let model = scratch.appendingPathComponent("nan-model")
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: CLITests.tinyLlama.appendingPathComponent("config.json"), to: model.appendingPathComponent("config.json"))
+        var bytes = [UInt8](try Data(contentsOf: CLITests.tinyLlama.appendingPathComponent("model.safetensors")))
+        // Overwrite element 5 of one f32 tensor with a NaN, at the offset the safetensors header gives.
+        let headerLength = bytes[0..<8].reversed().reduce(0) { $0 << 8 | Int($1) }
+        let header = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)])) as? [String: Any] ?? [:]
+        let name = "model.layers.0.mlp.down_proj.weight"
+        let offsets = (header[name] as? [String: Any])?["data_offsets"] as? [Int] ?? [0]
+        let at = 8 + headerLength + offsets[0] + 5 * 4
+        bytes.replaceSubrange(at..<(at + 4), with: [0x00, 0x00, 0xC0, 0x7F])
+        try Data(bytes).write(to: model.appendingPathComponent("model.safetensors"))
+        try assertFails(["score", "--model", model.path, "--ids", "1,2,3"],
+                        mentioning: ["tensor \"\(name)\" holds NaN or infinite values (first at element 5)"])
+    }
+
     private func trainingSettings() throws -> [String] {
         var rows = ""
         for i in 0..<24 { rows += "{\"input_ids\": [\((0..<(5 + i % 7)).map { String(($0 * 37 + i * 11) % 250 + 1) }.joined(separator: ", "))]}\n" }
