@@ -127,6 +127,9 @@ public enum DataPipeline {
     /// if needed), each atomically. Returns the report with `sampleFile` filled in.
     @discardableResult
     public static func write(_ prepared: PreparedData, to directory: URL) throws -> PrepareReport {
+        guard !prepared.train.isEmpty else {
+            throw DataError.noRowsKept(path: prepared.report.source, rowsRead: prepared.report.rowsRead)
+        }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {

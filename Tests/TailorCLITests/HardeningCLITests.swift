@@ -141,6 +141,18 @@ final class HardeningCLITests: TailorCLITestCase {
                         mentioning: ["tensor \"\(name)\" holds NaN or infinite values (first at element 5)"])
     }
 
+    func testPrepareRefusesADatasetWithNoRowsAndAcceptsABOM() throws {
+        guard let smolLM2 = ProcessInfo.processInfo.environment["TAILOR_SMOLLM2_GGUF"] else { throw XCTSkip("needs TAILOR_SMOLLM2_GGUF") }
+        let row = "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}, {\"role\": \"assistant\", \"content\": \"x\"}]}\n"
+        let data = try write("\u{FEFF}" + row, "bom.jsonl")
+        let out = scratch.appendingPathComponent("prepared")
+        try assertFails(["prepare", "--model", smolLM2, "--data", data, "--out", out.path, "--min-response-chars", "50"],
+                        mentioning: ["bom.jsonl: none of the 1 rows was kept for training"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        let kept = try tailor(["prepare", "--model", smolLM2, "--data", data, "--out", out.path])
+        XCTAssertEqual(kept.status, 0, kept.output)
+    }
+
     private func trainingSettings() throws -> [String] {
         var rows = ""
         for i in 0..<24 { rows += "{\"input_ids\": [\((0..<(5 + i % 7)).map { String(($0 * 37 + i * 11) % 250 + 1) }.joined(separator: ", "))]}\n" }
