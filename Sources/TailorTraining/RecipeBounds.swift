@@ -29,7 +29,9 @@ public enum RecipeBounds {
                 }
                 switch byte {
                 case UInt8(ascii: "#") where previous == UInt8(ascii: " "): break
-                case UInt8(ascii: "\""), UInt8(ascii: "'") where " [{,:".utf8.contains(previous): quote = byte
+                case UInt8(ascii: "\"") where " [{,:".utf8.contains(previous),
+                     UInt8(ascii: "'") where " [{,:".utf8.contains(previous):
+                    quote = byte
                 case UInt8(ascii: "["), UInt8(ascii: "{"):
                     flowDepth += 1
                     if flowDepth > maxDepth { throw fail(index + 1, "nested more than \(maxDepth) levels deep") }

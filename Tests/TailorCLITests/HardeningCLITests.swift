@@ -153,6 +153,16 @@ final class HardeningCLITests: TailorCLITestCase {
         XCTAssertEqual(kept.status, 0, kept.output)
     }
 
+    /// Control characters from files reach the terminal escaped: an ANSI sequence in a recipe key stays inert.
+    func testControlCharactersInMessagesAreEscaped() throws {
+        let recipe = try write("\"evil\\e[2J\\e[31m\": 1\n", "evil.yaml")
+        let result = try tailor(["train", "--model", CLITests.tinyLlama.path, "--data", recipe, "--out",
+                                 scratch.appendingPathComponent("o").path, "--config", recipe])
+        XCTAssertEqual(result.status, 1, result.output)
+        XCTAssertTrue(result.output.contains("unknown hyperparameter 'evil\\u{1B}[2J\\u{1B}[31m'"), result.output)
+        XCTAssertFalse(result.output.unicodeScalars.contains("\u{1B}"), result.output)
+    }
+
     private func trainingSettings() throws -> [String] {
         var rows = ""
         for i in 0..<24 { rows += "{\"input_ids\": [\((0..<(5 + i % 7)).map { String(($0 * 37 + i * 11) % 250 + 1) }.joined(separator: ", "))]}\n" }
