@@ -151,6 +151,19 @@ final class HardeningCLITests: TailorCLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
         let kept = try tailor(["prepare", "--model", smolLM2, "--data", data, "--out", out.path])
         XCTAssertEqual(kept.status, 0, kept.output)
+
+        // Bytes that are not UTF-8: counted in the report by default, refused with --strict.
+        var bytes = Data(row.utf8)
+        bytes.insert(0xFF, at: bytes.firstRange(of: Data("hi".utf8))?.upperBound ?? 0)
+        let latin1 = scratch.appendingPathComponent("latin1.jsonl")
+        try (bytes + Data(row.utf8)).write(to: latin1)
+        let counted = try tailor(["prepare", "--model", smolLM2, "--data", latin1.path, "--out", scratch.appendingPathComponent("u").path, "--json"])
+        XCTAssertEqual(counted.status, 0, counted.output)
+        let report = try JSONSerialization.jsonObject(with: Data(counted.output.utf8)) as? [String: Any]
+        let rules = report?["rules"] as? [[String: Any]] ?? []
+        XCTAssertEqual(rules.first { $0["rule"] as? String == "invalid-utf8" }?["count"] as? Int, 1, counted.output)
+        try assertFails(["prepare", "--model", smolLM2, "--data", latin1.path, "--out", scratch.appendingPathComponent("s").path, "--strict"],
+                        mentioning: ["latin1.jsonl:1: bytes that are not UTF-8"])
     }
 
     /// Control characters from files reach the terminal escaped: an ANSI sequence in a recipe key stays inert.
