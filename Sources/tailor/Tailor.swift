@@ -16,7 +16,7 @@ struct Tailor: ParsableCommand {
             try command.run()
         } catch {
             let code = exitCode(for: error)
-            let message = TerminalText.escaped(fullMessage(for: error))
+            let message = TerminalText.escaped(FileErrorText.message(for: error, default: fullMessage(for: error)))
             if code == .success {
                 if !message.isEmpty { print(message) }
             } else if !message.isEmpty {

@@ -176,6 +176,22 @@ final class HardeningCLITests: TailorCLITestCase {
         XCTAssertFalse(result.output.unicodeScalars.contains("\u{1B}"), result.output)
     }
 
+    /// Unwritable outputs give one line naming the path and the system's reason, not a Foundation error dump.
+    func testUnwritableOutputsAreOneLineNamingThePath() throws {
+        guard FileManager.default.fileExists(atPath: "/proc/self") else { throw XCTSkip("needs /proc (Linux)") }
+        let settings = try trainingSettings().map { $0 == "150" ? "2" : $0 }
+        for arguments in [["train"] + settings + ["--out", "/proc/tailor-out"],
+                          ["quantize", "--model", CLITests.tinyQwen.path, "--out", "/proc/tailor-q"]] {
+            let result = try tailor(arguments)
+            XCTAssertEqual(result.status, 1, result.output)
+            let error = result.output.split(separator: "\n").filter { $0.hasPrefix("Error: ") }
+            XCTAssertEqual(error.count, 1, result.output)
+            XCTAssertTrue(error.first?.contains("no such file or directory") == true, result.output)
+            XCTAssertTrue(error.first?.contains("/proc/") == true, result.output)
+            XCTAssertFalse(result.output.contains("NSCocoaErrorDomain"), result.output)
+        }
+    }
+
     private func trainingSettings() throws -> [String] {
         var rows = ""
         for i in 0..<24 { rows += "{\"input_ids\": [\((0..<(5 + i % 7)).map { String(($0 * 37 + i * 11) % 250 + 1) }.joined(separator: ", "))]}\n" }
