@@ -30,12 +30,16 @@ func utf8Matches(of needle: [UInt8], in haystack: [UInt8], limit: Int = Int.max)
 func pythonSplit(_ s: String, separator sep: String, maxsplit: Int) -> [String] {
     let bytes = Array(s.utf8), needle = Array(sep.utf8)
     let starts = utf8Matches(of: needle, in: bytes, limit: maxsplit < 0 ? Int.max : maxsplit)
+    return pieces(of: bytes, between: starts, separatorLength: needle.count)
+}
+
+/// The text around separators of `separatorLength` bytes starting at `starts` (ascending).
+private func pieces(of bytes: [UInt8], between starts: some Sequence<Int>, separatorLength: Int) -> [String] {
     var parts: [String] = []
-    parts.reserveCapacity(starts.count + 1)
     var from = 0
     for start in starts {
         parts.append(String(decoding: bytes[from..<start], as: UTF8.self))
-        from = start + needle.count
+        from = start + separatorLength
     }
     parts.append(String(decoding: bytes[from...], as: UTF8.self))
     return parts
@@ -48,16 +52,7 @@ func pythonRSplit(_ s: String, separator sep: String, maxsplit: Int) -> [String]
     let n = bytes.count
     let reversedStarts = utf8Matches(of: needle.reversed(), in: bytes.reversed(), limit: maxsplit < 0 ? Int.max : maxsplit)
     // A match at reversed offset r covers original bytes n - r - needle.count ..< n - r.
-    let starts = reversedStarts.map { n - $0 - needle.count }.reversed()
-    var parts: [String] = []
-    parts.reserveCapacity(starts.count + 1)
-    var from = 0
-    for start in starts {
-        parts.append(String(decoding: bytes[from..<start], as: UTF8.self))
-        from = start + needle.count
-    }
-    parts.append(String(decoding: bytes[from...], as: UTF8.self))
-    return parts
+    return pieces(of: bytes, between: reversedStarts.map { n - $0 - needle.count }.reversed(), separatorLength: needle.count)
 }
 
 extension Interpreter {

@@ -14,14 +14,7 @@ final class HardeningCLITests: TailorCLITestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", "ulimit -v \(Self.addressSpaceKB) && exec " + quoted.joined(separator: " ")]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return Result(status: status, output: String(decoding: data, as: UTF8.self))
+        return try run(process)
     }
 
     func testRegressionCorpusEndsInNamedErrors() throws {
