@@ -2,7 +2,7 @@
 # Builds one libFuzzer target (or `all`) under .build/fuzz and runs it for SECONDS on its seed corpus.
 #   scripts/fuzz.sh TARGET SECONDS     targets: safetensors gguf tokenizer template recipe jsonl all
 # Seeds live in Fuzz/Corpus/TARGET (kept in the repo); inputs libFuzzer finds go to .build/fuzz/corpus/TARGET, and
-# a crash is written to .build/fuzz/crash-TARGET-* and makes the script fail. The libraries are compiled from
+# a crash, timeout, out-of-memory or leak is written to .build/fuzz/TARGET-KIND-* and makes the script fail. The libraries are compiled from
 # Sources/ with -sanitize=fuzzer,address (set FUZZ_SANITIZE to change), so coverage guides the search.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,11 +52,15 @@ build_target() {
 run_target() {
     local name=$1
     mkdir -p "$out/corpus/$name"
-    # -rss_limit_mb bounds memory like the CLI tests' ulimit; -timeout flags an input that runs away.
-    nice "$out/fuzz-$name" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
-        -artifact_prefix="$out/crash-$name-" -print_final_stats=1 "$out/corpus/$name" "Fuzz/Corpus/$name" 2>&1 |
+    # -rss_limit_mb bounds memory like the CLI tests' ulimit; -timeout (wall seconds, FUZZ_TIMEOUT) flags an input that
+    # runs away, and is generous because a nice'd process on a busy machine can wait seconds for a core.
+    nice "$out/fuzz-$name" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout="${FUZZ_TIMEOUT:-60}" -max_len=65536 \
+        -artifact_prefix="$out/$name-" -print_final_stats=1 "$out/corpus/$name" "Fuzz/Corpus/$name" 2>&1 |
         grep -E "^(stat::number_of_executed_units|stat::new_units_added|Done|==[0-9]+==|SUMMARY|INFO: Running with)|crash-" || true
-    if compgen -G "$out/crash-$name-*" >/dev/null; then echo "fuzz $name: crash inputs in $out/crash-$name-*" >&2; return 1; fi
+    # Slow units (slow-unit-*) are reported but are not failures; crashes, timeouts, out-of-memory and leaks are.
+    for kind in crash timeout oom leak; do
+        if compgen -G "$out/$name-$kind-*" >/dev/null; then echo "fuzz $name: failing inputs in $out/$name-$kind-*" >&2; return 1; fi
+    done
 }
 
 build_libraries
