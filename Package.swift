@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -109,6 +110,10 @@ let package = Package(
         .testTarget(name: "TailorCLITests", dependencies: ["TailorTestSupport"]),
         .testTarget(name: "TailorDistributedTests", dependencies: ["TailorDistributed", "TailorTensor", "TailorTestSupport"]),
         .testTarget(name: "TailorReportTests", dependencies: ["TailorReport"]),
+        .testTarget(name: "TailorPropertyTests", dependencies: [
+            "TailorChat", "TailorTraining", "TailorData", "TailorFormats",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

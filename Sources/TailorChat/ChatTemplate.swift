@@ -24,10 +24,15 @@ public struct ChatTemplate: Sendable {
         /// How deeply a template may nest lists, dicts and namespaces it builds (a loop that wraps a value in a new
         /// list each iteration would otherwise overflow the stack when the value is printed or freed).
         public var maxNestingDepth: Int
+        /// Work budget for one render: one step per expression evaluated, plus one per list item or per 64 bytes of
+        /// string a concatenation, filter or method builds, so quadratic loops (a list or string grown by copying
+        /// each iteration) end with an error instead of running for hours.
+        public var maxSteps: Int
 
         public init(maxOutputBytes: Int = 16 << 20, maxLoopIterations: Int = 100_000, maxRecursionDepth: Int = 64,
-                    maxCollectionCount: Int = 1_000_000, maxNestingDepth: Int = 256)
+                    maxCollectionCount: Int = 1_000_000, maxNestingDepth: Int = 256, maxSteps: Int = 10_000_000)
         {
+            self.maxSteps = maxSteps
             self.maxOutputBytes = maxOutputBytes
             self.maxLoopIterations = maxLoopIterations
             self.maxRecursionDepth = maxRecursionDepth
@@ -38,6 +43,8 @@ public struct ChatTemplate: Sendable {
 
     /// The template text as given.
     public let source: String
+    /// Where the template came from (a file path, a built-in name, or "template"); errors name it with the position.
+    public let sourceName: String
     /// Safety limits applied to every render.
     public var limits: Limits
     /// Fixed time for `strftime_now` (nil: the current time), so renders can be reproducible.
@@ -56,8 +63,9 @@ public struct ChatTemplate: Sendable {
     private let map: SourceMap
 
     /// Parses a template. Throws `ChatTemplateError.syntax(line:column:message:)` on invalid Jinja.
-    public init(source: String, limits: Limits = Limits()) throws {
+    public init(source: String, limits: Limits = Limits(), sourceName: String = "template") throws {
         self.source = source
+        self.sourceName = sourceName
         self.limits = limits
         self.timeZone = TimeZone(identifier: "UTC") ?? TimeZone.current
         map = SourceMap(bytes: Array(normaliseSource(source).utf8))
@@ -73,19 +81,19 @@ public struct ChatTemplate: Sendable {
             throw ChatTemplateError.invalidInput("cannot read chat template file \(url.path): \(error.localizedDescription)")
         }
         guard url.pathExtension.lowercased() == "json" else {
-            try self.init(source: String(decoding: data, as: UTF8.self), limits: limits)
+            try self.init(source: String(decoding: data, as: UTF8.self), limits: limits, sourceName: url.path)
             return
         }
         let config = try JinjaValue(json: data)
         switch config["chat_template"] {
         case let .string(s)?:
-            try self.init(source: s, limits: limits)
+            try self.init(source: s, limits: limits, sourceName: url.path)
         case let .array(variants)?:
             // Newer configs list named templates; "default" is the one apply_chat_template uses.
             guard let chosen = variants.first(where: { $0["name"]?.stringValue == "default" }) ?? variants.first,
                   let text = chosen["template"]?.stringValue
             else { throw ChatTemplateError.invalidInput("\(url.path): field chat_template has no usable template") }
-            try self.init(source: text, limits: limits)
+            try self.init(source: text, limits: limits, sourceName: url.path)
         default:
             throw ChatTemplateError.invalidInput("\(url.path): no string field 'chat_template' (hint: point at a .jinja file)")
         }
@@ -101,7 +109,7 @@ public struct ChatTemplate: Sendable {
         guard let entry = BuiltInTemplates.all.first(where: { $0.name == canonical }) else {
             throw ChatTemplateError.unknownTemplate(name)
         }
-        var template = try ChatTemplate(source: entry.source)
+        var template = try ChatTemplate(source: entry.source, sourceName: entry.name)
         template.bosToken = entry.bosToken
         template.eosToken = entry.eosToken
         return template
@@ -139,14 +147,14 @@ public struct ChatTemplate: Sendable {
         if let bosToken { context["bos_token"] = .string(bosToken) }
         if let eosToken { context["eos_token"] = .string(eosToken) }
         for (k, v) in extraContext { context[k] = Value(v) }
-        let interpreter = Interpreter(map: map, limits: limits, clock: clock ?? Date(), timeZone: timeZone, context: context)
+        let interpreter = Interpreter(map: map, sourceName: sourceName, limits: limits, clock: clock ?? Date(), timeZone: timeZone, context: context)
         let text = try interpreter.render(nodes)
         return (text, interpreter.generationRanges)
     }
 
     /// Renders with exactly the given variables (no defaults added): for templates other than chat formats.
     public func render(context: [String: JinjaValue]) throws -> String {
-        let interpreter = Interpreter(map: map, limits: limits, clock: clock ?? Date(), timeZone: timeZone,
+        let interpreter = Interpreter(map: map, sourceName: sourceName, limits: limits, clock: clock ?? Date(), timeZone: timeZone,
                                       context: context.mapValues(Value.init))
         return try interpreter.render(nodes)
     }

@@ -3,6 +3,7 @@ import Foundation
 
 extension Interpreter {
     func evaluate(_ expr: Expr) throws -> Value {
+        try charge(1)
         switch expr {
         case let .literal(v):
             return v
@@ -43,7 +44,9 @@ extension Interpreter {
             let v = try evaluate(operand)
             return try located(offset) {
                 switch (op, v) {
-                case ("-", .int(let i)): return .int(-i)
+                case ("-", .int(let i)):
+                    guard i != Int.min else { throw ChatTemplateError.limitExceeded("integer overflow in unary '-'") }
+                    return .int(-i)
                 case ("-", .double(let d)): return .double(-d)
                 case ("-", .bool(let b)): return .int(b ? -1 : 0)
                 case ("+", .int), ("+", .double): return v
@@ -75,7 +78,7 @@ extension Interpreter {
         case let .concat(items, offset):
             var s = ""
             for item in items { s += try evaluate(item).str }
-            try located(offset) { try checkSize(s.utf8.count, "string") }
+            try located(offset) { try chargeString(s.utf8.count) }
             return .string(s)
         case let .conditional(test, then, otherwise):
             if try evaluate(test).truthy { return try evaluate(then) }
@@ -182,30 +185,30 @@ extension Interpreter {
         let a = a.unmarked, b = b.unmarked
         switch (op, a, b) {
         case let ("+", .string(x), .string(y)):
-            try checkSize(x.utf8.count + y.utf8.count, "string")
+            try chargeString(x.utf8.count + y.utf8.count)
             return .string(x + y)
         case let ("+", .array(x), .array(y)):
-            try checkCount(x.count + y.count, "list")
+            try chargeItems(x.count + y.count, "list")
             return .array(x + y)
         case let ("+", .tuple(x), .tuple(y)):
-            try checkCount(x.count + y.count, "tuple")
+            try chargeItems(x.count + y.count, "tuple")
             return .tuple(x + y)
         case let ("%", .string(format), _):
             // printf-style formatting; a tuple supplies several arguments, anything else one.
             let args: [Value]
             if case let .tuple(items) = b { args = items } else { args = [b] }
             let s = try pythonPercentFormat(format, args)
-            try checkSize(s.utf8.count, "string")
+            try chargeString(s.utf8.count)
             return .string(s)
         case let ("*", .string(s), _) where b.integer != nil, let ("*", _, .string(s)) where a.integer != nil:
             let n = max(0, (b.integer ?? a.integer) ?? 0)
             let (total, overflow) = s.utf8.count.multipliedReportingOverflow(by: n)
-            try checkSize(overflow ? Int.max : total, "string")
+            try chargeString(overflow ? Int.max : total)
             return .string(String(repeating: s, count: n))
         case let ("*", .array(x), _) where b.integer != nil:
             let n = max(0, b.integer ?? 0)
             let (total, overflow) = x.count.multipliedReportingOverflow(by: n)
-            try checkCount(overflow ? Int.max : total, "list")
+            try chargeItems(overflow ? Int.max : total, "list")
             return .array(Array([[Value]](repeating: x, count: n).joined()))
         default:
             break
@@ -250,6 +253,11 @@ extension Interpreter {
             return .double(Double(x) / Double(y))
         case "//", "%":
             guard y != 0 else { throw ChatTemplateError.runtime("integer division or modulo by zero") }
+            // Int.min // -1 is the one quotient that does not fit; its remainder is 0.
+            if x == Int.min && y == -1 {
+                if op == "%" { return .int(0) }
+                throw ChatTemplateError.limitExceeded("integer overflow in '//'")
+            }
             // Python floors the quotient, so the remainder takes the divisor's sign.
             var q = x / y
             var r = x % y

@@ -38,16 +38,14 @@ extension Interpreter {
             var items = try iterate(value, offset: offset)
             if let attr = a.value(1, "attribute") { items = try items.map { try itemAttribute($0, attr) } }
             let sep = a.value(0, "d")?.str ?? ""
-            let s = items.map(\.str).joined(separator: sep)
-            try checkSize(s.utf8.count, "joined string")
+            let s = try joined(items, separator: sep)
             return .string(s)
         case "replace":
             guard let old = a.value(0, "old")?.str, let new = a.value(1, "new")?.str else {
                 throw ChatTemplateError.runtime("replace() needs 'old' and 'new'")
             }
             let count = a.value(2, "count")?.integer ?? -1
-            let s = pythonReplace(value.str, old, new, count: count)
-            try checkSize(s.utf8.count, "string")
+            let s = try boundedReplace(value.str, old, new, count: count)
             return .string(s)
         case "items":
             switch value {
@@ -105,7 +103,9 @@ extension Interpreter {
             return toFloat(value, fallback: a.value(0, "default") ?? .double(0))
         case "abs":
             switch value {
-            case let .int(i): return .int(abs(i))
+            case let .int(i):
+                guard i != Int.min else { throw ChatTemplateError.limitExceeded("integer overflow in abs()") }
+                return .int(abs(i))
             case let .double(d): return .double(abs(d))
             case let .bool(b): return .int(b ? 1 : 0)
             default: throw ChatTemplateError.runtime("bad operand type for abs(): '\(value.typeName)'")
@@ -150,7 +150,15 @@ extension Interpreter {
         case "indent":
             let widthValue = a.value(0, "width") ?? .int(4)
             let indention: String
-            if case let .string(s) = widthValue { indention = s } else { indention = String(repeating: " ", count: max(0, widthValue.integer ?? 4)) }
+            if case let .string(s) = widthValue { indention = s } else {
+                let width = max(0, widthValue.integer ?? 4)
+                try chargeString(width, "indent width")
+                indention = String(repeating: " ", count: width)
+            }
+            // Each line gets the indention once: bound the result before building it.
+            let lineCount = value.str.utf8.reduce(1) { $1 == 0x0A || $1 == 0x0D ? $0 + 1 : $0 }
+            let (added, overflow) = indention.utf8.count.multipliedReportingOverflow(by: lineCount)
+            try chargeString(overflow ? Int.max : added.addingReportingOverflow(value.str.utf8.count).partialValue, "indented string")
             return .string(jinjaIndent(value.str, indention, first: a.value(1, "first")?.truthy ?? false,
                                        blank: a.value(2, "blank")?.truthy ?? false))
         case "forceescape":
@@ -191,12 +199,15 @@ extension Interpreter {
         case "format":
             // jinja2: "%s, %s!" | format(a, b) is Python's printf-style formatting.
             let s = try pythonPercentFormat(value.str, a.positional)
-            try checkSize(s.utf8.count, "string")
+            try chargeString(s.utf8.count)
             return .string(s)
         case "center":
             let width = a.value(0, "width")?.integer ?? 80
             let s = value.str
-            let pad = max(0, width - s.unicodeScalars.count)
+            let length = s.unicodeScalars.count
+            guard width > length else { return .string(s) }
+            try chargeString(width - length + s.utf8.count, "centered string")
+            let pad = width - length
             let left = pad / 2 + (pad % 2 == 1 && width % 2 == 1 ? 1 : 0)
             return .string(String(repeating: " ", count: left) + s + String(repeating: " ", count: pad - left))
         default:

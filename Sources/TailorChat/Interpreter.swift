@@ -8,6 +8,7 @@ enum ControlFlow {
 
 final class Interpreter {
     let map: SourceMap
+    let sourceName: String
     let limits: ChatTemplate.Limits
     let clock: Date
     let timeZone: TimeZone
@@ -20,13 +21,15 @@ final class Interpreter {
     private var producedBytes = 0
     private var iterations = 0
     private var callDepth = 0
+    private var steps = 0
     /// UTF-8 byte ranges of top-level `{% generation %}` blocks, in output order.
     var generationRanges: [Range<Int>] = []
     /// Every namespace created, so `render` can empty them (a namespace can reference itself).
     var namespaces: [Namespace] = []
 
-    init(map: SourceMap, limits: ChatTemplate.Limits, clock: Date, timeZone: TimeZone, context: [String: Value]) {
+    init(map: SourceMap, sourceName: String, limits: ChatTemplate.Limits, clock: Date, timeZone: TimeZone, context: [String: Value]) {
         self.map = map
+        self.sourceName = sourceName
         self.limits = limits
         self.clock = clock
         self.timeZone = timeZone
@@ -48,15 +51,43 @@ final class Interpreter {
 
     // MARK: - Errors and limits
 
-    func runtimeError(_ offset: Int, _ message: String) -> ChatTemplateError {
-        .runtime("line \(map.location(offset).line): \(message)")
+    /// `name:line:column: ` for a source offset; every runtime and limit error starts with it.
+    private func position(_ offset: Int) -> String {
+        let (line, column) = map.location(offset)
+        return "\(sourceName):\(line):\(column): "
     }
 
-    /// Adds the line number to errors that do not have one yet.
+    func runtimeError(_ offset: Int, _ message: String) -> ChatTemplateError {
+        .runtime(position(offset) + message)
+    }
+
+    /// Adds the template's name, line and column to errors that do not have them yet.
     func located<T>(_ offset: Int, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let ChatTemplateError.runtime(message) where !message.hasPrefix("line ") {
+        do { return try body() } catch let ChatTemplateError.runtime(message) where !message.hasPrefix(sourceName + ":") {
             throw runtimeError(offset, message)
+        } catch let ChatTemplateError.limitExceeded(message) where !message.hasPrefix(sourceName + ":") {
+            throw ChatTemplateError.limitExceeded(position(offset) + message)
         }
+    }
+
+    /// Spends `units` of the render's step budget (`Limits.maxSteps`).
+    func charge(_ units: Int) throws {
+        steps = steps.addingReportingOverflow(max(0, units)).partialValue
+        if steps > limits.maxSteps || steps < 0 {
+            throw ChatTemplateError.limitExceeded("more than maxSteps \(limits.maxSteps) steps of work")
+        }
+    }
+
+    /// Charges for building a string of `bytes` bytes, after checking it against `maxOutputBytes`.
+    func chargeString(_ bytes: Int, _ what: String = "string") throws {
+        try checkSize(bytes, what)
+        try charge(bytes / 64)
+    }
+
+    /// Charges for building a collection of `count` items, after checking it against `maxCollectionCount`.
+    func chargeItems(_ count: Int, _ what: String = "list") throws {
+        try checkCount(count, what)
+        try charge(count)
     }
 
     func checkSize(_ count: Int, _ what: String) throws {
@@ -147,7 +178,9 @@ final class Interpreter {
         case let .array(a), let .tuple(a): return a
         case let .object(d): return d.keys
         case let .generator(items): return items
-        case let .string(s): return s.unicodeScalars.map { .string(String($0)) }
+        case let .string(s):
+            try chargeItems(s.unicodeScalars.count, "string iterated as a list")
+            return s.unicodeScalars.map { .string(String($0)) }
         case .undefined: return []
         default: throw runtimeError(offset, "'\(value.typeName)' object is not iterable")
         }
@@ -169,7 +202,7 @@ final class Interpreter {
             try emit(t)
         case let .output(e, offset):
             let v = try evaluate(e)
-            try located(offset) { try emit(v.str) }
+            try located(offset) { try emit(v.str(cap: limits.maxOutputBytes)) }
         case let .ifChain(branches, otherwise):
             for (test, body) in branches where try evaluate(test).truthy { return try execute(body) }
             return try execute(otherwise)
@@ -219,7 +252,8 @@ final class Interpreter {
     }
 
     private func runFor(target: Target, iterable: Expr, filter: Expr?, body: [Node], otherwise: [Node], offset: Int) throws -> ControlFlow {
-        var items = try iterate(try evaluate(iterable), offset: offset)
+        let iterated = try evaluate(iterable)
+        var items = try located(offset) { try iterate(iterated, offset: offset) }
         if let filter {
             // jinja2 applies the loop filter first, so loop.length and loop.last count only kept items.
             var kept: [Value] = []

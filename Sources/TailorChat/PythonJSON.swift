@@ -5,7 +5,11 @@ extension Interpreter {
     func toJSON(_ value: Value, _ a: Arguments) throws -> String {
         var indent: String?
         if let i = a.value(1, "indent"), !i.isNone {
-            if case let .string(s) = i { indent = s } else { indent = String(repeating: " ", count: max(0, i.integer ?? 0)) }
+            if case let .string(s) = i { indent = s } else {
+                let width = max(0, i.integer ?? 0)
+                try chargeString(width, "tojson indent")
+                indent = String(repeating: " ", count: width)
+            }
         }
         let ensureASCII = a.value(0, "ensure_ascii")?.truthy ?? false
         // Python's defaults: (", ", ": ") without indent, (",", ": ") with one.
@@ -20,6 +24,14 @@ extension Interpreter {
         try writeJSON(value, into: &out, indent: indent, level: 0, itemSeparator: itemSeparator, keySeparator: keySeparator,
                       sortKeys: sortKeys, ensureASCII: ensureASCII)
         return out
+    }
+
+    /// A newline and `level` indents, after checking the output would stay within `maxOutputBytes`.
+    private func newline(_ out: inout String, _ indent: String, _ level: Int) throws {
+        let (width, overflow) = indent.utf8.count.multipliedReportingOverflow(by: level)
+        try chargeString(overflow ? Int.max : out.utf8.count + 1 + width, "tojson output")
+        out += "\n"
+        for _ in 0..<level { out += indent }
     }
 
     private func writeJSON(_ value: Value, into out: inout String, indent: String?, level: Int, itemSeparator: String,
@@ -39,11 +51,11 @@ extension Interpreter {
             out += "["
             for (i, item) in items.enumerated() {
                 if i > 0 { out += itemSeparator }
-                if let indent { out += "\n" + String(repeating: indent, count: level + 1) }
+                if let indent { try newline(&out, indent, level + 1) }
                 try writeJSON(item, into: &out, indent: indent, level: level + 1, itemSeparator: itemSeparator,
                               keySeparator: keySeparator, sortKeys: sortKeys, ensureASCII: ensureASCII)
             }
-            if let indent { out += "\n" + String(repeating: indent, count: level) }
+            if let indent { try newline(&out, indent, level) }
             out += "]"
         case let .object(d):
             if d.count == 0 { out += "{}"; return }
@@ -59,12 +71,12 @@ extension Interpreter {
             out += "{"
             for (i, (k, v)) in pairs.enumerated() {
                 if i > 0 { out += itemSeparator }
-                if let indent { out += "\n" + String(repeating: indent, count: level + 1) }
+                if let indent { try newline(&out, indent, level + 1) }
                 out += jsonQuote(k, ensureASCII: ensureASCII) + keySeparator
                 try writeJSON(v, into: &out, indent: indent, level: level + 1, itemSeparator: itemSeparator,
                               keySeparator: keySeparator, sortKeys: sortKeys, ensureASCII: ensureASCII)
             }
-            if let indent { out += "\n" + String(repeating: indent, count: level) }
+            if let indent { try newline(&out, indent, level) }
             out += "}"
         case .undefined, .namespace, .callable, .generator, .markup:
             throw ChatTemplateError.runtime("Object of type \(value.typeName) is not JSON serializable")

@@ -17,16 +17,7 @@ func pythonStrip(_ s: String, chars: String?, leading: Bool, trailing: Bool) -> 
 
 /// Python `str.split(sep, maxsplit)`: no separator splits on whitespace runs and drops empty pieces.
 func pythonSplit(_ s: String, sep: String?, maxsplit: Int) -> [String] {
-    if let sep {
-        var parts: [String] = []
-        var rest = Substring(s)
-        while maxsplit < 0 || parts.count < maxsplit, let r = rest.range(of: sep) {
-            parts.append(String(rest[..<r.lowerBound]))
-            rest = rest[r.upperBound...]
-        }
-        parts.append(String(rest))
-        return parts
-    }
+    if let sep, !sep.isEmpty { return pythonSplit(s, separator: sep, maxsplit: maxsplit) }
     var parts: [String] = []
     var scalars = Array(s.unicodeScalars)[...]
     while true {
@@ -47,16 +38,7 @@ func pythonSplit(_ s: String, sep: String?, maxsplit: Int) -> [String] {
 
 func pythonRSplit(_ s: String, sep: String?, maxsplit: Int) -> [String] {
     guard maxsplit >= 0 else { return pythonSplit(s, sep: sep, maxsplit: -1) }
-    if let sep {
-        var parts: [String] = []
-        var rest = Substring(s)
-        while parts.count < maxsplit, let r = rest.range(of: sep, options: .backwards) {
-            parts.insert(String(rest[r.upperBound...]), at: 0)
-            rest = rest[..<r.lowerBound]
-        }
-        parts.insert(String(rest), at: 0)
-        return parts
-    }
+    if let sep, !sep.isEmpty { return pythonRSplit(s, separator: sep, maxsplit: maxsplit) }
     let all = pythonSplit(s, sep: nil, maxsplit: -1)
     if all.count <= maxsplit + 1 { return all }
     // Whitespace rsplit keeps the head's inner spacing; rebuild it from the original text.
@@ -81,16 +63,16 @@ func pythonReplace(_ s: String, _ old: String, _ new: String, count: Int) -> Str
         if count < 0 || n < count { out += new }
         return out
     }
-    if count < 0 { return s.replacingOccurrences(of: old, with: new) }
-    var out = ""
-    var rest = Substring(s)
-    var n = 0
-    while n < count, let r = rest.range(of: old) {
-        out += rest[..<r.lowerBound] + new
-        rest = rest[r.upperBound...]
-        n += 1
+    let bytes = Array(s.utf8), needle = Array(old.utf8)
+    var out: [UInt8] = []
+    var from = 0
+    for start in utf8Matches(of: needle, in: bytes, limit: count < 0 ? Int.max : count) {
+        out += bytes[from..<start]
+        out += new.utf8
+        from = start + needle.count
     }
-    return out + rest
+    out += bytes[from...]
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// `str.format` with `{}`, `{0}` and `{name}` fields (no format specs), `{{`/`}}` escapes.
@@ -265,12 +247,15 @@ func pythonPercentFormat(_ format: String, _ args: [Value]) throws -> String {
         case "r": out += try take().repr
         case "d", "i":
             let v = try take()
+            if case let .int(i) = v.unmarked { out += String(i); continue }
             guard let n = v.number else { throw ChatTemplateError.runtime("%\(spec) format: a number is required, not \(v.typeName)") }
-            out += String(Int(n.rounded(.towardZero)))
+            let truncated = n.rounded(.towardZero)
+            // Python prints any integer; beyond Int's range this prints the float's digits instead of trapping.
+            out += abs(truncated) < 9.2e18 ? String(Int(truncated)) : (n.isFinite ? String(format: "%.0f", truncated) : "\(n)")
         case "f":
             let v = try take()
             guard let n = v.number else { throw ChatTemplateError.runtime("%f format: a number is required, not \(v.typeName)") }
-            out += String(format: "%.\(precision ?? 6)f", n)
+            out += String(format: "%.\(min(precision ?? 6, 100))f", n)
         default:
             throw ChatTemplateError.runtime("unsupported format character '\(spec)'")
         }

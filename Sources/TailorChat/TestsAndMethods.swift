@@ -93,12 +93,17 @@ extension Interpreter {
                 return .string(pythonStrip(s, chars: chars, leading: name != "rstrip", trailing: name != "lstrip"))
             }
         case "split", "rsplit":
-            method = { a in
+            method = { [unowned self] a in
                 let sep = a.value(0, "sep").flatMap { $0.isNone ? nil : $0.str }
-                let maxsplit = a.value(1, "maxsplit")?.integer ?? -1
+                // Splitting one past the collection limit is enough to know the result is too long.
+                let limit = self.limits.maxCollectionCount
+                let requested = a.value(1, "maxsplit")?.integer ?? -1
+                let maxsplit = requested < 0 ? limit : min(requested, limit)
                 if sep == "" { throw ChatTemplateError.runtime("empty separator") }
                 let parts = name == "split" ? pythonSplit(s, sep: sep, maxsplit: maxsplit)
                     : pythonRSplit(s, sep: sep, maxsplit: maxsplit)
+                try self.chargeItems(parts.count)
+                try self.charge(s.utf8.count / 64)
                 return .array(parts.map { .string($0) })
             }
         case "startswith", "endswith":
@@ -116,9 +121,7 @@ extension Interpreter {
                 guard let old = a.value(0, "old")?.str, let new = a.value(1, "new")?.str else {
                     throw ChatTemplateError.runtime("replace() needs 'old' and 'new'")
                 }
-                let r = pythonReplace(s, old, new, count: a.value(2, "count")?.integer ?? -1)
-                try self.checkSize(r.utf8.count, "string")
-                return .string(r)
+                return .string(try self.boundedReplace(s, old, new, count: a.value(2, "count")?.integer ?? -1))
             }
         case "find":
             method = { a in
@@ -130,19 +133,28 @@ extension Interpreter {
             method = { a in
                 let sub = a.value(0, "sub")?.str ?? ""
                 if sub.isEmpty { return .int(s.unicodeScalars.count + 1) }
-                return .int(s.components(separatedBy: sub).count - 1)
+                return .int(utf8Matches(of: Array(sub.utf8), in: Array(s.utf8)).count)
             }
         case "join":
             method = { [unowned self] a in
                 let items = try self.iterate(a.value(0, "iterable") ?? .array([]), offset: 0)
-                return .string(items.map(\.str).joined(separator: s))
+                return .string(try self.joined(items, separator: s))
             }
-        case "splitlines": method = { _ in .array(pythonSplitLines(s).map { .string($0) }) }
+        case "splitlines":
+            method = { [unowned self] _ in
+                let lines = pythonSplitLines(s)
+                try self.chargeItems(lines.count)
+                return .array(lines.map { .string($0) })
+            }
         case "isdigit": method = { _ in .bool(!s.isEmpty && s.allSatisfy(\.isNumber)) }
         case "isalpha": method = { _ in .bool(!s.isEmpty && s.allSatisfy(\.isLetter)) }
         case "isspace": method = { _ in .bool(!s.isEmpty && s.allSatisfy(\.isWhitespace)) }
         case "format":
-            method = { a in .string(try pythonFormat(s, a)) }
+            method = { [unowned self] a in
+                let r = try pythonFormat(s, a)
+                try self.chargeString(r.utf8.count)
+                return .string(r)
+            }
         default:
             return nil
         }
@@ -169,9 +181,14 @@ extension Interpreter {
             default: throw ChatTemplateError.runtime("range expected 1 to 3 arguments, got \(ints.count)")
             }
             guard step != 0 else { throw ChatTemplateError.runtime("range() arg 3 must not be zero") }
-            let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
-            try self.checkCount(count, "range")
-            return .array(stride(from: start, to: stop, by: step).map { .int($0) })
+            // The span can exceed Int.max (range(INT_MIN, INT_MAX)); its magnitude always fits UInt.
+            let ascending = step > 0
+            guard ascending ? stop > start : stop < start else { return .array([]) }
+            let span = ascending ? UInt(bitPattern: stop &- start) : UInt(bitPattern: start &- stop)
+            let count = (span - 1) / step.magnitude + 1
+            try self.chargeItems(count > UInt(Int.max) ? Int.max : Int(count), "range")
+            // Every value lies between start and stop, so the wrapping arithmetic gives the exact value.
+            return .array((0..<Int(count)).map { .int(start &+ $0 &* step) })
         })
         g["dict"] = .callable(Callable(name: "dict") { [unowned self] a in
             var d = Dict()

@@ -144,28 +144,66 @@ indirect enum Value {
     }
 
     /// Python `repr()`, used for items inside printed lists and dicts.
-    var repr: String { repr(depth: 0) }
+    var repr: String {
+        var out = ""
+        repr(into: &out, depth: 0, cap: Value.reprByteCap)
+        return out
+    }
 
-    /// Nesting beyond 256 levels prints "..." (Python would raise RecursionError near 1000).
-    private func repr(depth: Int) -> String {
-        if depth > 256 { return "..." }
+    /// `str()` that stops once more than `cap` bytes are written (the caller then reports the size limit).
+    func str(cap: Int) -> String {
         switch self {
         case .undefined: return ""
-        case .none: return "None"
-        case let .bool(b): return b ? "True" : "False"
-        case let .int(i): return String(i)
-        case let .double(d): return pythonFloatRepr(d)
-        case let .string(s): return pythonStringRepr(s)
-        case let .array(a): return "[" + a.map { $0.repr(depth: depth + 1) }.joined(separator: ", ") + "]"
-        case let .tuple(a):
-            return "(" + a.map { $0.repr(depth: depth + 1) }.joined(separator: ", ") + (a.count == 1 ? ",)" : ")")
+        case let .string(s), let .markup(s): return s
+        default:
+            var out = ""
+            repr(into: &out, depth: 0, cap: min(cap, Value.reprByteCap))
+            return out
+        }
+    }
+
+    /// Printing stops growing once this many bytes are written: far above `Limits.maxOutputBytes`' default, so the
+    /// caller's size check still fails, but a list holding a million references to a million-item list (cheap to
+    /// build, copy-on-write) cannot make one print allocate gigabytes first.
+    static let reprByteCap = 64 << 20
+
+    /// Nesting beyond 256 levels prints "..." (Python would raise RecursionError near 1000).
+    private func repr(into out: inout String, depth: Int, cap: Int) {
+        if out.utf8.count > cap { return }
+        if depth > 256 { out += "..."; return }
+        func items(_ a: [Value], _ open: String, _ close: String) {
+            out += open
+            for (i, item) in a.enumerated() {
+                if out.utf8.count > cap { return }
+                if i > 0 { out += ", " }
+                item.repr(into: &out, depth: depth + 1, cap: cap)
+            }
+            out += close
+        }
+        switch self {
+        case .undefined: return
+        case .none: out += "None"
+        case let .bool(b): out += b ? "True" : "False"
+        case let .int(i): out += String(i)
+        case let .double(d): out += pythonFloatRepr(d)
+        case let .string(s): out += pythonStringRepr(s)
+        case let .array(a): items(a, "[", "]")
+        case let .tuple(a): items(a, "(", a.count == 1 ? ",)" : ")")
         case let .object(d):
-            return "{" + d.pairs.map { $0.0.repr(depth: depth + 1) + ": " + $0.1.repr(depth: depth + 1) }.joined(separator: ", ") + "}"
+            out += "{"
+            for (i, (k, v)) in d.pairs.enumerated() {
+                if out.utf8.count > cap { return }
+                if i > 0 { out += ", " }
+                k.repr(into: &out, depth: depth + 1, cap: cap)
+                out += ": "
+                v.repr(into: &out, depth: depth + 1, cap: cap)
+            }
+            out += "}"
         // A namespace can hold itself, so its contents are not printed.
-        case .namespace: return "<Namespace>"
-        case let .callable(c): return "<function \(c.name)>"
-        case .generator: return "<generator object>"
-        case let .markup(s): return "Markup(" + pythonStringRepr(s) + ")"
+        case .namespace: out += "<Namespace>"
+        case let .callable(c): out += "<function \(c.name)>"
+        case .generator: out += "<generator object>"
+        case let .markup(s): out += "Markup(" + pythonStringRepr(s) + ")"
         }
     }
 

@@ -34,6 +34,10 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case corruptDataset(path: String, offset: Int, message: String)
     /// Writing an output file failed.
     case writeFailed(path: String, message: String)
+    /// Bytes that are not UTF-8, refused with `strictUTF8` (--strict).
+    case invalidUTF8(path: String, line: Int, lines: Int)
+    /// Cleaning and encoding kept no training row: a dataset would train on nothing.
+    case noRowsKept(path: String, rowsRead: Int)
 
     public var description: String {
         switch self {
@@ -41,8 +45,12 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): no such file (hint: --data takes a .jsonl, .json or .csv file)"
         case let .emptyFile(path):
             return "\(path): the file holds no records"
+        case let .invalidUTF8(path, line, lines):
+            return "\(path):\(line): bytes that are not UTF-8 (\(lines) line\(lines == 1 ? "" : "s") in all); without --strict they are read as U+FFFD and counted in the report"
+        case let .noRowsKept(path, rowsRead):
+            return "\(path): none of the \(rowsRead) rows was kept for training (cleaning or masking dropped every row); nothing was written"
         case let .malformedRecord(path, line, message):
-            return "\(path):\(line): malformed record: \(message) (hint: pass skipMalformed / --skip-malformed to skip and count such lines)"
+            return "\(path):\(line): malformed record: \(message) (hint: `tailor prepare --skip-malformed` skips and counts such lines)"
         case let .missingField(path, line, field, format):
             return "\(path):\(line): missing field '\(field)' required by the \(format) format (hint: map field names with --field NAME=COLUMN or choose another --format)"
         case let .invalidField(path, line, field, message):

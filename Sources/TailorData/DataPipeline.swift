@@ -11,6 +11,8 @@ public struct PrepareOptions: Sendable {
     public var fields = FieldMapping()
     /// Skip (and count) malformed records and records with missing or invalid fields instead of failing.
     public var skipMalformed = false
+    /// Refuse input with bytes that are not UTF-8 instead of reading them as U+FFFD and counting them.
+    public var strictUTF8 = false
     public var cleaning = CleaningOptions()
     public var maxLength = 2048
     public var pack = false
@@ -48,6 +50,9 @@ public enum DataPipeline {
     {
         guard o.maxLength > 0 else { throw DataError.invalidOption("max length \(o.maxLength) must be positive") }
         guard o.sampleCount >= 0 else { throw DataError.invalidOption("sample size \(o.sampleCount) must not be negative") }
+        if o.strictUTF8, let line = source.invalidUTF8Lines.first {
+            throw DataError.invalidUTF8(path: path, line: line, lines: source.invalidUTF8Lines.count)
+        }
         let format = try RecordConverter.resolve(o.format, records: source.records, fields: o.fields, path: path)
         let converter = RecordConverter(format: format, fields: o.fields, path: path)
         var malformed = source.skipped.count
@@ -109,7 +114,8 @@ public enum DataPipeline {
         let report = PrepareReport(
             source: path, container: source.container.rawValue, format: format.rawValue, template: o.templateName,
             rowsRead: source.records.count + source.skipped.count, malformedSkipped: malformed, rowsKept: rows.count,
-            rowsDropped: source.records.count + source.skipped.count - rows.count, rules: cleaned.rules, noTrainedTokens: noTrained, maxLength: o.maxLength, truncated: truncated, packed: o.pack,
+            rowsDropped: source.records.count + source.skipped.count - rows.count,
+            rules: [RuleCount(rule: "invalid-utf8", action: "modified", count: source.invalidUTF8Lines.count, enabled: true)] + cleaned.rules, noTrainedTokens: noTrained, maxLength: o.maxLength, truncated: truncated, packed: o.pack,
             trainRows: train.count, validationRows: validation.count, trainSamples: split.train.count,
             validationSamples: split.validation.count, trainedTokens: trained, maskedTokens: tokens - trained,
             lengthMin: lengths.first ?? 0,
@@ -127,6 +133,9 @@ public enum DataPipeline {
     /// if needed), each atomically. Returns the report with `sampleFile` filled in.
     @discardableResult
     public static func write(_ prepared: PreparedData, to directory: URL) throws -> PrepareReport {
+        guard !prepared.train.isEmpty else {
+            throw DataError.noRowsKept(path: prepared.report.source, rowsRead: prepared.report.rowsRead)
+        }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {

@@ -24,6 +24,8 @@ public struct SourceRecords: Sendable {
     public var records: [SourceRecord]
     /// (line, message) of each skipped malformed record.
     public var skipped: [(line: Int, message: String)]
+    /// 1-based lines holding bytes that are not UTF-8 (read as U+FFFD, as Python's errors="replace" would).
+    public var invalidUTF8Lines: [Int] = []
 }
 
 /// Reads JSONL, JSON arrays and CSV (with a header row) into JSON-object records.
@@ -41,7 +43,8 @@ public enum DataReader {
 
     /// Reads records from bytes; `path` only names the source in errors.
     public static func read(data: Data, path: String, csv: Bool = false, skipMalformed: Bool = false) throws -> SourceRecords {
-        let bytes = [UInt8](data)
+        // A UTF-8 byte order mark (Windows editors write one) precedes the content; line numbers are unaffected.
+        let bytes = data.starts(with: [0xEF, 0xBB, 0xBF]) ? [UInt8](data.dropFirst(3)) : [UInt8](data)
         let first = bytes.first { !isSpace($0) }
         guard let first else { throw DataError.emptyFile(path: path) }
         var result: SourceRecords
@@ -53,7 +56,20 @@ public enum DataReader {
             result = try readLines(bytes, path: path, skipMalformed: skipMalformed)
         }
         if result.records.isEmpty && result.skipped.isEmpty { throw DataError.emptyFile(path: path) }
+        result.invalidUTF8Lines = invalidUTF8Lines(bytes)
         return result
+    }
+
+    /// 1-based numbers of the lines that are not valid UTF-8.
+    static func invalidUTF8Lines(_ bytes: [UInt8]) -> [Int] {
+        // ASCII-only files, the common case, need no per-line check.
+        guard bytes.contains(where: { $0 >= 0x80 }) else { return [] }
+        var lines: [Int] = []
+        for (index, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated()
+            where line.contains(where: { $0 >= 0x80 }) && String(validating: line, as: UTF8.self) == nil {
+            lines.append(index + 1)
+        }
+        return lines
     }
 
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }

@@ -47,7 +47,9 @@ public enum BatchedGeneration {
                 segments[row * t + pad + i] = 0
             }
         }
-        var cache: KVCache? = KVCache(configuration: model.configuration, batch: b, capacity: t + options.maxNewTokens)
+        // The cache never grows past the model's context, whatever was asked for.
+        let budget = min(options.maxNewTokens, max(1, model.configuration.contextLength - t))
+        var cache: KVCache? = KVCache(configuration: model.configuration, batch: b, capacity: t + budget)
         var samplers = (0..<b).map { row in
             var o = options
             o.seed = options.seed &+ UInt64(row)
@@ -58,17 +60,17 @@ public enum BatchedGeneration {
         var lastRow = t - 1, rowsPerItem = t
         var produced = [[Int32]](repeating: [], count: b)
         var done = [Bool](repeating: false, count: b)
-        for step in 0..<options.maxNewTokens {
+        for step in 0..<budget {
             var next = [Int32](repeating: 0, count: b)
             logits.withUnsafeFloats { l in
                 for row in 0..<b where !done[row] {
                     let base = (row * rowsPerItem + lastRow) * v
                     next[row] = samplers[row].pick(from: UnsafeBufferPointer(rebasing: l[base..<(base + v)]))
                     produced[row].append(next[row])
-                    if options.stopTokens.contains(next[row]) || produced[row].count == options.maxNewTokens { done[row] = true }
+                    if options.stopTokens.contains(next[row]) || produced[row].count == budget { done[row] = true }
                 }
             }
-            if done.allSatisfy({ $0 }) || step == options.maxNewTokens - 1 { break }
+            if done.allSatisfy({ $0 }) || step == budget - 1 { break }
             let stepPositions = (0..<b).map { Int32(prompts[$0].count + step) }
             // A finished row's new slot is padding: nobody attends to it.
             let stepSegments = (0..<b).map { produced[$0].count == step + 1 && !done[$0] ? Int32(0) : Int32(-1) }

@@ -108,6 +108,7 @@ public enum EvalRunner {
                 guard ids.count >= 2 else {
                     throw EvalError.invalidRequest("\(configuration.data.path):\(row.line): the text has \(ids.count) token(s); the loss needs at least 2")
                 }
+                try model.model.configuration.checkSequence(ids, what: "\(configuration.data.path):\(row.line): the text")
                 let logits = model.model.forward(tokens: ids, batch: 1, backend: backend)
                 let part = CausalLMLoss.sum(logits: logits, targets: CausalLMLoss.shiftedTargets(labels: ids, batch: 1),
                                             backend: backend)
@@ -129,6 +130,9 @@ public enum EvalRunner {
             let examples = try limited(EvalDataset.readExamples(configuration.data), configuration.limit)
             let schema = try configuration.schema.map { try MetricFileScorer.loadSchema($0) }
             let prompts = try examples.map { try model.promptIDs(for: $0.messages) }
+            for (prompt, example) in zip(prompts, examples) {
+                try model.model.configuration.checkSequence(prompt, newTokens: configuration.maxNewTokens, what: "line \(example.line): the prompt")
+            }
             let options = GenerationOptions(maxNewTokens: configuration.maxNewTokens, temperature: 0,
                                             stopTokens: model.stopTokens)
             var finished = 0

@@ -43,6 +43,10 @@ public enum LogLikelihood {
             if let bad = (r.context + r.continuation).first(where: { $0 < 0 || Int($0) >= vocab }) {
                 throw EvalError.invalidRequest("request \(i): token \(bad) is outside the vocabulary (0..<\(vocab))")
             }
+            let context = model.configuration.contextLength
+            guard r.context.count + r.continuation.count <= context else {
+                throw EvalError.invalidRequest("request \(i): \(r.context.count + r.continuation.count) tokens, more than the model's context of \(context)")
+            }
         }
         // Longest first so that each batch pads little (lm-evaluation-harness sorts the same way).
         let order = requests.indices.sorted { inputLength(requests[$0]) > inputLength(requests[$1]) }

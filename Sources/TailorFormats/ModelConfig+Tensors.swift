@@ -34,6 +34,9 @@ extension ModelConfig {
         return out
     }
 
+    /// Positions the model was trained for (`max_position_embeddings`): prompts plus new tokens must fit.
+    public var contextLength: Int { max(1, maxPositionEmbeddings) }
+
     /// Number of parameters (a tied head counted once), as transformers' `num_parameters()`.
     public var parameterCount: Int { expectedTensorShapes().reduce(0) { $0 + $1.shape.reduce(1, *) } }
 

@@ -34,17 +34,19 @@ extension LlamaModel {
     public func generate(prompt: [Int32], options: GenerationOptions, backend: any Backend,
                          onToken: (Int32) -> Bool = { _ in true }) -> [Int32] {
         guard !prompt.isEmpty, options.maxNewTokens > 0 else { return [] }
-        var cache: KVCache? = KVCache(configuration: configuration, batch: 1, capacity: prompt.count + options.maxNewTokens)
+        // Callers check `configuration.checkSequence` first; the cache never grows past the context regardless.
+        let budget = min(options.maxNewTokens, max(1, configuration.contextLength - prompt.count))
+        var cache: KVCache? = KVCache(configuration: configuration, batch: 1, capacity: prompt.count + budget)
         var sampler = TokenSampler(options: options)
         var logits = forward(tokens: prompt, batch: 1, cache: &cache, backend: backend)
         var lastRow = prompt.count - 1
         var produced: [Int32] = []
-        while produced.count < options.maxNewTokens {
+        while produced.count < budget {
             let next = logits.withUnsafeFloats { l in
                 sampler.pick(from: UnsafeBufferPointer(rebasing: l[(lastRow * configuration.vocabSize)..<((lastRow + 1) * configuration.vocabSize)]))
             }
             produced.append(next)
-            if !onToken(next) || options.stopTokens.contains(next) || produced.count == options.maxNewTokens { break }
+            if !onToken(next) || options.stopTokens.contains(next) || produced.count == budget { break }
             logits = forward(tokens: [next], batch: 1, cache: &cache, backend: backend)
             lastRow = 0
         }

@@ -17,13 +17,25 @@ extension LoadedModel {
 
 extension ModelCheckpoint {
     /// The tokenizer stored with the checkpoint: tokenizer.ggml.* in a GGUF, tokenizer.json in a folder.
+    ///
+    /// - Throws: `ModelError.invalidInput` when the tokenizer can produce an id the model has no embedding for (an
+    ///   added token past `vocab_size`): the embedding kernel would otherwise index out of bounds.
     public func tokenizer() throws -> Tokenizer {
         let checkpoint = self
+        let tokenizer: Tokenizer
         if let gguf = checkpoint.gguf {
-            return try Tokenizer(gguf: GGUFTokenizerData(metadata: gguf.metadata))
+            tokenizer = try Tokenizer(gguf: GGUFTokenizerData(metadata: gguf.metadata))
+        } else {
+            let folder = checkpoint.sourceURL.hasDirectoryPath ? checkpoint.sourceURL : checkpoint.sourceURL.deletingLastPathComponent()
+            tokenizer = try Tokenizer(directory: folder)
         }
-        let folder = checkpoint.sourceURL.hasDirectoryPath ? checkpoint.sourceURL : checkpoint.sourceURL.deletingLastPathComponent()
-        return try Tokenizer(directory: folder)
+        let vocab = checkpoint.config.vocabSize
+        if tokenizer.vocabularySize > vocab {
+            let offender = tokenizer.addedTokens.last { $0.id >= vocab }
+            let name = offender.map { "added token \(String(reflecting: $0.content)) has id \($0.id)" } ?? "its largest id is \(tokenizer.vocabularySize - 1)"
+            throw ModelError.invalidInput("\(checkpoint.sourceURL.path): the tokenizer's \(name), outside the model's vocabulary of \(vocab) ids (vocab_size in the configuration)")
+        }
+        return tokenizer
     }
 }
 

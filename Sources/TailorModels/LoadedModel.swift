@@ -16,6 +16,7 @@ public struct LoadedModel: Sendable {
         guard ["llama", "mistral", "qwen2"].contains(checkpoint.config.modelType) else {
             throw ModelError.unsupportedArchitecture(checkpoint.config.modelType, source: url.path)
         }
+        try checkpoint.checkFiniteWeights()
         let configuration = checkpoint.config
         let weights = try LlamaWeights(configuration: configuration, tensors: checkpoint.tensors, source: url.path)
         // The decoded tensors now live in `weights` only: a checkpoint kept for its metadata must not pin a second

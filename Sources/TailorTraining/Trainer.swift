@@ -105,6 +105,10 @@ public struct Trainer {
     public var parallelism = DataParallelism()
     public private(set) var step = 0
     public private(set) var history: [StepRecord] = []
+    /// Resume even when the checkpoint's configuration or data differ from this run's.
+    public var resumeDespiteChanges = false
+    /// Polled after each optimizer step: a signal number stops the run there with a checkpoint.
+    public var interruption: (@Sendable () -> Int32?)? = nil
 
     /// Prepares a run: validates the configuration, attaches or loads adapters, sizes the schedule.
     ///
@@ -114,6 +118,8 @@ public struct Trainer {
                 train: [TrainingExample], evaluation: [TrainingExample] = [], pairs: [PreferencePair] = [],
                 outputDirectory: URL, padID: Int32, backend: any Backend) throws {
         try configuration.validate()
+        try TrainingData.checkTokenIDs(train, vocabularySize: modelConfig.vocabSize, source: "training data")
+        try TrainingData.checkTokenIDs(evaluation, vocabularySize: modelConfig.vocabSize, source: "evaluation data")
         var configuration = configuration
         configuration.computeDType = configuration.resolvedComputeDType   // saved with checkpoints as it ran
         configuration.learningRate = configuration.resolvedLearningRate
@@ -184,7 +190,13 @@ public struct Trainer {
     public mutating func run(resume: Bool = false, onEvent: (TrainingEvent) -> Void = { _ in }) throws {
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         try prepareReference(resume: resume)
-        if resume, let latest = TrainingCheckpoint.latest(in: outputDirectory) { try restore(from: latest) }
+        if resume {
+            guard let latest = TrainingCheckpoint.latest(in: outputDirectory) else {
+                throw TrainingError.checkpoint(path: outputDirectory.path, message: "--resume: no checkpoint to resume from")
+            }
+            try ResumeCheck.verify(latest, configuration: configuration, dataFingerprint: dataFingerprint, force: resumeDespiteChanges)
+            try restore(from: latest)
+        }
         try checkRanksAgree()
         if !pairs.isEmpty, parallelism.size > 1 {
             throw TrainingError.invalidConfiguration(key: "objective", message: "\(configuration.objective.rawValue) trains in one process; data-parallel preference tuning is not supported yet (run it without mpirun)")
@@ -254,6 +266,7 @@ public struct Trainer {
             if configuration.saveSteps > 0, step % configuration.saveSteps == 0, step < totalSteps {
                 if let directory = try saveCheckpoint() { onEvent(.checkpointed(step: step, directory: directory)) }
             }
+            if step < totalSteps, let signal = interruption?() { try stopAfterInterrupt(signal: signal, onEvent: onEvent) }
         }
         if parallelism.isPrimary { try TrainingCheckpoint.saveFinal(self, to: outputDirectory) }
     }

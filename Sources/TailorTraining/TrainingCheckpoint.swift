@@ -13,6 +13,8 @@ struct TrainerState: Codable {
     var optimizer: AdamWState
     var history: [StepRecord]
     var configuration: TrainingConfiguration
+    /// `Trainer.dataFingerprint` of the run (absent in checkpoints of older versions).
+    var dataFingerprint: String? = nil
 }
 
 public enum TrainingCheckpoint {
@@ -41,11 +43,13 @@ public enum TrainingCheckpoint {
         try SafeTensorsWriter.write(optimizer.stateTensors(), metadata: ["format": "pt"],
                                     to: partial.appendingPathComponent("optimizer.safetensors"))
         let state = TrainerState(step: trainer.step, totalSteps: trainer.totalSteps, optimizer: optimizer.scalarState,
-                                 history: trainer.history, configuration: trainer.configuration)
+                                 history: trainer.history, configuration: trainer.configuration,
+                                 dataFingerprint: trainer.dataFingerprint)
         try jsonData(state).write(to: partial.appendingPathComponent("trainer_state.json"), options: .atomic)
         try? fm.removeItem(at: final)
         try fm.moveItem(at: partial, to: final)
-        for old in all(in: directory).dropLast(trainer.configuration.saveTotalLimit) { try? fm.removeItem(at: old.url) }
+        // Only this run's checkpoints (none later than its step) take part in rotation.
+        for old in all(in: directory).filter({ $0.step <= trainer.step }).dropLast(trainer.configuration.saveTotalLimit) { try? fm.removeItem(at: old.url) }
         return final
     }
 

@@ -169,6 +169,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     /// Rejects impossible values with a message naming the key, before any work starts.
     public func validate() throws {
+        try validateRanges()
         func fail(_ key: String, _ why: String) -> TrainingError { .invalidConfiguration(key: key, message: why) }
         if let lr = learningRate, !(lr > 0 && lr.isFinite) { throw fail("learning_rate", "must be positive, got \(lr)") }
         guard epochs > 0 || maxSteps > 0 else { throw fail("epochs", "must be positive when max_steps is 0") }

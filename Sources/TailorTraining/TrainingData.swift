@@ -36,7 +36,9 @@ public enum TrainingData {
             throw TrainingError.malformedData(file: url.path, line: 0, message: "cannot read the file")
         }
         var rows: [TrainingExample] = []
-        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+        // A UTF-8 byte order mark (Windows editors write one) is not part of the first row.
+        let body = data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...]
+        for (index, line) in body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.filter { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
             if trimmed.isEmpty { continue }
             func fail(_ message: String) -> TrainingError { .malformedData(file: url.path, line: index + 1, message: message) }
@@ -44,14 +46,13 @@ public enum TrainingData {
                 throw fail("not a JSON object")
             }
             if let ids = object["input_ids"] {
-                guard let list = ids as? [NSNumber] else { throw fail("\"input_ids\" must be a list of integers") }
-                let input = list.map { Int32(truncating: $0) }
+                guard let input = integerIDs(ids) else { throw fail("\"input_ids\" must be a list of integers") }
                 var labels: [Int32]? = nil
                 if let l = object["labels"] {
-                    guard let ll = l as? [NSNumber], ll.count == input.count else {
+                    guard let ll = integerIDs(l), ll.count == input.count else {
                         throw fail("\"labels\" must be a list of integers as long as \"input_ids\"")
                     }
-                    labels = ll.map { Int32(truncating: $0) }
+                    labels = ll
                 }
                 guard input.count >= 2 else { throw fail("a row needs at least 2 tokens") }
                 rows.append(TrainingExample(inputIDs: input, labels: labels))

@@ -61,7 +61,7 @@ final class CLITests: TailorCLITestCase {
             .write(to: configURL, atomically: true, encoding: .utf8)
         try assertFails(base + ["--init-adapter", adapter.path], mentioning: ["shape", "adapter_model.safetensors"])
         let malformed = try write("{\"input_ids\": [1, 2, 3]}\nnot json\n", "bad.jsonl")
-        try assertFails(["train", "--model", Self.tinyLlama.path, "--data", malformed, "--out", scratch.path], mentioning: ["bad.jsonl:2"])
+        try assertFails(["train", "--model", Self.tinyLlama.path, "--data", malformed, "--out", scratch.appendingPathComponent("out-malformed").path], mentioning: ["bad.jsonl:2"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("out/metrics.jsonl").path))
     }
 

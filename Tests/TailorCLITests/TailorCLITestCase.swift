@@ -25,13 +25,19 @@ class TailorCLITestCase: XCTestCase {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        return try run(process)
+    }
+
+    /// Runs `process`, standard output and error together; a death by signal reads as status 128 + signal.
+    func run(_ process: Process) throws -> Result {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return Result(status: status, output: String(decoding: data, as: UTF8.self))
     }
 
     /// A non-zero exit (not a signal) whose output names every needle.

@@ -96,7 +96,7 @@ final class LimitsAndErrorsTests: XCTestCase {
 
     func testRuntimeErrorNamesLine() {
         XCTAssertThrowsError(try render("a\n\n{{ missing.attr }}")) { error in
-            XCTAssertEqual(error as? ChatTemplateError, .runtime("line 3: 'missing' is undefined"))
+            XCTAssertEqual(error as? ChatTemplateError, .runtime("template:3:11: 'missing' is undefined"))
         }
     }
 

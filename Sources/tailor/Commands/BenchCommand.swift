@@ -45,6 +45,10 @@ struct BenchForward: ParsableCommand {
     func run() throws {
         let loaded = try model.load().withMatmulPrecision(precision.precision())
         let m = loaded.model, backend = CPUBackend()
+        let context = m.configuration.contextLength
+        guard (1...context).contains(sequenceLength), (1...1024).contains(batchSize), (0...max(0, context - 16)).contains(decodeTokens) else {
+            throw ValidationError("need 1 ≤ --sequence-length ≤ \(context) (the model's context), 1 ≤ --batch-size ≤ 1024 and 0 ≤ --decode-tokens ≤ \(max(0, context - 16))")
+        }
         var rng = SplitMix64(seed: 42)
         let vocab = Int32(m.configuration.vocabSize)
         func tokens(_ count: Int) -> [Int32] { (0..<count).map { _ in Int32(rng.next() % UInt64(vocab)) } }

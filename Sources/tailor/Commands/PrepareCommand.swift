@@ -41,6 +41,7 @@ struct PrepareCommand: ParsableCommand {
     @Option(help: "Drop responses longer than this many characters (0: off).") var maxResponseChars = 32_768
     @Flag(name: [.customLong("skip-bad"), .customLong("skip-malformed")],
           help: "Skip and count malformed records instead of stopping at the first.") var skipMalformed = false
+    @Flag(help: "Refuse bytes that are not UTF-8 (by default they are read as U+FFFD and counted in the report).") var strict = false
     @Option(help: "Rows written to sample.jsonl for spot checks.") var sample = 200
     @Flag(help: "Print the report as JSON.") var json = false
 
@@ -73,6 +74,7 @@ struct PrepareCommand: ParsableCommand {
         options.format = DataFormat(rawValue: format) ?? .auto
         options.fields = try FieldMapping(overrides: fields)
         options.skipMalformed = skipMalformed
+        options.strictUTF8 = strict
         options.maxLength = maxLength
         options.pack = pack
         options.trainOnPrompt = trainOnPrompt

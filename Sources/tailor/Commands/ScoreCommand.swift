@@ -45,10 +45,16 @@ struct ScoreCommand: ParsableCommand {
             if let bad = sequence.first(where: { $0 < 0 || Int($0) >= vocab }) {
                 throw ValidationError("token \(bad) is outside the vocabulary (0..<\(vocab))")
             }
-            let logits = model.forward(tokens: sequence, batch: 1, backend: backend)
-            let part = CausalLMLoss.sum(logits: logits, targets: CausalLMLoss.shiftedTargets(labels: sequence, batch: 1), backend: backend)
-            sum += part.sum
-            count += part.count
+            // Longer than the context: consecutive windows of the context length, each predicting its own tokens
+            // after the first (as perplexity tools without a stride do).
+            let window = model.configuration.contextLength
+            for start in stride(from: 0, to: sequence.count - 1, by: max(1, window - 1)) {
+                let piece = Array(sequence[start..<min(start + window, sequence.count)])
+                let logits = model.forward(tokens: piece, batch: 1, backend: backend)
+                let part = CausalLMLoss.sum(logits: logits, targets: CausalLMLoss.shiftedTargets(labels: piece, batch: 1), backend: backend)
+                sum += part.sum
+                count += part.count
+            }
             tokens += sequence.count
         }
         let report = Report(tokens: tokens, predictedTokens: count, meanNLL: sum / Double(count),

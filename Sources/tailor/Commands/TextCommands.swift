@@ -100,7 +100,8 @@ struct SamplingOptions: ParsableArguments {
 }
 
 /// Streams a reply to standard output; returns its text.
-func streamReply(_ chat: ChatModel, prompt: [Int32], options: GenerationOptions) -> String {
+func streamReply(_ chat: ChatModel, prompt: [Int32], options: GenerationOptions) throws -> String {
+    try chat.model.configuration.checkSequence(prompt, newTokens: options.maxNewTokens)
     var detokenizer = StreamingDetokenizer(tokenizer: chat.tokenizer, skipSpecialTokens: true)
     var reply = ""
     _ = chat.model.generate(prompt: prompt, options: options, backend: CPUBackend()) { id in
@@ -130,7 +131,7 @@ struct GenerateCommand: ParsableCommand {
         let model = try chat.load()
         let ids = raw ? model.rawIDs(for: prompt)
             : try model.promptIDs(for: (system.map { [ChatMessage(role: "system", content: $0)] } ?? []) + [ChatMessage(role: "user", content: prompt)])
-        _ = streamReply(model, prompt: ids, options: try sampling.options(stop: model.stopTokens))
+        _ = try streamReply(model, prompt: ids, options: try sampling.options(stop: model.stopTokens))
     }
 }
 
@@ -149,7 +150,7 @@ struct ChatCommand: ParsableCommand {
             fflush(nil)
             guard let line = readLine(), !line.trimmingCharacters(in: .whitespaces).isEmpty else { break }
             conversation.append(ChatMessage(role: "user", content: line))
-            let reply = streamReply(model, prompt: try model.promptIDs(for: conversation), options: options)
+            let reply = try streamReply(model, prompt: try model.promptIDs(for: conversation), options: options)
             conversation.append(ChatMessage(role: "assistant", content: reply))
         }
     }

@@ -23,6 +23,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Output folder: the adapter or model, checkpoints, metrics.jsonl.") var out: String
     @Option(help: "A YAML recipe of hyperparameters.") var config: String?
     @Flag(help: "Continue from the latest checkpoint in --out.") var resume = false
+    @Flag(help: "Replace the run in a non-empty --out, or --resume despite a changed configuration or data.") var force = false
     @Flag(help: "Train even when the preflight checks report errors.") var ignorePreflight = false
     @Flag(help: "Fail unless started as one of several ranks (`mpirun -np N tailor train …`); without it, a launcher is detected from the environment.") var distributed = false
     @Option(help: "With several ranks: 0 replicates the AdamW state on every rank; 1 partitions it (ZeRO-1).") var zero: Int = 0
@@ -89,12 +90,17 @@ struct TrainCommand: ParsableCommand {
     /// defaults < recipe < flags, as one validated configuration.
     func resolvedConfiguration() throws -> TrainingConfiguration {
         var merged: [String: Any] = [:]
+        var origins: [String: String] = [:]
         if let config {
             guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
                 throw ValidationError("--config \(config): cannot read the file")
             }
+            try RecipeBounds.check(text, file: config)
             let loaded: Any?
             do { loaded = try Yams.load(yaml: text) } catch { throw ValidationError("\(config): not valid YAML (\(error))") }
+            for (key, _) in (try? Yams.compose(yaml: text))?.mapping ?? [:] {
+                if let name = key.string { origins[name] = config + (key.mark.map { ":\($0.line)" } ?? "") }
+            }
             guard let recipe = (loaded ?? [String: Any]()) as? [String: Any] else {
                 throw ValidationError("\(config): a recipe is a mapping of hyperparameter: value")
             }
@@ -105,17 +111,8 @@ struct TrainCommand: ParsableCommand {
             merged = recipe
         }
         merged.merge(flagValues) { _, flag in flag }
-        do {
-            let json = try JSONSerialization.data(withJSONObject: merged)
-            let resolved = try JSONDecoder().decode(TrainingConfiguration.self, from: json)
-            try resolved.validate()
-            return resolved
-        } catch let error as TrainingError {
-            throw error
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ValidationError("\(key): \(context.debugDescription)")
-        }
+        for key in flagValues.keys { origins[key] = "--" + key.replacingOccurrences(of: "_", with: "-") }
+        return try TrainingConfiguration.decode(values: merged, origins: origins)
     }
 
     func run() throws {
@@ -126,6 +123,9 @@ struct TrainCommand: ParsableCommand {
 
     func train(on parallelism: DataParallelism) throws {
         let configuration = try resolvedConfiguration()
+        // Rank 0 checks (and with --force clears) the run folder before any rank writes to it.
+        if parallelism.isPrimary { try RunFolder.prepare(URL(fileURLWithPath: out), resume: resume, force: force) }
+        try parallelism.communicator.barrier()
         // Only the decoder is kept, and it is handed to the trainer: full fine-tuning then updates the decoded
         // weights in place instead of copying them on the first step.
         var pending: LoadedModel? = try model.load()
@@ -172,9 +172,18 @@ struct TrainCommand: ParsableCommand {
         var monitor = parallelism.isPrimary
             ? try TrainingMonitor(out: out, report: report, tensorBoard: configuration.reportTo == "tensorboard") : nil
         var failure: Error?, firstStep = 0
-        try trainer.run(resume: resume) { event in
-            if case .started(_, let first, _) = event { firstStep = first }
-            do { try monitor?.handle(event) } catch { if failure == nil { failure = error } }
+        trainer.resumeDespiteChanges = force
+        let interrupts = Interrupts.install()
+        trainer.interruption = { interrupts.signal }
+        do {
+            try trainer.run(resume: resume) { event in
+                if case .started(_, let first, _) = event { firstStep = first }
+                do { try monitor?.handle(event) } catch { if failure == nil { failure = error } }
+            }
+        } catch let TrainingError.interrupted(step, signal, checkpoint) {
+            monitor?.progress.note("interrupted after step \(step); checkpoint \(checkpoint.path)")
+            print("resume with: \(Interrupts.resumeCommand())")
+            throw ExitCode(128 + signal)
         }
         if let failure { throw failure }
         // A fully fine-tuned model is a complete Hugging Face folder: tokenizer files (written from the GGUF's
@@ -218,7 +227,7 @@ func readTrainingRows(_ path: String, tokenizer: Tokenizer?, maxLength: Int) thr
 private func isTextOrIDRows(_ url: URL) -> Bool {
     guard url.pathExtension == "jsonl" || url.pathExtension == "ndjson",
           let data = FileManager.default.contents(atPath: url.path),
-          let first = data.split(separator: UInt8(ascii: "\n")).first,
+          let first = (data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...]).split(separator: UInt8(ascii: "\n")).first,
           let object = try? JSONSerialization.jsonObject(with: Data(first)) as? [String: Any] else { return false }
     return object["text"] != nil || object["input_ids"] != nil
 }

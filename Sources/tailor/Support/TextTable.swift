@@ -7,7 +7,8 @@ struct TextTable {
 
     init(_ header: String...) { self.header = header }
 
-    mutating func add(_ cells: String...) { rows.append(cells) }
+    /// Cells come from files (tensor names, metadata): their control characters are escaped.
+    mutating func add(_ cells: String...) { rows.append(cells.map(TerminalText.escaped)) }
 
     func render() -> String {
         let all = [header] + rows
