@@ -26,6 +26,7 @@ build_libraries() {
     module TailorTokenizers
     module TailorChat
     module TailorFormats
+    module TailorReport
     module TailorData
 }
 
@@ -39,7 +40,7 @@ build_target() {
         safetensors|gguf) extra=("$out/libTailorFormats.a" "$out/libTailorTensor.a") ;;
         tokenizer) extra=("$out/libTailorTokenizers.a") ;;
         template) extra=("$out/libTailorChat.a" "$out/libTailorTokenizers.a") ;;
-        jsonl) extra=("$out/libTailorData.a" "$out/libTailorChat.a" "$out/libTailorTokenizers.a" "$out/libTailorTensor.a") ;;
+        jsonl) extra=("$out/libTailorData.a" "$out/libTailorReport.a" "$out/libTailorChat.a" "$out/libTailorTokenizers.a" "$out/libTailorTensor.a") ;;
         recipe)
             [[ -f .build/debug/Yams.build/Parser.swift.o ]] || swift build --product tailor >/dev/null
             extra=(Sources/TailorTraining/RecipeBounds.swift Sources/TailorTraining/TrainingError.swift "${yams[@]}") ;;
