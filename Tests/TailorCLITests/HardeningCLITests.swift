@@ -198,21 +198,8 @@ final class HardeningCLITests: TailorCLITestCase {
         let straight = scratch.appendingPathComponent("straight"), interrupted = scratch.appendingPathComponent("interrupted")
         XCTAssertEqual(try tailor(["train"] + settings + ["--out", straight.path]).status, 0)
 
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = ["train"] + settings + ["--out", interrupted.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        // Interrupt once the run is under way (metrics.jsonl gets its first line after step 1).
-        let metrics = interrupted.appendingPathComponent("metrics.jsonl")
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, (FileManager.default.contents(atPath: metrics.path)?.count ?? 0) == 0 { usleep(2_000) }
-        kill(process.processIdentifier, SIGINT)
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 130, output)
+        let (status, output) = try trainInterrupted(settings, out: interrupted, by: SIGINT)
+        XCTAssertEqual(status, 130, output)
         XCTAssertTrue(output.contains("resume with: "), output)
         XCTAssertTrue(output.contains("--resume"), output)
         XCTAssertFalse(TrainingFolder.checkpoints(interrupted).isEmpty, "Ctrl-C must leave a checkpoint: \(output)")
@@ -223,6 +210,33 @@ final class HardeningCLITests: TailorCLITestCase {
                        try Data(contentsOf: straight.appendingPathComponent("adapter_model.safetensors")),
                        "the resumed run must end with the uninterrupted run's adapter, bit for bit")
         XCTAssertEqual(try Data(contentsOf: interrupted.appendingPathComponent("metrics.jsonl")).count > 0, true)
+    }
+
+    /// Starts `tailor train … --out out`, sends `signal` once metrics.jsonl has its first line (the run is under way),
+    /// and returns the exit status and the output.
+    func trainInterrupted(_ settings: [String], out: URL, by signal: Int32) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["train"] + settings + ["--out", out.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let metrics = out.appendingPathComponent("metrics.jsonl")
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, (FileManager.default.contents(atPath: metrics.path)?.count ?? 0) == 0 { usleep(2_000) }
+        kill(process.processIdentifier, signal)
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    func testTerminationSignalCheckpointsAndExits143() throws {
+        let out = scratch.appendingPathComponent("terminated")
+        let (status, output) = try trainInterrupted(try trainingSettings(), out: out, by: SIGTERM)
+        XCTAssertEqual(status, 143, output)
+        XCTAssertTrue(output.contains("resume with: "), output)
+        XCTAssertFalse(TrainingFolder.checkpoints(out).isEmpty, "SIGTERM must leave a checkpoint: \(output)")
     }
 
     func testRerunIntoAFinishedRunLeavesItUntouched() throws {
