@@ -10,7 +10,6 @@ import TailorExport
 import TailorModels
 import TailorTokenizers
 import TailorTraining
-import Yams
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -95,15 +94,8 @@ struct TrainCommand: ParsableCommand {
             guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
                 throw ValidationError("--config \(config): cannot read the file")
             }
-            try RecipeBounds.check(text, file: config)
-            let loaded: Any?
-            do { loaded = try Yams.load(yaml: text) } catch { throw ValidationError("\(config): not valid YAML (\(error))") }
-            for (key, _) in (try? Yams.compose(yaml: text))?.mapping ?? [:] {
-                if let name = key.string { origins[name] = config + (key.mark.map { ":\($0.line)" } ?? "") }
-            }
-            guard let recipe = (loaded ?? [String: Any]()) as? [String: Any] else {
-                throw ValidationError("\(config): a recipe is a mapping of hyperparameter: value")
-            }
+            let (recipe, lines) = try RecipeFile.load(text, file: config)
+            origins = lines
             let known = Set(TrainingConfiguration.keys)
             if let unknown = recipe.keys.sorted().first(where: { !known.contains($0) }) {
                 throw TrainingError.unknownKey(unknown, file: config, known: Array(known))
