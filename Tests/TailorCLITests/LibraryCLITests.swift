@@ -14,13 +14,7 @@ final class LibraryCLITests: TailorCLITestCase {
         let process = Process()
         process.executableURL = executable.deletingLastPathComponent().appendingPathComponent(name)
         process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        return try run(process)
     }
 
     func testExamplesFineTuneThenGenerateWithTheAdapter() throws {
