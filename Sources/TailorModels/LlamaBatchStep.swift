@@ -3,19 +3,36 @@
 // Legend: R requests in the step, T_r new tokens of request r, M = Σ T_r rows, C channels, V vocab, R' LoRA rank.
 import TailorTensor
 
+/// An adapter applied to a row, with the factor its own scaling is multiplied by (a request's `"lora": [{"scale"}]`).
+public struct ScaledAdapter: Sendable {
+    public var adapter: UnmergedAdapter
+    public var scale: Float
+
+    public init(_ adapter: UnmergedAdapter, scale: Float = 1) {
+        self.adapter = adapter
+        self.scale = scale
+    }
+}
+
 /// One request's part of a batch step.
 public struct BatchStepRow: Sendable {
     /// The new tokens (a prompt chunk, or the last generated token).
     public var tokens: [Int32]
-    /// The adapter applied to this row, unmerged; nil for the base model.
-    public var adapter: UnmergedAdapter?
-    /// Multiplies the adapter's own scaling (a request's `"lora": [{"scale"}]`).
-    public var adapterScale: Float
+    /// The adapters applied to this row, unmerged, their low-rank terms summed (PEFT with several active adapters,
+    /// vLLM's multi-LoRA); empty for the base model. A DoRA adapter rescales the whole output, so it must be a row's
+    /// only adapter.
+    public var adapters: [ScaledAdapter]
 
-    public init(tokens: [Int32], adapter: UnmergedAdapter? = nil, adapterScale: Float = 1) {
+    public init(tokens: [Int32], adapters: [ScaledAdapter] = []) {
+        precondition(adapters.count <= 1 || !adapters.contains { $0.adapter.configuration.useDoRA },
+                     "batch step: a DoRA adapter cannot be combined with others")
         self.tokens = tokens
-        self.adapter = adapter
-        self.adapterScale = adapterScale
+        self.adapters = adapters
+    }
+
+    /// A row with one adapter (or none) at `adapterScale`.
+    public init(tokens: [Int32], adapter: UnmergedAdapter?, adapterScale: Float = 1) {
+        self.init(tokens: tokens, adapters: adapter.map { [ScaledAdapter($0, scale: adapterScale)] } ?? [])
     }
 }
 
@@ -66,25 +83,28 @@ extension LlamaModel {
     }
 }
 
-/// The rows of a step grouped by (adapter, scale), so each adapter's low-rank products run once per group.
+/// The rows of a step grouped by (adapter, scale), so each adapter's low-rank products run once per group; a row with
+/// several adapters is in several groups.
 struct AdapterGroups {
     struct Group { var adapter: UnmergedAdapter; var scale: Float; var spans: [Range<Int>] }
     var groups: [Group] = []
 
     init(rows: [BatchStepRow], starts: [Int]) {
         for (r, row) in rows.enumerated() {
-            guard let adapter = row.adapter else { continue }
             let span = starts[r]..<starts[r + 1]
-            if let g = groups.firstIndex(where: { $0.adapter.id == adapter.id && $0.scale == row.adapterScale }) {
-                groups[g].spans.append(span)
-            } else {
-                groups.append(Group(adapter: adapter, scale: row.adapterScale, spans: [span]))
+            for term in row.adapters {
+                if let g = groups.firstIndex(where: { $0.adapter.id == term.adapter.id && $0.scale == term.scale }) {
+                    groups[g].spans.append(span)
+                } else {
+                    groups.append(Group(adapter: term.adapter, scale: term.scale, spans: [span]))
+                }
             }
         }
     }
 
     /// `base` (the base product of every row) with each group's adapter term added to its rows, as `Linear.forward`
-    /// adds it: base + s·(x·Aᵀ)·Bᵀ (DoRA: rescaled as `doraOutput` does).
+    /// adds it: base + s·(x·Aᵀ)·Bᵀ, summed over a row's adapters (DoRA, always alone in its row: rescaled as
+    /// `doraOutput` does).
     func apply(_ linear: Linear, layer: Int, name: String, input x: Tensor, base: Tensor, backend: any Backend) -> Tensor {
         var out = base
         for group in groups {
@@ -94,10 +114,10 @@ struct AdapterGroups {
                 lora.weightNorm = nil   // DoRA's norm depends on the scaling: recomputed
             }
             let xs = Tensor(concatenatingRows: group.spans.map { x.rows($0) })
-            let bs = Tensor(concatenatingRows: group.spans.map { base.rows($0) })
+            let sofar = Tensor(concatenatingRows: group.spans.map { out.rows($0) })   // base + earlier adapters' terms
             let update = backend.linear(backend.linear(xs, weight: lora.a, bias: nil), weight: lora.b, bias: nil)
-            let ys = lora.isDoRA ? linear.doraOutput(base: bs, update: update, dropped: nil, lora: lora, backend: backend)
-                : backend.addScaled(bs, update, scale: lora.scaling)
+            let ys = lora.isDoRA ? linear.doraOutput(base: sofar, update: update, dropped: nil, lora: lora, backend: backend)
+                : backend.addScaled(sofar, update, scale: lora.scaling)
             out.replaceRows(group.spans, with: ys)
         }
         return out

@@ -82,6 +82,46 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(caches.map(\.length), prompts.map(\.count))
     }
 
+    /// A row with several adapters gets the sum of their scaled low-rank terms: its logits equal `forward` with one
+    /// adapter that concatenates them (PEFT's "cat" combination), next to rows with one adapter or none.
+    func testSeveralAdaptersInOneRowSumTheirTerms() throws {
+        let folder = try ServeFixtures.tinyChatFolder()
+        let base = try ServeFixtures.served(folder).chat.model
+        let first = try UnmergedAdapter(directory: ServeFixtures.loraAdapter, base: base.weights)
+        let second = try UnmergedAdapter(directory: ServeFixtures.secondLoRAAdapter(base: base.weights), base: base.weights)
+        let mixes: [[ScaledAdapter]] = [[ScaledAdapter(first, scale: 0.7), ScaledAdapter(second, scale: -0.4)], [],
+                                        [ScaledAdapter(second, scale: 1.5)], [ScaledAdapter(second, scale: 1), ScaledAdapter(first)]]
+        let prompts: [[Int32]] = [[1, 2, 3, 4, 5], [9], [40, 41, 42], [7, 8]]
+        var caches = prompts.map { KVCache(configuration: base.configuration, batch: 1, capacity: $0.count) }
+        let rows = zip(prompts, mixes).map { BatchStepRow(tokens: $0, adapters: $1) }
+        let logits = base.forwardStep(rows: rows, caches: &caches, backend: CPUBackend()).floats()
+        let v = base.configuration.vocabSize
+        var perRow: [[Float]] = []
+        for (r, prompt) in prompts.enumerated() {
+            let model = LlamaModel(configuration: base.configuration, weights: ServeFixtures.concatenated(mixes[r], onto: base.weights))
+            let alone = model.forward(tokens: prompt, batch: 1, backend: CPUBackend()).floats()
+            let expected = Array(alone[((prompt.count - 1) * v)..<(prompt.count * v)])
+            perRow.append(Array(logits[(r * v)..<((r + 1) * v)]))
+            XCTAssertNil(closeness(perRow[r], expected, tolerance: 1e-5), "row \(r)")
+        }
+        // Each adapter matters: the pair differs from either alone.
+        var single = prompts.map { KVCache(configuration: base.configuration, batch: 1, capacity: $0.count) }
+        let firstOnly = base.forwardStep(rows: prompts.map { BatchStepRow(tokens: $0, adapter: first, adapterScale: 0.7) },
+                                         caches: &single, backend: CPUBackend()).floats()
+        XCTAssertNotNil(closeness(perRow[0], Array(firstOnly[0..<v]), tolerance: 1e-3))
+    }
+
+    /// A DoRA adapter cannot be summed with others: the engine refuses the request instead of running it.
+    func testDoRAIsNotCombined() throws {
+        let base = try ServeFixtures.served(ServeFixtures.tinyChatFolder()).chat.model
+        let lora = try UnmergedAdapter(directory: ServeFixtures.loraAdapter, base: base.weights)
+        let dora = try UnmergedAdapter(directory: ServeFixtures.doraAdapter, base: base.weights)
+        let engine = InferenceEngine(model: base, configuration: EngineConfiguration(), backend: CPUBackend())
+        let request = EngineRequest(prompt: [1, 2], options: GenerationOptions(maxNewTokens: 2),
+                                    adapters: [ScaledAdapter(lora), ScaledAdapter(dora)])
+        XCTAssertThrowsError(try engine.submit(request)) { XCTAssertEqual($0 as? EngineError, .doraCombined) }
+    }
+
     func closeness(_ a: [Float], _ e: [Float], tolerance: Float) -> String? {
         var worst: Float = 0
         for i in a.indices { worst = max(worst, abs(a[i] - e[i]) / max(1, abs(e[i]))) }

@@ -113,6 +113,54 @@ enum ServeFixtures {
     }
 }
 
+extension ServeFixtures {
+    /// A second LoRA adapter for the tiny Llama (the committed one's targets and rank, fresh random A and B), written
+    /// as a PEFT folder.
+    static func secondLoRAAdapter(base: LlamaWeights) throws -> URL {
+        var weights = base
+        let config = try PEFTAdapter.load(from: loraAdapter, into: &weights)
+        var seed: UInt64 = 100
+        for l in weights.layers.indices {
+            for name in LlamaLayerWeights.linearNames {
+                guard var linear = weights.layers[l][linear: name], var lora = linear.lora else { continue }
+                seed += 2
+                lora.a = Tensor.random(lora.a.shape, seed: seed, scale: 0.3)
+                lora.b = Tensor.random(lora.b.shape, seed: seed + 1, scale: 0.3)
+                linear.lora = lora
+                weights.layers[l][linear: name] = linear
+            }
+        }
+        let folder = try scratch().appendingPathComponent("second-lora")
+        try PEFTAdapter.save(weights, config: config, to: folder)
+        return folder
+    }
+
+    /// `base` with one LoRA adapter per layer equal to the sum of `terms` (PEFT's `add_weighted_adapter` with
+    /// `combination_type="cat"`): A stacks the A's, B puts the scaled B's side by side, scaling 1. The reference for
+    /// several adapters summed in a batch step.
+    static func concatenated(_ terms: [ScaledAdapter], onto base: LlamaWeights) -> LlamaWeights {
+        var weights = base
+        for l in weights.layers.indices {
+            for name in LlamaLayerWeights.linearNames {
+                let parts = terms.compactMap { t in t.adapter.layers[l][name].map { ($0, t.scale * $0.scaling) } }
+                guard !parts.isEmpty, var linear = weights.layers[l][linear: name] else { continue }
+                let a = Tensor(concatenatingRows: parts.map(\.0.a))
+                let n = linear.outFeatures, rank = a.shape[0]
+                var b = [Float](repeating: 0, count: n * rank)
+                var column = 0
+                for (lora, factor) in parts {
+                    let r = lora.b.shape[1], values = lora.b.floats()
+                    for i in 0..<n { for j in 0..<r { b[i * rank + column + j] = factor * values[i * r + j] } }
+                    column += r
+                }
+                linear.lora = LoRAAdapter(a: a, b: Tensor(shape: [n, rank], values: b), scaling: 1)
+                weights.layers[l][linear: name] = linear
+            }
+        }
+        return weights
+    }
+}
+
 extension LoadedModel {
     /// The Llama configuration of the model folder `folder` (its config.json only).
     static func loadConfiguration(_ folder: URL) throws -> ModelConfig {

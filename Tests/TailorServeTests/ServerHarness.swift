@@ -89,31 +89,55 @@ func jsonObject(_ text: String) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
 }
 
-/// Connects to 127.0.0.1:`port`, sends `request`, reads until `marker` arrived (at most `limit` bytes / 30 s), then
-/// closes the socket: a client that goes away mid-reply.
-func sendAndHangUp(port: Int, request: String, marker: String, limit: Int = 1 << 20) throws -> String {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw XCTSkip("no socket") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var timeout = timeval(tv_sec: 30, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+/// A raw TCP connection to 127.0.0.1: a client that can go away mid-request.
+final class OpenConnection {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw XCTSkip("no socket") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            Glibc.close(fd)
+            throw XCTSkip("cannot connect to the server")
+        }
     }
-    guard connected == 0 else { throw XCTSkip("cannot connect to the server") }
-    let bytes = Array(request.utf8)
-    _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-    var received = [UInt8]()
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while received.count < limit {
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n <= 0 { break }
-        received += buffer[0..<n]
-        if String(decoding: received, as: UTF8.self).contains(marker) { break }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+        guard sent == bytes.count else { throw XCTSkip("could not send the request") }
     }
-    return String(decoding: received, as: UTF8.self)
+
+    /// Reads until `marker` arrived (at most `limit` bytes / 30 s).
+    func read(until marker: String, limit: Int = 1 << 20) -> String {
+        var received = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while received.count < limit {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += buffer[0..<n]
+            if String(decoding: received, as: UTF8.self).contains(marker) { break }
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    func close() { Glibc.close(fd) }
+}
+
+/// Connects to 127.0.0.1:`port`, sends `request`, reads until `marker` arrived, then closes the socket: a client that
+/// goes away mid-reply.
+func sendAndHangUp(port: Int, request: String, marker: String) throws -> String {
+    let connection = try OpenConnection(port: port)
+    defer { connection.close() }
+    try connection.send(request)
+    return connection.read(until: marker)
 }

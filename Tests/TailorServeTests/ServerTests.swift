@@ -1,6 +1,7 @@
 // The HTTP API on a loopback port: every endpoint, streaming, errors, adapter loading, mixed batches, disconnects.
 import Foundation
 import TailorChat
+import TailorKernels
 import TailorModels
 import TailorServe
 import TailorTokenizers
@@ -81,6 +82,66 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(((scaled.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String, base.text)
         let adapted = try expectedReply(folder: folder, adapter: ServeFixtures.loraAdapter, prompt: prompt, maxTokens: 20)
         XCTAssertNotEqual(adapted.text, base.text, "the adapter must change the reply for this test to mean anything")
+        await server.stop()
+    }
+
+    /// `lora` lists several adapters with their scales (added to the one `model` names): the reply equals greedy
+    /// generate with their terms summed, sent alongside single-adapter requests; DoRA in a combination, a name given
+    /// twice and an entry without a name are refused with 400.
+    func testSeveralAdaptersPerRequest() async throws {
+        let folder = try ServeFixtures.tinyChatFolder()
+        let chat = try ServeFixtures.served(folder).chat
+        let base = chat.model
+        let secondURL = try ServeFixtures.secondLoRAAdapter(base: base.weights)
+        let server = try await RunningServer.start({ $0.engine = EngineConfiguration(maxBatch: 4, prefillChunk: 8) }, folder: folder,
+            adapters: [("lora", ServeFixtures.loraAdapter.path), ("second", secondURL.path), ("dora", ServeFixtures.doraAdapter.path)])
+        defer { Task { await server.stop() } }
+        let first = try UnmergedAdapter(directory: ServeFixtures.loraAdapter, base: base.weights)
+        let second = try UnmergedAdapter(directory: secondURL, base: base.weights)
+        let prompt = try chatPrompt(folder)
+        func expected(_ terms: [ScaledAdapter]) -> String {
+            let model = LlamaModel(configuration: base.configuration, weights: ServeFixtures.concatenated(terms, onto: base.weights))
+            let tokens = model.generate(prompt: prompt, options: GenerationOptions(maxNewTokens: 20, temperature: 0, stopTokens: chat.stopTokens),
+                                        backend: CPUBackend())
+            return chat.tokenizer.decode(tokens.filter { !chat.stopTokens.contains($0) }.map(Int.init), skipSpecialTokens: true)
+        }
+        let plan: [(model: String, lora: [[String: Any]], terms: [ScaledAdapter])] = [
+            ("lora", [["name": "second", "scale": 0.5]], [ScaledAdapter(first), ScaledAdapter(second, scale: 0.5)]),
+            ("tiny", [["id": "second", "scale": -0.8], ["name": "lora", "scale": 1.3]],
+             [ScaledAdapter(second, scale: -0.8), ScaledAdapter(first, scale: 1.3)]),
+            ("second", [], [ScaledAdapter(second)]),
+            ("lora", [["name": "lora", "scale": 0.25], ["name": "second"]], [ScaledAdapter(first, scale: 0.25), ScaledAdapter(second)]),
+        ]
+        let bodies = try plan.map { p in
+            String(decoding: try JSONSerialization.data(withJSONObject: [
+                "model": p.model, "messages": Self.messages, "max_tokens": 20, "temperature": 0, "lora": p.lora] as [String: Any]), as: UTF8.self)
+        }
+        let replies = try await withThrowingTaskGroup(of: (Int, RunningServer.Reply).self) { group in
+            for (i, body) in bodies.enumerated() {
+                group.addTask { (i, try await server.send("POST", "/v1/chat/completions", raw: body)) }
+            }
+            var out = [Int: RunningServer.Reply]()
+            for try await (i, reply) in group { out[i] = reply }
+            return out
+        }
+        var texts: [String] = []
+        for (i, p) in plan.enumerated() {
+            let reply = try XCTUnwrap(replies[i])
+            XCTAssertEqual(reply.status, 200, reply.body)
+            let text = ((reply.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String
+            XCTAssertEqual(text, expected(p.terms), "request \(i)")
+            texts.append(text ?? "")
+        }
+        XCTAssertEqual(Set(texts).count, texts.count, "the combinations must give different replies for this test to mean anything")
+        for (lora, fragment) in [([["name": "dora"]], "DoRA"), ([["name": "second"], ["id": "second"]], "twice"),
+                                 ([["scale": 0.5]], "name")] {
+            let refused = try await server.send("POST", "/v1/chat/completions", json: [
+                "model": "lora", "messages": Self.messages, "max_tokens": 3, "lora": lora])
+            XCTAssertEqual(refused.status, 400, refused.body)
+            let error = refused.json["error"] as? [String: Any]
+            XCTAssertEqual(error?["param"] as? String, "lora")
+            XCTAssertTrue((error?["message"] as? String ?? "").contains(fragment), refused.body)
+        }
         await server.stop()
     }
 
@@ -270,6 +331,39 @@ final class ServerTests: XCTestCase {
             "model": "tiny", "messages": Self.messages, "max_tokens": 3, "temperature": 0])
         XCTAssertEqual(next.status, 200)
         XCTAssertEqual((next.json["usage"] as? [String: Int])?["completion_tokens"], 3)
+        await server.stop()
+    }
+
+    /// A client waiting for a whole (non-streamed) reply that hangs up frees its slot at the next step too: with one
+    /// slot, the long reply is cancelled long before its 3,000 tokens and the next request runs.
+    func testNonStreamingClientDisconnectFreesSlot() async throws {
+        let folder = try ServeFixtures.slowChatFolder()
+        let server = try await RunningServer.start({ $0.engine = EngineConfiguration(maxBatch: 1); $0.maxTokens = 3000 }, folder: folder)
+        defer { Task { await server.stop() } }
+        let body = #"{"model":"tiny","messages":[{"role":"user","content":"go"}],"max_tokens":3000,"temperature":0}"#
+        let request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+        let client = try OpenConnection(port: server.port)
+        try client.send(request)
+        var running = false
+        for _ in 0..<300 where !running {   // at most 15 s: the request holds the slot
+            try await Task.sleep(for: .milliseconds(50))
+            running = try await server.send("GET", "/metrics").body.contains("tailor_batch_occupancy 1")
+        }
+        XCTAssertTrue(running, "the request never started")
+        client.close()
+        var cancelled = false
+        for _ in 0..<300 where !cancelled {
+            try await Task.sleep(for: .milliseconds(50))
+            cancelled = try await server.send("GET", "/metrics").body.contains("tailor_cancelled_requests 1")
+        }
+        XCTAssertTrue(cancelled, "the hung-up request was not cancelled")
+        let next = try await server.send("POST", "/v1/chat/completions", json: [
+            "model": "tiny", "messages": Self.messages, "max_tokens": 3, "temperature": 0])
+        XCTAssertEqual(next.status, 200)
+        XCTAssertEqual((next.json["usage"] as? [String: Int])?["completion_tokens"], 3)
+        let metrics = try await server.send("GET", "/metrics").body
+        XCTAssertTrue(metrics.contains("tailor_requests_total{endpoint=\"chat\",status=\"499\"} 1"), metrics)
         await server.stop()
     }
 }

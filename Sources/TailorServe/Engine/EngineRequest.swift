@@ -7,19 +7,24 @@ public struct EngineRequest: Sendable {
     public var prompt: [Int32]
     /// Sampling, the token budget and the stop tokens.
     public var options: GenerationOptions
-    /// The adapter of this request, applied unmerged to its rows only; nil for the base model.
-    public var adapter: UnmergedAdapter?
-    public var adapterScale: Float
+    /// The adapters of this request with their scales, applied unmerged to its rows only and summed; empty for the
+    /// base model. A DoRA adapter must be alone.
+    public var adapters: [ScaledAdapter]
     /// Number of most likely alternatives to report with each token's log-probability; nil reports none.
     public var topLogprobs: Int?
 
-    public init(prompt: [Int32], options: GenerationOptions, adapter: UnmergedAdapter? = nil, adapterScale: Float = 1,
-                topLogprobs: Int? = nil) {
+    public init(prompt: [Int32], options: GenerationOptions, adapters: [ScaledAdapter], topLogprobs: Int? = nil) {
         self.prompt = prompt
         self.options = options
-        self.adapter = adapter
-        self.adapterScale = adapterScale
+        self.adapters = adapters
         self.topLogprobs = topLogprobs
+    }
+
+    /// A request with one adapter (or none) at `adapterScale`.
+    public init(prompt: [Int32], options: GenerationOptions, adapter: UnmergedAdapter? = nil, adapterScale: Float = 1,
+                topLogprobs: Int? = nil) {
+        self.init(prompt: prompt, options: options, adapters: adapter.map { [ScaledAdapter($0, scale: adapterScale)] } ?? [],
+                  topLogprobs: topLogprobs)
     }
 }
 
@@ -51,12 +56,15 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case queueFull(limit: Int)
     case shuttingDown
     case emptyPrompt
+    /// A DoRA adapter rescales the whole output of a layer, so its term cannot be summed with other adapters'.
+    case doraCombined
 
     public var description: String {
         switch self {
         case .queueFull(let limit): "the server is busy: \(limit) requests are already waiting; retry later"
         case .shuttingDown: "the server is shutting down"
         case .emptyPrompt: "the prompt has no tokens"
+        case .doraCombined: "a DoRA adapter cannot be combined with other adapters in one request"
         }
     }
 }

@@ -69,6 +69,9 @@ public final class InferenceEngine: Sendable {
     /// early (the client went away) frees the request's slot at the next step.
     public func submit(_ request: EngineRequest) throws -> AsyncStream<EngineEvent> {
         guard !request.prompt.isEmpty else { throw EngineError.emptyPrompt }
+        guard request.adapters.count <= 1 || !request.adapters.contains(where: { $0.adapter.configuration.useDoRA }) else {
+            throw EngineError.doraCombined
+        }
         let (stream, continuation) = AsyncStream.makeStream(of: EngineEvent.self, bufferingPolicy: .unbounded)
         let pending = PendingRequest(request: request, continuation: continuation)
         continuation.onTermination = { _ in pending.cancel() }
@@ -177,7 +180,7 @@ public final class InferenceEngine: Sendable {
             }
             guard let cache = slots[i].cache.take() else { continue }   // moved out: appending must not copy it
             chosen.append(i)
-            rows.append(BatchStepRow(tokens: tokens, adapter: r.adapter, adapterScale: r.adapterScale))
+            rows.append(BatchStepRow(tokens: tokens, adapters: r.adapters))
             caches.append(cache)
         }
         guard !rows.isEmpty else { return }

@@ -42,32 +42,49 @@ extension SamplingFields {
                                    + "\(requested ?? 1) in the completion). Please reduce the length of the messages or completion.",
                                    param: "messages", code: "context_length_exceeded")
         }
-        let (adapter, scale) = try resolveAdapter(state: state)
+        let adapters = try resolveAdapters(state: state)
         // The sampler's seed: a negative JSON seed keeps its bits.
         let options = GenerationOptions(maxNewTokens: requested ?? min(limits.maxTokens, room), temperature: temperature,
                                         topK: max(0, topK), topP: topP, seed: UInt64(bitPattern: seed ?? 0),
                                         stopTokens: ready.chat.stopTokens)
         return PreparedRequest(
-            engine: EngineRequest(prompt: prompt, options: options, adapter: adapter?.adapter, adapterScale: scale,
-                                  topLogprobs: topLogprobs),
+            engine: EngineRequest(prompt: prompt, options: options, adapters: adapters, topLogprobs: topLogprobs),
             stops: stops, modelName: model, stream: stream ?? false, includeUsage: streamOptions?.includeUsage ?? false,
             logprobs: topLogprobs != nil)
     }
 
-    /// `model` names the base or an adapter; `lora` (one entry) names an adapter and its scale for this request.
-    private func resolveAdapter(state: ServerState) throws -> (ServedAdapter?, Float) {
-        var chosen: ServedAdapter?
+    /// Most adapters one request may combine (each adds a low-rank product to every adapted layer).
+    static let maxAdaptersPerRequest = 8
+
+    /// The request's adapters and scales: each `lora` entry (`name` or `id`, `scale` default 1), plus the adapter
+    /// `model` names at scale 1 unless the list names it too. Their terms are summed unmerged, as PEFT sums several
+    /// active adapters; a DoRA adapter must be alone.
+    private func resolveAdapters(state: ServerState) throws -> [ScaledAdapter] {
+        var terms: [(adapter: ServedAdapter, scale: Float)] = []
+        for (i, entry) in (lora ?? []).enumerated() {
+            guard let name = entry.name ?? entry.id else {
+                throw APIError.invalid("lora[\(i)] needs a \"name\" (or \"id\") of a loaded adapter", param: "lora")
+            }
+            guard let adapter = state.adapters.adapter(named: name) else { throw APIError.unknownModel(name) }
+            guard !terms.contains(where: { $0.adapter.name == name }) else {
+                throw APIError.invalid("lora names the adapter '\(name)' twice", param: "lora")
+            }
+            let scale = entry.scale ?? 1
+            guard scale.isFinite, abs(scale) <= 16 else { throw APIError.invalid("lora scale must be between -16 and 16", param: "lora") }
+            terms.append((adapter, scale))
+        }
         if model != state.modelName {
             guard let adapter = state.adapters.adapter(named: model) else { throw APIError.unknownModel(model) }
-            chosen = adapter
+            if !terms.contains(where: { $0.adapter.name == model }) { terms.insert((adapter, 1), at: 0) }
         }
-        guard let lora, !lora.isEmpty else { return (chosen, 1) }
-        guard lora.count == 1, let name = lora[0].name ?? lora[0].id else {
-            throw APIError.invalid("lora takes one {\"name\", \"scale\"} entry per request", param: "lora")
+        guard terms.count <= Self.maxAdaptersPerRequest else {
+            throw APIError.invalid("a request combines at most \(Self.maxAdaptersPerRequest) adapters; this one names \(terms.count)",
+                                   param: "lora")
         }
-        guard let adapter = state.adapters.adapter(named: name) else { throw APIError.unknownModel(name) }
-        let scale = lora[0].scale ?? 1
-        guard scale.isFinite, abs(scale) <= 16 else { throw APIError.invalid("lora scale must be between -16 and 16", param: "lora") }
-        return (adapter, scale)
+        if terms.count > 1, let dora = terms.first(where: { $0.adapter.adapter.configuration.useDoRA }) {
+            throw APIError.invalid("'\(dora.adapter.name)' is a DoRA adapter: its magnitude rescales the whole output, so it "
+                                   + "cannot be combined with other adapters in one request", param: "lora")
+        }
+        return terms.map { ScaledAdapter($0.adapter.adapter, scale: $0.scale) }
     }
 }

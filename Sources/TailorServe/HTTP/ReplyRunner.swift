@@ -54,6 +54,7 @@ struct ReplyRunner: Sendable {
             case .queueFull: throw APIError.busy(error.description)
             case .shuttingDown: throw APIError.unavailable(error.description)
             case .emptyPrompt: throw APIError.invalid(error.description, param: "prompt")
+            case .doraCombined: throw APIError.invalid(error.description, param: "lora")
             }
         }
     }

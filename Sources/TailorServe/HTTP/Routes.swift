@@ -33,7 +33,7 @@ extension ServerState {
             }
         }
         router.post("/v1/chat/completions") { request, _ in
-            await self.handle("chat", request) { body in
+            await self.handle("chat", request, cancelOnHangUp: true) { body in
                 let ready = try self.requireReady()
                 let fields = try decodeBody(SamplingFields.self, from: body)
                 let chat = try decodeBody(ChatCompletionBody.self, from: body)
@@ -53,7 +53,7 @@ extension ServerState {
             }
         }
         router.post("/v1/completions") { request, _ in
-            await self.handle("completions", request) { body in
+            await self.handle("completions", request, cancelOnHangUp: true) { body in
                 let ready = try self.requireReady()
                 let fields = try decodeBody(SamplingFields.self, from: body)
                 let completion = try decodeBody(CompletionBody.self, from: body)
@@ -90,13 +90,25 @@ extension ServerState {
     }
 
     /// Checks the API key, reads the body within its limit, runs `body` and turns an `APIError` into its JSON.
-    func handle(_ endpoint: String, _ request: Request, _ body: (Data) async throws -> Response) async -> Response {
+    /// With `cancelOnHangUp`, a client that closes its connection before the reply is complete cancels `body` (and so
+    /// frees its engine slot at the next step; Hummingbird then closes the connection after each such request).
+    func handle(_ endpoint: String, _ request: Request, cancelOnHangUp: Bool = false,
+                _ body: (Data) async throws -> Response) async -> Response {
         let response: Response
         do {
             if let key = configuration.apiKey, request.headers[.authorization] != "Bearer \(key)" { throw APIError.unauthorized }
-            response = try await body(try await readBody(request))
+            if cancelOnHangUp {
+                response = try await request.body.consumeWithCancellationOnInboundClose { requestBody in
+                    try await body(try await self.readBody(requestBody, headers: request.headers))
+                }
+            } else {
+                response = try await body(try await readBody(request.body, headers: request.headers))
+            }
         } catch let error as APIError {
             response = jsonResponse(error.status, error.body)
+        } catch is CancellationError {
+            // Nobody reads it: counted as nginx's 499 "client closed request".
+            response = Response(status: HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request"))
         } catch {
             let failure = APIError(status: .internalServerError, message: "\(error)", type: "server_error", param: nil, code: nil)
             response = jsonResponse(failure.status, failure.body)
@@ -106,11 +118,11 @@ extension ServerState {
     }
 
     /// The request body, refused with 413 past `maxBodyBytes` (checked as it arrives, not only from Content-Length).
-    func readBody(_ request: Request) async throws -> Data {
+    func readBody(_ body: RequestBody, headers: HTTPFields) async throws -> Data {
         let limit = configuration.maxBodyBytes
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw APIError.tooLarge(limit: limit) }
+        if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw APIError.tooLarge(limit: limit) }
         var data = Data()
-        for try await chunk in request.body {
+        for try await chunk in body {
             guard data.count + chunk.readableBytes <= limit else { throw APIError.tooLarge(limit: limit) }
             data.append(contentsOf: chunk.readableBytesView)
         }
