@@ -1,6 +1,7 @@
 // Open MPI's C API (Debian's libopenmpi-dev) as plain functions: mpi.h names its communicator, datatypes and
 // operations through macros over global objects, which Swift cannot import; these inline wrappers can.
 #include <mpi.h>
+#include <stdlib.h>
 
 /// MPI_Init_thread with MPI_THREAD_FUNNELED (only the main thread calls MPI); errors return instead of aborting.
 static inline int cmpi_init(void) {
@@ -40,6 +41,25 @@ static inline int cmpi_gatherv_f32(const float *input, int count, float *output,
 }
 static inline int cmpi_bcast_f32(float *values, int count, int root) {
     return MPI_Bcast(values, count, MPI_FLOAT, root, MPI_COMM_WORLD);
+}
+/// Starts an in-place sum over all ranks without waiting. On success `*request` holds a handle (allocated here) that
+/// cmpi_test may poll and cmpi_wait must end, which frees it; `values` must stay valid until then.
+static inline int cmpi_iallreduce_sum_f32(float *values, int count, void **request) {
+    MPI_Request *r = (MPI_Request *)malloc(sizeof(MPI_Request));
+    if (r == NULL) return MPI_ERR_NO_MEM;
+    int rc = MPI_Iallreduce(MPI_IN_PLACE, values, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, r);
+    if (rc != MPI_SUCCESS) { free(r); return rc; }
+    *request = r;
+    return MPI_SUCCESS;
+}
+/// Lets a started collective progress (Open MPI moves non-blocking collectives on inside MPI calls); `*done` is 1
+/// once it completed.
+static inline int cmpi_test(void *request, int *done) { return MPI_Test((MPI_Request *)request, done, MPI_STATUS_IGNORE); }
+/// Waits for a started collective and frees its handle.
+static inline int cmpi_wait(void *request) {
+    int rc = MPI_Wait((MPI_Request *)request, MPI_STATUS_IGNORE);
+    free(request);
+    return rc;
 }
 /// The library's message for an error code, NUL-terminated in `out` (at least MPI_MAX_ERROR_STRING bytes).
 static inline void cmpi_error_string(int code, char *out) {

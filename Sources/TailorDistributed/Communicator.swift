@@ -32,12 +32,40 @@ public protocol Communicator: AnyObject {
     func gather(_ shard: [Float], counts: [Int], root: Int) throws(CommunicationError) -> [Float]
     /// Copies `root`'s `values` to every rank (the same length everywhere).
     func broadcast(_ values: inout [Float], root: Int) throws(CommunicationError)
+    /// Starts summing `values` over all ranks and returns at once, so this rank can compute while the sum runs; the
+    /// result comes from `wait(for:)`. Every rank must start the same sums in the same order.
+    func startAllReduceSum(_ values: [Float]) throws(CommunicationError) -> PendingSum
+    /// Lets started sums move on (MPI advances non-blocking collectives only inside its own calls).
+    func progress(_ pending: [PendingSum]) throws(CommunicationError)
+    /// Waits until `pending` is complete and returns the sum.
+    func wait(for pending: PendingSum) throws(CommunicationError) -> [Float]
     /// Waits until every rank is here.
     func barrier() throws(CommunicationError)
     /// Stops every rank now, with exit status `code` (after this rank has printed why).
     func abort(code: Int32) -> Never
     /// Leaves the group at the end of a successful run.
     func finish()
+}
+
+/// A sum over the ranks that `Communicator.startAllReduceSum` started; `Communicator.wait(for:)` ends it.
+public final class PendingSum {
+    /// The values being summed in place: owned here, since the transport writes into them until the sum is complete.
+    let buffer: UnsafeMutableBufferPointer<Float>
+    /// The transport's handle while the sum runs; nil once it is complete (or when there was nothing to send).
+    var handle: UnsafeMutableRawPointer?
+
+    init(copying values: [Float]) {
+        buffer = .allocate(capacity: values.count)
+        _ = buffer.initialize(from: values)
+    }
+
+    /// The number of values.
+    public var count: Int { buffer.count }
+
+    deinit {
+        // A sum never waited for may still be written into by the transport: its buffer is leaked rather than freed.
+        if handle == nil { buffer.deallocate() }
+    }
 }
 
 /// What the collectives cost so far.

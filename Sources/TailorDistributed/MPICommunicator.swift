@@ -139,6 +139,40 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    public func startAllReduceSum(_ values: [Float]) throws(CommunicationError) -> PendingSum {
+        guard values.count <= Self.chunk else {
+            throw .sizeMismatch(operation: "non-blocking allreduce", detail: "\(values.count) values in one call (at most \(Self.chunk))")
+        }
+        let pending = PendingSum(copying: values)
+        guard let base = pending.buffer.baseAddress else { return pending }
+        var handle: UnsafeMutableRawPointer?
+        try timed("MPI_Iallreduce", bytes: values.count * 4) { cmpi_iallreduce_sum_f32(base, Int32(values.count), &handle) }
+        pending.handle = handle
+        return pending
+    }
+
+    public func progress(_ pending: [PendingSum]) throws(CommunicationError) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { statistics.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        for sum in pending {
+            guard let handle = sum.handle else { continue }
+            var done: Int32 = 0
+            try Self.check(cmpi_test(handle, &done), "MPI_Test")
+            guard done != 0 else { break }   // sums complete in the order they started
+        }
+    }
+
+    public func wait(for pending: PendingSum) throws(CommunicationError) -> [Float] {
+        if let handle = pending.handle {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let code = cmpi_wait(handle)   // frees the handle
+            pending.handle = nil
+            statistics.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            try Self.check(code, "MPI_Wait")
+        }
+        return Array(pending.buffer)
+    }
+
     public func barrier() throws(CommunicationError) {
         try timed("MPI_Barrier", bytes: 0) { cmpi_barrier() }
     }

@@ -32,6 +32,9 @@ public final class SingleProcessCommunicator: Communicator {
         try allGather(shard, counts: counts)
     }
 
+    public func startAllReduceSum(_ values: [Float]) throws(CommunicationError) -> PendingSum { PendingSum(copying: values) }
+    public func progress(_ pending: [PendingSum]) throws(CommunicationError) {}
+    public func wait(for pending: PendingSum) throws(CommunicationError) -> [Float] { Array(pending.buffer) }
     public func broadcast(_ values: inout [Float], root: Int) throws(CommunicationError) {}
     public func barrier() throws(CommunicationError) {}
     public func abort(code: Int32) -> Never { exit(code) }

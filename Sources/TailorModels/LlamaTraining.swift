@@ -61,11 +61,16 @@ public struct TrainingPassOptions: Sendable {
     public var seed: UInt64
     /// NEFTune α (0 = off): uniform noise of ±α/sqrt(T·C) added to the input embeddings.
     public var neftuneAlpha: Float
+    /// Called with block l's gradients (accumulated so far) as soon as its backward is done, on the calling thread:
+    /// data-parallel training starts summing them over the ranks while the blocks below run their backward.
+    public var afterLayerBackward: (@Sendable (Int, LlamaLayerGradients) -> Void)?
 
-    public init(gradientCheckpointing: Bool = false, seed: UInt64 = 0, neftuneAlpha: Float = 0) {
+    public init(gradientCheckpointing: Bool = false, seed: UInt64 = 0, neftuneAlpha: Float = 0,
+                afterLayerBackward: (@Sendable (Int, LlamaLayerGradients) -> Void)? = nil) {
         self.gradientCheckpointing = gradientCheckpointing
         self.seed = seed
         self.neftuneAlpha = neftuneAlpha
+        self.afterLayerBackward = afterLayerBackward
     }
 }
 
@@ -117,6 +122,7 @@ extension LlamaModel {
             let acts = kept[l] ?? layerForward(l, inputs[l], batch: batch, angles: angles, seed: options.seed, backend: backend).1
             kept[l] = nil
             dh = layerBackward(l, dh, acts, batch: batch, angles: angles, gradients: &gradients.layers[l], backend: backend)
+            options.afterLayerBackward?(l, gradients.layers[l])
         }
         if gradients.embedding != nil {
             var table = gradients.embedding ?? Tensor(zeros: weights.embedding.shape)

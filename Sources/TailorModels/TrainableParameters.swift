@@ -88,12 +88,33 @@ extension LlamaGradients {
         case .embedding: embedding
         case .finalNorm: finalNorm
         case .lmHead: lmHead
-        case .attentionNorm(let l): layers[l].attentionNorm
-        case .mlpNorm(let l): layers[l].mlpNorm
-        case .weight(let l, let n): layers[l].linears[n]?.weight
-        case .bias(let l, let n): layers[l].linears[n]?.bias
-        case .loraA(let l, let n): layers[l].linears[n]?.loraA
-        case .loraB(let l, let n): layers[l].linears[n]?.loraB
+        case .attentionNorm(let l), .mlpNorm(let l), .weight(let l, _), .bias(let l, _), .loraA(let l, _), .loraB(let l, _):
+            layers[l][slot]
+        }
+    }
+}
+
+extension LlamaLayerGradients {
+    /// The gradient in `slot` when it belongs to this block (its layer index is not checked); nil otherwise.
+    public subscript(slot: ParameterSlot) -> Tensor? {
+        switch slot {
+        case .embedding, .finalNorm, .lmHead: nil
+        case .attentionNorm: attentionNorm
+        case .mlpNorm: mlpNorm
+        case .weight(_, let n): linears[n]?.weight
+        case .bias(_, let n): linears[n]?.bias
+        case .loraA(_, let n): linears[n]?.loraA
+        case .loraB(_, let n): linears[n]?.loraB
+        }
+    }
+}
+
+extension ParameterSlot {
+    /// The decoder block the tensor belongs to; nil for the embedding, final norm and head.
+    public var layer: Int? {
+        switch self {
+        case .embedding, .finalNorm, .lmHead: nil
+        case .attentionNorm(let l), .mlpNorm(let l), .weight(let l, _), .bias(let l, _), .loraA(let l, _), .loraB(let l, _): l
         }
     }
 }

@@ -23,22 +23,32 @@ extension Trainer {
                             parts: parallelism.shardsOptimizer ? parallelism.size : 1)
     }
 
+    /// The per-block gradient sums of a step that overlap its backward: ZeRO-0 on several ranks (SFT); nil otherwise.
+    func overlappedGradientSum() -> OverlappedGradientSum? {
+        guard parallelism.size > 1, !parallelism.shardsOptimizer, pairs.isEmpty else { return nil }
+        return OverlappedGradientSum(communicator: parallelism.communicator, slots: slots.map(\.slot))
+    }
+
     /// Sums the loss and the gradients over the ranks and clips them on the global norm (as torch's
     /// `clip_grad_norm_` over the whole model). Under ZeRO-1 `grads` comes back as this rank's tensors only.
+    /// With `overlap`, the blocks' sums started during the backward are waited for and only the rest is summed here.
     /// Returns the summed loss and the norm before clipping.
-    func reduceAndClip(_ grads: inout [Tensor], lossSum: Double) throws -> (lossSum: Double, norm: Double) {
+    func reduceAndClip(_ grads: inout [Tensor], lossSum: Double, overlap: OverlappedGradientSum? = nil) throws -> (lossSum: Double, norm: Double) {
         guard parallelism.size > 1 else {
             return (lossSum, GradientClipping.clipByGlobalNorm(&grads, maxNorm: configuration.maxGradNorm))
         }
         let communicator = parallelism.communicator
+        let summed = try overlap?.finish(into: &grads) ?? []
         var loss = [lossSum]
         try communicator.allReduce(&loss, .sum)
         guard parallelism.shardsOptimizer else {
-            // Buckets of whole tensors up to 25 MB (PyTorch DDP's default), so the copy beside the gradients stays small.
+            // Buckets of whole tensors up to 25 MB (PyTorch DDP's default), so the copy beside the gradients stays small;
+            // tensors already summed during the backward are skipped.
             var start = 0
             while start < grads.count {
+                guard !summed.contains(start) else { start += 1; continue }
                 var end = start + 1, bytes = grads[start].byteCount
-                while end < grads.count, bytes + grads[end].byteCount <= Self.bucketBytes {
+                while end < grads.count, !summed.contains(end), bytes + grads[end].byteCount <= Self.bucketBytes {
                     bytes += grads[end].byteCount
                     end += 1
                 }
@@ -92,6 +102,17 @@ extension Trainer {
         let shard = Self.flatten(owned.map { model.weights[$0.slot] ?? Tensor(zeros: [0]) }[...])
         let all = try parallelism.communicator.allGather(shard, counts: partition.elementCounts)
         model.weights.withParameters(slots.map(\.slot)) { params in Self.unflatten(all[...], into: &params[...]) }
+    }
+
+    /// The signal that stops the run after this step, the same on every rank: under `mpirun` each rank gets its own
+    /// SIGINT or SIGTERM, possibly a step apart, so the ranks agree on the largest signal any of them saw (one
+    /// allreduce of a flag per step) and all stop after the same step.
+    func agreedInterruption() throws -> Int32? {
+        let local = interruption?()
+        guard parallelism.size > 1 else { return local }
+        var flag = [Double(local ?? 0)]
+        try parallelism.communicator.allReduce(&flag, .max)
+        return flag[0] > 0 ? Int32(flag[0]) : nil
     }
 
     /// The whole optimizer state on rank 0 (nil on the others) for a checkpoint in the single-process format;

@@ -217,20 +217,22 @@ public struct Trainer {
             var lossSum = 0.0
             var grads: [Tensor] = []
             var preference: (loss: Double, metrics: PreferenceMetrics, tokens: Int)? = nil
+            let overlap = overlappedGradientSum()
             do {
                 var gradients = LlamaGradients(for: model.weights, fullFineTuning: fullFineTuning)
                 if !pairs.isEmpty { preference = accumulatePreferenceGradients(step: step, into: &gradients) }
                 for (i, batch) in batches.enumerated() {
-                    let options = TrainingPassOptions(gradientCheckpointing: configuration.resolvedGradientCheckpointing,
+                    var options = TrainingPassOptions(gradientCheckpointing: configuration.resolvedGradientCheckpointing,
                                                       seed: configuration.seed ^ UInt64(step &* 1_000_003 &+ i),
                                                       neftuneAlpha: Float(configuration.neftuneNoiseAlpha))
+                    if let overlap, i == batches.count - 1 { options.afterLayerBackward = overlap.layerDone }
                     lossSum += model.accumulateGradients(batch: batch, lossScale: 1 / Float(max(trainedTokens, 1)),
                                                          into: &gradients, options: options, backend: backend)
                 }
                 grads = slots.map { gradients[$0.slot] ?? Tensor(zeros: model.weights[$0.slot]?.shape ?? [0]) }
             }   // `gradients` ends here, so clipping scales `grads` in place instead of copying them
             // Sum over ranks, clip, step, schedule.
-            let (summedLoss, norm) = try reduceAndClip(&grads, lossSum: lossSum)
+            let (summedLoss, norm) = try reduceAndClip(&grads, lossSum: lossSum, overlap: overlap)
             let loss = preference?.loss ?? summedLoss / Double(max(trainedTokens, 1))
             guard loss.isFinite, norm.isFinite else {
                 if configuration.skipNonFiniteSteps { onEvent(.skipped(step: step + 1, reason: "non-finite loss or gradient")); step += 1; continue }
@@ -266,7 +268,7 @@ public struct Trainer {
             if configuration.saveSteps > 0, step % configuration.saveSteps == 0, step < totalSteps {
                 if let directory = try saveCheckpoint() { onEvent(.checkpointed(step: step, directory: directory)) }
             }
-            if step < totalSteps, let signal = interruption?() { try stopAfterInterrupt(signal: signal, onEvent: onEvent) }
+            if step < totalSteps, let signal = try agreedInterruption() { try stopAfterInterrupt(signal: signal, onEvent: onEvent) }
         }
         if parallelism.isPrimary { try TrainingCheckpoint.saveFinal(self, to: outputDirectory) }
     }

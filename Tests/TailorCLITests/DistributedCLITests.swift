@@ -157,6 +157,37 @@ final class DistributedCLITests: TailorCLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("c/metrics.jsonl").path))
     }
 
+    /// Ctrl-C reaches the ranks one by one under mpirun: a SIGINT to rank 1 alone stops both after the same step
+    /// (they agree on it with one allreduce per step), rank 0 writes that step's checkpoint, and `--resume` on two
+    /// ranks finishes the run with the uninterrupted two-rank losses.
+    func testSignalToOneRankStopsEveryRankAfterTheSameStep() throws {
+        let data = try trainingRows()
+        let base = settings("lora", data: data, steps: 300)
+        let interrupted = scratch.appendingPathComponent("interrupted")
+        let (process, pipe) = try launch([[String]](repeating: base + ["--out", interrupted.path], count: 2))
+        let metricsFile = interrupted.appendingPathComponent("metrics.jsonl")
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, (FileManager.default.contents(atPath: metricsFile.path)?.count ?? 0) == 0 { usleep(2_000) }
+        let rank1 = try XCTUnwrap(Self.child(of: process.processIdentifier, rank: 1), "rank 1 of the job")
+        kill(rank1, SIGINT)
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertNotEqual(process.terminationStatus, 0, output)
+        XCTAssertTrue(output.contains("resume with: ") && !output.contains("error on rank"), "the ranks stopped, none aborted: \(output)")
+        let note = try XCTUnwrap(output.components(separatedBy: "interrupted after step ").dropFirst().first, "rank 0 stopped: \(output)")
+        let step = try XCTUnwrap(Int(note.prefix { $0.isNumber }), output)
+        XCTAssertLessThan(step, 300)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: interrupted.appendingPathComponent("checkpoint-\(step)").path), output)
+        XCTAssertEqual(try metrics(interrupted).last?.step, step)
+
+        let resumed = try tailorOnRanks(2, base + ["--out", interrupted.path, "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        let straight = scratch.appendingPathComponent("straight")
+        let two = try tailorOnRanks(2, base + ["--out", straight.path])
+        XCTAssertEqual(two.status, 0, two.output)
+        XCTAssertEqual(try metrics(interrupted).map(\.loss), try metrics(straight).map(\.loss), "two ranks resume their own run bit for bit")
+    }
+
     func testDistributedFlagsAreChecked() throws {
         let base = settings("lora", data: try trainingRows(), steps: 1) + ["--out", scratch.appendingPathComponent("o").path]
         try assertFails(base + ["--distributed"], mentioning: ["not started as one of several processes", "mpirun -np N"])

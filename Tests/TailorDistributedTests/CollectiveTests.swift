@@ -31,6 +31,9 @@ final class CollectiveTests: XCTestCase {
         XCTAssertEqual(try c.allGather(x, counts: [3]), x)
         XCTAssertThrowsError(try c.allGather(x, counts: [2]))
         XCTAssertThrowsError(try c.reduceScatterSum(x, counts: [1, 2]))
+        let pending = try c.startAllReduceSum(x)
+        try c.progress([pending])
+        XCTAssertEqual(try c.wait(for: pending), x)
     }
 
     /// Runs `testCollectivesUnderMPI` as three ranks (odd, so nothing splits evenly).
@@ -89,6 +92,16 @@ final class CollectiveTests: XCTestCase {
             var b = buffer(rank: c.rank, count: count, salt: salt + 2)
             try c.broadcast(&b, root: 2)
             XCTAssertEqual(b, buffer(rank: 2, count: count, salt: salt + 2), "broadcast of \(count) from rank 2")
+        }
+        // Non-blocking sums: several in flight at once, a blocking collective between start and wait, waited in order.
+        let sizes = [0, 3, 1_001, 65_537]
+        let pending = try sizes.map { try c.startAllReduceSum(buffer(rank: c.rank, count: $0, salt: UInt64($0) + 7)) }
+        try c.progress(pending)
+        var flag = [Double(c.rank)]
+        try c.allReduce(&flag, .max)
+        XCTAssertEqual(flag, [2])
+        for (count, sum) in zip(sizes, pending) {
+            XCTAssertEqual(try c.wait(for: sum), plainSum(count: count, salt: UInt64(count) + 7), "non-blocking allreduce of \(count)")
         }
         var d = [Double(c.rank) + 0.5, -Double(c.rank)]
         var low = d, high = d

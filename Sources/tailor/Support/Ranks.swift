@@ -1,5 +1,6 @@
 // Running a command on every rank of an MPI job: only rank 0 prints, and an error on any rank stops them all,
 // naming the rank that failed.
+import ArgumentParser
 import Foundation
 import TailorDistributed
 import TailorReport
@@ -11,7 +12,8 @@ import Glibc
 
 /// Runs `body` on this rank. Ranks other than 0 write nothing to standard output. With several ranks, an error
 /// is printed as `error on rank r of N: …` and every rank is stopped (MPI_Abort), so none waits forever in a
-/// collective; one rank alone throws it as usual.
+/// collective; one rank alone throws it as usual. An `ExitCode` (only an interrupted run throws one, on every rank
+/// after the same step) ends every rank with that status.
 func runOnRanks(_ communicator: any Communicator, _ body: () throws -> Void) throws {
     if communicator.size > 1, communicator.rank != 0 {
         let null = open("/dev/null", O_WRONLY)
@@ -19,6 +21,10 @@ func runOnRanks(_ communicator: any Communicator, _ body: () throws -> Void) thr
     }
     do {
         try body()
+    } catch let exit as ExitCode {
+        // A stop every rank takes after the same step (an interrupt the ranks agreed on): leave the group, exit with it.
+        communicator.finish()
+        throw exit
     } catch {
         guard communicator.size > 1 else { throw error }
         FileHandle.standardError.write(Data("error on rank \(communicator.rank) of \(communicator.size): \(error)\n".utf8))
