@@ -321,17 +321,22 @@ final class ServerTests: XCTestCase {
         let port = server.port
         let head = try await Task.detached { try sendAndHangUp(port: port, request: request, marker: "\"content\":\"") }.value
         XCTAssertTrue(head.contains("200 OK"), head)
+        try await assertCancelledAndSlotFree(server)
+        await server.stop()
+    }
+
+    /// Waits (at most 15 s) until the server counts one cancelled request, then checks the only slot serves again.
+    func assertCancelledAndSlotFree(_ server: RunningServer, line: UInt = #line) async throws {
         var cancelled = false
-        for _ in 0..<300 where !cancelled {   // at most 15 s
+        for _ in 0..<300 where !cancelled {
             try await Task.sleep(for: .milliseconds(50))
             cancelled = try await server.send("GET", "/metrics").body.contains("tailor_cancelled_requests 1")
         }
-        XCTAssertTrue(cancelled, "the hung-up request was not cancelled")
+        XCTAssertTrue(cancelled, "the hung-up request was not cancelled", line: line)
         let next = try await server.send("POST", "/v1/chat/completions", json: [
             "model": "tiny", "messages": Self.messages, "max_tokens": 3, "temperature": 0])
-        XCTAssertEqual(next.status, 200)
-        XCTAssertEqual((next.json["usage"] as? [String: Int])?["completion_tokens"], 3)
-        await server.stop()
+        XCTAssertEqual(next.status, 200, line: line)
+        XCTAssertEqual((next.json["usage"] as? [String: Int])?["completion_tokens"], 3, line: line)
     }
 
     /// A client waiting for a whole (non-streamed) reply that hangs up frees its slot at the next step too: with one
@@ -352,16 +357,7 @@ final class ServerTests: XCTestCase {
         }
         XCTAssertTrue(running, "the request never started")
         client.close()
-        var cancelled = false
-        for _ in 0..<300 where !cancelled {
-            try await Task.sleep(for: .milliseconds(50))
-            cancelled = try await server.send("GET", "/metrics").body.contains("tailor_cancelled_requests 1")
-        }
-        XCTAssertTrue(cancelled, "the hung-up request was not cancelled")
-        let next = try await server.send("POST", "/v1/chat/completions", json: [
-            "model": "tiny", "messages": Self.messages, "max_tokens": 3, "temperature": 0])
-        XCTAssertEqual(next.status, 200)
-        XCTAssertEqual((next.json["usage"] as? [String: Int])?["completion_tokens"], 3)
+        try await assertCancelledAndSlotFree(server)
         let metrics = try await server.send("GET", "/metrics").body
         XCTAssertTrue(metrics.contains("tailor_requests_total{endpoint=\"chat\",status=\"499\"} 1"), metrics)
         await server.stop()

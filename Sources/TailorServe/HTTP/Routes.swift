@@ -91,10 +91,11 @@ extension ServerState {
 
     /// Checks the API key, reads the body within its limit, runs `body` and turns an `APIError` into its JSON.
     /// With `cancelOnHangUp`, a client that closes its connection before the reply is complete cancels `body` (and so
-    /// frees its engine slot at the next step; Hummingbird then closes the connection after each such request).
+    /// frees its engine slot at the next step). Watching the connection ends it after the reply, which says so
+    /// (`Connection: close`) so that clients do not reuse it.
     func handle(_ endpoint: String, _ request: Request, cancelOnHangUp: Bool = false,
                 _ body: (Data) async throws -> Response) async -> Response {
-        let response: Response
+        var response: Response
         do {
             if let key = configuration.apiKey, request.headers[.authorization] != "Bearer \(key)" { throw APIError.unauthorized }
             if cancelOnHangUp {
@@ -113,6 +114,7 @@ extension ServerState {
             let failure = APIError(status: .internalServerError, message: "\(error)", type: "server_error", param: nil, code: nil)
             response = jsonResponse(failure.status, failure.body)
         }
+        if cancelOnHangUp { response.headers[.connection] = "close" }
         metrics.countRequest(endpoint: endpoint, status: response.status.code)
         return response
     }
