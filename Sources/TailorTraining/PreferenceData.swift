@@ -17,8 +17,9 @@ public struct PreferenceBatch: Sendable {
     public var completion: [Bool]
     public var pairCount: Int
 
-    /// Collates `pairs`, each sequence cut to `maxLength` as TRL's DataCollatorForPreference does.
-    public init(_ pairs: [PreferencePair], maxLength: Int, truncation: TruncationMode, padID: Int32) {
+    /// Collates `pairs`, each sequence cut to `maxLength` as TRL's DataCollatorForPreference does. With
+    /// `trainsPrompt` false (all but ORPO) only completion tokens are targets, so prompts skip the output head.
+    public init(_ pairs: [PreferencePair], maxLength: Int, truncation: TruncationMode, padID: Int32, trainsPrompt: Bool = false) {
         var rows: [TrainingExample] = [], masks: [[Bool]] = []
         for side in 0..<2 {
             for p in pairs {
@@ -39,14 +40,22 @@ public struct PreferenceBatch: Sendable {
         for (r, mask) in masks.enumerated() {
             for i in 0..<max(0, mask.count - 1) where mask[i + 1] { completion[r * t + i] = true }
         }
+        if !trainsPrompt { for i in completion.indices where !completion[i] { batch.targets[i] = -100 } }
         pairCount = pairs.count
     }
 
-    /// Summed completion log-probs (and counts) of every row under `model`, without gradients.
+    /// Summed completion log-probs (and counts) of every row under `model`, without gradients (and without saving
+    /// activations); only completion positions go through the output head.
     public func logProbs(under model: LlamaModel, backend: any Backend) -> (sums: [Double], counts: [Int]) {
-        let logits = model.forward(tokens: batch.tokens, batch: batch.batch, positions: batch.positions,
-                                   segments: batch.segments, backend: backend)
-        return completionSums(tokenLosses: backend.crossEntropy(logits: logits, targets: batch.targets).floats())
+        let hidden = model.finalHidden(tokens: batch.tokens, batch: batch.batch, positions: batch.positions,
+                                       segments: batch.segments, backend: backend)
+        let rows = completion.indices.filter { completion[$0] }
+        guard !rows.isEmpty else { return completionSums(tokenLosses: []) }
+        let losses = backend.crossEntropy(logits: model.head(hidden.gatheringRows(rows), backend: backend),
+                                          targets: rows.map { batch.targets[$0] }).floats()
+        var all = [Float](repeating: 0, count: completion.count)
+        for (i, r) in rows.enumerated() { all[r] = losses[i] }
+        return completionSums(tokenLosses: all)
     }
 
     /// Sums of the completion targets' log-probs (−NLL) of each row, and their counts.

@@ -74,7 +74,8 @@ extension Trainer {
     }
 
     func preferenceBatch(_ rows: [Int]) -> PreferenceBatch {
-        PreferenceBatch(rows.map { pairs[$0] }, maxLength: configuration.maxLength, truncation: configuration.truncationMode, padID: padID)
+        PreferenceBatch(rows.map { pairs[$0] }, maxLength: configuration.maxLength, truncation: configuration.truncationMode, padID: padID,
+                        trainsPrompt: configuration.objective == .orpo)
     }
 
     /// Summed completion log-probs of every row of `batch` under `weights`, without gradients.
