@@ -152,12 +152,7 @@ public enum DataPipeline {
         lineEncoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
             try writeAtomically(try encoder.encode(report), to: directory.appendingPathComponent(reportJSONFile))
-            var lines = Data()
-            for value in spotSample {
-                lines.append(try lineEncoder.encode(value))
-                lines.append(0x0A)
-            }
-            try writeAtomically(lines, to: directory.appendingPathComponent(sampleFile))
+            try writeAtomically(try jsonLines(spotSample, encoder: lineEncoder), to: directory.appendingPathComponent(sampleFile))
         } catch let error as DataError {
             throw error
         } catch {
@@ -165,5 +160,15 @@ public enum DataPipeline {
         }
         try writeAtomically(Data(report.renderHTML().utf8), to: directory.appendingPathComponent(reportHTMLFile))
         return report
+    }
+
+    /// One JSON value per line.
+    static func jsonLines<T: Encodable>(_ values: [T], encoder: JSONEncoder) throws -> Data {
+        var lines = Data()
+        for value in values {
+            lines.append(try encoder.encode(value))
+            lines.append(0x0A)
+        }
+        return lines
     }
 }

@@ -117,12 +117,7 @@ public enum PreferencePipeline {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             for (name, pairs) in [(trainFile, prepared.train), (validationFile, prepared.validation)] {
-                var lines = Data()
-                for pair in pairs {
-                    lines.append(try encoder.encode(pair))
-                    lines.append(0x0A)
-                }
-                try writeAtomically(lines, to: directory.appendingPathComponent(name))
+                try writeAtomically(try DataPipeline.jsonLines(pairs, encoder: encoder), to: directory.appendingPathComponent(name))
             }
         } catch let error as DataError {
             throw error

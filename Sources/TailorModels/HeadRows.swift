@@ -5,32 +5,29 @@ import TailorTensor
 extension Tensor {
     /// Rows `rows` of an (M, C) tensor, as a (rows.count, C) tensor of the same dtype.
     public func gatheringRows(_ rows: [Int]) -> Tensor {
-        let rowBytes = shape[shape.count - 1] * dtype.byteSize
         var out = Tensor(uninitialized: [rows.count, shape[shape.count - 1]], dtype: dtype)
-        withUnsafeRawBytes { x in
-            out.withUnsafeMutableRawBytes { y in
-                for (i, r) in rows.enumerated() {
-                    UnsafeMutableRawBufferPointer(rebasing: y[(i * rowBytes)..<((i + 1) * rowBytes)])
-                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: x[(r * rowBytes)..<((r + 1) * rowBytes)]))
-                }
-            }
-        }
+        copyRows(into: &out, rows.enumerated().map { ($1, $0) })
         return out
     }
 
     /// An (m, C) tensor holding row i of this (rows.count, C) tensor at row `rows[i]`, zeros elsewhere.
     public func scatteringRows(_ rows: [Int], into m: Int) -> Tensor {
-        let rowBytes = shape[shape.count - 1] * dtype.byteSize
         var out = Tensor(zeros: [m, shape[shape.count - 1]], dtype: dtype)
+        copyRows(into: &out, rows.enumerated().map { ($0, $1) })
+        return out
+    }
+
+    /// Copies row `from` of this tensor to row `to` of `out` (same row width and dtype) for each pair.
+    func copyRows(into out: inout Tensor, _ moves: [(from: Int, to: Int)]) {
+        let rowBytes = shape[shape.count - 1] * dtype.byteSize
         withUnsafeRawBytes { x in
             out.withUnsafeMutableRawBytes { y in
-                for (i, r) in rows.enumerated() {
-                    UnsafeMutableRawBufferPointer(rebasing: y[(r * rowBytes)..<((r + 1) * rowBytes)])
-                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: x[(i * rowBytes)..<((i + 1) * rowBytes)]))
+                for (f, t) in moves {
+                    UnsafeMutableRawBufferPointer(rebasing: y[(t * rowBytes)..<((t + 1) * rowBytes)])
+                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: x[(f * rowBytes)..<((f + 1) * rowBytes)]))
                 }
             }
         }
-        return out
     }
 }
 
