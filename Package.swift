@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "TailorQuantization", dependencies: ["TailorTensor"]),
         .target(name: "TailorOptim", dependencies: ["TailorTensor"]),
         .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization",
-                                                  "TailorDistributed", "TailorReport",
+                                                  "TailorDistributed", "TailorReport", "TailorData",
                                                   .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "TailorPlan", dependencies: ["TailorFormats"]),
         .target(name: "TailorData", dependencies: ["TailorTensor", "TailorTokenizers", "TailorChat", "TailorReport"]),

@@ -38,6 +38,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidUTF8(path: String, line: Int, lines: Int)
     /// Cleaning and encoding kept no training row: a dataset would train on nothing.
     case noRowsKept(path: String, rowsRead: Int)
+    /// A preference pair that cannot be trained on (see `PreferencePair.problem`).
+    case badPreferencePair(path: String, line: Int, message: String)
 
     public var description: String {
         switch self {
@@ -49,6 +51,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path):\(line): bytes that are not UTF-8 (\(lines) line\(lines == 1 ? "" : "s") in all); without --strict they are read as U+FFFD and counted in the report"
         case let .noRowsKept(path, rowsRead):
             return "\(path): none of the \(rowsRead) rows was kept for training (cleaning or masking dropped every row); nothing was written"
+        case let .badPreferencePair(path, line, message):
+            return "\(path):\(line): \(message) (hint: --skip-bad skips and counts such pairs)"
         case let .malformedRecord(path, line, message):
             return "\(path):\(line): malformed record: \(message) (hint: `tailor prepare --skip-malformed` skips and counts such lines)"
         case let .missingField(path, line, field, format):

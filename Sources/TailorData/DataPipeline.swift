@@ -107,10 +107,7 @@ public enum DataPipeline {
         let all = train + validation
         let trained = all.reduce(0) { $0 + $1.trainedCount }
         let tokens = all.reduce(0) { $0 + $1.count }
-        let lengths = rows.map(\.count).sorted()
-        func quantile(_ q: Double) -> Int {
-            lengths.isEmpty ? 0 : lengths[min(lengths.count - 1, Int((Double(lengths.count - 1) * q).rounded()))]
-        }
+        let lengths = LengthSummary(rows.map(\.count))
         let report = PrepareReport(
             source: path, container: source.container.rawValue, format: format.rawValue, template: o.templateName,
             rowsRead: source.records.count + source.skipped.count, malformedSkipped: malformed, rowsKept: rows.count,
@@ -118,10 +115,8 @@ public enum DataPipeline {
             rules: [RuleCount(rule: "invalid-utf8", action: "modified", count: source.invalidUTF8Lines.count, enabled: true)] + cleaned.rules, noTrainedTokens: noTrained, maxLength: o.maxLength, truncated: truncated, packed: o.pack,
             trainRows: train.count, validationRows: validation.count, trainSamples: split.train.count,
             validationSamples: split.validation.count, trainedTokens: trained, maskedTokens: tokens - trained,
-            lengthMin: lengths.first ?? 0,
-            lengthMean: lengths.isEmpty ? 0 : Double(lengths.reduce(0, +)) / Double(lengths.count),
-            lengthMedian: quantile(0.5), lengthP95: quantile(0.95), lengthMax: lengths.last ?? 0,
-            lengthHistogram: PrepareReport.histogram(lengths), examples: examples, sampleFile: nil, sampleCount: spot.count)
+            lengthMin: lengths.min, lengthMean: lengths.mean, lengthMedian: lengths.median, lengthP95: lengths.p95,
+            lengthMax: lengths.max, lengthHistogram: PrepareReport.histogram(lengths.sorted), examples: examples, sampleFile: nil, sampleCount: spot.count)
         return PreparedData(train: train, validation: validation, report: report, spotSample: spot)
     }
 
@@ -141,22 +136,23 @@ public enum DataPipeline {
         } catch {
             throw DataError.writeFailed(path: directory.path, message: "\(error)")
         }
-        var report = prepared.report
-        report.sampleFile = directory.appendingPathComponent(sampleFile).path
         try PreparedDataset.write(prepared.train, to: directory.appendingPathComponent(trainFile))
         try PreparedDataset.write(prepared.validation, to: directory.appendingPathComponent(validationFile))
+        return try writeReport(prepared.report, spotSample: prepared.spotSample, to: directory)
+    }
+
+    /// Writes report.json, report.html and sample.jsonl into the existing `directory`, each atomically. Returns the
+    /// report with `sampleFile` filled in.
+    static func writeReport(_ report: PrepareReport, spotSample: [JinjaValue], to directory: URL) throws -> PrepareReport {
+        var report = report
+        report.sampleFile = directory.appendingPathComponent(sampleFile).path
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let lineEncoder = JSONEncoder()
         lineEncoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
             try writeAtomically(try encoder.encode(report), to: directory.appendingPathComponent(reportJSONFile))
-            var lines = Data()
-            for value in prepared.spotSample {
-                lines.append(try lineEncoder.encode(value))
-                lines.append(0x0A)
-            }
-            try writeAtomically(lines, to: directory.appendingPathComponent(sampleFile))
+            try writeAtomically(try jsonLines(spotSample, encoder: lineEncoder), to: directory.appendingPathComponent(sampleFile))
         } catch let error as DataError {
             throw error
         } catch {
@@ -164,5 +160,15 @@ public enum DataPipeline {
         }
         try writeAtomically(Data(report.renderHTML().utf8), to: directory.appendingPathComponent(reportHTMLFile))
         return report
+    }
+
+    /// One JSON value per line.
+    static func jsonLines<T: Encodable>(_ values: [T], encoder: JSONEncoder) throws -> Data {
+        var lines = Data()
+        for value in values {
+            lines.append(try encoder.encode(value))
+            lines.append(0x0A)
+        }
+        return lines
     }
 }

@@ -6,13 +6,6 @@ import Foundation
 import TailorChat
 import TailorTokenizers
 
-/// A preference row as token ids (completions include EOS).
-public struct EncodedPreference: Sendable, Equatable {
-    public var promptIDs: [Int32]
-    public var chosenIDs: [Int32]
-    public var rejectedIDs: [Int32]
-}
-
 public struct PreferenceEncoder: Sendable {
     public let tokenizer: Tokenizer
     public let template: ChatTemplate?
@@ -22,32 +15,31 @@ public struct PreferenceEncoder: Sendable {
         self.template = template
     }
 
-    /// Encodes one JSON object with "chosen", "rejected" and optionally "prompt" (strings, or lists of messages).
-    public func encode(_ object: [String: Any], path: String, line: Int) throws -> EncodedPreference {
-        func field(_ key: String) throws -> Any {
-            guard let value = object[key] else { throw DataError.missingField(path: path, line: line, field: key, format: "preference") }
+    /// Encodes one record with "chosen", "rejected" and optionally "prompt" (strings, or lists of messages).
+    public func encode(_ record: JinjaValue, path: String, line: Int) throws -> PreferencePair {
+        func field(_ key: String) throws -> JinjaValue {
+            guard let value = record[key], value != .none else { throw DataError.missingField(path: path, line: line, field: key, format: "preference") }
             return value
         }
         var chosen = try field("chosen"), rejected = try field("rejected")
-        var prompt = object["prompt"]
-        if prompt == nil {
+        var prompt = record["prompt"] ?? .none
+        if prompt == .none {
             (prompt, chosen, rejected) = try Self.extractPrompt(chosen: chosen, rejected: rejected, path: path, line: line)
         }
-        if let p = prompt as? String, let c = chosen as? String, let r = rejected as? String {
+        if case let .string(p) = prompt, case let .string(c) = chosen, case let .string(r) = rejected {
             func ids(_ text: String) -> [Int32] { tokenizer.encode(text, addSpecialTokens: true).map(Int32.init) }
             return split(prompt: ids(p), full: [ids(p + withEOS(c)), ids(p + withEOS(r))])
         }
-        let messages = try [prompt as Any, chosen, rejected].enumerated().map { i, value in
-            guard let list = value as? [[String: Any]] else {
-                throw DataError.invalidField(path: path, line: line, field: ["prompt", "chosen", "rejected"][i],
+        let names = ["prompt", "chosen", "rejected"]
+        let messages = try [prompt, chosen, rejected].enumerated().map { i, value in
+            guard case let .array(list) = value else {
+                throw DataError.invalidField(path: path, line: line, field: names[i],
                                              message: "prompt, chosen and rejected must all be strings or all lists of messages")
             }
             return try list.map { m -> ChatMessage in
-                guard let role = m["role"] as? String, let content = m["content"] as? String else {
-                    throw DataError.invalidField(path: path, line: line, field: ["prompt", "chosen", "rejected"][i],
-                                                 message: "a message needs string \"role\" and \"content\"")
+                do { return try ChatMessage(m) } catch {
+                    throw DataError.invalidField(path: path, line: line, field: names[i], message: "\(error)")
                 }
-                return ChatMessage(role: role, content: content)
             }
         }
         guard let template else {
@@ -67,9 +59,9 @@ public struct PreferenceEncoder: Sendable {
     }
 
     /// TRL: the completion starts after the longest prefix shared by the prompt ids and both prompt+completion ids.
-    func split(prompt: [Int32], full: [[Int32]]) -> EncodedPreference {
+    func split(prompt: [Int32], full: [[Int32]]) -> PreferencePair {
         let n = full.map { ids in zip(prompt, ids).prefix { $0 == $1 }.count }.min() ?? 0
-        return EncodedPreference(promptIDs: Array(prompt.prefix(n)), chosenIDs: Array(full[0].dropFirst(n)),
+        return PreferencePair(promptIDs: Array(prompt.prefix(n)), chosenIDs: Array(full[0].dropFirst(n)),
                                  rejectedIDs: Array(full[1].dropFirst(n)))
     }
 
@@ -81,19 +73,20 @@ public struct PreferenceEncoder: Sendable {
 
     /// TRL's extract_prompt: the longest shared prefix of chosen and rejected (messages, or characters with a
     /// space before the divergence left to the completions).
-    static func extractPrompt(chosen: Any, rejected: Any, path: String, line: Int) throws -> (Any, Any, Any) {
-        if let c = chosen as? String, let r = rejected as? String {
+    static func extractPrompt(chosen: JinjaValue, rejected: JinjaValue, path: String, line: Int) throws -> (JinjaValue, JinjaValue, JinjaValue) {
+        switch (chosen, rejected) {
+        case let (.string(c), .string(r)):
             let a = Array(c), b = Array(r)
             var i = 0
             while i < min(a.count, b.count), a[i] == b[i] { i += 1 }
             if i < min(a.count, b.count), i > 0, a[i - 1] == " " { i -= 1 }
-            return (String(a[..<i]), String(a[i...]), String(b[i...]))
-        }
-        if let c = chosen as? [[String: Any]], let r = rejected as? [[String: Any]] {
+            return (.string(String(a[..<i])), .string(String(a[i...])), .string(String(b[i...])))
+        case let (.array(c), .array(r)):
             var i = 0
-            while i < min(c.count, r.count), NSDictionary(dictionary: c[i]).isEqual(to: r[i]) { i += 1 }
-            return (Array(c[..<i]), Array(c[i...]), Array(r[i...]))
+            while i < min(c.count, r.count), c[i] == r[i] { i += 1 }
+            return (.array(Array(c[..<i])), .array(Array(c[i...])), .array(Array(r[i...])))
+        default:
+            throw DataError.invalidField(path: path, line: line, field: "chosen", message: "chosen and rejected must both be strings or both lists of messages")
         }
-        throw DataError.invalidField(path: path, line: line, field: "chosen", message: "chosen and rejected must both be strings or both lists of messages")
     }
 }

@@ -57,6 +57,20 @@ public struct PrepareReport: Sendable, Codable, Equatable {
     public var sampleCount: Int
 }
 
+/// Length statistics of the kept rows, as the report shows them.
+struct LengthSummary {
+    var sorted: [Int]
+    init(_ lengths: [Int]) { sorted = lengths.sorted() }
+    var min: Int { sorted.first ?? 0 }
+    var max: Int { sorted.last ?? 0 }
+    var mean: Double { sorted.isEmpty ? 0 : Double(sorted.reduce(0, +)) / Double(sorted.count) }
+    var median: Int { quantile(0.5) }
+    var p95: Int { quantile(0.95) }
+    func quantile(_ q: Double) -> Int {
+        sorted.isEmpty ? 0 : sorted[Swift.min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded()))]
+    }
+}
+
 extension PrepareReport {
     /// Up to `bins` equal-width bins from the shortest to the longest length (width a whole number of tokens).
     static func histogram(_ lengths: [Int], bins: Int = 16) -> [HistogramBin] {

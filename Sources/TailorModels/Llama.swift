@@ -25,6 +25,12 @@ public struct LlamaModel: Sendable {
     ///   - cache: keys and values of earlier tokens; the new ones are appended.
     public func forward(tokens: [Int32], batch: Int, positions: [Int32]? = nil, segments: [Int32]? = nil,
                         cache: inout KVCache?, backend: any Backend) -> Tensor {
+        head(finalHidden(tokens: tokens, batch: batch, positions: positions, segments: segments, cache: &cache, backend: backend), backend: backend)
+    }
+
+    /// The final norm's output `[B·T, C]` (see `forward`).
+    public func finalHidden(tokens: [Int32], batch: Int, positions: [Int32]? = nil, segments: [Int32]? = nil,
+                            cache: inout KVCache?, backend: any Backend) -> Tensor {
         let c = configuration, t = tokens.count / batch
         let past = cache?.length ?? 0
         let positions = positions ?? (0..<batch).flatMap { _ in (0..<t).map { Int32(past + $0) } }
@@ -60,15 +66,26 @@ public struct LlamaModel: Sendable {
             h = backend.add(h, w.downProj.forward(gated, backend: backend))
         }
         cache?.advance(count: t, segments: newSegments)
-        let normed = backend.rmsNorm(h, weight: weights.finalNorm, eps: Float(c.rmsNormEps)).output
-        return backend.linear(normed, weight: weights.outputProductWeight, bias: nil, precision: weights.outputPrecision)   // (M, V)
+        return backend.rmsNorm(h, weight: weights.finalNorm, eps: Float(c.rmsNormEps)).output   // (M, C)
     }
 
     /// Logits without a cache.
     public func forward(tokens: [Int32], batch: Int, positions: [Int32]? = nil, segments: [Int32]? = nil,
                         backend: any Backend) -> Tensor {
+        head(finalHidden(tokens: tokens, batch: batch, positions: positions, segments: segments, backend: backend), backend: backend)
+    }
+
+    /// The final norm's output `[B·T, C]` without a cache: what the head turns into logits (callers that need the
+    /// logits of a few positions only pick those rows first).
+    public func finalHidden(tokens: [Int32], batch: Int, positions: [Int32]? = nil, segments: [Int32]? = nil,
+                            backend: any Backend) -> Tensor {
         var none: KVCache? = nil
-        return forward(tokens: tokens, batch: batch, positions: positions, segments: segments, cache: &none, backend: backend)
+        return finalHidden(tokens: tokens, batch: batch, positions: positions, segments: segments, cache: &none, backend: backend)
+    }
+
+    /// Logits `[M, V]` of final hidden states `[M, C]`.
+    public func head(_ normed: Tensor, backend: any Backend) -> Tensor {
+        backend.linear(normed, weight: weights.outputProductWeight, bias: nil, precision: weights.outputPrecision)
     }
 }
 

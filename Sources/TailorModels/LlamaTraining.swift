@@ -135,12 +135,23 @@ extension LlamaModel {
 
     /// Output projection, loss and the gradient flowing back into the final norm; accumulates the head's gradient
     /// (the embedding's when tied). Returns the sum of the trained tokens' NLL.
-    func headForwardBackward(_ normed: Tensor, targets: [Int32], lossScale: Float, tokenLossGradient: (([Float]) -> [Float])?,
+    func headForwardBackward(_ allNormed: Tensor, targets allTargets: [Int32], lossScale: Float, tokenLossGradient: (([Float]) -> [Float])?,
                              gradients: inout LlamaGradients, backend: any Backend) -> (Double, Tensor?) {
+        // Only trained positions go through the head: the others' logits get no gradient (see HeadRows.swift).
+        let rows = trainedRows(allTargets)
+        let normed = rows.map { allNormed.gatheringRows($0) } ?? allNormed
+        let targets = rows.map { $0.map { allTargets[$0] } } ?? allTargets
         let logits = backend.linear(normed, weight: weights.outputProductWeight, bias: nil,
                                     precision: weights.outputPrecision)   // (M, V)
-        let dLoss = tokenLossGradient.map { $0(backend.crossEntropy(logits: logits, targets: targets).floats()) }
-            ?? [Float](repeating: lossScale, count: targets.count)
+        // Per-token weights (preference losses) need the losses first. They come from `crossEntropy`, the pass a
+        // reference forward uses, so that a policy equal to its reference gets bitwise equal log-probs.
+        let dLoss = tokenLossGradient.map { closure -> [Float] in
+            let losses = backend.crossEntropy(logits: logits, targets: targets).floats()
+            var all = [Float](repeating: 0, count: allTargets.count)
+            for (i, r) in (rows ?? Array(allTargets.indices)).enumerated() { all[r] = losses[i] }
+            let weightsOfAll = closure(all)
+            return (rows ?? Array(allTargets.indices)).map { weightsOfAll[$0] }
+        } ?? [Float](repeating: lossScale, count: targets.count)
         let (lossTensor, dLogits) = backend.crossEntropyWithGradient(logits: consume logits, targets: targets, dLoss: dLoss)
         let losses = lossTensor.floats()
         let lossSum = zip(losses, targets).reduce(0.0) { $0 + ($1.1 == -100 ? 0 : Double($1.0)) }
@@ -152,7 +163,7 @@ extension LlamaModel {
                                              weightGradient: &headGradient, biasGradient: &noBias, needInputGradient: true,
                                              precision: weights.outputPrecision)
         if tied { gradients.embedding = headGradient } else { gradients.lmHead = headGradient }
-        return (lossSum, dNormed)
+        return (lossSum, rows.flatMap { r in dNormed.map { $0.scatteringRows(r, into: allTargets.count) } } ?? dNormed)
     }
 
     /// One block forward, keeping its activations.

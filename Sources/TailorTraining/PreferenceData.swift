@@ -1,25 +1,9 @@
 // Preference pairs as token ids and their micro-batches: [chosen rows…, rejected rows…] right-padded, every real token
 // a target, and a mask of the targets that belong to the completion (TRL's completion_mask, shifted).
 import Foundation
+import TailorData
 import TailorModels
 import TailorTensor
-
-/// One preference pair as token ids: the prompt, and the chosen and rejected completions (EOS included).
-public struct PreferencePair: Sendable, Equatable, Codable {
-    public var promptIDs: [Int32]
-    public var chosenIDs: [Int32]
-    public var rejectedIDs: [Int32]
-
-    public init(promptIDs: [Int32], chosenIDs: [Int32], rejectedIDs: [Int32]) {
-        self.promptIDs = promptIDs
-        self.chosenIDs = chosenIDs
-        self.rejectedIDs = rejectedIDs
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case promptIDs = "prompt_ids", chosenIDs = "chosen_ids", rejectedIDs = "rejected_ids"
-    }
-}
 
 /// How a sequence longer than `max_length` is cut (TRL's `truncation_mode`).
 public enum TruncationMode: String, Codable, Sendable, CaseIterable {
@@ -33,8 +17,9 @@ public struct PreferenceBatch: Sendable {
     public var completion: [Bool]
     public var pairCount: Int
 
-    /// Collates `pairs`, each sequence cut to `maxLength` as TRL's DataCollatorForPreference does.
-    public init(_ pairs: [PreferencePair], maxLength: Int, truncation: TruncationMode, padID: Int32) {
+    /// Collates `pairs`, each sequence cut to `maxLength` as TRL's DataCollatorForPreference does. With
+    /// `trainsPrompt` false (all but ORPO) only completion tokens are targets, so prompts skip the output head.
+    public init(_ pairs: [PreferencePair], maxLength: Int, truncation: TruncationMode, padID: Int32, trainsPrompt: Bool = false) {
         var rows: [TrainingExample] = [], masks: [[Bool]] = []
         for side in 0..<2 {
             for p in pairs {
@@ -55,14 +40,22 @@ public struct PreferenceBatch: Sendable {
         for (r, mask) in masks.enumerated() {
             for i in 0..<max(0, mask.count - 1) where mask[i + 1] { completion[r * t + i] = true }
         }
+        if !trainsPrompt { for i in completion.indices where !completion[i] { batch.targets[i] = -100 } }
         pairCount = pairs.count
     }
 
-    /// Summed completion log-probs (and counts) of every row under `model`, without gradients.
+    /// Summed completion log-probs (and counts) of every row under `model`, without gradients (and without saving
+    /// activations); only completion positions go through the output head.
     public func logProbs(under model: LlamaModel, backend: any Backend) -> (sums: [Double], counts: [Int]) {
-        let logits = model.forward(tokens: batch.tokens, batch: batch.batch, positions: batch.positions,
-                                   segments: batch.segments, backend: backend)
-        return completionSums(tokenLosses: backend.crossEntropy(logits: logits, targets: batch.targets).floats())
+        let hidden = model.finalHidden(tokens: batch.tokens, batch: batch.batch, positions: batch.positions,
+                                       segments: batch.segments, backend: backend)
+        let rows = completion.indices.filter { completion[$0] }
+        guard !rows.isEmpty else { return completionSums(tokenLosses: []) }
+        let losses = backend.crossEntropy(logits: model.head(hidden.gatheringRows(rows), backend: backend),
+                                          targets: rows.map { batch.targets[$0] }).floats()
+        var all = [Float](repeating: 0, count: completion.count)
+        for (i, r) in rows.enumerated() { all[r] = losses[i] }
+        return completionSums(tokenLosses: all)
     }
 
     /// Sums of the completion targets' log-probs (−NLL) of each row, and their counts.
@@ -89,18 +82,18 @@ public enum PreferenceData {
             if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\t") }) { continue }
             do {
                 guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
-                    throw PreferenceRowError("not a JSON object")
+                    throw PreferenceRowError(.malformed, "not a JSON object")
                 }
                 func ids(_ key: String) throws -> [Int32] {
-                    guard let value = object[key] else { throw PreferenceRowError("missing \"\(key)\"") }
+                    guard let value = object[key] else { throw PreferenceRowError(.malformed, "missing \"\(key)\"") }
                     guard let list = value as? [NSNumber],
                           list.allSatisfy({ $0.int64Value >= 0 && $0.int64Value < Int64(vocabularySize) }) else {
-                        throw PreferenceRowError("\"\(key)\" must be a list of token ids below \(vocabularySize)")
+                        throw PreferenceRowError(.malformed, "\"\(key)\" must be a list of token ids below \(vocabularySize)")
                     }
                     return list.map { Int32(truncating: $0) }
                 }
-                try pairs.append(validated(PreferencePair(promptIDs: ids("prompt_ids"), chosenIDs: ids("chosen_ids"),
-                                                          rejectedIDs: ids("rejected_ids")), maxLength: maxLength))
+                try pairs.append(PreferencePair(promptIDs: ids("prompt_ids"), chosenIDs: ids("chosen_ids"),
+                                                rejectedIDs: ids("rejected_ids")).validated(maxLength: maxLength))
             } catch let error as PreferenceRowError {
                 if skipBad { skipped += 1; continue }
                 throw TrainingError.malformedData(file: url.path, line: index + 1, message: error.message)
@@ -109,23 +102,4 @@ public enum PreferenceData {
         guard !pairs.isEmpty else { throw TrainingError.emptyDataset(file: url.path) }
         return (pairs, skipped)
     }
-
-    /// The checks every pair passes: both completions present and different, and the prompt shorter than
-    /// `maxLength` (TRL drops such rows: truncation would leave no completion token).
-    public static func validated(_ pair: PreferencePair, maxLength: Int) throws -> PreferencePair {
-        guard pair.promptIDs.count < maxLength else {
-            throw PreferenceRowError("the prompt has \(pair.promptIDs.count) tokens, not fewer than max_length \(maxLength)")
-        }
-        guard !pair.chosenIDs.isEmpty else { throw PreferenceRowError("the chosen completion is empty") }
-        guard !pair.rejectedIDs.isEmpty else { throw PreferenceRowError("the rejected completion is empty") }
-        guard pair.chosenIDs != pair.rejectedIDs else { throw PreferenceRowError("chosen and rejected are identical") }
-        return pair
-    }
-}
-
-/// Why one preference row is unusable (the reader adds file and line).
-public struct PreferenceRowError: Error, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }

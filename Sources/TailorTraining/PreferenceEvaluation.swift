@@ -1,5 +1,6 @@
 // Scoring a model on preference pairs (`tailor eval --task preference`): summed completion log-probs of chosen and
 // rejected replies, and DPO's implicit rewards against a reference (the base without the adapter).
+import TailorData
 import TailorModels
 import TailorTensor
 

@@ -2,6 +2,7 @@
 // [chosen…, rejected…] rows; the loss is a function of per-row sums of completion log-probs, so its gradient reaches
 // the model as a per-token weight on the token NLL gradient (the same fused cross-entropy backward as SFT).
 import Foundation
+import TailorData
 import TailorModels
 import TailorTensor
 
@@ -9,11 +10,12 @@ import TailorTensor
 enum PreferenceReference {
     /// ORPO, SimPO, reference-free DPO.
     case none
-    /// A frozen view of the starting weights: the base with its adapters switched off (a new adapter), or the starting
-    /// adapter (`init_adapter`, as TRL's "ref" adapter copy). Tensors are shared with the trained weights until they
-    /// change, so only a trained adapter is ever copied.
+    /// A frozen view of the starting weights: the base with its adapters switched off (a new adapter), the starting
+    /// adapter (`init_adapter`, as TRL's "ref" adapter copy), or for full fine-tuning a frozen copy of the model (TRL's
+    /// `ref_model`). Tensors are shared with the trained weights until they change: a trained adapter is copied, and
+    /// full fine-tuning copies each weight at its first update (one more copy of the model in memory).
     case weights(LlamaWeights)
-    /// One pass before training, cached in the run folder (full fine-tuning, or `precompute_ref_log_probs`).
+    /// One pass before training, cached in the run folder (`precompute_ref_log_probs`).
     case cached(chosen: [Double], rejected: [Double])
 }
 
@@ -45,7 +47,7 @@ extension Trainer {
     /// Sets up the reference before any weight changes (and before a resume restores trained weights).
     mutating func prepareReference(resume: Bool) throws {
         guard configuration.objective.usesPairs, configuration.preferenceObjective.needsReference else { reference = .none; return }
-        guard configuration.method == .full || configuration.precomputeRefLogProbs else {
+        guard configuration.precomputeRefLogProbs else {
             reference = .weights(startingWeightsAsReference)
             return
         }
@@ -72,7 +74,8 @@ extension Trainer {
     }
 
     func preferenceBatch(_ rows: [Int]) -> PreferenceBatch {
-        PreferenceBatch(rows.map { pairs[$0] }, maxLength: configuration.maxLength, truncation: configuration.truncationMode, padID: padID)
+        PreferenceBatch(rows.map { pairs[$0] }, maxLength: configuration.maxLength, truncation: configuration.truncationMode, padID: padID,
+                        trainsPrompt: configuration.objective == .orpo)
     }
 
     /// Summed completion log-probs of every row of `batch` under `weights`, without gradients.

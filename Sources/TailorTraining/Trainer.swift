@@ -1,6 +1,7 @@
 // The training loop, as a recipe read top to bottom: batch, forward, loss, backward, clip, step, schedule, log,
 // evaluate, checkpoint. Everything a step does follows from (seed, step), so a resumed run repeats it exactly.
 import Foundation
+import TailorData
 import TailorFormats
 import TailorModels
 import TailorOptim

@@ -74,7 +74,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var simpoGamma: Double = 0.5
     public var referenceFree: Bool = false
     public var truncationMode: TruncationMode = .keepStart
-    /// Compute the reference log-probs once before training (always so for full fine-tuning), cached in the run folder.
+    /// Compute the reference log-probs once before training, cached in the run folder; otherwise the reference runs
+    /// beside each step (the base with the adapter off for LoRA, a frozen copy of the model for full fine-tuning).
     public var precomputeRefLogProbs: Bool = false
 
     public init() {}

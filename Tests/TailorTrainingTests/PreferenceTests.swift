@@ -2,6 +2,7 @@
 // Fixtures: Fixtures/dpo/ from tools/reference/dpo_fixtures.py (pairs as TRL tokenized them).
 import Foundation
 import XCTest
+import TailorData
 import TailorFormats
 import TailorKernels
 import TailorModels
@@ -87,38 +88,77 @@ final class PreferenceTests: XCTestCase {
         }
     }
 
+    /// Ten DPOTrainer steps (f32, cosine, warmup 2, weight decay 0.01) against TRL's log, one fixture per reference:
+    /// full with precomputed log-probs (also compared with the cached file) or a frozen copy (TRL's ref_model);
+    /// LoRA from `lora-init` (TRL's "ref" adapter copy) or a new adapter (the base with the adapter disabled).
     func testDPOTrajectoriesMatchTRL() throws {
         let pairs = try Self.pairs()
-        for method in [TrainingMethod.full, .lora] {
-            let expected = try Self.json("dpo_\(method.rawValue).json")
+        let initAdapter = TrajectoryTests.fixtures.appendingPathComponent("tiny-llama/lora-init")
+        let cases: [(fixture: String, method: TrainingMethod, precompute: Bool, startingAdapter: Bool)] = [
+            ("dpo_full", .full, true, false), ("dpo_full_frozen", .full, false, false),
+            ("dpo_lora", .lora, false, true), ("dpo_lora_new", .lora, false, false),
+        ]
+        for (fixture, method, precompute, startingAdapter) in cases {
+            let expected = try Self.json("\(fixture).json")
             var c = Self.configuration(method, objective: .dpo, learningRate: try XCTUnwrap(expected["learning_rate"] as? Double))
             c.maxSteps = 10
             c.lrSchedulerType = .cosine
             c.warmupSteps = 2
             c.weightDecay = 0.01
-            if method == .lora { c.initAdapter = TrajectoryTests.fixtures.appendingPathComponent("tiny-llama/lora-init").path }
+            c.precomputeRefLogProbs = precompute
+            c.loraR = 4
+            c.loraAlpha = 8
+            if startingAdapter { c.initAdapter = initAdapter.path }
             var (trainer, out) = try Self.trainer(c, pairs: pairs)
             defer { try? FileManager.default.removeItem(at: out) }
+            if method == .lora && !startingAdapter {
+                // TRL's new adapter with lora-init's weights set after creation (so the policy starts away from the
+                // base): the same here, the reference still being the base with the adapter off.
+                _ = try PEFTAdapter.load(from: initAdapter, into: &trainer.model.weights)
+            }
             try trainer.run()
-            if method == .full {
-                // The precomputed reference log-probs, cached in the run folder.
+            if precompute {
                 let ref = try XCTUnwrap(expected["reference_logps"] as? [String: [Double]])
                 let cached = try JSONDecoder().decode(ReferenceLogProbsFile.self,
                                                       from: Data(contentsOf: out.appendingPathComponent(Trainer.referenceFileName)))
                 for (ours, theirs) in zip(cached.chosen + cached.rejected, (ref["chosen"] ?? []) + (ref["rejected"] ?? [])) {
-                    assertClose(ours, theirs, "\(method) reference log-prob")
+                    assertClose(ours, theirs, "\(fixture) reference log-prob")
                 }
+            } else {
+                guard case .weights = trainer.reference else { return XCTFail("\(fixture): expected reference weights") }
+                XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent(Trainer.referenceFileName).path))
             }
             let steps = try XCTUnwrap(expected["steps"] as? [[String: Any]])
             XCTAssertEqual(trainer.history.count, steps.count)
             for (ours, theirs) in zip(trainer.history, steps) {
-                let what = "\(method) step \(ours.step)"
+                let what = "\(fixture) step \(ours.step)"
                 assertClose(ours.loss, try XCTUnwrap(theirs["loss"] as? Double), "\(what) loss")
                 assertClose(ours.gradNorm, try XCTUnwrap(theirs["grad_norm"] as? Double), "\(what) grad norm")
                 XCTAssertEqual(ours.learningRate, try XCTUnwrap(theirs["learning_rate"] as? Double), accuracy: 1e-12, "\(what) lr")
                 assertMetrics(ours.preference, theirs, logScale: 40, beta: c.beta, what)
             }
         }
+    }
+
+    /// Full fine-tuning's frozen copy stays the starting model while the trained weights move.
+    func testFullFineTuningReferenceIsAFrozenCopy() throws {
+        var c = Self.configuration(.full, objective: .dpo, learningRate: 1e-2)
+        c.maxSteps = 2
+        var (trainer, out) = try Self.trainer(c, pairs: try Self.pairs())
+        defer { try? FileManager.default.removeItem(at: out) }
+        try trainer.run()
+        guard case .weights(let reference) = trainer.reference else { return XCTFail("expected a frozen copy") }
+        try assertReferenceIsTheBase(reference, trainer: trainer)
+    }
+
+    /// After training moved the policy, `reference` still gives the base model's own log-probs, and the policy does not.
+    func assertReferenceIsTheBase(_ reference: LlamaWeights, trainer: Trainer) throws {
+        let (base, _, _, _) = try TrajectoryTests.load("tiny-llama")
+        let batch = trainer.preferenceBatch([0, 1, 2])
+        let baseLogProbs = batch.logProbs(under: base, backend: CPUBackend()).sums
+        for (r, b) in zip(trainer.referenceLogProbs(batch, weights: reference), baseLogProbs) { XCTAssertEqual(r, b, accuracy: 1e-9) }
+        let policy = batch.logProbs(under: trainer.model, backend: CPUBackend()).sums
+        XCTAssertGreaterThan(zip(policy, baseLogProbs).map { abs($0 - $1) }.max() ?? 0, 1e-3, "training moved the policy")
     }
 
     func testORPOAndSimPOStepsMatchTRL() throws {
@@ -154,13 +194,7 @@ final class PreferenceTests: XCTestCase {
         try trainer.run()
         guard case .weights(let reference) = trainer.reference else { return XCTFail("expected adapter-off reference weights") }
         XCTAssertTrue(reference.layers.allSatisfy { layer in LlamaLayerWeights.linearNames.allSatisfy { layer[linear: $0]?.lora == nil } })
-        let (base, _, _, _) = try TrajectoryTests.load("tiny-llama")
-        let batch = trainer.preferenceBatch([0, 1, 2])
-        let ref = trainer.referenceLogProbs(batch, weights: reference)
-        let baseLogProbs = batch.logProbs(under: base, backend: CPUBackend()).sums
-        for (r, b) in zip(ref, baseLogProbs) { XCTAssertEqual(r, b, accuracy: 1e-9) }
-        let policy = batch.logProbs(under: trainer.model, backend: CPUBackend()).sums
-        XCTAssertGreaterThan(zip(policy, baseLogProbs).map { abs($0 - $1) }.max() ?? 0, 1e-3, "training moved the policy")
+        try assertReferenceIsTheBase(reference, trainer: trainer)
     }
 
     /// The derivatives the backward uses, against central differences of the loss.

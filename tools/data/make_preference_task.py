@@ -3,7 +3,8 @@
 
 Each row is TRL's conversational preference format: "prompt" (system + user messages of a row of
 data/dates/{train,eval}.jsonl), "chosen" (the bare ISO date, as the SFT data answers) and "rejected" (a chatty reply
-or a wrongly formatted date: what base SmolLM2-135M-Instruct tends to write). Standard library, seeded:
+or a wrongly formatted date: what base SmolLM2-135M-Instruct tends to write), and "check": {"regex": ...}, the chosen
+style (a bare ISO date) that `tailor eval --task preference` tests greedy replies against. Standard library, seeded:
 
     python3 tools/data/make_sample_task.py && python3 tools/data/make_preference_task.py
     # -> data/dates/prefs.jsonl (from train.jsonl), data/dates/prefs_eval.jsonl (from eval.jsonl)
@@ -16,6 +17,7 @@ import random
 
 CHATTY = ["Sure! The date is {iso}.", "The date in the format YYYY-MM-DD is {iso}.", "{iso} is the date you asked for.",
           "Here it is: {iso}"]
+ISO_ONLY = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
 WRONG = ["{m:02d}/{d:02d}/{y}", "{d:02d}-{m:02d}-{y}", "{y}/{m}/{d}", "{y}-{m}-{d}", "{d}.{m}.{y}"]
 
 
@@ -34,7 +36,7 @@ def convert(source, target, rng):
             messages = json.loads(line)["messages"]
             iso = messages[-1]["content"]
             row = {"prompt": messages[:-1], "chosen": [{"role": "assistant", "content": iso}],
-                   "rejected": [{"role": "assistant", "content": rejected(iso, rng)}]}
+                   "rejected": [{"role": "assistant", "content": rejected(iso, rng)}], "check": {"regex": ISO_ONLY}}
             out.write(json.dumps(row) + "\n")
 
 

@@ -3,7 +3,8 @@
 Versions used (requirements-dpo.txt): trl 1.16.0, torch 2.13.0+cpu (TAILOR_REF_ANY_VERSION=1), transformers 5.24.0,
 peft 0.21.2, accelerate, datasets.
 Usage (repository root, after models_forward.py):
-    TAILOR_REF_ANY_VERSION=1 /opt/refvenv/bin/python tools/reference/dpo_fixtures.py
+    TAILOR_REF_ANY_VERSION=1 /opt/refvenv/bin/python tools/reference/dpo_fixtures.py [NAME.json ...]
+(names: only those outputs are rewritten)
 Writes Tests/TailorTrainingTests/Fixtures/dpo/
     pairs.jsonl      12 pre-tokenized pairs {"prompt_ids", "chosen_ids", "rejected_ids"} as TRL tokenized them
                      (a one-character-per-token tokenizer over the tiny vocabulary; EOS appended by TRL)
@@ -12,6 +13,11 @@ Writes Tests/TailorTrainingTests/Fixtures/dpo/
                      log-probs = the old reference_free): loss, TRL's logged reward metrics, global gradient norm
     dpo_full.json    10 DPOTrainer steps, full fine-tuning, precompute_ref_log_probs
     dpo_lora.json    10 DPOTrainer steps, LoRA from tiny-llama/lora-init (TRL copies it as the frozen "ref" adapter)
+    dpo_lora_new.json  10 DPOTrainer steps, a new adapter (peft_config = models_common.lora_config()) whose weights are
+                     set to tiny-llama/lora-init before training, so the policy starts away from the reference: the
+                     base with the adapter disabled, as TRL does for a peft_config
+    dpo_full_frozen.json  10 DPOTrainer steps, full fine-tuning, precompute_ref_log_probs=False (TRL loads a frozen
+                     copy of the model as ref_model)
     Tests/TailorDataTests/Fixtures/preference_smollm2.json   DPOTrainer._prepare_dataset with the SmolLM2 tokenizer
                      and chat template on string, conversational and implicit-prompt rows (TRL's tokenize_fn)
     orpo.json, simpo.json  3 steps of ORPOTrainer / CPOTrainer(loss_type="simpo") losses (their own
@@ -85,19 +91,20 @@ SETTINGS = dict(
     max_length=1024,
     bf16=False,   # TRL's configs default to bf16 autocast; the references are f32
 )
-LEARNING_RATES = {"full": 1e-4, "lora": 1e-3}
+LEARNING_RATES = {"full": 1e-4, "full_frozen": 1e-4, "lora": 1e-3, "lora_new": 1e-3}
 METRICS = ["loss", "grad_norm", "learning_rate", "rewards/chosen", "rewards/rejected", "rewards/accuracies",
            "rewards/margins", "logps/chosen", "logps/rejected"]
 
 
-def dpo_trainer(model, rows, tmp, **overrides):
+def dpo_trainer(model, rows, tmp, trainer_kwargs=None, **overrides):
     from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
     settings = dict(SETTINGS, **overrides)
     args = DPOConfig(output_dir=tmp, use_cpu=True, save_strategy="no", disable_tqdm=True, dataloader_num_workers=0,
                      **settings)
-    return DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=make_tokenizer())
+    return DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=make_tokenizer(),
+                      **(trainer_kwargs or {}))
 
 
 def tokenized_pairs(trainer) -> list[dict]:
@@ -143,12 +150,14 @@ def losses(rows) -> dict:
 
 
 def trajectory(rows, method: str) -> dict:
-    from peft import PeftModel
+    from peft import PeftModel, set_peft_model_state_dict
+    from safetensors.torch import load_file
     from transformers import TrainerCallback
 
     model = mc.load_model(MODEL)
     if method == "lora":
         model = PeftModel.from_pretrained(model, mc.FIXTURES / MODEL / "lora-init", is_trainable=True)
+    extra = {"peft_config": mc.lora_config()} if method == "lora_new" else {}
     steps = []
 
     class LogCallback(TrainerCallback):
@@ -159,8 +168,13 @@ def trajectory(rows, method: str) -> dict:
                 steps.append(record)
 
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = dpo_trainer(model, rows, tmp, learning_rate=LEARNING_RATES[method],
+        trainer = dpo_trainer(model, rows, tmp, extra, learning_rate=LEARNING_RATES[method],
                               precompute_ref_log_probs=(method == "full"))
+        if method == "lora_new":
+            assert "ref" not in trainer.model.peft_config   # the reference is the base with the adapter disabled
+            state = load_file(mc.FIXTURES / MODEL / "lora-init" / "adapter_model.safetensors")
+            result = set_peft_model_state_dict(trainer.model, state)
+            assert not result.unexpected_keys, result.unexpected_keys
         trainer.add_callback(LogCallback())
         ref = None
         if method == "full":
@@ -267,14 +281,20 @@ def main() -> None:
             f.write(json.dumps(r) + "\n")
     header = {"script": "tools/reference/dpo_fixtures.py", "model": MODEL, "versions": mc.library_versions() |
               {"trl": __import__("importlib.metadata").metadata.version("trl")}}
-    outputs = {"losses.json": losses(rows), "dpo_full.json": trajectory(rows, "full"),
-               "dpo_lora.json": trajectory(rows, "lora"), "orpo.json": orpo_or_simpo(tokenized, "orpo"),
-               "simpo.json": orpo_or_simpo(tokenized, "simpo")}
+    makers = {"losses.json": lambda: losses(rows), "dpo_full.json": lambda: trajectory(rows, "full"),
+              "dpo_full_frozen.json": lambda: trajectory(rows, "full_frozen"),
+              "dpo_lora.json": lambda: trajectory(rows, "lora"), "dpo_lora_new.json": lambda: trajectory(rows, "lora_new"),
+              "orpo.json": lambda: orpo_or_simpo(tokenized, "orpo"), "simpo.json": lambda: orpo_or_simpo(tokenized, "simpo")}
+    only = set(sys.argv[1:])
+    outputs = {name: make() for name, make in makers.items() if not only or name in only}
     for name, body in outputs.items():
         with open(OUT / name, "w") as f:
             json.dump(header | body, f, indent=1)
             f.write("\n")
     target = mc.REPO_ROOT / "Tests" / "TailorDataTests" / "Fixtures" / "preference_smollm2.json"
+    if only and target.name not in only:
+        print("wrote", ", ".join(outputs))
+        return
     with open(target, "w") as f:
         json.dump(header | {"rows": smollm2_tokenization()}, f, indent=1)
         f.write("\n")

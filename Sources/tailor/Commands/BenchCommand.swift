@@ -1,6 +1,7 @@
 // `tailor bench`: speed and memory measurements that BENCHMARKS.md records.
 import ArgumentParser
 import Foundation
+import TailorData
 import TailorEval
 import TailorFormats
 import TailorKernels
@@ -99,7 +100,7 @@ struct BenchTrain: ParsableCommand {
 
     @OptionGroup var model: ModelOption
     @Option(help: "full | lora | qlora") var method = "lora"
-    @Option(help: "sft | dpo | orpo | simpo: dpo and the others train on pairs (batch-size pairs whose chosen and rejected sequences are each sequence-length tokens, half prompt); DPO with the adapter-off reference (lora/qlora) or precomputed reference log-probs (full)") var objective = "sft"
+    @Option(help: "sft | dpo | orpo | simpo: dpo and the others train on pairs (batch-size pairs whose chosen and rejected sequences are each sequence-length tokens, half prompt); DPO with the adapter-off reference (lora/qlora) or a frozen copy (full)") var objective = "sft"
     @Option(help: "Rows (or pairs) per step.") var batchSize = 4
     @Option(help: "Tokens per row.") var sequenceLength = 256
     @Option(help: "Measured steps (after one warm-up step).") var steps = 3

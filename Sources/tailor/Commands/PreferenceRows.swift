@@ -15,7 +15,7 @@ struct PreferenceOptions: ParsableArguments {
     @Option(help: "SimPO margin γ (0.5)") var simpoGamma: Double?
     @Option(help: "true | false: DPO against reference log-probs of 0") var referenceFree: Bool?
     @Option(help: "keep_start | keep_end: how pairs longer than --max-length are cut") var truncationMode: String?
-    @Option(help: "true | false: compute the reference log-probs once before training (always for --method full)") var precomputeRefLogProbs: Bool?
+    @Option(help: "true | false: compute the reference log-probs once before training instead of running the reference each step (the base with the adapter off, or for --method full a frozen copy of the model)") var precomputeRefLogProbs: Bool?
     @Flag(help: "Skip bad preference rows (counted) instead of stopping at the first one.") var skipBad = false
 
     var flagValues: [(String, Any?)] {
@@ -46,20 +46,9 @@ func readPreferencePairs(_ path: String, tokenizer: Tokenizer?, vocabularySize: 
     }
     guard let tokenizer else { throw ValidationError("\(path): text preference rows need a model with a tokenizer") }
     let encoder = PreferenceEncoder(tokenizer: tokenizer, template: try tokenizer.chatTemplate.map { try ChatTemplate(source: $0) })
-    var pairs: [PreferencePair] = [], skipped = 0
-    for (index, line) in lines.enumerated() where !line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) {
-        do {
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
-                throw PreferenceRowError("not a JSON object")
-            }
-            let e = try encoder.encode(object, path: path, line: index + 1)
-            pairs.append(try PreferenceData.validated(PreferencePair(promptIDs: e.promptIDs, chosenIDs: e.chosenIDs, rejectedIDs: e.rejectedIDs),
-                                                      maxLength: maxLength))
-        } catch {
-            if skipBad { skipped += 1; continue }
-            throw error is PreferenceRowError ? TrainingError.malformedData(file: path, line: index + 1, message: "\(error)") : error
-        }
-    }
+    let source = try DataReader.read(url, skipMalformed: skipBad)
+    let (encoded, bad) = try PreferencePipeline.encode(source.records, path: path, encoder: encoder, maxLength: maxLength, skipBad: skipBad)
+    let pairs = encoded.map(\.pair), skipped = bad.values.reduce(source.skipped.count, +)
     if skipped > 0 { print("\(path): skipped \(skipped) bad rows") }
     guard !pairs.isEmpty else { throw TrainingError.emptyDataset(file: path) }
     return pairs

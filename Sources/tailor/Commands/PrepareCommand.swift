@@ -12,6 +12,11 @@ struct PrepareCommand: ParsableCommand {
         discussion: """
         Writes OUT/train.tdata, OUT/validation.tdata, OUT/report.json, OUT/report.html and OUT/sample.jsonl.
         Formats: alpaca, sharegpt, messages (OpenAI), prompt-completion, text; auto-detected from the first record.
+        --format preference reads TRL's preference rows (prompt, chosen, rejected: strings or lists of messages; no
+        prompt: the shared prefix) and writes OUT/train.jsonl and OUT/validation.jsonl as token ids for
+        `tailor train --objective dpo|orpo|simpo`, with the same report; pairs longer than --max-length are cut
+        keeping the start, and bad pairs (a reply missing, chosen = rejected, a prompt of --max-length tokens or
+        more) stop it, or are counted with --skip-bad.
         Cleaning on by default: HTML stripped, empty responses and exact duplicates dropped, responses over 32768
         characters dropped, sensitive content and prompt-injection phrases flagged. Near-duplicate removal (MinHash
         over 3-word shingles, seeded) is off unless --near-dedup THRESHOLD is given (0.8 is a reasonable start).
@@ -20,7 +25,7 @@ struct PrepareCommand: ParsableCommand {
     @OptionGroup var model: ModelOption
     @Option(help: "Input data: .jsonl, .json (array) or .csv with a header row.") var data: String
     @Option(help: "Output folder.") var out: String
-    @Option(help: "auto | alpaca | sharegpt | messages | prompt-completion | text") var format = "auto"
+    @Option(help: "auto | alpaca | sharegpt | messages | prompt-completion | text | preference") var format = "auto"
     @Option(name: .customLong("field"), help: "Field mapping NAME=COLUMN, repeatable (e.g. --field prompt=question --field completion=answer).")
     var fields: [String] = []
     @Option(help: "Chat template: a built-in name (\(ChatTemplate.builtInNames.joined(separator: ", "))) or a .jinja / tokenizer_config.json file. Default: the model's own.")
@@ -45,9 +50,15 @@ struct PrepareCommand: ParsableCommand {
     @Option(help: "Rows written to sample.jsonl for spot checks.") var sample = 200
     @Flag(help: "Print the report as JSON.") var json = false
 
+    /// The --format value for preference pairs (not a `DataFormat`: pairs are not samples).
+    static let preference = "preference"
+
     func validate() throws {
-        guard DataFormat(rawValue: format) != nil else {
-            throw ValidationError("--format must be one of \(DataFormat.allCases.map(\.rawValue).joined(separator: ", ")), got \(format)")
+        guard DataFormat(rawValue: format) != nil || format == Self.preference else {
+            throw ValidationError("--format must be one of \((DataFormat.allCases.map(\.rawValue) + [Self.preference]).joined(separator: ", ")), got \(format)")
+        }
+        if format == Self.preference, let flag = [("--pack", pack), ("--train-on-prompt", trainOnPrompt), ("--field", !fields.isEmpty)].first(where: \.1) {
+            throw ValidationError("\(flag.0) does not apply to --format preference")
         }
         guard maxLength > 0 else { throw ValidationError("--max-length must be positive, got \(maxLength)") }
         guard (0..<1).contains(validationSplit) else { throw ValidationError("--validation-split must be in [0, 1), got \(validationSplit)") }
@@ -91,15 +102,21 @@ struct PrepareCommand: ParsableCommand {
         options.cleaning.dropSensitive = dropSensitive
         options.cleaning.dropPromptInjection = dropPromptInjection
 
-        let prepared = try DataPipeline.prepare(dataURL, tokenizer: tokenizer, template: chosen, options: options)
         let folder = URL(fileURLWithPath: (out as NSString).expandingTildeInPath)
-        let report = try DataPipeline.write(prepared, to: folder)
+        let report: PrepareReport, files: [String]
+        if format == Self.preference {
+            report = try PreferencePipeline.write(try PreferencePipeline.prepare(dataURL, tokenizer: tokenizer, template: chosen, options: options), to: folder)
+            files = [PreferencePipeline.trainFile, PreferencePipeline.validationFile]
+        } else {
+            report = try DataPipeline.write(try DataPipeline.prepare(dataURL, tokenizer: tokenizer, template: chosen, options: options), to: folder)
+            files = [DataPipeline.trainFile, DataPipeline.validationFile]
+        }
         if json {
             try printJSON(report)
         } else {
             print(report.renderText(ansi: isatty(STDOUT_FILENO) != 0))
             print("")
-            print("wrote \(folder.path)/{\(DataPipeline.trainFile),\(DataPipeline.validationFile),\(DataPipeline.reportJSONFile),\(DataPipeline.reportHTMLFile),\(DataPipeline.sampleFile)}")
+            print("wrote \(folder.path)/{\((files + [DataPipeline.reportJSONFile, DataPipeline.reportHTMLFile, DataPipeline.sampleFile]).joined(separator: ","))}")
         }
     }
 }
