@@ -40,19 +40,18 @@ public enum HubName {
 extension ModelCheckpoint {
     /// The checkpoint's Hub repository id when it is known: the cache folder it sits in, config.json's
     /// `_name_or_path` (when that is a repository id, not a local path), or the GGUF's
-    /// `general.source.huggingface.repository`, `general.source.repo_url`, or `general.organization` +
-    /// `general.name`/`general.basename` when those spell a repository id. Nil when none does.
+    /// `general.source.huggingface.repository`, `general.source.repo_url`, or a `general.name` that is an ORG/NAME
+    /// id. Nil when none does.
     public var hubName: String? {
         if let cached = HubName.fromCachePath(sourceURL) { return cached }
         if let gguf {
             let m = gguf.metadata
             if let repo = m["general.source.huggingface.repository"]?.stringValue, HubName.isRepositoryID(repo), repo.contains("/") { return repo }
             if let url = m["general.source.repo_url"]?.stringValue, let repo = HubName.fromURL(url) { return repo }
-            for key in ["general.name", "general.basename"] {
-                guard let name = m[key]?.stringValue, HubName.isRepositoryID(name) else { continue }
-                if name.contains("/") { return name }
-                if let org = m["general.organization"]?.stringValue, HubName.isRepositoryID(org + "/" + name) { return org + "/" + name }
-            }
+            // general.organization + general.basename ("HuggingFaceTB/smollm2") or a name rebuilt from
+            // basename/size_label/finetune often names no repository (conversions of dev checkpoints), so only a
+            // general.name that is itself an ORG/NAME id counts.
+            if let name = m["general.name"]?.stringValue, name.contains("/"), HubName.isRepositoryID(name) { return name }
             return nil
         }
         let folder = sourceURL.hasDirectoryPath ? sourceURL : sourceURL.deletingLastPathComponent()

@@ -93,6 +93,8 @@ struct PrepareCommand: ParsableCommand {
 
         let prepared = try DataPipeline.prepare(dataURL, tokenizer: tokenizer, template: chosen, options: options)
         let folder = URL(fileURLWithPath: (out as NSString).expandingTildeInPath)
+        // When nothing is kept the rule table says why (e.g. tools-not-in-template) before the error.
+        if prepared.train.isEmpty { FileHandle.standardError.write(Data((prepared.report.renderText(ansi: false) + "\n").utf8)) }
         let report = try DataPipeline.write(prepared, to: folder)
         if json {
             try printJSON(report)
