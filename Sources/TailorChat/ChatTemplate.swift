@@ -167,3 +167,12 @@ public struct ChatTemplate: Sendable {
                    bosToken: bosToken, eosToken: eosToken)
     }
 }
+
+extension ChatTemplate {
+    /// Whether the template can show a conversation's tools and tool calls: its text reads `tools` (when
+    /// `tools` is set) and `tool_calls` (when `toolCalls` is set). A template that never names them (ChatML as
+    /// SmolLM2 ships it) renders a tool-calling turn as an empty one.
+    public func renders(tools: Bool, toolCalls: Bool) -> Bool {
+        (!tools || source.contains("tools")) && (!toolCalls || source.contains("tool_calls"))
+    }
+}

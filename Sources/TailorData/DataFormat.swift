@@ -60,6 +60,8 @@ public struct FieldMapping: Sendable, Codable, Equatable {
     public var prompt = "prompt"
     public var completion = "completion"
     public var text = "text"
+    /// A conversation's top-level tool list (function schemas), as in transformers' `apply_chat_template(tools=)`.
+    public var tools = "tools"
 
     public init() {}
 
@@ -86,8 +88,9 @@ public struct FieldMapping: Sendable, Codable, Equatable {
             case "prompt": prompt = parts[1]
             case "completion": completion = parts[1]
             case "text": text = parts[1]
+            case "tools": tools = parts[1]
             default:
-                throw DataError.invalidOption("unknown field '\(parts[0])' in mapping '\(item)' (known: instruction, input, output, system, history, conversations, messages, role, content, from, value, prompt, completion, text)")
+                throw DataError.invalidOption("unknown field '\(parts[0])' in mapping '\(item)' (known: instruction, input, output, system, history, conversations, messages, role, content, from, value, prompt, completion, text, tools)")
             }
         }
     }

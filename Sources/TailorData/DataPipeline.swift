@@ -70,8 +70,13 @@ public enum DataPipeline {
         let encoder = SampleEncoder(tokenizer: tokenizer, template: template, trainOnPrompt: o.trainOnPrompt)
         var rows: [PreparedRow] = [], lines: [Int] = [], kept: [(SourcedSample, [String])] = []
         var examples: [RenderedExample] = []
-        var truncated = 0, noTrained = 0
+        var truncated = 0, noTrained = 0, toolsNotRendered = 0
         for (item, flags) in zip(cleaned.kept, cleaned.flags) {
+            if case let .conversation(messages, tools) = item.sample, let template,
+               !template.renders(tools: tools != nil, toolCalls: messages.contains { $0.toolCalls != nil })
+            {
+                toolsNotRendered += 1; continue
+            }
             var encoded = try encoder.encode(item.sample, path: path, line: item.line)
             if encoded.inputIDs.count > o.maxLength {
                 truncated += 1
@@ -112,7 +117,9 @@ public enum DataPipeline {
             source: path, container: source.container.rawValue, format: format.rawValue, template: o.templateName,
             rowsRead: source.records.count + source.skipped.count, malformedSkipped: malformed, rowsKept: rows.count,
             rowsDropped: source.records.count + source.skipped.count - rows.count,
-            rules: [RuleCount(rule: "invalid-utf8", action: "modified", count: source.invalidUTF8Lines.count, enabled: true)] + cleaned.rules, noTrainedTokens: noTrained, maxLength: o.maxLength, truncated: truncated, packed: o.pack,
+            rules: [RuleCount(rule: "invalid-utf8", action: "modified", count: source.invalidUTF8Lines.count, enabled: true)] + cleaned.rules
+                + [RuleCount(rule: "tools-not-in-template", action: "dropped", count: toolsNotRendered, enabled: false)],
+            noTrainedTokens: noTrained, maxLength: o.maxLength, truncated: truncated, packed: o.pack,
             trainRows: train.count, validationRows: validation.count, trainSamples: split.train.count,
             validationSamples: split.validation.count, trainedTokens: trained, maskedTokens: tokens - trained,
             lengthMin: lengths.min, lengthMean: lengths.mean, lengthMedian: lengths.median, lengthP95: lengths.p95,

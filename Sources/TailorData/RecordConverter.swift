@@ -121,9 +121,24 @@ public struct RecordConverter: Sendable {
                     }
                     role = mapped
                 }
-                messages.append(ChatMessage(role: role, content: content))
+                // Other fields (tool_calls, tool_call_id, name, ...) reach the template as they are.
+                var extra: [String: JinjaValue] = [:]
+                if case let .object(pairs) = item {
+                    for (field, value) in pairs where field != roleKey && field != contentKey && value != .none { extra[field] = value }
+                }
+                if let calls = extra["tool_calls"] {
+                    guard case let .array(list) = calls, list.allSatisfy({ if case .object = $0 { true } else { false } }) else {
+                        throw DataError.invalidField(path: path, line: line, field: "\(key)[\(k)].tool_calls",
+                                                     message: "expected a list of {\"type\", \"function\": {\"name\", \"arguments\"}} objects")
+                    }
+                }
+                messages.append(ChatMessage(role: role, content: content, extra: extra.isEmpty ? nil : extra))
             }
-            return .conversation(messages)
+            let tools = try list(fields.tools)
+            if let bad = tools?.firstIndex(where: { if case .object = $0 { false } else { true } }) {
+                throw DataError.invalidField(path: path, line: line, field: "\(fields.tools)[\(bad)]", message: "expected a tool object (a function schema)")
+            }
+            return .conversation(messages, tools: tools)
         }
     }
 }

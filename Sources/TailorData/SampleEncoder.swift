@@ -22,7 +22,8 @@ public struct EncodedSample: Sendable, Equatable {
 ///   tokenizer's special-token post-processing, as transformers' `apply_chat_template(tokenize=True)` does. If the
 ///   tokenizer would add a BOS and the rendering does not already start with it, one BOS is put in front (so
 ///   BOS appears exactly once either way); it is never trained. Trained tokens are those that overlap an assistant
-///   span (assistant content + end-of-turn marker, `ChatTemplate.assistantSpans`) — transformers' rule for
+///   span (assistant content and tool calls + end-of-turn marker, `ChatTemplate.assistantSpans`; tool results are
+///   not trained) — transformers' rule for
 ///   `return_assistant_tokens_mask`, which TRL's assistant_only_loss uses — or every token with `trainOnPrompt`.
 /// - Prompt/completion (TRL): the completion gets EOS appended unless it already ends with it; ids are the
 ///   encoding of prompt + completion with special tokens; the first `encode(prompt).count` tokens are masked
@@ -45,13 +46,14 @@ public struct SampleEncoder: Sendable {
     /// Encodes `sample`; `path`/`line` name the record in errors.
     public func encode(_ sample: Sample, path: String = "<input>", line: Int = 0) throws -> EncodedSample {
         switch sample {
-        case let .conversation(messages):
+        case let .conversation(messages, tools):
             guard let template else {
                 throw DataError.template(path: path, line: line, message: "the model has no chat template (hint: pass --template NAME or a .jinja file)")
             }
             let text: String, spans: [Range<Int>]
             do {
-                (text, spans) = try template.assistantSpans(conversation: messages, bosToken: bosToken, eosToken: eosToken)
+                (text, spans) = try template.assistantSpans(messages: messages.map(\.jinjaValue), bosToken: bosToken,
+                                                            eosToken: eosToken, tools: tools)
             } catch {
                 throw DataError.template(path: path, line: line, message: "\(error)")
             }

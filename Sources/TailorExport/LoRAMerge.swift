@@ -75,6 +75,8 @@ public enum LoRAMerge {
         for l in out.layers.indices {
             out.layers[l].attentionNorm = weights.layers[l].attentionNorm.converted(to: dtype)
             out.layers[l].mlpNorm = weights.layers[l].mlpNorm.converted(to: dtype)
+            out.layers[l].qNorm = weights.layers[l].qNorm?.converted(to: dtype)
+            out.layers[l].kNorm = weights.layers[l].kNorm?.converted(to: dtype)
             for name in LlamaLayerWeights.linearNames {
                 guard let linear = weights.layers[l][linear: name] else { continue }
                 let module = "model.layers.\(l).\(name)"
@@ -150,6 +152,8 @@ public enum LoRAMerge {
                 out.append((p + name + ".weight", linear.weight))
                 if let bias = linear.bias { out.append((p + name + ".bias", bias)) }
             }
+            if let qNorm = layer.qNorm { out.append((p + "self_attn.q_norm.weight", qNorm)) }
+            if let kNorm = layer.kNorm { out.append((p + "self_attn.k_norm.weight", kNorm)) }
             out.append((p + "post_attention_layernorm.weight", layer.mlpNorm))
         }
         out.append(("model.norm.weight", weights.finalNorm))

@@ -24,13 +24,14 @@ public enum GGUFKey {
 
 extension ModelConfig {
     /// The GGUF architectures Tailor reads.
-    public static let ggufArchitectures = ["llama", "qwen2"]
+    public static let ggufArchitectures = ["llama", "qwen2", "qwen3"]
 
-    /// The GGUF architecture of this model type: "llama" (Llama, Mistral, SmolLM) or "qwen2"; nil for others.
+    /// The GGUF architecture of this model type: "llama" (Llama, Mistral, SmolLM), "qwen2" or "qwen3"; nil for others.
     public var ggufArchitecture: String? {
         switch modelType {
         case "llama", "mistral": "llama"
         case "qwen2": "qwen2"
+        case "qwen3": "qwen3"
         default: nil
         }
     }

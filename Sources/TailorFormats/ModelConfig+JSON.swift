@@ -48,7 +48,7 @@ extension ModelConfig {
         }
         let heads = try f.requiredInt("num_attention_heads")
         let hidden = try f.requiredInt("hidden_size")
-        let defaultMaxPositions = ["llama": 2048, "mistral": 131072, "qwen2": 32768][modelType] ?? 2048
+        let defaultMaxPositions = ["llama": 2048, "mistral": 131072, "qwen2": 32768, "qwen3": 40960][modelType] ?? 2048
         self.init(modelType: modelType,
                   vocabSize: try f.requiredInt("vocab_size"),
                   hiddenSize: hidden,
@@ -56,14 +56,14 @@ extension ModelConfig {
                   layerCount: try f.requiredInt("num_hidden_layers"),
                   headCount: heads,
                   kvHeadCount: try f.int("num_key_value_heads"),
-                  headDim: try f.int("head_dim"),
+                  headDim: try f.int("head_dim") ?? (modelType == "qwen3" ? 128 : nil),   // Qwen3Config's default
                   maxPositionEmbeddings: try f.int("max_position_embeddings") ?? defaultMaxPositions,
                   rmsNormEps: try f.double("rms_norm_eps") ?? 1e-6,
                   attentionBias: try f.bool("attention_bias") ?? false,
                   mlpBias: try f.bool("mlp_bias") ?? false,
                   tieWordEmbeddings: try f.bool("tie_word_embeddings") ?? false,
                   // Absent (not null) token ids take the transformers class defaults: Llama/Mistral 1 and 2.
-                  bosTokenID: json["bos_token_id"] == nil ? (modelType == "qwen2" ? nil : 1) : try f.int("bos_token_id"),
+                  bosTokenID: json["bos_token_id"] == nil ? (["qwen2", "qwen3"].contains(modelType) ? nil : 1) : try f.int("bos_token_id"),
                   padTokenID: try f.int("pad_token_id"),
                   torchDtype: try f.string("dtype") ?? f.string("torch_dtype"))
         if let list = f.present("architectures") {
@@ -72,7 +72,7 @@ extension ModelConfig {
             }
             architectures = names
         }
-        if json["eos_token_id"] == nil && modelType != "qwen2" {
+        if json["eos_token_id"] == nil && !["qwen2", "qwen3"].contains(modelType) {
             eosTokenIDs = [2]
         } else if let eos = f.present("eos_token_id") {
             if let id = eos.intValue {
@@ -91,7 +91,7 @@ extension ModelConfig {
         // Mistral has no switch: a non-null sliding_window is active. Qwen2 gates it with use_sliding_window.
         useSlidingWindow = try f.bool("use_sliding_window") ?? (modelType == "mistral" && slidingWindow != nil)
         // Qwen2Config drops the window size when the window is off (transformers 5.x writes null).
-        if modelType == "qwen2" && !useSlidingWindow { slidingWindow = nil }
+        if ["qwen2", "qwen3"].contains(modelType) && !useSlidingWindow { slidingWindow = nil }
         try readRope(f)
         try validate(path: path)
     }
@@ -181,7 +181,11 @@ extension ModelConfig {
         case "mistral":
             put("head_dim", .int(headDim))
             put("sliding_window", optionalInt(slidingWindow))
-        case "qwen2":
+        case "qwen2", "qwen3":
+            if modelType == "qwen3" {
+                put("attention_bias", .bool(attentionBias))
+                put("head_dim", .int(headDim))
+            }
             let windowStart = maxWindowLayers ?? 28
             let window = useSlidingWindow ? slidingWindow : nil
             put("layer_types", .array((0..<layerCount).map {

@@ -19,6 +19,10 @@ extension ModelConfig {
                 out.append((p + "self_attn.v_proj.bias", [kv]))
             }
             if outputBias { out.append((p + "self_attn.o_proj.bias", [c])) }
+            if qkNorm {
+                out.append((p + "self_attn.q_norm.weight", [headDim]))
+                out.append((p + "self_attn.k_norm.weight", [headDim]))
+            }
             out.append((p + "post_attention_layernorm.weight", [c]))
             out.append((p + "mlp.gate_proj.weight", [i, c]))
             out.append((p + "mlp.up_proj.weight", [i, c]))

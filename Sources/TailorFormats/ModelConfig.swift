@@ -9,7 +9,7 @@ public enum RopeScaling: Sendable, Equatable {
     case linear(factor: Double)
 }
 
-/// A validated model configuration (Llama 2/3/3.1, Mistral, Qwen2/2.5, SmolLM).
+/// A validated model configuration (Llama 2/3/3.1, Mistral, Qwen2/2.5, Qwen3 dense, SmolLM).
 ///
 /// Swift names follow the API guidelines; `CodingKeys`-style mapping to the Hugging Face keys lives in
 /// `ModelConfig+JSON.swift`. Decoding accepts transformers 4.x (`rope_theta` + `rope_scaling`, `torch_dtype`) and
@@ -17,7 +17,7 @@ public enum RopeScaling: Sendable, Equatable {
 public struct ModelConfig: Codable, Sendable, Equatable {
     /// Model classes, e.g. `["LlamaForCausalLM"]`.
     public var architectures: [String]
-    /// `"llama"`, `"mistral"` or `"qwen2"`.
+    /// `"llama"`, `"mistral"`, `"qwen2"` or `"qwen3"`.
     public var modelType: String
     public var vocabSize: Int
     public var hiddenSize: Int
@@ -63,7 +63,11 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// The model types Tailor implements and their `architectures` class names.
     public static let supportedModelTypes: [String: String] = [
         "llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM",
+        "qwen3": "Qwen3ForCausalLM",
     ]
+
+    /// Qwen3: q and k are RMS-normalised per head (weights `self_attn.q_norm`/`k_norm`, shape (head_dim)) before RoPE.
+    public var qkNorm: Bool { modelType == "qwen3" }
 
     /// A configuration with the given sizes and Llama defaults for the rest; call `validate` before use.
     public init(modelType: String = "llama", vocabSize: Int, hiddenSize: Int, intermediateSize: Int, layerCount: Int,
@@ -93,7 +97,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         self.torchDtype = torchDtype
         slidingWindow = nil
         useSlidingWindow = false
-        maxWindowLayers = modelType == "qwen2" ? 28 : nil   // transformers' Qwen2Config default, as a saved config reads back
+        maxWindowLayers = ["qwen2", "qwen3"].contains(modelType) ? 28 : nil   // transformers' Qwen2/3Config default, as a saved config reads back
         hiddenAct = "silu"
         attentionDropout = 0
         initializerRange = 0.02

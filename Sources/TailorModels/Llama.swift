@@ -40,8 +40,11 @@ public struct LlamaModel: Sendable {
         var h = backend.embedding(ids: tokens, table: weights.embedding)                 // (M, C)
         for (l, w) in weights.layers.enumerated() {
             let x = backend.rmsNorm(h, weight: w.attentionNorm, eps: Float(c.rmsNormEps)).output   // (M, C)
-            let q = backend.applyRotary(w.qProj.forward(x, backend: backend), heads: c.headCount, angles: angles)
-            let k = backend.applyRotary(w.kProj.forward(x, backend: backend), heads: c.kvHeadCount, angles: angles)
+            let eps = Float(c.rmsNormEps)
+            let q = backend.applyRotary(headNormForward(w.qProj.forward(x, backend: backend), weight: w.qNorm, heads: c.headCount, eps: eps, backend: backend).output,
+                                        heads: c.headCount, angles: angles)
+            let k = backend.applyRotary(headNormForward(w.kProj.forward(x, backend: backend), weight: w.kNorm, heads: c.kvHeadCount, eps: eps, backend: backend).output,
+                                        heads: c.kvHeadCount, angles: angles)
             let v = w.vProj.forward(x, backend: backend)                     // (M, G·D)
             let attended: Tensor
             if var kv = cache {

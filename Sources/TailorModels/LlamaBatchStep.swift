@@ -57,8 +57,11 @@ extension LlamaModel {
                 groups.apply(linear, layer: l, name: name, input: x, base: linear.forward(x, backend: backend), backend: backend)
             }
             let x = backend.rmsNorm(h, weight: w.attentionNorm, eps: Float(c.rmsNormEps)).output
-            let q = backend.applyRotary(project(x, "self_attn.q_proj", w.qProj), heads: c.headCount, angles: angles)
-            let k = backend.applyRotary(project(x, "self_attn.k_proj", w.kProj), heads: c.kvHeadCount, angles: angles)
+            let eps = Float(c.rmsNormEps)
+            let q = backend.applyRotary(headNormForward(project(x, "self_attn.q_proj", w.qProj), weight: w.qNorm, heads: c.headCount, eps: eps, backend: backend).output,
+                                        heads: c.headCount, angles: angles)
+            let k = backend.applyRotary(headNormForward(project(x, "self_attn.k_proj", w.kProj), weight: w.kNorm, heads: c.kvHeadCount, eps: eps, backend: backend).output,
+                                        heads: c.kvHeadCount, angles: angles)
             let v = project(x, "self_attn.v_proj", w.vProj)                                   // (M, G·D)
             var attended: [Tensor] = []
             for r in rows.indices {

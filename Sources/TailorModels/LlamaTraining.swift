@@ -27,6 +27,7 @@ public struct TrainingBatch: Sendable, Equatable {
 public struct LlamaLayerGradients: Sendable {
     public var attentionNorm: Tensor?
     public var mlpNorm: Tensor?
+    public var qNorm: Tensor? = nil, kNorm: Tensor? = nil   // Qwen3
     public var linears: [String: LinearGradients]   // keyed by LlamaLayerWeights.linearNames
 }
 
@@ -48,7 +49,8 @@ public struct LlamaGradients: Sendable {
             for name in LlamaLayerWeights.linearNames {
                 if let l = layer[linear: name] { linears[name] = LinearGradients(for: l, fullFineTuning: fullFineTuning) }
             }
-            return LlamaLayerGradients(attentionNorm: zeros(layer.attentionNorm), mlpNorm: zeros(layer.mlpNorm), linears: linears)
+            return LlamaLayerGradients(attentionNorm: zeros(layer.attentionNorm), mlpNorm: zeros(layer.mlpNorm),
+                                       qNorm: layer.qNorm.flatMap(zeros), kNorm: layer.kNorm.flatMap(zeros), linears: linears)
         }
     }
 }
@@ -86,6 +88,7 @@ struct LlamaLayerActivations {
     var gate: Tensor, up: Tensor, gated: Tensor   // (M, F)
     var saved: [String: Linear.Saved]
     var masks: [String: Tensor]              // LoRA dropout masks by linear name
+    var qNorm: HeadNormSaved? = nil, kNorm: HeadNormSaved? = nil   // Qwen3's per-head norms
 }
 
 extension LlamaModel {
@@ -179,8 +182,10 @@ extension LlamaModel {
             return y
         }
         let n1 = backend.rmsNorm(input, weight: w.attentionNorm, eps: Float(c.rmsNormEps))
-        let q = backend.applyRotary(run("self_attn.q_proj", w.qProj, n1.output), heads: c.headCount, angles: angles)
-        let k = backend.applyRotary(run("self_attn.k_proj", w.kProj, n1.output), heads: c.kvHeadCount, angles: angles)
+        let qn = headNormForward(run("self_attn.q_proj", w.qProj, n1.output), weight: w.qNorm, heads: c.headCount, eps: Float(c.rmsNormEps), backend: backend)
+        let kn = headNormForward(run("self_attn.k_proj", w.kProj, n1.output), weight: w.kNorm, heads: c.kvHeadCount, eps: Float(c.rmsNormEps), backend: backend)
+        let q = backend.applyRotary(qn.output, heads: c.headCount, angles: angles)
+        let k = backend.applyRotary(kn.output, heads: c.kvHeadCount, angles: angles)
         let v = run("self_attn.v_proj", w.vProj, n1.output)
         let shape = AttentionShape(batch: batch.batch, queryLength: t, keyLength: t, heads: c.headCount,
                                    kvHeads: c.kvHeadCount, headDim: c.headDim)
@@ -194,7 +199,7 @@ extension LlamaModel {
         let acts = LlamaLayerActivations(input: input, attentionNorm: n1, q: q, k: k, v: v,
                                          probabilities: attention.probabilities ?? Tensor(zeros: [0]),
                                          attended: attention.output, middle: middle, mlpNorm: n2, gate: gate, up: up,
-                                         gated: gated, saved: saved, masks: masks)
+                                         gated: gated, saved: saved, masks: masks, qNorm: qn.saved, kNorm: kn.saved)
         return (output, acts)
     }
 
@@ -221,8 +226,10 @@ extension LlamaModel {
                                    kvHeads: c.kvHeadCount, headDim: c.headDim)
         let dAttention = backend.attentionBackward(dOutput: dAttended, query: a.q, key: a.k, value: a.v,
                                                    probabilities: a.probabilities, shape: shape)
-        let dq = backend.applyRotaryBackward(dAttention.query, heads: c.headCount, angles: angles)
-        let dk = backend.applyRotaryBackward(dAttention.key, heads: c.kvHeadCount, angles: angles)
+        let dq = headNormBackward(backend.applyRotaryBackward(dAttention.query, heads: c.headCount, angles: angles),
+                                  weight: w.qNorm, saved: a.qNorm, heads: c.headCount, weightGradient: &g.qNorm, backend: backend)
+        let dk = headNormBackward(backend.applyRotaryBackward(dAttention.key, heads: c.kvHeadCount, angles: angles),
+                                  weight: w.kNorm, saved: a.kNorm, heads: c.kvHeadCount, weightGradient: &g.kNorm, backend: backend)
         let x1 = a.attentionNorm.output
         let dn1 = backend.add(backend.add(back("self_attn.q_proj", w.qProj, dq, x1), back("self_attn.k_proj", w.kProj, dk, x1)),
                               back("self_attn.v_proj", w.vProj, dAttention.value, x1))

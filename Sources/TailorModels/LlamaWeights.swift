@@ -14,6 +14,8 @@ public struct LlamaLayerWeights: Sendable {
     public var gateProj: Linear        // (F, C)     mlp.gate_proj
     public var upProj: Linear          // (F, C)     mlp.up_proj
     public var downProj: Linear        // (C, F)     mlp.down_proj
+    public var qNorm: Tensor? = nil    // (D)        self_attn.q_norm.weight (Qwen3)
+    public var kNorm: Tensor? = nil    // (D)        self_attn.k_norm.weight (Qwen3)
 
     /// The linear layers with their module names relative to the layer (PEFT's target names).
     public static let linearNames = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
@@ -144,7 +146,8 @@ public struct LlamaWeights: Sendable {
                 vProj: try linear("self_attn.v_proj", bias: c.qkvBias), oProj: try linear("self_attn.o_proj", bias: c.outputBias),
                 mlpNorm: try take(p + "post_attention_layernorm.weight"),
                 gateProj: try linear("mlp.gate_proj", bias: c.mlpBias), upProj: try linear("mlp.up_proj", bias: c.mlpBias),
-                downProj: try linear("mlp.down_proj", bias: c.mlpBias))
+                downProj: try linear("mlp.down_proj", bias: c.mlpBias),
+                qNorm: try takeIf(c.qkNorm, p + "self_attn.q_norm.weight"), kNorm: try takeIf(c.qkNorm, p + "self_attn.k_norm.weight"))
         }
         finalNorm = try take("model.norm.weight")
         lmHead = c.tieWordEmbeddings ? nil : try take("lm_head.weight")
@@ -154,7 +157,7 @@ public struct LlamaWeights: Sendable {
     public var byteCount: Int {
         var total = embedding.byteCount + finalNorm.byteCount + (lmHead?.byteCount ?? 0)
         for layer in layers {
-            total += layer.attentionNorm.byteCount + layer.mlpNorm.byteCount
+            total += layer.attentionNorm.byteCount + layer.mlpNorm.byteCount + (layer.qNorm?.byteCount ?? 0) + (layer.kNorm?.byteCount ?? 0)
             for name in LlamaLayerWeights.linearNames {
                 guard let l = layer[linear: name] else { continue }
                 total += l.weightByteCount + (l.bias?.byteCount ?? 0) + (l.lora.map { $0.a.byteCount + $0.b.byteCount } ?? 0)

@@ -39,6 +39,24 @@ extension ModelCheckpoint {
     }
 }
 
+extension Tokenizer {
+    /// The tokenizer of a `--model` path: a GGUF file or model folder (`ModelCheckpoint.tokenizer()`), or a
+    /// tokenizer-only folder (tokenizer.json, no weights), which transformers' AutoTokenizer accepts too.
+    public static func load(model url: URL) throws -> Tokenizer {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue,
+           fm.fileExists(atPath: url.appendingPathComponent("tokenizer.json").path),
+           !fm.fileExists(atPath: url.appendingPathComponent("model.safetensors").path),
+           !fm.fileExists(atPath: url.appendingPathComponent("model.safetensors.index.json").path),
+           !((try? fm.contentsOfDirectory(atPath: url.path)) ?? []).contains(where: { $0.hasSuffix(".gguf") })
+        {
+            return try Tokenizer(directory: url)
+        }
+        return try ModelCheckpoint.load(from: url, eager: false).tokenizer()
+    }
+}
+
 extension GGUFTokenizerData {
     /// The tokenizer.ggml.* values of a GGUF file's metadata.
     public init(metadata m: [String: GGUFValue]) {

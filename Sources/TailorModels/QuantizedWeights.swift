@@ -27,6 +27,8 @@ extension LlamaWeights {
             let p = "model.layers.\(l)."
             out.append((p + "input_layernorm.weight", layer.attentionNorm.converted(to: otherDType)))
             out.append((p + "post_attention_layernorm.weight", layer.mlpNorm.converted(to: otherDType)))
+            if let qNorm = layer.qNorm { out.append((p + "self_attn.q_norm.weight", qNorm.converted(to: otherDType))) }
+            if let kNorm = layer.kNorm { out.append((p + "self_attn.k_norm.weight", kNorm.converted(to: otherDType))) }
             for name in LlamaLayerWeights.linearNames {
                 guard let linear = layer[linear: name] else { continue }
                 if let q = linear.packed as? QuantizedFourBitMatrix {

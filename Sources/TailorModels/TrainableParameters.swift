@@ -4,7 +4,7 @@ import TailorTensor
 /// One tensor of the model, addressable in weights and gradients alike.
 public enum ParameterSlot: Sendable, Hashable {
     case embedding, finalNorm, lmHead
-    case attentionNorm(layer: Int), mlpNorm(layer: Int)
+    case attentionNorm(layer: Int), mlpNorm(layer: Int), qNorm(layer: Int), kNorm(layer: Int)
     case weight(layer: Int, linear: String), bias(layer: Int, linear: String)
     case loraA(layer: Int, linear: String), loraB(layer: Int, linear: String)
 }
@@ -30,6 +30,8 @@ extension LlamaWeights {
             if fullFineTuning {
                 slots.append((p + "input_layernorm.weight", .attentionNorm(layer: l)))
                 slots.append((p + "post_attention_layernorm.weight", .mlpNorm(layer: l)))
+                if layer.qNorm != nil { slots.append((p + "self_attn.q_norm.weight", .qNorm(layer: l))) }
+                if layer.kNorm != nil { slots.append((p + "self_attn.k_norm.weight", .kNorm(layer: l))) }
             }
         }
         if fullFineTuning {
@@ -48,6 +50,8 @@ extension LlamaWeights {
             case .lmHead: lmHead
             case .attentionNorm(let l): layers[l].attentionNorm
             case .mlpNorm(let l): layers[l].mlpNorm
+            case .qNorm(let l): layers[l].qNorm
+            case .kNorm(let l): layers[l].kNorm
             case .weight(let l, let n): layers[l][linear: n]?.weight
             case .bias(let l, let n): layers[l][linear: n]?.bias
             case .loraA(let l, let n): layers[l][linear: n]?.lora?.a
@@ -62,6 +66,8 @@ extension LlamaWeights {
             case .lmHead: lmHead = newValue
             case .attentionNorm(let l): layers[l].attentionNorm = newValue
             case .mlpNorm(let l): layers[l].mlpNorm = newValue
+            case .qNorm(let l): layers[l].qNorm = newValue
+            case .kNorm(let l): layers[l].kNorm = newValue
             case .weight(let l, let n): layers[l][linear: n]?.weight = newValue
             case .bias(let l, let n): layers[l][linear: n]?.bias = newValue
             case .loraA(let l, let n): layers[l][linear: n]?.lora?.a = newValue
@@ -88,7 +94,7 @@ extension LlamaGradients {
         case .embedding: embedding
         case .finalNorm: finalNorm
         case .lmHead: lmHead
-        case .attentionNorm(let l), .mlpNorm(let l), .weight(let l, _), .bias(let l, _), .loraA(let l, _), .loraB(let l, _):
+        case .attentionNorm(let l), .mlpNorm(let l), .qNorm(let l), .kNorm(let l), .weight(let l, _), .bias(let l, _), .loraA(let l, _), .loraB(let l, _):
             layers[l][slot]
         }
     }
@@ -101,6 +107,8 @@ extension LlamaLayerGradients {
         case .embedding, .finalNorm, .lmHead: nil
         case .attentionNorm: attentionNorm
         case .mlpNorm: mlpNorm
+        case .qNorm: qNorm
+        case .kNorm: kNorm
         case .weight(_, let n): linears[n]?.weight
         case .bias(_, let n): linears[n]?.bias
         case .loraA(_, let n): linears[n]?.loraA
@@ -114,7 +122,7 @@ extension ParameterSlot {
     public var layer: Int? {
         switch self {
         case .embedding, .finalNorm, .lmHead: nil
-        case .attentionNorm(let l), .mlpNorm(let l), .weight(let l, _), .bias(let l, _), .loraA(let l, _), .loraB(let l, _): l
+        case .attentionNorm(let l), .mlpNorm(let l), .qNorm(let l), .kNorm(let l), .weight(let l, _), .bias(let l, _), .loraA(let l, _), .loraB(let l, _): l
         }
     }
 }

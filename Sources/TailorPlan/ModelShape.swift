@@ -84,6 +84,7 @@ extension ModelConfig {
         if qkvBias { count += queryWidth + 2 * keyValueWidth }
         if outputBias { count += hiddenSize }
         if mlpBias { count += 2 * intermediateSize + hiddenSize }
+        if qkNorm { count += 2 * headDim }   // Qwen3's q_norm and k_norm
         return count
     }
     /// Weights of the decoder-layer linears: the parameters QLoRA stores in 4 bits.

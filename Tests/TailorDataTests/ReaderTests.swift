@@ -105,7 +105,7 @@ final class ReaderTests: XCTestCase {
     func testShareGPTRoles() throws {
         let r = try readRecords(#"{"conversations": [{"from": "system", "value": "s"}, {"from": "human", "value": "h"}, {"from": "function_call", "value": "f"}, {"from": "observation", "value": "o"}, {"from": "gpt", "value": "g"}]}"#)
         let sample = try RecordConverter(format: .sharegpt, path: "t").convert(r.records[0])
-        guard case let .conversation(messages) = sample else { return XCTFail("not a conversation") }
+        guard case let .conversation(messages, _) = sample else { return XCTFail("not a conversation") }
         XCTAssertEqual(messages.map(\.role), ["system", "user", "assistant", "tool", "assistant"])
         let bad = try readRecords(#"{"conversations": [{"from": "alien", "value": "x"}]}"#)
         XCTAssertThrowsError(try RecordConverter(format: .sharegpt, path: "t").convert(bad.records[0]))

@@ -26,6 +26,8 @@ final class TrainingGradientTests: XCTestCase {
             let p = "model.layers.\(l)."
             out[p + "input_layernorm.weight"] = layer.attentionNorm
             out[p + "post_attention_layernorm.weight"] = layer.mlpNorm
+            out[p + "self_attn.q_norm.weight"] = layer.qNorm
+            out[p + "self_attn.k_norm.weight"] = layer.kNorm
             for (name, lg) in layer.linears {
                 out[p + name + ".weight"] = lg.weight
                 out[p + name + ".bias"] = lg.bias
@@ -104,7 +106,10 @@ final class TrainingGradientTests: XCTestCase {
                 return (sum, flatten(grads, tied: f.model.configuration.tieWordEmbeddings))
             }
             let (fastSum, fast) = gradients(CPUBackend()), (slowSum, slow) = gradients(ReferenceBackend())
-            XCTAssertEqual(fastSum, slowSum, accuracy: 1e-4 * abs(slowSum), "\(name): bf16 loss, CPU vs reference")
+            // Qwen3's q/k norms rescale each head to unit RMS, so a bf16 rounding flip before them moves the attention
+            // logits more than in the families without them (1.2e-4 relative measured on tiny-qwen3).
+            let lossTolerance = f.model.configuration.qkNorm ? 3e-4 : 1e-4
+            XCTAssertEqual(fastSum, slowSum, accuracy: lossTolerance * abs(slowSum), "\(name): bf16 loss, CPU vs reference")
             let expected = try SafeTensorsFile(url: f.directory.appendingPathComponent("gradients.safetensors"))
             XCTAssertEqual(Float(fastSum / Double(b.trainedTokenCount)), try expected.tensor("lora_loss").floats()[0],
                            accuracy: 2e-2, "\(name): bf16 loss near PEFT's f32 loss")

@@ -22,6 +22,17 @@ final class ModelShapeTests: XCTestCase {
         }
     }
 
+    /// Qwen3-0.6B's shape (head_dim 128 × 16 heads ≠ hidden 1024, q_norm/k_norm, tied): 596,049,920 parameters,
+    /// what transformers 5.24's Qwen3ForCausalLM counts (num_parameters() on this config) and the model card's 0.6B;
+    /// the per-layer split the planner scales with adds up to the same.
+    func testQwen3ParameterCount() throws {
+        let config = ModelConfig(modelType: "qwen3", vocabSize: 151_936, hiddenSize: 1024, intermediateSize: 3072, layerCount: 28,
+                                 headCount: 16, kvHeadCount: 8, headDim: 128, tieWordEmbeddings: true)
+        XCTAssertEqual(config.parameterCount, 596_049_920)
+        XCTAssertEqual(config.embeddingParameters + config.layerCount * (config.layerLinearWeights + config.layerSmallParameters)
+                       + config.hiddenSize, config.parameterCount)
+    }
+
     func testEveryPresetMatchesTransformers() throws {
         let reference = try Fixture.data("presets")
         XCTAssertEqual(Set(reference.keys), Set(ModelPresets.all.map(\.name)))

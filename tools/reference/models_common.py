@@ -26,7 +26,16 @@ PINNED = {
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "Tests" / "TailorModelsTests" / "Fixtures"
 
-TINY_MODELS = ("tiny-llama", "tiny-qwen2", "tiny-llama3-rope")
+TINY_MODELS = ("tiny-llama", "tiny-qwen2", "tiny-llama3-rope", "tiny-qwen3")
+
+
+def selected(names):
+    """The models named on the command line (all of `names` when none is), e.g. `models_forward.py tiny-qwen3`."""
+    chosen = [a for a in sys.argv[1:] if not a.startswith("-")]
+    unknown = [a for a in chosen if a not in names]
+    if unknown:
+        sys.exit(f"unknown model(s) {unknown}; known: {list(names)}")
+    return tuple(chosen) or tuple(names)
 
 # The fixed batch: B = 3 rows, T = 11, right padding with PAD_ID; row lengths 11, 7, 4.
 BATCH_LENGTHS = (11, 7, 4)
@@ -58,7 +67,7 @@ def check_versions() -> None:
 
 def make_config(name: str):
     """The transformers config of one tiny model (f32, eager attention, no dropout)."""
-    from transformers import LlamaConfig, Qwen2Config
+    from transformers import LlamaConfig, Qwen2Config, Qwen3Config
 
     common = dict(
         vocab_size=256,
@@ -88,6 +97,18 @@ def make_config(name: str):
             max_position_embeddings=128,
             rms_norm_eps=1e-6,
             tie_word_embeddings=True,
+            rope_parameters={"rope_type": "default", "rope_theta": 1000000.0},
+        )
+    elif name == "tiny-qwen3":
+        # Qwen3: per-head q_norm/k_norm before RoPE, no q/k/v biases, and head_dim 32 with 4 heads, so the attention
+        # width (128) differs from hidden_size (64) as in the released models (Qwen3-0.6B: 16 × 128 vs 1024).
+        cfg = Qwen3Config(
+            **common,
+            head_dim=32,
+            max_position_embeddings=128,
+            rms_norm_eps=1e-6,
+            tie_word_embeddings=True,
+            attention_bias=False,
             rope_parameters={"rope_type": "default", "rope_theta": 1000000.0},
         )
     elif name == "tiny-llama3-rope":

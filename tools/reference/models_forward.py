@@ -76,7 +76,7 @@ def write_model(name: str) -> None:
 def main() -> None:
     mc.check_versions()
     torch.set_num_threads(2)
-    for name in mc.TINY_MODELS:
+    for name in mc.selected(mc.TINY_MODELS):
         write_model(name)
 
 

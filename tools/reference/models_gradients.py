@@ -83,7 +83,7 @@ def lora_gradients(name: str, batch: dict[str, torch.Tensor]) -> dict[str, torch
 def main() -> None:
     mc.check_versions()
     torch.set_num_threads(2)
-    for name in mc.TINY_MODELS:
+    for name in mc.selected(mc.TINY_MODELS):
         ref = load_file(mc.FIXTURES / name / "reference.safetensors")
         batch = {k: ref[k] for k in ("input_ids", "attention_mask", "labels")}
         tensors = full_gradients(name, batch)

@@ -23,7 +23,7 @@ import torch
 
 import models_common as mc
 
-TRAJECTORY_MODELS = ("tiny-llama", "tiny-qwen2")
+TRAJECTORY_MODELS = ("tiny-llama", "tiny-qwen2", "tiny-qwen3")
 N_ROWS = 40
 MIN_LEN, MAX_LEN = 3, 16
 
@@ -215,7 +215,7 @@ def cosine_lr(base: float, s: int, warmup: int, total: int) -> float:
 def main() -> None:
     mc.check_versions()
     torch.set_num_threads(2)
-    for name in TRAJECTORY_MODELS:
+    for name in mc.selected(TRAJECTORY_MODELS):
         rows = make_dataset(256)
         with open(mc.FIXTURES / name / "train.jsonl", "w") as f:
             for r in rows:

@@ -120,5 +120,23 @@ public enum PEFTAdapter {
         try encoder.encode(saved).write(to: directory.appendingPathComponent("adapter_config.json"), options: .atomic)
         try SafeTensorsWriter.write(weights.loraTensors(), metadata: ["format": "pt"],
                                     to: directory.appendingPathComponent("adapter_model.safetensors"))
+        let readme = directory.appendingPathComponent("README.md")
+        if !FileManager.default.fileExists(atPath: readme.path) {
+            try Data(modelCard(baseModel: config.baseModelNameOrPath).utf8).write(to: readme, options: .atomic)
+        }
+    }
+
+    /// The model card PEFT's save_pretrained writes beside an adapter: YAML front matter naming the base (which the
+    /// Hub uses to link the adapter to it) and the library.
+    static func modelCard(baseModel: String?) -> String {
+        let baseModel = baseModel?.filter { !$0.isNewline && $0 != "\"" }
+        var lines = ["---"]
+        if let baseModel { lines.append("base_model: \(baseModel)") }
+        lines += ["library_name: peft", "pipeline_tag: text-generation", "tags:"]
+        if let baseModel { lines.append("- base_model:adapter:\(baseModel)") }
+        lines += ["- lora", "- tailor", "---", "", "# LoRA adapter", "",
+                  "Trained with Tailor. Load it with PEFT: `AutoPeftModelForCausalLM.from_pretrained(\"<this folder>\")`"
+                  + (baseModel.map { " (downloads the base, `\($0)`)." } ?? "."), ""]
+        return lines.joined(separator: "\n")
     }
 }

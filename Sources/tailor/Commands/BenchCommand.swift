@@ -154,7 +154,7 @@ struct BenchTrain: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: out) }
         MemoryTracker.shared.resetPeak()
         guard let decoder = pending.take()?.model else { return }
-        var trainer = try Trainer(model: consume decoder, modelConfig: checkpoint.config, baseModelName: model.model,
+        var trainer = try Trainer(model: consume decoder, modelConfig: checkpoint.config, baseModelName: checkpoint.baseModelName().name,
                                   configuration: configuration, train: pairs.isEmpty ? rows : [], pairs: pairs,
                                   outputDirectory: out, padID: 0, backend: CPUBackend())
         try trainer.run()

@@ -60,7 +60,7 @@ struct CompareCommand: ParsableCommand {
         print("comparing \(chosen.map(\.rawValue).joined(separator: ", ")): \(maxSteps > 0 ? "\(maxSteps) steps" : "\(epochs) epochs") of \(batchSize) rows, \(rows.count) training rows, \(evaluation.count) evaluation rows")
         let evaluateTask = try taskEvaluation()
         let results = try MethodComparison.run(
-            methods: chosen, configuration: configuration, modelConfig: checkpoint.config, baseModelName: model.model,
+            methods: chosen, configuration: configuration, modelConfig: checkpoint.config, baseModelName: checkpoint.baseModelName().name,
             loadModel: { try model.load().model }, train: rows, evaluation: evaluation, padID: padID, backend: CPUBackend(),
             evaluateTask: evaluateTask
         ) { method, event in

@@ -108,7 +108,10 @@ struct PrepareCommand: ParsableCommand {
             report = try PreferencePipeline.write(try PreferencePipeline.prepare(dataURL, tokenizer: tokenizer, template: chosen, options: options), to: folder)
             files = [PreferencePipeline.trainFile, PreferencePipeline.validationFile]
         } else {
-            report = try DataPipeline.write(try DataPipeline.prepare(dataURL, tokenizer: tokenizer, template: chosen, options: options), to: folder)
+            let prepared = try DataPipeline.prepare(dataURL, tokenizer: tokenizer, template: chosen, options: options)
+            // When nothing is kept the rule table says why (e.g. tools-not-in-template) before the error.
+            if prepared.train.isEmpty { FileHandle.standardError.write(Data((prepared.report.renderText(ansi: false) + "\n").utf8)) }
+            report = try DataPipeline.write(prepared, to: folder)
             files = [DataPipeline.trainFile, DataPipeline.validationFile]
         }
         if json {

@@ -35,7 +35,7 @@ struct TokenizeCommand: ParsableCommand {
     struct Report: Encodable { var ids: [Int]; var pieces: [String] }
 
     func run() throws {
-        let tokenizer = try model.load(eager: false).tokenizer()
+        let tokenizer = try model.tokenizer()
         let ids = tokenizer.encode(text, addSpecialTokens: !noSpecialTokens)
         let report = Report(ids: ids, pieces: ids.map { tokenizer.tokenString(for: $0) ?? "?" })
         if json { return try printJSON(report) }
@@ -51,12 +51,21 @@ struct TemplateCommand: ParsableCommand {
     @OptionGroup var model: ModelOption
     @Option(help: "A JSON file with a list of {\"role\", \"content\"} messages (or {\"messages\": [...]}).") var messages: String
     @Option(help: "A built-in template name or a template file instead of the model's own.") var template: String?
+    @Option(help: "A JSON file with a list of tools (function schemas) the template shows, as transformers' apply_chat_template(tools=). Default: the messages file's own \"tools\".")
+    var tools: String?
     @Flag(help: "End with the assistant header, ready for generation.") var generationPrompt = false
 
     func run() throws {
         guard let data = FileManager.default.contents(atPath: messages) else { throw ValidationError("--messages \(messages): cannot read the file") }
-        let conversation = try parseConversation(data, file: messages)
-        let tokenizer = try model.load(eager: false).tokenizer()
+        var (conversation, listed) = try parseConversation(data, file: messages)
+        if let tools {
+            guard let data = FileManager.default.contents(atPath: tools) else { throw ValidationError("--tools \(tools): cannot read the file") }
+            guard case let .array(list)? = try? JinjaValue(json: data) else {
+                throw ValidationError("--tools \(tools): expected a JSON list of tool objects")
+            }
+            listed = list
+        }
+        let tokenizer = try model.tokenizer()
         let chosen: ChatTemplate
         if let template {
             chosen = FileManager.default.fileExists(atPath: template) ? try ChatTemplate(contentsOf: URL(fileURLWithPath: template))
@@ -66,19 +75,31 @@ struct TemplateCommand: ParsableCommand {
         } else {
             throw ValidationError("the model has no chat template; pass --template")
         }
-        print(try chosen.render(conversation: conversation, addGenerationPrompt: generationPrompt,
-                                bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken), terminator: "")
+        print(try chosen.render(messages: conversation.map(\.jinjaValue), addGenerationPrompt: generationPrompt,
+                                bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken, tools: listed), terminator: "")
     }
 }
 
-/// A conversation from JSON: a list of messages, or an object with "messages".
-func parseConversation(_ data: Data, file: String) throws -> [ChatMessage] {
-    let decoder = JSONDecoder()
-    if let list = try? decoder.decode([ChatMessage].self, from: data) { return list }
-    struct Wrapped: Decodable { var messages: [ChatMessage] }
-    do { return try decoder.decode(Wrapped.self, from: data).messages } catch {
-        throw ValidationError("\(file): expected a JSON list of {\"role\": ..., \"content\": ...} messages (\(error))")
+/// A conversation from JSON: a list of messages, or an object with "messages" (and optionally "tools"). Key order
+/// inside messages and tools is kept, as `tojson` prints it.
+func parseConversation(_ data: Data, file: String) throws -> (messages: [ChatMessage], tools: [JinjaValue]?) {
+    let expected = "expected a JSON list of {\"role\": ..., \"content\": ...} messages or {\"messages\": [...], \"tools\": [...]}"
+    let value: JinjaValue
+    do { value = try JinjaValue(json: data) } catch { throw ValidationError("\(file): \(expected) (\(error))") }
+    var items: [JinjaValue], tools: [JinjaValue]? = nil
+    switch value {
+    case let .array(list): items = list
+    case .object:
+        guard case let .array(list)? = value["messages"] else { throw ValidationError("\(file): \(expected)") }
+        items = list
+        switch value["tools"] {
+        case nil, .none?: break
+        case let .array(list)?: tools = list
+        case .some: throw ValidationError("\(file): \"tools\" must be a list of tool objects")
+        }
+    default: throw ValidationError("\(file): \(expected)")
     }
+    do { return (try items.map(ChatMessage.init), tools) } catch { throw ValidationError("\(file): \(error)") }
 }
 
 /// Sampling flags shared by generate and chat.

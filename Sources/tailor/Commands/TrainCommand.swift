@@ -7,6 +7,7 @@ import TailorChat
 import TailorData
 import TailorDistributed
 import TailorExport
+import TailorFormats
 import TailorModels
 import TailorTokenizers
 import TailorTraining
@@ -21,6 +22,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validation data in the same format.") var evalData: String?
     @Option(help: "Output folder: the adapter or model, checkpoints, metrics.jsonl.") var out: String
     @Option(help: "A YAML recipe of hyperparameters.") var config: String?
+    @Option(help: "The base's Hugging Face Hub name recorded in the adapter (base_model_name_or_path), for PEFT to load it. Default: the name the model folder, cache folder or GGUF knows.") var baseModelName: String?
     @Flag(help: "Continue from the latest checkpoint in --out.") var resume = false
     @Flag(help: "Replace the run in a non-empty --out, or --resume despite a changed configuration or data.") var force = false
     @Flag(help: "Train even when the preflight checks report errors.") var ignorePreflight = false
@@ -109,6 +111,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         guard let stage = ZeROStage(rawValue: zero) else { throw ValidationError("--zero must be 0 or 1, got \(zero)") }
+        if let baseModelName, !HubName.isRepositoryID(baseModelName) {
+            throw ValidationError("--base-model-name \(baseModelName): expected a Hub repository id such as ORG/NAME, not a path")
+        }
         let communicator = try Communicators.detect(insist: distributed)
         try runOnRanks(communicator) { try train(on: DataParallelism(communicator: communicator, zero: stage)) }
     }
@@ -143,7 +148,9 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("preflight found errors (above); fix them or pass --ignore-preflight")
         }
         let padID = Int32(checkpoint.config.padTokenID ?? checkpoint.config.eosTokenIDs.first ?? 0)
-        var trainer = try Trainer(model: consume decoder, modelConfig: checkpoint.config, baseModelName: model.model,
+        let base = checkpoint.baseModelName(override: baseModelName)
+        if !base.resolvable { print("note: the base's Hub name is unknown; the adapter records '\(base.name)' (pass --base-model-name ORG/NAME so PEFT can load it)") }
+        var trainer = try Trainer(model: consume decoder, modelConfig: checkpoint.config, baseModelName: base.name,
                                   configuration: configuration, train: pairs.isEmpty ? train : [], evaluation: evaluation, pairs: pairs,
                                   outputDirectory: URL(fileURLWithPath: out), padID: padID, backend: CPUBackend())
         trainer.parallelism = parallelism
@@ -178,11 +185,12 @@ struct TrainCommand: ParsableCommand {
             throw ExitCode(128 + signal)
         }
         if let failure { throw failure }
-        // A fully fine-tuned model is a complete Hugging Face folder: tokenizer files (written from the GGUF's
-        // tokenizer when the base was a GGUF) and the chat template in tokenizer_config.json.
+        // A fully fine-tuned model is a complete Hugging Face folder, and an adapter carries the tokenizer as PEFT +
+        // tokenizer.save_pretrained leave it: tokenizer files (written from the GGUF's tokenizer when the base was a
+        // GGUF) and the chat template in tokenizer_config.json.
         if parallelism.size > 1 { try printCommunicationSummary(trainer, steps: trainer.totalSteps - firstStep) }
         guard parallelism.isPrimary else { return }
-        if configuration.method == .full { try MergedFolder.writeTokenizer(of: checkpoint, into: URL(fileURLWithPath: out)) }
+        try MergedFolder.writeTokenizer(of: checkpoint, into: URL(fileURLWithPath: out))
         print("saved \(configuration.method.trainsAdapters ? "adapter" : "model") to \(out)")
         try monitor?.finish()
     }

@@ -5,9 +5,10 @@ import TailorReport
 import TailorFormats
 import TailorModels
 import TailorTensor
+import TailorTokenizers
 
 struct ModelOption: ParsableArguments {
-    @Option(name: .long, help: "A Hugging Face model folder (config.json + safetensors) or a .gguf file.")
+    @Option(name: .long, help: "A Hugging Face model folder (config.json + safetensors; a Hub cache snapshot folder models--ORG--NAME/snapshots/HASH works too) or a .gguf file.")
     var model: String
 
     var url: URL { URL(fileURLWithPath: (model as NSString).expandingTildeInPath) }
@@ -21,6 +22,12 @@ struct ModelOption: ParsableArguments {
     func load(eager: Bool) throws -> ModelCheckpoint {
         try checkExists()
         return try ModelCheckpoint.load(from: url, eager: eager)
+    }
+
+    /// The model's tokenizer; a tokenizer-only folder (tokenizer.json without weights) is accepted too.
+    func tokenizer() throws -> Tokenizer {
+        try checkExists()
+        return try Tokenizer.load(model: url)
     }
 
     func checkExists() throws {
