@@ -35,7 +35,9 @@ let package = Package(
         .target(name: "TailorDistributed", dependencies: [.target(name: "CMPI", condition: .when(platforms: [.linux]))]),
         .target(name: "TailorTensor"),
         .target(name: "TailorReport"),
-        .target(name: "TailorKernels", dependencies: ["TailorTensor"] + blasDependency),
+        /// AVX-512 inference kernels in C (Swift compiles for baseline x86-64), chosen at run time.
+        .target(name: "CTailorKernels"),
+        .target(name: "TailorKernels", dependencies: ["TailorTensor", "CTailorKernels"] + blasDependency),
         .target(name: "TailorFormats", dependencies: ["TailorTensor"]),
         .target(name: "TailorTokenizers"),
         .target(name: "TailorChat", dependencies: ["TailorTokenizers"]),

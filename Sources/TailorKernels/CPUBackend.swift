@@ -7,7 +7,10 @@ public struct CPUBackend: Backend {
     public var name: String { "cpu" }
 
     public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, precision: MatmulPrecision) -> Tensor {
-        linearForward(x, weight: weight, bias: bias, precision: precision)
+        if precision == .bf16 && weight.dtype == .bf16 && x.count <= streamingProductMaxRows * weight.shape[1] {
+            return bf16StreamingProduct(x, weight: weight, bias: bias)
+        }
+        return linearForward(x, weight: weight, bias: bias, precision: precision)
     }
     public func embedding(ids: [Int32], table: Tensor) -> Tensor { embeddingForward(ids: ids, table: table) }
     public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float) -> RMSNormOutput { rmsNormForward(x, weight: weight, eps: eps) }
@@ -57,6 +60,7 @@ public struct CPUBackend: Backend {
         TailorKernels.crossEntropyWithGradient(logits: logits, targets: targets, dLoss: dLoss)
     }
     public func linear(_ x: Tensor, packedWeight: any PackedMatrix, bias: Tensor?, precision: MatmulPrecision) -> Tensor {
+        if let int8 = packedWeight as? Int8BlockMatrix { return int8Product(x, weight: int8, bias: bias) }
         guard precision == .bf16 else { return packedLinearForward(x, weight: packedWeight, bias: bias) }
         return linearForward(x, weight: decodedBF16(packedWeight), bias: bias, precision: .bf16)
     }

@@ -33,4 +33,31 @@ public struct LoadedModel: Sendable {
         weights.setMatmulPrecision(precision, storeFrozenAsBF16: true)
         return LoadedModel(checkpoint: checkpoint, model: LlamaModel(configuration: model.configuration, weights: weights))
     }
+
+    /// The same model stored for inference in `precision` (f32 and bf16 as `withMatmulPrecision`; int8 stores the
+    /// decoder's linear layers as q8_0 blocks, see `LlamaWeights.storeLinearLayersAsInt8`).
+    public func withMatmulPrecision(_ precision: InferencePrecision) -> LoadedModel {
+        switch precision {
+        case .f32: return withMatmulPrecision(MatmulPrecision.f32)
+        case .bf16: return withMatmulPrecision(MatmulPrecision.bf16)
+        case .int8:
+            var weights = model.weights
+            weights.storeLinearLayersAsInt8()
+            return LoadedModel(checkpoint: checkpoint, model: LlamaModel(configuration: model.configuration, weights: weights))
+        }
+    }
+}
+
+/// How inference stores the weights and runs the products with them.
+public enum InferencePrecision: String, Sendable, CaseIterable {
+    /// f32 weights, f32 products.
+    case f32
+    /// bf16 weights, bf16 products with f32 sums (`MatmulPrecision.bf16`).
+    case bf16
+    /// Decoder linear layers as q8_0 blocks (int8 with one scale per 32 weights), the inputs quantized the same way
+    /// (llama.cpp's q8_0); embedding and output head in bf16.
+    case int8
+
+    /// The default: bf16 where the CPU has bf16 dot products, f32 elsewhere (as training's `MatmulPrecision.native`).
+    public static let native = InferencePrecision(rawValue: MatmulPrecision.native.rawValue) ?? .f32
 }

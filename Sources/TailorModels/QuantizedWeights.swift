@@ -1,5 +1,6 @@
 // QLoRA's base: every decoder linear layer quantized to 4-bit NF4 (bitsandbytes layout), embeddings, norms and the
 // output head kept in f32 (what prepare_model_for_kbit_training leaves trainable-precision).
+import TailorKernels
 import TailorQuantization
 import TailorTensor
 
@@ -40,5 +41,20 @@ extension LlamaWeights {
             }
         }
         return out
+    }
+}
+
+extension LlamaWeights {
+    /// Inference with int8 weights: every decoder linear layer whose input width is a multiple of 32 is quantized
+    /// to q8_0 blocks (`Int8BlockMatrix`, from the weights as loaded); the others, the embedding and the output
+    /// head are stored and multiplied in bf16. Adapters stay f32.
+    public mutating func storeLinearLayersAsInt8() {
+        updateEachLinear { linear in
+            guard linear.packed == nil, let int8 = try? Int8BlockMatrix(quantizing: linear.weight) else { return }
+            var quantized = Linear(packed: int8, bias: linear.bias)
+            quantized.lora = linear.lora
+            linear = quantized
+        }
+        setMatmulPrecision(.bf16, storeFrozenAsBF16: true)
     }
 }

@@ -14,6 +14,23 @@ for dtype in f32 bf16; do
   [ -n "$quick" ] || $tailor bench forward --model "$model" --compute-dtype $dtype --json | record tailor "forward-$dtype"
   [ -n "$quick" ] || $python tools/bench/torch_forward.py --gguf "$model" --dtype $dtype | tail -1 | record torch "forward-$dtype"
 done
+# Inference against llama.cpp (llama-cpp-python built from source in the same venv, 2 threads) on the GGUFs that
+# `tailor export gguf` writes: Tailor bf16 vs llama.cpp bf16, Tailor int8 vs llama.cpp q8_0, three interleaved rounds,
+# each run beside a memory-bandwidth measurement (`tailor bench forward` reports decode as a fraction of it).
+if [ -z "$quick" ] && $python -c 'import llama_cpp' 2>/dev/null; then
+  gguf_dir=$(mktemp -d)
+  $tailor export gguf --model "$model" --type bf16 --out "$gguf_dir/model-bf16.gguf" > /dev/null
+  $tailor export gguf --model "$model" --type q8_0 --out "$gguf_dir/model-q8_0.gguf" > /dev/null
+  for round in 1 2 3; do
+    for pair in "bf16 bf16" "int8 q8_0"; do
+      set -- $pair
+      $tailor bench forward --model "$model" --compute-dtype "$1" --json | record tailor "forward-$1-round$round"
+      $python tools/bench/llamacpp_forward.py --gguf "$gguf_dir/model-$2.gguf" --threads 2 | tail -1 \
+        | record llamacpp "forward-$2-round$round"
+    done
+  done
+  rm -rf "$gguf_dir"
+fi
 for dtype in f32 bf16; do
   for method in lora full qlora; do
     gcs="false true"; [ -n "$quick" ] && gcs=$([ $method = qlora ] && echo true || echo false)

@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
 
 struct BenchForward: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "forward", abstract: "Prefill tokens/s (1×N and B×N), greedy decode tokens/s with the KV cache, peak memory.")
+        commandName: "forward", abstract: "Prefill tokens/s (1×N and B×N), greedy decode tokens/s with the KV cache, the weight products' and the memory's bytes/s, peak memory.")
 
     @OptionGroup var model: ModelOption
     @Option(help: "Prompt length for prefill.") var sequenceLength = 256
@@ -39,6 +39,16 @@ struct BenchForward: ParsableCommand {
         var sequenceLength: Int
         var decodeTokensPerSecond: Double
         var decodeTokens: Int
+        /// Bytes of weights each decoded token reads.
+        var decodeWeightBytes: Int
+        /// Decode's weight bytes per second, and as a fraction of `memoryReadBytesPerSecond`.
+        var decodeBytesPerSecond: Double
+        var decodeBandwidthFraction: Double
+        /// One token's weight products alone (no attention, norms, sampling): bytes per second and fraction.
+        var productsBytesPerSecond: Double
+        var productsBandwidthFraction: Double
+        /// Memory read by all cores in the same run (`MemoryBandwidth.measureRead`).
+        var memoryReadBytesPerSecond: Double
         var peakTensorBytes: Int
         var peakRSSBytes: Int
     }
@@ -74,13 +84,20 @@ struct BenchForward: ParsableCommand {
         }
         // Decode time excludes the prompt's prefill, measured separately.
         let promptTime = median { _ = m.forward(tokens: prompt, batch: 1, backend: backend) }
+        let productsTime = median { for _ in 0..<5 { _ = m.decodeProducts(backend: backend) } } / 5
+        let bandwidth = MemoryBandwidth.measureRead()
+        let decodeRate = Double(decodeTokens - 1) / max(decode - promptTime, 1e-9)
+        let decodeBytes = Double(m.decodeWeightBytes) * decodeRate, productBytes = Double(m.decodeWeightBytes) / productsTime
         let report = Report(
             model: model.url.lastPathComponent, backend: backend.name, computeDtype: precision.computeDtype,
             threads: ProcessInfo.processInfo.activeProcessorCount,
             prefill1TokensPerSecond: Double(sequenceLength) / prefill1,
             prefillBatchTokensPerSecond: Double(batchSize * sequenceLength) / prefillB,
             batch: batchSize, sequenceLength: sequenceLength,
-            decodeTokensPerSecond: Double(decodeTokens - 1) / max(decode - promptTime, 1e-9), decodeTokens: decodeTokens,
+            decodeTokensPerSecond: decodeRate, decodeTokens: decodeTokens, decodeWeightBytes: m.decodeWeightBytes,
+            decodeBytesPerSecond: decodeBytes, decodeBandwidthFraction: decodeBytes / bandwidth,
+            productsBytesPerSecond: productBytes, productsBandwidthFraction: productBytes / bandwidth,
+            memoryReadBytesPerSecond: bandwidth,
             peakTensorBytes: MemoryTracker.shared.peakBytes, peakRSSBytes: MemoryTracker.peakResidentBytes())
         if json { return try printJSON(report) }
         var table = TextTable("measure", "value")
@@ -88,6 +105,10 @@ struct BenchForward: ParsableCommand {
         table.add("prefill 1×\(sequenceLength)", String(format: "%.1f tokens/s", report.prefill1TokensPerSecond))
         table.add("prefill \(batchSize)×\(sequenceLength)", String(format: "%.1f tokens/s", report.prefillBatchTokensPerSecond))
         table.add("greedy decode (KV cache)", String(format: "%.1f tokens/s", report.decodeTokensPerSecond))
+        table.add("weights read per token", ReportFormat.bytes(report.decodeWeightBytes))
+        table.add("decode weight stream", String(format: "%.1f GB/s (%.0f%% of memory read)", decodeBytes / 1e9, 100 * report.decodeBandwidthFraction))
+        table.add("weight products alone", String(format: "%.1f GB/s (%.0f%% of memory read)", productBytes / 1e9, 100 * report.productsBandwidthFraction))
+        table.add("memory read (all cores)", String(format: "%.1f GB/s", bandwidth / 1e9))
         table.add("peak tensor memory", ReportFormat.bytes(report.peakTensorBytes))
         table.add("peak resident memory", ReportFormat.bytes(report.peakRSSBytes))
         print(table.render())

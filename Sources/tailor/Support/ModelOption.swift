@@ -39,12 +39,12 @@ struct ModelOption: ParsableArguments {
 
 /// `--compute-dtype` for commands that run a model without training it.
 struct InferencePrecisionOption: ParsableArguments {
-    @Option(help: "f32 | bf16: precision of the products with the weights. bf16 also stores the weights as bf16 (half the memory and the bytes each decoded token reads; logits move by bf16 rounding).")
+    @Option(help: "f32 | bf16 | int8: precision of the products with the weights and of the weights as stored. bf16 halves the memory and the bytes each decoded token reads (logits move by bf16 rounding); int8 stores the decoder's linear layers as q8_0 blocks like llama.cpp (a quarter of f32).")
     var computeDtype = "f32"
 
-    func precision() throws -> MatmulPrecision {
-        guard let precision = MatmulPrecision(rawValue: computeDtype) else {
-            throw ValidationError("--compute-dtype must be f32 or bf16, not \(computeDtype)")
+    func precision() throws -> InferencePrecision {
+        guard let precision = InferencePrecision(rawValue: computeDtype) else {
+            throw ValidationError("--compute-dtype must be f32, bf16 or int8, not \(computeDtype)")
         }
         return precision
     }

@@ -1,0 +1,51 @@
+// Vector kernels for inference (matrix-vector products on bf16 and q8_0-style int8 weights, a memory-read probe).
+// Each has an AVX-512 body chosen at run time (__builtin_cpu_supports) and a portable scalar body with the same
+// arithmetic; Swift compiles for baseline x86-64, so the instruction-set specific code lives here.
+// Legend: M input rows, K input features, N output features (weight rows), weights stored [N, K] row-major.
+#ifndef CTAILORKERNELS_H
+#define CTAILORKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Values per int8 block (one scale each), as GGML's q8_0.
+#define TK_Q8_BLOCK 32
+
+/// 1 when the AVX-512 bodies (F, BW, VL, BF16, VNNI) run on this CPU, 0 when the scalar ones do.
+int tk_has_avx512_inference(void);
+/// Forces the scalar bodies (1) or lets the CPU decide (0); for tests comparing both.
+void tk_force_scalar(int on);
+
+/// f32 → bf16 bits, round to nearest even (NaN stays a quiet NaN), `count` values.
+void tk_round_bf16(const float *x, uint16_t *out, size_t count);
+
+/// `y[i·ldy + j] = Σ_k xb[i·k + k'] · w[j·k + k']` for rows i < m and weight rows j in [row_begin, row_end),
+/// products of bf16 values accumulated in f32.
+void tk_gemm_bf16(const uint16_t *xb, size_t m, const uint16_t *w, size_t k, size_t row_begin, size_t row_end,
+                  float *y, size_t ldy);
+
+/// Quantizes `m` rows of `k` values (k a multiple of 32) into blocks of 32 int8 with one f32 scale each
+/// (scale = max|x|/127, q = round(x/scale)); `scales` holds m·k/32 values.
+void tk_quantize_q8(const float *x, size_t m, size_t k, int8_t *q, float *scales);
+
+/// q8_0 weights `wq[N, K]` with f16 scales `wd[N, K/32]` (bits); the same block rule as `tk_quantize_q8`.
+void tk_quantize_q8_weights(const float *x, size_t n, size_t k, int8_t *q, uint16_t *scales);
+
+/// `y[i·ldy + j] = Σ_blocks xd·wd·Σ xq·wq` for rows i < m, weight rows j in [row_begin, row_end); k a multiple of 32.
+/// `xq`/`xd` come from `tk_quantize_q8`, `wq`/`wd` from `tk_quantize_q8_weights`.
+void tk_gemm_q8(const int8_t *xq, const float *xd, size_t m, const int8_t *wq, const uint16_t *wd, size_t k,
+                size_t row_begin, size_t row_end, float *y, size_t ldy);
+
+/// Reads `bytes` (a multiple of 64) from `p` with wide loads and returns a value depending on every byte, so that
+/// the read cannot be optimised away (the memory-bandwidth probe).
+uint64_t tk_read_memory(const void *p, size_t bytes);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

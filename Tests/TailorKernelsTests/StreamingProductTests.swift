@@ -1,0 +1,82 @@
+// Decode products (bf16 and q8_0 weights, few input rows) against the reference backend, AVX-512 and scalar bodies.
+import XCTest
+import TailorTensor
+import TailorTestSupport
+@testable import TailorKernels
+
+final class StreamingProductTests: XCTestCase {
+    let cpu = CPUBackend(), reference = ReferenceBackend()
+
+    /// (rows, outputs, inputs): one row (decode), batched decode up to the streaming limit, odd sizes and tails.
+    let shapes = [(1, 7, 33), (1, 130, 577), (3, 9, 64), (5, 67, 96), (16, 33, 320), (4, 1, 1)]
+
+    /// Both kernel bodies where the CPU has the AVX-512 one, else the scalar one twice.
+    func forEachBody(_ body: (String) -> Void) {
+        body(streamingKernelsUseAVX512 ? "avx512" : "scalar")
+        withScalarStreamingKernels { body("scalar") }
+    }
+
+    func testBF16ProductMatchesRoundedOperands() {
+        forEachBody { kernel in
+            for (m, n, k) in shapes {
+                let x = Tensor.random([m, k], seed: UInt64(m * 1000 + k)), w = Tensor.random([n, k], seed: 7).converted(to: .bf16)
+                let b = Tensor.random([n], seed: 8)
+                // Same bf16 operands on both sides; only the f32 summation order differs.
+                assertClose(bf16StreamingProduct(x, weight: w, bias: b),
+                            reference.linear(x, weight: w, bias: b, precision: .bf16), tolerance: 1e-5, "\(kernel) bf16 \(m)×\(n)×\(k)")
+            }
+        }
+    }
+
+    func testBackendTakesTheStreamingPathForFewRowsOnly() {
+        let w = Tensor.random([40, 64], seed: 9).converted(to: .bf16)
+        for m in [1, streamingProductMaxRows, streamingProductMaxRows + 1] {
+            let x = Tensor.random([m, 64], seed: UInt64(m))
+            assertClose(cpu.linear(x, weight: w, bias: nil, precision: .bf16),
+                        reference.linear(x, weight: w, bias: nil, precision: .bf16), tolerance: 1e-5, "\(m) rows")
+        }
+    }
+
+    func testInt8ProductMatchesQuantizedOperands() throws {
+        forEachBody { kernel in
+            for (m, n, k) in shapes where k % Int8BlockMatrix.blockSize == 0 {
+                let x = Tensor.random([m, k], seed: UInt64(m * 1000 + k)), b = Tensor.random([n], seed: 8)
+                let w = Tensor.random([n, k], seed: 7)
+                guard let int8 = try? Int8BlockMatrix(quantizing: w) else { return XCTFail("\(k) columns refused") }
+                // The oracle multiplies the decoded int8 weight by the input quantized and decoded the same way, in f64.
+                assertClose(cpu.linear(x, packedWeight: int8, bias: b),
+                            reference.linear(int8RoundTrip(x), packedWeight: int8, bias: b), tolerance: 1e-5,
+                            "\(kernel) int8 \(m)×\(n)×\(k)")
+                // And it stays near the f32 product: both operands carry q8_0's rounding noise (half a step of
+                // max|block|/127 per value), about 0.03 on sums of a few hundred products of values in [-1, 1].
+                assertClose(cpu.linear(x, packedWeight: int8, bias: b), reference.linear(x, weight: w, bias: b),
+                            tolerance: 0.15, "\(kernel) int8 vs f32 \(m)×\(n)×\(k)")
+            }
+        }
+        // Many rows (prefill) take the same kernel.
+        let x = Tensor.random([37, 64], seed: 3), int8 = try Int8BlockMatrix(quantizing: Tensor.random([20, 64], seed: 4))
+        assertClose(cpu.linear(x, packedWeight: int8, bias: nil), reference.linear(int8RoundTrip(x), packedWeight: int8, bias: nil),
+                    tolerance: 1e-5, "37 rows")
+    }
+
+    func testInt8BlocksFollowQ8Zero() throws {
+        // scale = max|w|/127 stored as f16, q = round(w/scale): every decoded weight within half a step of the
+        // original plus the scale's f16 rounding (at most 127·2⁻¹¹ of a step).
+        let w = Tensor.random([5, 96], seed: 11)
+        let decoded = try Int8BlockMatrix(quantizing: w.converted(to: .bf16).converted(to: .f32)).decoded().floats()
+        let source = w.converted(to: .bf16).floats()
+        for block in 0..<(source.count / 32) {
+            let range = (block * 32)..<(block * 32 + 32)
+            let step = range.map { abs(source[$0]) }.max()! / 127
+            for i in range { XCTAssertEqual(decoded[i], source[i], accuracy: step * 0.57, "weight \(i)") }
+        }
+        XCTAssertEqual(try Int8BlockMatrix(quantizing: w).byteCount, 5 * 96 + 2 * 5 * 3)
+    }
+
+    func testInt8RefusesWidthsThatAreNotWholeBlocks() {
+        XCTAssertThrowsError(try Int8BlockMatrix(quantizing: Tensor.random([4, 33], seed: 1))) { error in
+            XCTAssertEqual(error as? InferenceWeightsError, .int8ColumnsNotMultipleOfBlock(columns: 33))
+        }
+        XCTAssertThrowsError(try Int8BlockMatrix(quantizing: Tensor.random([64], seed: 1)))
+    }
+}

@@ -1,0 +1,41 @@
+// Inference with int8 (q8_0) weights: logits against transformers' f32 ones, and the KV-cache path (one row per
+// product, the streaming kernels) against the same model's full forward.
+import XCTest
+import TailorFormats
+import TailorTensor
+import TailorTestSupport
+@testable import TailorKernels
+@testable import TailorModels
+
+final class InferencePrecisionTests: XCTestCase {
+    func testInt8InferenceLogits() throws {
+        for name in LlamaParityTests.names {
+            var f = try FixtureModel(name)
+            var weights = f.model.weights
+            weights.storeLinearLayersAsInt8()   // what `--compute-dtype int8` does
+            var int8Layers = 0
+            weights.updateEachLinear { if $0.packed is Int8BlockMatrix { int8Layers += 1 } }
+            XCTAssertEqual(int8Layers, 7 * weights.layers.count, "\(name): every layer's width is a multiple of 32")
+            f = f.with(weights: weights)
+            let ids = try f.ints("input_ids"), mask = try f.ints("attention_mask"), batch = try f.shape("input_ids")[0]
+            let segments = mask.map { $0 == 1 ? Int32(0) : -1 }
+            let logits = f.model.forward(tokens: ids, batch: batch, segments: segments, backend: CPUBackend()).floats()
+            let expected = try f.floats("logits"), scale = expected.map(abs).max() ?? 1
+            // q8_0 rounds weights and inputs to 1/127 of each block's largest value, coarser than bf16 (bound 5e-2
+            // here, 2.2e-2 measured) for these random tiny models' small values: 0.15 (7.0e-2 measured); a wrong
+            // product (scale, row, block) is off by order 1.
+            if let failure = closenessFailure(logits, expected, tolerance: 0.15, floor: scale, what: "\(name) int8 vs f32") {
+                XCTFail(failure)
+            }
+            // Token by token through the KV cache: the same products one row at a time.
+            let t = try f.shape("input_ids")[1], row = Array(ids.prefix(t))
+            let full = f.model.forward(tokens: row, batch: 1, backend: CPUBackend()).floats()
+            var cache: KVCache? = KVCache(configuration: f.model.configuration, batch: 1, capacity: t)
+            var produced: [Float] = []
+            for i in 0..<t { produced += f.model.forward(tokens: [row[i]], batch: 1, cache: &cache, backend: CPUBackend()).floats() }
+            if let failure = closenessFailure(produced, full, tolerance: 1e-4, floor: scale, what: "\(name) int8 cached") {
+                XCTFail(failure)
+            }
+        }
+    }
+}
