@@ -1,5 +1,6 @@
 // Expression evaluation: Python semantics for operators, attribute/subscript access and undefined values.
 import Foundation
+import TailorText
 
 extension Interpreter {
     func evaluate(_ expr: Expr) throws -> Value {
@@ -178,8 +179,8 @@ extension Interpreter {
         // Markup + str escapes the plain operand and stays Markup (markupsafe's __add__ / __radd__).
         switch (op, a, b) {
         case let ("+", .markup(x), .markup(y)): return .markup(x + y)
-        case let ("+", .markup(x), .string(y)): return .markup(x + htmlEscape(y))
-        case let ("+", .string(x), .markup(y)): return .markup(htmlEscape(x) + y)
+        case let ("+", .markup(x), .string(y)): return .markup(x + HTMLText.escaped(y))
+        case let ("+", .string(x), .markup(y)): return .markup(HTMLText.escaped(x) + y)
         default: break
         }
         let a = a.unmarked, b = b.unmarked

@@ -1,5 +1,6 @@
 // Jinja filters (`x | name(args)`) with jinja2's semantics, and the HTML/word helpers they use.
 import Foundation
+import TailorText
 
 extension Interpreter {
     func applyFilter(_ name: String, _ value: Value, _ args: [Value], _ kwargs: [(String, Value)], offset: Int) throws -> Value {
@@ -11,7 +12,7 @@ extension Interpreter {
         if name == "safe" { return .markup(value.str) }
         if name == "escape" || name == "e" {
             if case .markup = value { return value }
-            return .markup(htmlEscape(value.str))
+            return .markup(HTMLText.escaped(value.str))
         }
         let value = value.unmarked
         switch name {
@@ -162,7 +163,7 @@ extension Interpreter {
             return .string(jinjaIndent(value.str, indention, first: a.value(1, "first")?.truthy ?? false,
                                        blank: a.value(2, "blank")?.truthy ?? false))
         case "forceescape":
-            return .markup(htmlEscape(value.str))
+            return .markup(HTMLText.escaped(value.str))
         case "wordcount":
             return .int(wordCount(value.str))
         case "sum":
@@ -352,21 +353,6 @@ func pythonSplitLines(_ s: String) -> [String] {
     }
     if !current.isEmpty { lines.append(String(current)) }
     return lines
-}
-
-func htmlEscape(_ s: String) -> String {
-    var out = ""
-    for ch in s {
-        switch ch {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&#34;"
-        case "'": out += "&#39;"
-        default: out.append(ch)
-        }
-    }
-    return out
 }
 
 func wordCount(_ s: String) -> Int {

@@ -1,5 +1,6 @@
 // JinjaValue: the JSON-like data a chat template reads (messages, tools, extra context).
 import Foundation
+import TailorText
 
 /// A value passed into a chat template: the JSON data model plus Jinja's `undefined`.
 ///
@@ -76,10 +77,45 @@ extension JinjaValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, E
 extension JinjaValue {
     /// Decodes JSON text, keeping object key order as written.
     ///
-    /// Throws `ChatTemplateError.invalidInput` with the byte offset when the JSON is malformed.
+    /// Throws `ChatTemplateError.invalidInput` with the line, column and byte offset when the JSON is malformed.
+    /// Python's `json.loads` rules apply (`NaN` and `Infinity` are accepted); a repeated key keeps its first
+    /// position and its last value, as in a Python dict.
     public init(json data: Data) throws {
-        var parser = OrderedJSONParser(bytes: [UInt8](data))
-        self = try parser.parseDocument()
+        do throws(JSONSyntaxError) {
+            self = JinjaValue(try JSONValue.parse([UInt8](data), options: JinjaValue.jsonOptions))
+        } catch {
+            throw ChatTemplateError.invalidInput("JSON at line \(error.line), column \(error.column) (byte offset \(error.offset)): \(error.reason)")
+        }
+    }
+
+    /// Python's `json.loads`, nested no deeper than the interpreter accepts.
+    public static let jsonOptions: JSONReadOptions = {
+        var options = JSONReadOptions.python
+        options.maxDepth = 512
+        return options
+    }()
+
+    /// A parsed JSON value as a template sees it: objects as Python dicts.
+    public init(_ json: JSONValue) {
+        switch json {
+        case .null: self = .none
+        case .bool(let b): self = .bool(b)
+        case .int(let i): self = .int(i)
+        case .double(let d): self = .double(d)
+        case .string(let s): self = .string(s)
+        case .array(let items): self = .array(items.map(JinjaValue.init))
+        case .object(let object):
+            var pairs: [(String, JinjaValue)] = []
+            var position: [String: Int] = [:]
+            for member in object.members {
+                let value = JinjaValue(member.value)
+                if let i = position[member.key] { pairs[i].1 = value } else {
+                    position[member.key] = pairs.count
+                    pairs.append((member.key, value))
+                }
+            }
+            self = .object(pairs)
+        }
     }
 
     /// Converts a Foundation JSON object (`JSONSerialization` output, or plain Swift arrays/dictionaries).
@@ -109,154 +145,6 @@ extension JinjaValue {
         default:
             throw ChatTemplateError.invalidInput("cannot convert a value of type \(type(of: value)) to JinjaValue")
         }
-    }
-}
-
-/// A small JSON parser that keeps object key order (JSONSerialization does not).
-struct OrderedJSONParser {
-    let bytes: [UInt8]
-    var pos = 0
-    var depth = 0
-
-    init(bytes: [UInt8]) { self.bytes = bytes }
-
-    mutating func parseDocument() throws -> JinjaValue {
-        let v = try parseValue()
-        skipSpace()
-        guard pos == bytes.count else { throw fail("trailing characters after the JSON value") }
-        return v
-    }
-
-    private func fail(_ message: String) -> ChatTemplateError {
-        .invalidInput("JSON at byte offset \(pos): \(message)")
-    }
-
-    private mutating func skipSpace() {
-        while pos < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[pos]) { pos += 1 }
-    }
-
-    private mutating func parseValue() throws -> JinjaValue {
-        skipSpace()
-        guard pos < bytes.count else { throw fail("unexpected end of input") }
-        switch bytes[pos] {
-        case UInt8(ascii: "{"): return try parseObject()
-        case UInt8(ascii: "["): return try parseArray()
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectWord("null"); return .none
-        default: return try parseNumber()
-        }
-    }
-
-    private mutating func expectWord(_ word: String) throws {
-        let w = Array(word.utf8)
-        guard pos + w.count <= bytes.count, Array(bytes[pos..<pos + w.count]) == w else { throw fail("expected \(word)") }
-        pos += w.count
-    }
-
-    private mutating func parseObject() throws -> JinjaValue {
-        depth += 1
-        defer { depth -= 1 }
-        guard depth < 512 else { throw fail("nesting deeper than 512") }
-        pos += 1
-        var pairs: [(String, JinjaValue)] = []
-        skipSpace()
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(pairs) }
-        while true {
-            skipSpace()
-            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-            let key = try parseString()
-            skipSpace()
-            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            pos += 1
-            let value = try parseValue()
-            if let i = pairs.firstIndex(where: { $0.0 == key }) { pairs[i].1 = value } else { pairs.append((key, value)) }
-            skipSpace()
-            guard pos < bytes.count else { throw fail("unterminated object") }
-            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(pairs) }
-            throw fail("expected ',' or '}'")
-        }
-    }
-
-    private mutating func parseArray() throws -> JinjaValue {
-        depth += 1
-        defer { depth -= 1 }
-        guard depth < 512 else { throw fail("nesting deeper than 512") }
-        pos += 1
-        var items: [JinjaValue] = []
-        skipSpace()
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
-        while true {
-            items.append(try parseValue())
-            skipSpace()
-            guard pos < bytes.count else { throw fail("unterminated array") }
-            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-            if bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
-            throw fail("expected ',' or ']'")
-        }
-    }
-
-    private mutating func parseString() throws -> String {
-        pos += 1
-        var out: [UInt8] = []
-        while pos < bytes.count {
-            let c = bytes[pos]
-            if c == UInt8(ascii: "\"") { pos += 1; return String(decoding: out, as: UTF8.self) }
-            if c == UInt8(ascii: "\\") {
-                pos += 1
-                guard pos < bytes.count else { break }
-                let e = bytes[pos]
-                pos += 1
-                switch e {
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "u"):
-                    var code = try hex4()
-                    // A surrogate pair encodes one scalar above U+FFFF.
-                    if (0xD800..<0xDC00).contains(code), pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"),
-                       bytes[pos + 1] == UInt8(ascii: "u")
-                    {
-                        pos += 2
-                        let low = try hex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
-                    out.append(contentsOf: Array(String(Character(scalar)).utf8))
-                default: out.append(e)
-                }
-                continue
-            }
-            out.append(c)
-            pos += 1
-        }
-        throw fail("unterminated string")
-    }
-
-    private mutating func hex4() throws -> UInt32 {
-        guard pos + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[pos..<pos + 4], as: UTF8.self), radix: 16)
-        else { throw fail("bad \\u escape") }
-        pos += 4
-        return v
-    }
-
-    private mutating func parseNumber() throws -> JinjaValue {
-        let start = pos
-        var isFloat = false
-        while pos < bytes.count {
-            let c = bytes[pos]
-            if (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") { pos += 1; continue }
-            if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { isFloat = true; pos += 1; continue }
-            break
-        }
-        let text = String(decoding: bytes[start..<pos], as: UTF8.self)
-        if !isFloat, let i = Int(text) { return .int(i) }
-        if let d = Double(text), !text.isEmpty { return .double(d) }
-        throw fail("invalid number '\(text)'")
     }
 }
 

@@ -1,5 +1,6 @@
 // `tojson` as transformers defines it: json.dumps(x, ensure_ascii=False, indent=..., separators=..., sort_keys=...).
 import Foundation
+import TailorText
 
 extension Interpreter {
     func toJSON(_ value: Value, _ a: Arguments) throws -> String {
@@ -44,8 +45,8 @@ extension Interpreter {
         case let .bool(b): out += b ? "true" : "false"
         case let .int(i): out += String(i)
         case let .double(d):
-            if d.isNaN { out += "NaN" } else if d.isInfinite { out += d < 0 ? "-Infinity" : "Infinity" } else { out += pythonFloatRepr(d) }
-        case let .string(s): out += jsonQuote(s, ensureASCII: ensureASCII)
+            out += JSONText.pythonNumber(d)
+        case let .string(s): out += JSONText.quoted(s, ensuringASCII: ensureASCII)
         case let .array(items), let .tuple(items):
             if items.isEmpty { out += "[]"; return }
             out += "["
@@ -67,12 +68,12 @@ extension Interpreter {
                 default: return (key.str, v)
                 }
             }
-            if sortKeys { pairs.sort { $0.0 < $1.0 } }
+            if sortKeys { pairs.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) } }   // code-point order, as Python
             out += "{"
             for (i, (k, v)) in pairs.enumerated() {
                 if i > 0 { out += itemSeparator }
                 if let indent { try newline(&out, indent, level + 1) }
-                out += jsonQuote(k, ensureASCII: ensureASCII) + keySeparator
+                out += JSONText.quoted(k, ensuringASCII: ensureASCII) + keySeparator
                 try writeJSON(v, into: &out, indent: indent, level: level + 1, itemSeparator: itemSeparator,
                               keySeparator: keySeparator, sortKeys: sortKeys, ensureASCII: ensureASCII)
             }
@@ -82,33 +83,4 @@ extension Interpreter {
             throw ChatTemplateError.runtime("Object of type \(value.typeName) is not JSON serializable")
         }
     }
-}
-
-/// Python's json string encoding: escapes quote, backslash and control characters; non-ASCII only when asked.
-func jsonQuote(_ s: String, ensureASCII: Bool) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case "\u{08}": out += "\\b"
-        case "\u{0C}": out += "\\f"
-        default:
-            if u.value < 0x20 || (ensureASCII && u.value > 0x7E) {
-                if u.value > 0xFFFF {
-                    // UTF-16 surrogate pair, as Python writes it.
-                    let v = u.value - 0x10000
-                    out += String(format: "\\u%04x\\u%04x", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF))
-                } else {
-                    out += String(format: "\\u%04x", u.value)
-                }
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
 }

@@ -1,5 +1,6 @@
 // Python str semantics the interpreter needs: strip, split, replace, format, and datetime.strftime.
 import Foundation
+import TailorText
 
 func isPythonSpace(_ u: Unicode.Scalar) -> Bool {
     u.properties.isWhitespace || (0x1C...0x1F).contains(u.value)
@@ -167,57 +168,6 @@ func pythonStringRepr(_ s: String) -> String {
     return out
 }
 
-/// Python `repr(float)`: shortest round-trip digits, exponent form below 1e-4 and from 1e16.
-func pythonFloatRepr(_ d: Double) -> String {
-    if d.isNaN { return "nan" }
-    if d.isInfinite { return d < 0 ? "-inf" : "inf" }
-    if d == 0 { return d.sign == .minus ? "-0.0" : "0.0" }
-    // Swift's description gives the shortest round-trip digits too; only the notation switch points differ.
-    let desc = "\(d)"
-    let magnitude = abs(d)
-    if magnitude >= 1e16 || magnitude < 1e-4 {
-        // Exponent form: Python writes mantissa digits without a trailing ".0" and a signed two-digit exponent.
-        let parts = desc.lowercased().split(separator: "e")
-        var mantissa = String(parts[0])
-        var exponent = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
-        if parts.count == 1 {
-            // Swift printed positional digits; renormalise to d.ddd form.
-            let digits = mantissa.replacingOccurrences(of: "-", with: "")
-            let intPart = digits.split(separator: ".", omittingEmptySubsequences: false)[0]
-            exponent = intPart.count - 1
-            mantissa = (d < 0 ? "-" : "") + String(digits.first ?? "0") + "." + digits.dropFirst().replacingOccurrences(of: ".", with: "")
-        }
-        while mantissa.hasSuffix("0") { mantissa.removeLast() }
-        if mantissa.hasSuffix(".") { mantissa.removeLast() }
-        let sign = exponent < 0 ? "-" : "+"
-        let e = abs(exponent)
-        return mantissa + "e" + sign + (e < 10 ? "0" : "") + String(e)
-    }
-    if desc.contains("e") {
-        // Swift used exponent form where Python does not (1e-4 ..< 1e16): expand it.
-        return positionalFloat(d)
-    }
-    return desc
-}
-
-private func positionalFloat(_ d: Double) -> String {
-    let parts = "\(d)".lowercased().split(separator: "e")
-    let exponent = Int(parts[1]) ?? 0
-    var mantissa = String(parts[0])
-    let negative = mantissa.hasPrefix("-")
-    if negative { mantissa.removeFirst() }
-    let pieces = mantissa.split(separator: ".", omittingEmptySubsequences: false)
-    var digits = String(pieces[0]) + (pieces.count > 1 ? String(pieces[1]) : "")
-    var point = pieces[0].count + exponent
-    if point <= 0 { digits = String(repeating: "0", count: 1 - point) + digits; point = 1 }
-    if point >= digits.count { digits += String(repeating: "0", count: point - digits.count) }
-    var intPart = String(digits.prefix(point))
-    var frac = String(digits.dropFirst(point))
-    while frac.hasSuffix("0") { frac.removeLast() }
-    if frac.isEmpty { frac = "0" }
-    if intPart.isEmpty { intPart = "0" }
-    return (negative ? "-" : "") + intPart + "." + frac
-}
 
 /// Python `format % args` for %s, %r, %d/%i, %f (with optional precision) and %%.
 func pythonPercentFormat(_ format: String, _ args: [Value]) throws -> String {

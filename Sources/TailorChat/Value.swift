@@ -1,4 +1,5 @@
 // Runtime values of the Jinja interpreter, with Python's truthiness, str(), repr() and equality.
+import TailorText
 
 /// Hashable identity of a dict key with Python's rules: 1, 1.0 and True are the same key.
 enum DictKey: Hashable {

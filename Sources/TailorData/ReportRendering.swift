@@ -1,6 +1,7 @@
 // The report as a terminal table (text bars, bracketed or ANSI-coloured trained spans) and as a standalone HTML
 // page in the shared report style (length histogram, trained spans in colour).
 import Foundation
+import TailorText
 import TailorReport
 
 extension PrepareReport {
@@ -79,7 +80,7 @@ extension PrepareReport {
         page.html("<p><span class=\"t\">trained</span> tokens count in the loss; the rest are masked (label -100).</p>")
         for example in examples {
             page.html("<h3>Line \(example.line): \(int(example.tokens)) tokens, \(int(example.trainedTokens)) trained</h3><pre class=\"box\">"
-                + example.spans.map { $0.trained ? "<span class=\"t\">\(ReportFormat.escape($0.text))</span>" : ReportFormat.escape($0.text) }.joined()
+                + example.spans.map { $0.trained ? "<span class=\"t\">\(HTMLText.escaped($0.text))</span>" : HTMLText.escaped($0.text) }.joined()
                 + "</pre>")
         }
         if let sampleFile { page.paragraph("Spot-check sample: \(sampleCount) rows in \(sampleFile)") }

@@ -1,5 +1,6 @@
 // Reading raw records from JSONL, a JSON array or CSV, each with the line it came from.
 import Foundation
+import TailorText
 import TailorChat
 
 /// One record of an input file: a JSON object (CSV rows become objects of strings) and its 1-based line.
@@ -75,14 +76,11 @@ public enum DataReader {
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
 
     private static func parseObject(_ slice: ArraySlice<UInt8>, path: String, line: Int) throws -> JinjaValue {
-        let value: JinjaValue
-        do {
-            value = try JinjaValue(json: Data(slice))
-        } catch {
-            // TailorChat words JSON errors as template input; only the position and reason matter here.
-            let message = "\(error)"
-            throw DataError.malformedRecord(path: path, line: line, message: message.replacingOccurrences(of: "invalid chat template input: ", with: ""))
+        let json: JSONValue
+        do throws(JSONSyntaxError) { json = try JSONValue.parse(Array(slice), options: JinjaValue.jsonOptions) } catch {
+            throw DataError.malformedRecord(path: path, line: line + error.line - 1, message: "not valid JSON: \(error.reason) at column \(error.column)")
         }
+        let value = JinjaValue(json)
         guard case .object = value else {
             throw DataError.malformedRecord(path: path, line: line, message: "expected a JSON object, got \(kind(value))")
         }
@@ -103,20 +101,12 @@ public enum DataReader {
     private static func readLines(_ bytes: [UInt8], path: String, skipMalformed: Bool) throws -> SourceRecords {
         var records: [SourceRecord] = []
         var skipped: [(line: Int, message: String)] = []
-        var line = 0
-        var start = 0
-        while start <= bytes.count {
-            let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
-            line += 1
-            let slice = bytes[start..<end]
-            if slice.contains(where: { !isSpace($0) }) {
-                do {
-                    records.append(SourceRecord(line: line, value: try parseObject(slice, path: path, line: line)))
-                } catch let DataError.malformedRecord(_, _, message) where skipMalformed {
-                    skipped.append((line, message))
-                }
+        for line in JSONLines.lines(bytes) {
+            do {
+                records.append(SourceRecord(line: line.number, value: try parseObject(line.bytes, path: path, line: line.number)))
+            } catch let DataError.malformedRecord(_, _, message) where skipMalformed {
+                skipped.append((line.number, message))
             }
-            start = end + 1
         }
         return SourceRecords(container: .jsonl, records: records, skipped: skipped)
     }

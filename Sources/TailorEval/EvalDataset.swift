@@ -6,6 +6,7 @@
 // Loss rows: "text". Multiple-choice rows (MMLU layout): "question", "choices" (list of strings), "answer" (0-based
 // index, or a letter "A", "B", …), optional "subject".
 import Foundation
+import TailorText
 import TailorChat
 
 /// One prompt with the reference answer(s).
@@ -139,17 +140,15 @@ public enum EvalDataset {
         guard let data = FileManager.default.contents(atPath: url.path),
               let content = String(data: data, encoding: .utf8) else { throw EvalError.unreadableFile(path: url.path) }
         var rows: [(Int, [String: Any])] = []
-        for (index, line) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed.isEmpty { continue }
+        for line in JSONLines.lines(Array(content.utf8)) {
             let object: Any
-            do { object = try JSONSerialization.jsonObject(with: Data(trimmed.utf8)) } catch {
-                throw EvalError.invalidJSON(path: url.path, line: index + 1, detail: "\(error.localizedDescription)")
+            do { object = try JSONSerialization.jsonObject(with: Data(line.bytes)) } catch {
+                throw EvalError.invalidJSON(path: url.path, line: line.number, detail: "\(error.localizedDescription)")
             }
             guard let row = object as? [String: Any] else {
-                throw EvalError.invalidJSON(path: url.path, line: index + 1, detail: "found \(type(of: object))")
+                throw EvalError.invalidJSON(path: url.path, line: line.number, detail: "found \(type(of: object))")
             }
-            rows.append((index + 1, row))
+            rows.append((line.number, row))
         }
         guard !rows.isEmpty else { throw EvalError.emptyData(path: url.path) }
         return rows

@@ -1,6 +1,7 @@
 // The evaluation report as a page in the shared report style: the metric table, a bar chart per unit (base vs
 // tuned when compared) and the wrong answers with their per-example score. No scripts, no external files.
 import Foundation
+import TailorText
 import TailorMetrics
 import TailorReport
 
@@ -14,13 +15,13 @@ extension EvalReport {
         page.html(metricTable())
         page.charts(barCharts())
         if let forgetting {
-            page.html("<p class=\"note \(forgetting.flagged ? "bad" : "good")\">\(ReportFormat.escape(forgetting.verdict))</p>")
+            page.html("<p class=\"note \(forgetting.flagged ? "bad" : "good")\">\(HTMLText.escaped(forgetting.verdict))</p>")
         }
         page.html(examplesTable())
         let notes = Set(runs.flatMap(\.notes)).sorted()
         if !notes.isEmpty {
             page.heading("How it was measured")
-            page.html("<ul>" + notes.map { "<li>\(ReportFormat.escape($0))</li>" }.joined() + "</ul>")
+            page.html("<ul>" + notes.map { "<li>\(HTMLText.escaped($0))</li>" }.joined() + "</ul>")
         }
         return page.render()
     }
@@ -65,7 +66,7 @@ extension EvalReport {
         var html = ""
         let scoreLabel = Self.exampleScore(task).map { "\($0.name) (\($0.unit))" }
         for run in runs where !run.examples.isEmpty {
-            html += "<h2>\(task == .loss ? "Highest-loss texts" : "Wrong answers") — \(ReportFormat.escape(run.label)) (first \(run.examples.count))</h2>\n"
+            html += "<h2>\(task == .loss ? "Highest-loss texts" : "Wrong answers") — \(HTMLText.escaped(run.label)) (first \(run.examples.count))</h2>\n"
             let hasReasons = run.examples.contains { $0.note != nil && $0.note != Self.exampleNoteIsLabel(task) }
             var header = ["line", "prompt"]
             if task != .loss { header += ["expected", "got"] }
@@ -73,10 +74,10 @@ extension EvalReport {
             if hasReasons { header.append("why") }
             var table = ReportTable(header)
             for e in run.examples {
-                var row: [ReportCell] = [.number(String(e.line)), .html("<pre>\(ReportFormat.escape(e.prompt))</pre>")]
+                var row: [ReportCell] = [.number(String(e.line)), .html("<pre>\(HTMLText.escaped(e.prompt))</pre>")]
                 if task != .loss {
-                    row += [.html("<pre>\(ReportFormat.escape(e.references.joined(separator: " | ")))</pre>"),
-                            .html("<pre>\(ReportFormat.escape(e.prediction))</pre>")]
+                    row += [.html("<pre>\(HTMLText.escaped(e.references.joined(separator: " | ")))</pre>"),
+                            .html("<pre>\(HTMLText.escaped(e.prediction))</pre>")]
                 }
                 if scoreLabel != nil { row.append(.number(e.score.map { ReportFormat.decimal($0, 3) } ?? "–")) }
                 if hasReasons { row.append(.text(e.note ?? "")) }

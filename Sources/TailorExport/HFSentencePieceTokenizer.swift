@@ -4,6 +4,7 @@
 // the first piece unless add_space_prefix is false), decoder Replace("▁"→" ")/ByteFallback/Fuse/Strip, BOS/EOS
 // template from add_bos/add_eos, control tokens as special added tokens, user-defined ones as plain added tokens.
 import Foundation
+import TailorText
 import TailorTokenizers
 
 enum HFSentencePieceTokenizer {
@@ -60,22 +61,8 @@ enum HFSentencePieceTokenizer {
         return HFTokenizerFiles(tokenizerJSON: Data(text.utf8), tokenizerConfig: try HFTokenizerFiles.config(data))
     }
 
-    /// A JSON string literal: quotes, backslashes and control characters escaped, everything else as UTF-8.
-    static func json(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal as serde_json writes it (raw UTF-8).
+    static func json(_ s: String) -> String { JSONText.quoted(s) }
 
     /// transformers' generate_merges for a SentencePiece vocabulary (the same rule as Tailor's GGUF reader): every
     /// split of a piece into two vocabulary pieces, ranked by the piece's score (higher first), ties in id order,

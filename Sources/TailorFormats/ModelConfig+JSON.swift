@@ -1,5 +1,6 @@
 // config.json ⇄ ModelConfig: reads transformers 4.x and 5.x keys, writes the 5.x form (sorted keys, indent 2).
 import Foundation
+import TailorText
 
 /// Typed access to config.json fields; every failure names the file and the key.
 private struct ConfigFields {
@@ -202,7 +203,7 @@ extension ModelConfig {
     /// config.json bytes in the transformers 5.x style: `json.dumps(indent=2, sort_keys=True)` plus a newline.
     public func jsonData() throws -> Data {
         try validate()
-        return Data(jsonValue.pythonPrettyBytes())
+        return Data(jsonValue.serialized(.pythonPretty) + [0x0A])
     }
 
     // MARK: Codable (through the same JSON object, so both paths agree)

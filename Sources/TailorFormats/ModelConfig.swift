@@ -1,5 +1,6 @@
 // The hyper-parameters of a Llama-family causal LM, read from Hugging Face config.json or GGUF metadata.
 import Foundation
+import TailorText
 
 /// RoPE frequency scaling beyond the default `inv_freq[i] = 1 / theta^(2i / head_dim)` (spec §6.3).
 public enum RopeScaling: Sendable, Equatable {

@@ -1,5 +1,6 @@
 // The safetensors header: dtype table, per-tensor entries and the validation rules of the Rust reader (spec §3.1).
 import TailorTensor
+import TailorText
 
 /// A safetensors dtype string. Case order is the Rust writer's sort order (spec §3.2): tensors are written by
 /// dtype descending, then by name.

@@ -1,6 +1,7 @@
 // Sharded safetensors checkpoints: model-0000i-of-0000n.safetensors + model.safetensors.index.json (spec §3.3).
 import Foundation
 import TailorTensor
+import TailorText
 
 extension SafeTensorsWriter {
     /// Parses a huggingface_hub size: an integer byte count or a number with a decimal unit ("5GB" = 5·10⁹;
@@ -69,7 +70,7 @@ extension SafeTensorsWriter {
             JSONMember(key: "weight_map", value: .object(weightMap)),
         ])
         let indexName = "\(baseName).safetensors.index.json"
-        try AtomicFile.write(Data(index.pythonPrettyBytes()), to: directory.appendingPathComponent(indexName))
+        try AtomicFile.write(Data(index.serialized(.pythonPretty) + [0x0A]), to: directory.appendingPathComponent(indexName))
         return files + [indexName]
     }
 }

@@ -1,6 +1,7 @@
 // safetensors writer producing the same bytes as the Python/Rust writer (spec §3.2), written atomically.
 import Foundation
 import TailorTensor
+import TailorText
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -38,7 +39,7 @@ public enum SafeTensorsWriter {
             ])))
             offset += size
         }
-        var json = JSONValue.object(members).compactBytes()
+        var json = JSONValue.object(members).serialized(.serdeCompact)
         json += [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8)
         var header = [UInt8]()
         header.reserveCapacity(8 + json.count)

@@ -1,5 +1,6 @@
 // A JSON value as Python's json module and the jsonschema package see it: numbers compare by value
 // (1 == 1.0), booleans are never numbers, objects keep their first-seen key order.
+import TailorText
 
 /// A parsed JSON value.
 public indirect enum MetricsJSON: Sendable, CustomStringConvertible {
@@ -71,26 +72,7 @@ public indirect enum MetricsJSON: Sendable, CustomStringConvertible {
         }
     }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { JSONText.quoted(s) }
 }
 
 extension MetricsJSON: Equatable {

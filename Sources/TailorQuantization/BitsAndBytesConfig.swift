@@ -1,6 +1,7 @@
 // The `quantization_config` object transformers writes into config.json for a bitsandbytes 4-bit model.
 import Foundation
 import TailorTensor
+import TailorText
 
 /// transformers' `BitsAndBytesConfig` as serialised in `config.json["quantization_config"]`.
 ///

@@ -2,6 +2,7 @@
 // `<prefix>.weight.quant_state.bitsandbytes__nf4`, written byte for byte as bnb's `pack_dict_to_tensor` does.
 import Foundation
 import TailorTensor
+import TailorText
 
 /// One non-tensor quant-state value (bnb's "unpacked" form stores them as separate state-dict entries).
 public enum QuantStateField: Sendable, Equatable, Decodable {

@@ -1,5 +1,6 @@
 // A chart axis: a "nice" range and ticks (steps of 1, 2 or 5 × 10ⁿ) covering the data, and tick labels.
 import Foundation
+import TailorText
 
 /// The scale of one axis: its range, its ticks and how a value maps to a pixel.
 struct Axis {
@@ -58,14 +59,14 @@ let seriesColours = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56
 
 /// A title centred above the plot and a legend row under it.
 func chartHeader(title: String, width: Double, legend: [(name: String, colour: String, dashed: Bool)]) -> String {
-    var svg = "<text x=\"\(px(width / 2))\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"600\">\(ReportFormat.escape(title))</text>\n"
+    var svg = "<text x=\"\(px(width / 2))\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"600\">\(HTMLText.escaped(title))</text>\n"
     guard legend.count > 1 else { return svg }
     svg += "<g class=\"legend\" font-size=\"12\">"
     let itemWidths = legend.map { 34 + 7 * Double($0.name.count) }
     var x = (width - itemWidths.reduce(0, +)) / 2
     for (item, w) in zip(legend, itemWidths) {
         svg += "<line x1=\"\(px(x))\" y1=\"32\" x2=\"\(px(x + 20))\" y2=\"32\" stroke=\"\(item.colour)\" stroke-width=\"3\"\(item.dashed ? " stroke-dasharray=\"5 3\"" : "")/>"
-        svg += "<text x=\"\(px(x + 25))\" y=\"36\">\(ReportFormat.escape(item.name))</text>"
+        svg += "<text x=\"\(px(x + 25))\" y=\"36\">\(HTMLText.escaped(item.name))</text>"
         x += w
     }
     return svg + "</g>\n"
@@ -78,7 +79,7 @@ struct PlotFrame {
 
     /// The opening `<svg>` tag of a chart.
     static func open(kind: String, title: String, width: Double, height: Double) -> String {
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart \(kind)\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"system-ui,sans-serif\" role=\"img\" aria-label=\"\(ReportFormat.escape(title))\">\n"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart \(kind)\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"system-ui,sans-serif\" role=\"img\" aria-label=\"\(HTMLText.escaped(title))\">\n"
     }
 
     /// The y axis: a grid line, a tick and a label per tick, the axis line and its title turned upright.
@@ -91,7 +92,7 @@ struct PlotFrame {
             svg += "<text x=\"\(px(x0 - 8))\" y=\"\(px(y + 4))\" text-anchor=\"end\">\(axis.label(t))</text></g>"
         }
         svg += "<line x1=\"\(px(x0))\" y1=\"\(px(y0))\" x2=\"\(px(x0))\" y2=\"\(px(y1))\" stroke=\"#57606a\"/>"
-        return svg + "<text class=\"axis-title\" transform=\"translate(14 \(px((y0 + y1) / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\" fill=\"#1f2328\">\(ReportFormat.escape(title))</text></g>\n"
+        return svg + "<text class=\"axis-title\" transform=\"translate(14 \(px((y0 + y1) / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\" fill=\"#1f2328\">\(HTMLText.escaped(title))</text></g>\n"
     }
 
     /// The x axis: one tick per (position, label, second label), the axis line and its title.
@@ -99,13 +100,13 @@ struct PlotFrame {
         var svg = "<g class=\"x-axis\" font-size=\"11\" fill=\"#57606a\">"
         for t in ticks {
             svg += "<g class=\"tick\"><line x1=\"\(px(t.x))\" y1=\"\(px(y0))\" x2=\"\(px(t.x))\" y2=\"\(px(y0 + 5))\" stroke=\"#57606a\"/>"
-            svg += "<text x=\"\(px(t.x))\" y=\"\(px(y0 + 18))\" text-anchor=\"middle\">\(ReportFormat.escape(t.label))</text>"
+            svg += "<text x=\"\(px(t.x))\" y=\"\(px(y0 + 18))\" text-anchor=\"middle\">\(HTMLText.escaped(t.label))</text>"
             if let second = t.second {
-                svg += "<text x=\"\(px(t.x))\" y=\"\(px(y0 + 31))\" text-anchor=\"middle\" fill=\"#8c959f\">\(ReportFormat.escape(second))</text>"
+                svg += "<text x=\"\(px(t.x))\" y=\"\(px(y0 + 31))\" text-anchor=\"middle\" fill=\"#8c959f\">\(HTMLText.escaped(second))</text>"
             }
             svg += "</g>"
         }
         svg += "<line x1=\"\(px(x0))\" y1=\"\(px(y0))\" x2=\"\(px(x1))\" y2=\"\(px(y0))\" stroke=\"#57606a\"/>"
-        return svg + "<text class=\"axis-title\" x=\"\(px((x0 + x1) / 2))\" y=\"\(px(height - 8))\" text-anchor=\"middle\" font-size=\"12\" fill=\"#1f2328\">\(ReportFormat.escape(title))</text></g>\n"
+        return svg + "<text class=\"axis-title\" x=\"\(px((x0 + x1) / 2))\" y=\"\(px(height - 8))\" text-anchor=\"middle\" font-size=\"12\" fill=\"#1f2328\">\(HTMLText.escaped(title))</text></g>\n"
     }
 }

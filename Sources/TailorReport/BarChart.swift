@@ -1,6 +1,7 @@
 // Vertical bar charts as inline SVG: categories along x, a y axis from zero with ticks, a title with the unit,
 // one colour per series (a legend when there are several), each bar's value printed above it.
 import Foundation
+import TailorText
 
 /// Bars for categories; `series` gives one value per category each (nil: no bar).
 public struct BarChart: Sendable {
@@ -50,14 +51,14 @@ public struct BarChart: Sendable {
         }, title: xTitle)
         for (s, entry) in series.enumerated() {
             let colour = seriesColours[s % seriesColours.count]
-            svg += "<g class=\"series\" data-series=\"\(ReportFormat.escape(entry.name))\">"
+            svg += "<g class=\"series\" data-series=\"\(HTMLText.escaped(entry.name))\">"
             for (i, value) in entry.values.enumerated() where i < categories.count {
                 guard let value, value.isFinite else { continue }
                 let x = x0 + slot * Double(i) + (slot - barWidth * Double(series.count)) / 2 + barWidth * Double(s)
                 let y = yAxis.map(max(0, value), from: y0, to: y1)
-                svg += "<rect x=\"\(px(x))\" y=\"\(px(y))\" width=\"\(px(max(1, barWidth - 1)))\" height=\"\(px(max(0, y0 - y)))\" fill=\"\(colour)\"><title>\(ReportFormat.escape(categories[i])) · \(ReportFormat.escape(entry.name)): \(ReportFormat.escape(format(value)))</title></rect>"
+                svg += "<rect x=\"\(px(x))\" y=\"\(px(y))\" width=\"\(px(max(1, barWidth - 1)))\" height=\"\(px(max(0, y0 - y)))\" fill=\"\(colour)\"><title>\(HTMLText.escaped(categories[i])) · \(HTMLText.escaped(entry.name)): \(HTMLText.escaped(format(value)))</title></rect>"
                 if valueLabels {
-                    svg += "<text x=\"\(px(x + barWidth / 2))\" y=\"\(px(y - 4))\" text-anchor=\"middle\" font-size=\"11\" fill=\"#1f2328\">\(ReportFormat.escape(format(value)))</text>"
+                    svg += "<text x=\"\(px(x + barWidth / 2))\" y=\"\(px(y - 4))\" text-anchor=\"middle\" font-size=\"11\" fill=\"#1f2328\">\(HTMLText.escaped(format(value)))</text>"
                 }
             }
             svg += "</g>\n"

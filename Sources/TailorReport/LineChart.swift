@@ -1,6 +1,7 @@
 // Line charts as inline SVG: x and y axes with ticks, tick labels and titles (with units), grid lines, a legend,
 // one polyline per series.
 import Foundation
+import TailorText
 
 /// One named line of a chart.
 public struct ChartSeries: Sendable {
@@ -58,7 +59,7 @@ public struct LineChart: Sendable {
         for (i, s) in shown.enumerated() {
             let colour = seriesColours[i % seriesColours.count]
             let xy = s.points.map { (x: xAxis.map($0.x, from: x0, to: x1), y: yAxis.map($0.y, from: y0, to: y1)) }
-            svg += "<g class=\"series\" data-series=\"\(ReportFormat.escape(s.name))\"><title>\(ReportFormat.escape(s.name))</title>"
+            svg += "<g class=\"series\" data-series=\"\(HTMLText.escaped(s.name))\"><title>\(HTMLText.escaped(s.name))</title>"
             if xy.count > 1 {
                 let points = xy.map { "\(px($0.x)),\(px($0.y))" }.joined(separator: " ")
                 svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" stroke-linejoin=\"round\"\(s.dashed ? " stroke-dasharray=\"5 3\"" : "") points=\"\(points)\"/>"

@@ -1,5 +1,6 @@
 // A standalone HTML page in Tailor's one report style: no scripts, no network, every chart an inline SVG.
 import Foundation
+import TailorText
 
 /// A report page built section by section. `render()` gives the whole document.
 public struct ReportPage: Sendable {
@@ -9,15 +10,15 @@ public struct ReportPage: Sendable {
     public init(title: String) { self.title = title }
 
     /// A section heading.
-    public mutating func heading(_ text: String) { body += "<h2>\(ReportFormat.escape(text))</h2>\n" }
+    public mutating func heading(_ text: String) { body += "<h2>\(HTMLText.escaped(text))</h2>\n" }
 
     /// A paragraph of plain text.
-    public mutating func paragraph(_ text: String) { body += "<p>\(ReportFormat.escape(text))</p>\n" }
+    public mutating func paragraph(_ text: String) { body += "<p>\(HTMLText.escaped(text))</p>\n" }
 
     /// "name value" pairs on one line, values in bold: the facts at the top of a report.
     public mutating func facts(_ pairs: [(String, String)]) {
         body += "<p class=\"facts\">" + pairs.map {
-            "<span>\(ReportFormat.escape($0.0)) <b>\(ReportFormat.escape($0.1))</b></span>"
+            "<span>\(HTMLText.escaped($0.0)) <b>\(HTMLText.escaped($0.1))</b></span>"
         }.joined(separator: " ") + "</p>\n"
     }
 
@@ -30,7 +31,7 @@ public struct ReportPage: Sendable {
             for c in 0..<columns {
                 let i = c * rows + r
                 html += i < pairs.count
-                    ? "<th>\(ReportFormat.escape(pairs[i].0))</th><td>\(ReportFormat.escape(pairs[i].1))</td>" : "<th></th><td></td>"
+                    ? "<th>\(HTMLText.escaped(pairs[i].0))</th><td>\(HTMLText.escaped(pairs[i].1))</td>" : "<th></th><td></td>"
             }
             html += "</tr>"
         }
@@ -51,9 +52,9 @@ public struct ReportPage: Sendable {
     public func render() -> String {
         """
         <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(ReportFormat.escape(title))</title>
+        <html lang="en"><head><meta charset="utf-8"><title>\(HTMLText.escaped(title))</title>
         <style>\(Self.style)</style></head><body>
-        <header><span class="brand">Tailor</span><h1>\(ReportFormat.escape(title))</h1></header>
+        <header><span class="brand">Tailor</span><h1>\(HTMLText.escaped(title))</h1></header>
         \(body)<footer>Written by Tailor. Charts are inline SVG; the page needs no network or scripts.</footer>
         </body></html>
 

@@ -1,4 +1,5 @@
 // Tables in the report style: a header row, text cells left-aligned, number cells right-aligned.
+import TailorText
 
 /// A table cell: escaped text, a right-aligned number, or markup the caller built.
 public enum ReportCell: Sendable, ExpressibleByStringLiteral {
@@ -12,11 +13,11 @@ public enum ReportCell: Sendable, ExpressibleByStringLiteral {
 
     var markup: String {
         switch self {
-        case .text(let s): return "<td>\(ReportFormat.escape(s))</td>"
-        case .number(let s): return "<td class=\"n\">\(ReportFormat.escape(s))</td>"
+        case .text(let s): return "<td>\(HTMLText.escaped(s))</td>"
+        case .number(let s): return "<td class=\"n\">\(HTMLText.escaped(s))</td>"
         case .change(let s, let better):
             let tone = better.map { $0 ? " up" : " down" } ?? ""
-            return "<td class=\"n\(tone)\">\(ReportFormat.escape(s))</td>"
+            return "<td class=\"n\(tone)\">\(HTMLText.escaped(s))</td>"
         case .html(let s): return "<td>\(s)</td>"
         }
     }
@@ -39,7 +40,7 @@ public struct ReportTable: Sendable {
         var html = "<table><tr>"
         for (c, name) in header.enumerated() {
             let numeric = rows.first.map { c < $0.count && $0[c].isNumber } ?? false
-            html += numeric ? "<th class=\"n\">\(ReportFormat.escape(name))</th>" : "<th>\(ReportFormat.escape(name))</th>"
+            html += numeric ? "<th class=\"n\">\(HTMLText.escaped(name))</th>" : "<th>\(HTMLText.escaped(name))</th>"
         }
         html += "</tr>\n"
         for row in rows { html += "<tr>" + row.map(\.markup).joined() + "</tr>\n" }

@@ -1,5 +1,6 @@
 // Typed access to parsed JSON that names the file and key path in every error.
 import Foundation
+import TailorText
 
 struct JSONFields {
     let file: String
@@ -7,7 +8,7 @@ struct JSONFields {
     func parse(_ data: Data) throws -> JSONObject {
         let value: JSONValue
         do {
-            value = try JSONReader.parse([UInt8](data))
+            value = try JSONValue.parse([UInt8](data), options: .tokenizer)
         } catch {
             throw TokenizerError.malformedJSON(file: file, key: "(root)",
                                                reason: "not valid JSON at byte \(error.offset): \(error.reason)")

@@ -1,6 +1,7 @@
 // Reads tokenizer.json into the model, added tokens and the pipeline components (normalizer, pre-tokenizer,
 // post-processor, decoder). Unknown component types are named errors, never silently ignored.
 import Foundation
+import TailorText
 
 /// Everything tokenizer.json describes, ready to run.
 struct TokenizerComponents: Sendable {
@@ -50,8 +51,10 @@ struct TokenizerJSONParser {
         guard type == "BPE" else { throw TokenizerError.unsupportedModel(file: json.file, type: type) }
         let vocabObject = try json.object(object, "vocab", path: "model.vocab")
         var vocab: [TokenKey: Int] = [:]
-        vocab.reserveCapacity(vocabObject.entries.count)
-        for (token, value) in vocabObject.entries { vocab[TokenKey(token)] = try json.int(value, path: "model.vocab[\"\(token)\"]") }
+        vocab.reserveCapacity(vocabObject.count)
+        for member in vocabObject.members {
+            vocab[TokenKey(member.key)] = try json.int(member.value, path: "model.vocab[\"\(member.key)\"]")
+        }
         var merges: [(String, String)] = []
         let list = try json.array(object, "merges", path: "model.merges")
         merges.reserveCapacity(list.count)
@@ -190,7 +193,8 @@ struct TokenizerJSONParser {
         case "TemplateProcessing":
             var specials: [String: [Int]] = [:]
             if let map = try json.optionalObject(object, "special_tokens", path: path + ".special_tokens") {
-                for (name, value) in map.entries {
+                for member in map.members {
+                    let (name, value) = (member.key, member.value)
                     let sub = "\(path).special_tokens[\"\(name)\"]"
                     guard let entry = value.objectValue else { throw json.fail(sub, "expected an object") }
                     specials[name] = try json.array(entry, "ids", path: sub + ".ids").enumerated().map {

@@ -2,6 +2,7 @@
 // a target, and a mask of the targets that belong to the completion (TRL's completion_mask, shifted).
 import Foundation
 import TailorData
+import TailorText
 import TailorModels
 import TailorTensor
 
@@ -78,25 +79,21 @@ public enum PreferenceData {
             throw TrainingError.malformedData(file: url.path, line: 0, message: "cannot read the file")
         }
         var pairs: [PreferencePair] = [], skipped = 0
-        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\t") }) { continue }
+        for line in JSONLines.lines([UInt8](data)) {
             do {
-                guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
-                    throw PreferenceRowError(.malformed, "not a JSON object")
-                }
+                guard let object = (try? line.value())?.objectValue else { throw PreferenceRowError(.malformed, "not a JSON object") }
                 func ids(_ key: String) throws -> [Int32] {
                     guard let value = object[key] else { throw PreferenceRowError(.malformed, "missing \"\(key)\"") }
-                    guard let list = value as? [NSNumber],
-                          list.allSatisfy({ $0.int64Value >= 0 && $0.int64Value < Int64(vocabularySize) }) else {
+                    guard let list = TrainingData.integerIDs(value), list.allSatisfy({ $0 >= 0 && Int($0) < vocabularySize }) else {
                         throw PreferenceRowError(.malformed, "\"\(key)\" must be a list of token ids below \(vocabularySize)")
                     }
-                    return list.map { Int32(truncating: $0) }
+                    return list
                 }
                 try pairs.append(PreferencePair(promptIDs: ids("prompt_ids"), chosenIDs: ids("chosen_ids"),
                                                 rejectedIDs: ids("rejected_ids")).validated(maxLength: maxLength))
             } catch let error as PreferenceRowError {
                 if skipBad { skipped += 1; continue }
-                throw TrainingError.malformedData(file: url.path, line: index + 1, message: error.message)
+                throw TrainingError.malformedData(file: url.path, line: line.number, message: error.message)
             }
         }
         guard !pairs.isEmpty else { throw TrainingError.emptyDataset(file: url.path) }

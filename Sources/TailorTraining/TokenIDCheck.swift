@@ -1,5 +1,6 @@
 // Token ids and labels checked against the model's vocabulary before training: the embedding and loss kernels
 // index with them, and treat an out-of-range id as a programmer error (a trap), not a data error.
+import TailorText
 
 extension TrainingData {
     /// Throws `TrainingError.malformedData` naming the row (1-based), the position and the id when an input id is
@@ -20,14 +21,16 @@ extension TrainingData {
     }
 
     /// A JSON list of token ids as Int32s; nil when an item is not an integer in Int32's range (2.5, "3", 1e10).
-    static func integerIDs(_ value: Any?) -> [Int32]? {
-        guard let items = value as? [Any] else { return nil }
+    static func integerIDs(_ value: JSONValue?) -> [Int32]? {
+        guard let items = value?.arrayValue else { return nil }
         var ids: [Int32] = []
         ids.reserveCapacity(items.count)
         for item in items {
-            if let i = item as? Int, let id = Int32(exactly: i) { ids.append(id); continue }
-            guard let d = item as? Double, let id = Int32(exactly: d) else { return nil }
-            ids.append(id)
+            switch item {
+            case .int(let i): guard let id = Int32(exactly: i) else { return nil }; ids.append(id)
+            case .double(let d): guard let id = Int32(exactly: d) else { return nil }; ids.append(id)
+            default: return nil
+            }
         }
         return ids
     }

@@ -1,5 +1,6 @@
 // Training rows and micro-batches: right padding, -100 labels at padding, seeded order per epoch.
 import Foundation
+import TailorText
 import TailorModels
 import TailorTensor
 
@@ -36,15 +37,12 @@ public enum TrainingData {
             throw TrainingError.malformedData(file: url.path, line: 0, message: "cannot read the file")
         }
         var rows: [TrainingExample] = []
-        // A UTF-8 byte order mark (Windows editors write one) is not part of the first row.
-        let body = data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...]
-        for (index, line) in body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.filter { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
-            if trimmed.isEmpty { continue }
-            func fail(_ message: String) -> TrainingError { .malformedData(file: url.path, line: index + 1, message: message) }
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
-                throw fail("not a JSON object")
-            }
+        let objects: [(line: Int, object: JSONObject)]
+        do throws(JSONLinesError) { objects = try JSONLines.objects([UInt8](data), file: url.path) } catch {
+            throw TrainingError.malformedData(file: url.path, line: error.line, message: error.reason)
+        }
+        for (line, object) in objects {
+            func fail(_ message: String) -> TrainingError { .malformedData(file: url.path, line: line, message: message) }
             if let ids = object["input_ids"] {
                 guard let input = integerIDs(ids) else { throw fail("\"input_ids\" must be a list of integers") }
                 var labels: [Int32]? = nil
@@ -57,7 +55,7 @@ public enum TrainingData {
                 guard input.count >= 2 else { throw fail("a row needs at least 2 tokens") }
                 rows.append(TrainingExample(inputIDs: input, labels: labels))
             } else if let text = object["text"] {
-                guard let text = text as? String else { throw fail("\"text\" must be a string") }
+                guard let text = text.stringValue else { throw fail("\"text\" must be a string") }
                 guard let tokenize else { throw fail("\"text\" rows need a model with a tokenizer") }
                 let ids = tokenize(text)
                 guard ids.count >= 2 else { throw fail("the text tokenizes to fewer than 2 tokens") }

@@ -1,6 +1,7 @@
 // A training run's report.html: loss, eval loss, learning rate, grad norm, tokens/s and memory against steps (the
 // epoch under each step), the resolved configuration with every value and the preflight findings.
 import Foundation
+import TailorText
 import TailorReport
 
 /// The inputs of a run's report; `html()` renders it and `write(to:)` replaces the file atomically.
@@ -43,7 +44,7 @@ public struct TrainingReport: Sendable {
         page.keyValues(Self.flattened(configuration))
         page.heading("Preflight")
         if preflight.isEmpty { page.paragraph("No findings.") }
-        else { page.html("<ul>" + preflight.map { "<li>\(ReportFormat.escape($0))</li>" }.joined() + "</ul>") }
+        else { page.html("<ul>" + preflight.map { "<li>\(HTMLText.escaped($0))</li>" }.joined() + "</ul>") }
         return page.render()
     }
 

@@ -16,6 +16,7 @@
 @_exported import TailorDistributed
 @_exported import TailorReport
 @_exported import TailorServe
+@_exported import TailorText
 
 /// The version of this Tailor build, as `tailor --version` prints it (semantic versioning).
 public enum TailorVersion {

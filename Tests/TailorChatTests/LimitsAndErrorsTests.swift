@@ -1,5 +1,6 @@
 // Safety limits, error reporting and the value helpers behind Python-compatible printing.
 import Foundation
+import TailorText
 import XCTest
 @testable import TailorChat
 

@@ -1,5 +1,6 @@
 // Code books, thresholds, the dynamic map and the spec's test vectors (compatibility.md §1.1–1.6).
 import TailorQuantization
+import TailorText
 import TailorTensor
 import XCTest
 

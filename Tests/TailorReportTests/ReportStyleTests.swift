@@ -1,6 +1,7 @@
 // The shared report style: number formatting, nice axis ticks, and charts that carry axes, ticks and one series
 // per metric.
 import XCTest
+import TailorText
 @testable import TailorReport
 
 final class ReportStyleTests: XCTestCase {
@@ -17,7 +18,7 @@ final class ReportStyleTests: XCTestCase {
         XCTAssertEqual(ReportFormat.bytes(1536), "1.5 KB")
         XCTAssertEqual(ReportFormat.bytes(2_448_000_000), "2.4 GB")
         XCTAssertEqual(ReportFormat.duration(187), "3:07")
-        XCTAssertEqual(ReportFormat.escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
+        XCTAssertEqual(HTMLText.escaped("<a href=\"x\">&'"), "&lt;a href=&#34;x&#34;&gt;&amp;&#39;")
     }
 
     func testAxisTicksAreNiceAndCoverTheData() {

@@ -1,6 +1,7 @@
 // Parity with the tokenizers library: every corpus string encodes to the same ids and every id list decodes to
 // the same text, for one trained tokenizer per pre-tokenizer family and for SmolLM2's tokenizer.
 import Foundation
+import TailorText
 import XCTest
 @testable import TailorTokenizers
 

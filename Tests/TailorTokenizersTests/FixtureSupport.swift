@@ -1,5 +1,6 @@
 // Loads the fixtures written by tools/reference/tokenizers_fixtures.py (tokenizers 0.23.3).
 import Foundation
+import TailorText
 import XCTest
 @testable import TailorTokenizers
 
@@ -11,9 +12,9 @@ enum Fixtures {
         return root.appendingPathComponent(path)
     }
 
-    /// Parsed with the library's JSON reader (Foundation's merges canonically equivalent keys, see JSONValue.swift).
+    /// Parsed with the library's JSON reader (Foundation merges canonically equivalent keys; TailorText compares bytes).
     static func json(_ path: String) throws -> JSONValue {
-        try JSONReader.parse([UInt8](Data(contentsOf: url(path))))
+        try JSONValue.parse([UInt8](Data(contentsOf: url(path))), options: .tokenizer)
     }
 
     static func object(_ path: String) throws -> JSONObject {

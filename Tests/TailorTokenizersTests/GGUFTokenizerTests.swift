@@ -1,6 +1,7 @@
 // The GGUF path: SmolLM2's tokenizer.ggml.* metadata (dumped by gguf-py from the real GGUF) must encode the corpus
 // exactly as the tokenizers library does with SmolLM2's pre-tokenizer (Digits + ByteLevel, llama.cpp "smollm").
 import Foundation
+import TailorText
 import XCTest
 @testable import TailorTokenizers
 

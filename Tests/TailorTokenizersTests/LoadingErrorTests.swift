@@ -1,6 +1,7 @@
 // Bad input gives named errors: missing file, malformed JSON (file and key), unknown model or component types,
 // unsupported regexes, merges naming unknown tokens.
 import Foundation
+import TailorText
 import XCTest
 @testable import TailorTokenizers
 

@@ -1,5 +1,6 @@
 // Public API details the CLI relies on, checked on fixtures whose values come from the reference files.
 import Foundation
+import TailorText
 import XCTest
 @testable import TailorTokenizers
 

@@ -1,5 +1,6 @@
 // Reading texts for commands: JSONL rows with a named string field, or plain text.
 import ArgumentParser
+import TailorText
 import Foundation
 
 /// Texts of `path`: the `field` of each JSONL row (a `.jsonl` file), otherwise each non-empty line
@@ -12,10 +13,13 @@ func readTexts(_ path: String, field: String, linesAreTexts: Bool) throws -> [St
         return linesAreTexts ? content.split(separator: "\n").map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
             : [content]
     }
-    return try content.split(separator: "\n", omittingEmptySubsequences: true).enumerated().map { index, line in
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let text = object[field] as? String else {
-            throw ValidationError("\(path):\(index + 1): expected a JSON object with a \"\(field)\" string")
+    let rows: [(line: Int, object: JSONObject)]
+    do throws(JSONLinesError) { rows = try JSONLines.objects(Array(content.utf8), file: path) } catch {
+        throw ValidationError("\(error); each line must be a JSON object with a \"\(field)\" string")
+    }
+    return try rows.map { line, object in
+        guard let text = object[field]?.stringValue else {
+            throw ValidationError("\(path):\(line): expected a JSON object with a \"\(field)\" string")
         }
         return text
     }

@@ -1,14 +1,16 @@
-// Python's `repr(float)` (also what `json.dumps` writes for a float), needed to reproduce bnb's quant-state JSON.
+// Python's `repr(float)`, which `json.dumps` also writes for finite floats: bnb's quant-state JSON, config.json,
+// chat templates' `tojson` and string conversion.
 
 /// Formats `value` exactly as Python 3 `repr(value)` / `json.dumps(value)` does.
 ///
 /// Both use the shortest digit string that round-trips; Python writes it in fixed notation when the decimal
 /// exponent `decpt` (value = 0.d1d2… × 10^decpt) satisfies -4 < decpt ≤ 16, otherwise as `d.ddde±XX` (at least two
 /// exponent digits). Fixed notation always has a fractional part (`1.0`); exponent notation drops a lone `.0`.
-/// Non-finite values follow `json.dumps`: `Infinity`, `-Infinity`, `NaN`.
+/// Non-finite values are `nan`, `inf` and `-inf` as `repr` writes them (`json.dumps` writes `NaN`, `Infinity`,
+/// `-Infinity`: see ``JSONText/pythonNumber(_:)``).
 public func pythonFloatRepr(_ value: Double) -> String {
-    if value.isNaN { return "NaN" }
-    if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
+    if value.isNaN { return "nan" }
+    if value.isInfinite { return value < 0 ? "-inf" : "inf" }
     let sign = value.sign == .minus ? "-" : ""
     if value == 0 { return sign + "0.0" }
     let (digits, decpt) = shortestDigits(abs(value))

@@ -8,7 +8,7 @@ private struct AnyKey: CodingKey {
 }
 
 extension JSONValue: Codable {
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         if let keyed = try? decoder.container(keyedBy: AnyKey.self) {
             var members: [JSONMember] = []
             for key in keyed.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
@@ -31,11 +31,11 @@ extension JSONValue: Codable {
         else { self = .string(try single.decode(String.self)) }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         switch self {
-        case .object(let members):
+        case .object(let object):
             var keyed = encoder.container(keyedBy: AnyKey.self)
-            for member in members { try keyed.encode(member.value, forKey: AnyKey(stringValue: member.key)) }
+            for member in object.members { try keyed.encode(member.value, forKey: AnyKey(stringValue: member.key)) }
         case .array(let items):
             var list = encoder.unkeyedContainer()
             for item in items { try list.encode(item) }
