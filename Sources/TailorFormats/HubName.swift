@@ -1,6 +1,7 @@
 // The Hugging Face Hub name of a checkpoint (what an adapter records as base_model_name_or_path so PEFT can find
 // the base): from a Hub cache folder, config.json's `_name_or_path` or the GGUF's general.* names.
 import Foundation
+import TailorText
 
 public enum HubName {
     /// "ORG/NAME" when `url` lies inside a Hugging Face cache snapshot (`…/models--ORG--NAME/snapshots/HASH/…`).
