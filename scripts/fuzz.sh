@@ -23,6 +23,7 @@ module() {
         -o "$lib" Sources/"$name"/*.swift "$@" 2>&1 | { grep -v "Cannot export local symbol" || true; }
 }
 build_libraries() {
+    module TailorText
     module TailorTensor
     module TailorTokenizers
     module TailorChat
@@ -38,10 +39,10 @@ yams=(-I .build/debug/Modules -Xcc -fmodule-map-file=.build/checkouts/Yams/Sourc
 build_target() {
     local name=$1 extra=()
     case $name in
-        safetensors|gguf) extra=("$out/libTailorFormats.a" "$out/libTailorTensor.a") ;;
-        tokenizer) extra=("$out/libTailorTokenizers.a") ;;
-        template) extra=("$out/libTailorChat.a" "$out/libTailorTokenizers.a") ;;
-        jsonl) extra=("$out/libTailorData.a" "$out/libTailorReport.a" "$out/libTailorChat.a" "$out/libTailorTokenizers.a" "$out/libTailorTensor.a") ;;
+        safetensors|gguf) extra=("$out/libTailorFormats.a" "$out/libTailorTensor.a" "$out/libTailorText.a") ;;
+        tokenizer) extra=("$out/libTailorTokenizers.a" "$out/libTailorText.a") ;;
+        template) extra=("$out/libTailorChat.a" "$out/libTailorTokenizers.a" "$out/libTailorText.a") ;;
+        jsonl) extra=("$out/libTailorData.a" "$out/libTailorReport.a" "$out/libTailorChat.a" "$out/libTailorTokenizers.a" "$out/libTailorTensor.a" "$out/libTailorText.a") ;;
         recipe)
             [[ -f .build/debug/Yams.build/Parser.swift.o ]] || swift build --product tailor >/dev/null
             extra=(Sources/TailorTraining/RecipeBounds.swift Sources/TailorTraining/TrainingError.swift
