@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "TailorQuantization", dependencies: ["TailorTensor", "TailorText"]),
         .target(name: "TailorOptim", dependencies: ["TailorTensor"]),
         .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorText", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization",
-                                                  "TailorDistributed", "TailorReport", "TailorData",
+                                                  "TailorDistributed", "TailorReport", "TailorData", "TailorPlan", "TailorChat", "TailorTokenizers",
                                                   .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "TailorPlan", dependencies: ["TailorFormats"]),
         .target(name: "TailorData", dependencies: ["TailorTensor", "TailorText", "TailorTokenizers", "TailorChat", "TailorReport"]),

@@ -80,78 +80,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case method, epochs, seed, shuffle
-        case learningRate = "learning_rate", maxSteps = "max_steps", batchSize = "batch_size"
-        case gradientAccumulationSteps = "gradient_accumulation_steps", warmupSteps = "warmup_steps"
-        case warmupRatio = "warmup_ratio", lrSchedulerType = "lr_scheduler_type", weightDecay = "weight_decay"
-        case maxGradNorm = "max_grad_norm", adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", adamEpsilon = "adam_epsilon"
-        case gradientCheckpointing = "gradient_checkpointing", maxLength = "max_length", computeDType = "compute_dtype"
-        case bnb4bitQuantType = "bnb_4bit_quant_type", bnb4bitUseDoubleQuant = "bnb_4bit_use_double_quant"
-        case bnb4bitBlocksize = "bnb_4bit_blocksize"
-        case neftuneNoiseAlpha = "neftune_noise_alpha", loraR = "lora_r", loraAlpha = "lora_alpha"
-        case loraDropout = "lora_dropout", targetModules = "target_modules", useRSLoRA = "use_rslora"
-        case initAdapter = "init_adapter", evalSteps = "eval_steps", loggingSteps = "logging_steps"
-        case saveSteps = "save_steps", saveTotalLimit = "save_total_limit", skipNonFiniteSteps = "skip_non_finite_steps"
-        case reportTo = "report_to"
-        case objective, beta, lossType = "loss_type", labelSmoothing = "label_smoothing", simpoGamma = "simpo_gamma"
-        case referenceFree = "reference_free", truncationMode = "truncation_mode", precomputeRefLogProbs = "precompute_ref_log_probs"
-    }
-
-    /// Every key a recipe may use.
-    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
-
-    /// Missing keys keep their defaults.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = TrainingConfiguration()
-        method = try c.decodeIfPresent(TrainingMethod.self, forKey: .method) ?? d.method
-        learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate)
-        epochs = try c.decodeIfPresent(Double.self, forKey: .epochs) ?? d.epochs
-        maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps) ?? d.maxSteps
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
-        gradientAccumulationSteps = try c.decodeIfPresent(Int.self, forKey: .gradientAccumulationSteps) ?? d.gradientAccumulationSteps
-        warmupSteps = try c.decodeIfPresent(Double.self, forKey: .warmupSteps) ?? d.warmupSteps
-        warmupRatio = try c.decodeIfPresent(Double.self, forKey: .warmupRatio) ?? d.warmupRatio
-        lrSchedulerType = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .lrSchedulerType) ?? d.lrSchedulerType
-        weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? d.weightDecay
-        maxGradNorm = try c.decodeIfPresent(Double.self, forKey: .maxGradNorm) ?? d.maxGradNorm
-        adamBeta1 = try c.decodeIfPresent(Double.self, forKey: .adamBeta1) ?? d.adamBeta1
-        adamBeta2 = try c.decodeIfPresent(Double.self, forKey: .adamBeta2) ?? d.adamBeta2
-        adamEpsilon = try c.decodeIfPresent(Double.self, forKey: .adamEpsilon) ?? d.adamEpsilon
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
-        shuffle = try c.decodeIfPresent(Bool.self, forKey: .shuffle) ?? d.shuffle
-        gradientCheckpointing = try c.decodeIfPresent(Bool.self, forKey: .gradientCheckpointing)
-        bnb4bitQuantType = try c.decodeIfPresent(String.self, forKey: .bnb4bitQuantType) ?? d.bnb4bitQuantType
-        bnb4bitUseDoubleQuant = try c.decodeIfPresent(Bool.self, forKey: .bnb4bitUseDoubleQuant) ?? d.bnb4bitUseDoubleQuant
-        bnb4bitBlocksize = try c.decodeIfPresent(Int.self, forKey: .bnb4bitBlocksize) ?? d.bnb4bitBlocksize
-        maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength) ?? d.maxLength
-        computeDType = try c.decodeIfPresent(MatmulPrecision.self, forKey: .computeDType)
-        neftuneNoiseAlpha = try c.decodeIfPresent(Double.self, forKey: .neftuneNoiseAlpha) ?? d.neftuneNoiseAlpha
-        loraR = try c.decodeIfPresent(Int.self, forKey: .loraR) ?? d.loraR
-        loraAlpha = try c.decodeIfPresent(Double.self, forKey: .loraAlpha) ?? d.loraAlpha
-        loraDropout = try c.decodeIfPresent(Double.self, forKey: .loraDropout) ?? d.loraDropout
-        targetModules = try c.decodeIfPresent(String.self, forKey: .targetModules) ?? d.targetModules
-        useRSLoRA = try c.decodeIfPresent(Bool.self, forKey: .useRSLoRA) ?? d.useRSLoRA
-        initAdapter = try c.decodeIfPresent(String.self, forKey: .initAdapter)
-        evalSteps = try c.decodeIfPresent(Int.self, forKey: .evalSteps) ?? d.evalSteps
-        loggingSteps = try c.decodeIfPresent(Int.self, forKey: .loggingSteps) ?? d.loggingSteps
-        saveSteps = try c.decodeIfPresent(Int.self, forKey: .saveSteps) ?? d.saveSteps
-        saveTotalLimit = try c.decodeIfPresent(Int.self, forKey: .saveTotalLimit) ?? d.saveTotalLimit
-        skipNonFiniteSteps = try c.decodeIfPresent(Bool.self, forKey: .skipNonFiniteSteps) ?? d.skipNonFiniteSteps
-        reportTo = try c.decodeIfPresent(String.self, forKey: .reportTo) ?? d.reportTo
-        objective = try c.decodeIfPresent(TrainingObjective.self, forKey: .objective) ?? d.objective
-        beta = try c.decodeIfPresent(Double.self, forKey: .beta) ?? d.beta
-        lossType = try c.decodeIfPresent(DPOLossType.self, forKey: .lossType) ?? d.lossType
-        labelSmoothing = try c.decodeIfPresent(Double.self, forKey: .labelSmoothing) ?? d.labelSmoothing
-        simpoGamma = try c.decodeIfPresent(Double.self, forKey: .simpoGamma) ?? d.simpoGamma
-        referenceFree = try c.decodeIfPresent(Bool.self, forKey: .referenceFree) ?? d.referenceFree
-        truncationMode = try c.decodeIfPresent(TruncationMode.self, forKey: .truncationMode) ?? d.truncationMode
-        precomputeRefLogProbs = try c.decodeIfPresent(Bool.self, forKey: .precomputeRefLogProbs) ?? d.precomputeRefLogProbs
-    }
-
-    /// Whether blocks are recomputed in backward.
+    /// The precision of the products with the weights actually used.
     public var resolvedComputeDType: MatmulPrecision { computeDType ?? .native }
+    /// Whether blocks are recomputed in backward.
     public var resolvedGradientCheckpointing: Bool { gradientCheckpointing ?? (method == .qlora) }
 
     /// The learning rate actually used.
@@ -168,25 +99,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
                                  useRSLoRA: useRSLoRA)
     }
 
-    /// Rejects impossible values with a message naming the key, before any work starts.
+    /// Rejects impossible values with a message naming the key, before any work starts: each key's range (from its
+    /// declaration), then the rules that tie keys together.
     public func validate() throws {
         try validateRanges()
         func fail(_ key: String, _ why: String) -> TrainingError { .invalidConfiguration(key: key, message: why) }
-        if let lr = learningRate, !(lr > 0 && lr.isFinite) { throw fail("learning_rate", "must be positive, got \(lr)") }
         guard epochs > 0 || maxSteps > 0 else { throw fail("epochs", "must be positive when max_steps is 0") }
-        guard maxSteps >= 0 else { throw fail("max_steps", "must be ≥ 0, got \(maxSteps)") }
-        guard batchSize > 0 else { throw fail("batch_size", "must be ≥ 1, got \(batchSize)") }
-        guard gradientAccumulationSteps > 0 else { throw fail("gradient_accumulation_steps", "must be ≥ 1, got \(gradientAccumulationSteps)") }
-        guard warmupSteps >= 0, (0...1).contains(warmupRatio) else { throw fail("warmup_steps", "warmup must be ≥ 0 (ratio in [0, 1])") }
-        guard weightDecay >= 0 else { throw fail("weight_decay", "must be ≥ 0, got \(weightDecay)") }
-        guard maxGradNorm >= 0 else { throw fail("max_grad_norm", "must be ≥ 0 (0 disables clipping), got \(maxGradNorm)") }
-        guard (0..<1).contains(adamBeta1), (0..<1).contains(adamBeta2) else { throw fail("adam_beta1", "betas must be in [0, 1)") }
-        guard adamEpsilon > 0 else { throw fail("adam_epsilon", "must be positive") }
-        guard maxLength >= 2 else { throw fail("max_length", "must be ≥ 2, got \(maxLength)") }
-        guard neftuneNoiseAlpha >= 0 else { throw fail("neftune_noise_alpha", "must be ≥ 0") }
-        guard evalSteps >= 0, loggingSteps >= 1, saveSteps >= 0, saveTotalLimit >= 1 else {
-            throw fail("save_steps", "eval_steps/save_steps must be ≥ 0, logging_steps and save_total_limit ≥ 1")
-        }
         guard ["none", "tensorboard"].contains(reportTo) else { throw fail("report_to", "must be none or tensorboard, got \(reportTo)") }
         if objective.usesPairs {
             guard beta > 0, beta.isFinite else { throw fail("beta", "must be positive, got \(beta)") }
@@ -199,11 +117,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
                 throw fail("bnb_4bit_blocksize", "must be a power of two from 32 to 4096, got \(bnb4bitBlocksize)")
             }
         }
-        if method.trainsAdapters {
-            guard loraR > 0 else { throw fail("lora_r", "must be ≥ 1, got \(loraR)") }
-            guard loraAlpha > 0 else { throw fail("lora_alpha", "must be positive, got \(loraAlpha)") }
-            guard (0..<1).contains(loraDropout) else { throw fail("lora_dropout", "must be in [0, 1), got \(loraDropout)") }
-        } else if initAdapter != nil {
+        if !method.trainsAdapters, initAdapter != nil {
             throw fail("init_adapter", "only applies to --method lora or qlora")
         }
     }

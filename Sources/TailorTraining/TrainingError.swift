@@ -20,7 +20,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case .invalidConfiguration(let key, let message): "\(key): \(message)"
         case .unknownKey(let key, let file, let known):
             "\(file): unknown hyperparameter '\(key)'; known: \(known.sorted().joined(separator: ", "))"
-        case .malformedData(let file, let line, let message): "\(file):\(line): \(message)"
+        case .malformedData(let file, let line, let message): line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)"
         case .emptyDataset(let file): "\(file): no training rows"
         case .nonFinite(let step, let what):
             "step \(step): \(what) is NaN or infinite; training stopped, the last checkpoint is intact (lower the learning rate, or pass --skip-non-finite-steps)"

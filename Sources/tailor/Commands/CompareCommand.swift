@@ -35,12 +35,7 @@ struct CompareCommand: ParsableCommand {
             }
             return m
         }
-        var configuration = TrainingConfiguration()
-        if let config {
-            var train = try TrainCommand.parse(["--model", model.model, "--data", data, "--out", "/dev/null", "--config", config])
-            train.method = nil
-            configuration = try train.resolvedConfiguration()
-        }
+        var configuration = try TrainCommand.resolvedConfiguration(recipe: config, flags: [])
         configuration.maxSteps = maxSteps
         configuration.epochs = epochs
         configuration.batchSize = batchSize

@@ -15,7 +15,27 @@ import TailorTraining
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Fine-tune a model: full fine-tuning, LoRA or QLoRA.",
-        discussion: "Every hyperparameter is a flag and a key of a YAML recipe (--config); flags override the recipe. Keys: \(TrainingConfiguration.keys.sorted().joined(separator: ", ")).")
+        discussion: hyperparameterHelp)
+
+    /// The hyperparameters' part of `--help`, from their declarations (wrapped here: the parser wraps without indent).
+    static var hyperparameterHelp: String {
+        "Every hyperparameter is a flag (--lora-r 16 or --lora-r=16) and a key of a YAML recipe (--config; lora_r: 16); flags override the recipe.\n\nHYPERPARAMETERS:\n"
+            + TrainingConfiguration.hyperparameters.map { parameter in
+                let defaultText = parameter.defaultText == "none" ? "" : " (default: \(parameter.defaultText))"
+                return (["  \(parameter.flag) <\(parameter.accepts)>"] + wrapped(parameter.help + defaultText, width: 70).map { "        " + $0 })
+                    .joined(separator: "\n")
+            }.joined(separator: "\n")
+    }
+
+    /// `text` in lines of at most `width` characters, broken at spaces.
+    static func wrapped(_ text: String, width: Int) -> [String] {
+        var lines: [String] = [], line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty, line.count + 1 + word.count > width { lines.append(line); line = "" }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        return lines + (line.isEmpty ? [] : [line])
+    }
 
     @OptionGroup var model: ModelOption
     @Option(help: "Training data: a dataset written by `tailor prepare` (.tdata), or JSONL rows with \"text\", or \"input_ids\" (+ optional \"labels\").") var data: String
@@ -29,83 +49,35 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Fail unless started as one of several ranks (`mpirun -np N tailor train …`); without it, a launcher is detected from the environment.") var distributed = false
     @Option(help: "With several ranks: 0 replicates the AdamW state on every rank; 1 partitions it (ZeRO-1).") var zero: Int = 0
 
-    @Option(help: "full | lora | qlora") var method: String?
-    @Option var learningRate: Double?
-    @Option var epochs: Double?
-    @Option var maxSteps: Int?
-    @Option var batchSize: Int?
-    @Option var gradientAccumulationSteps: Int?
-    @Option(help: "≥ 1: steps; < 1: a fraction of all steps.") var warmupSteps: Double?
-    @Option var warmupRatio: Double?
-    @Option(help: "linear | cosine | constant | constant_with_warmup") var lrSchedulerType: String?
-    @Option var weightDecay: Double?
-    @Option(help: "0 disables clipping.") var maxGradNorm: Double?
-    @Option var adamBeta1: Double?
-    @Option var adamBeta2: Double?
-    @Option var adamEpsilon: Double?
-    @Option var seed: UInt64?
-    @Option(help: "true | false") var shuffle: Bool?
-    @Option(help: "true | false") var gradientCheckpointing: Bool?
-    @Option var maxLength: Int?
-    @Option(help: "f32 | bf16: precision of the products with the weights (bf16: about 2× faster on CPUs with bf16 dot products; LoRA/QLoRA then store the frozen base as bf16; default: bf16 where the CPU has them)") var computeDtype: String?
-    @Option var neftuneNoiseAlpha: Double?
-    @Option var loraR: Int?
-    @Option var loraAlpha: Double?
-    @Option var loraDropout: Double?
-    @Option(help: "\"all-linear\", names such as q_proj,v_proj, or a regex.") var targetModules: String?
-    @Option(help: "true | false") var useRslora: Bool?
-    @Option(help: "Start LoRA from this PEFT adapter folder.") var initAdapter: String?
-    @Option var evalSteps: Int?
-    @Option var loggingSteps: Int?
-    @Option var saveSteps: Int?
-    @Option var saveTotalLimit: Int?
-    @Option(help: "true | false") var skipNonFiniteSteps: Bool?
-    @Option(name: .customLong("bnb-4bit-quant-type"), help: "QLoRA: nf4 | fp4") var bnb4bitQuantType: String?
-    @Option(name: .customLong("bnb-4bit-use-double-quant"), help: "QLoRA: true | false") var bnb4bitUseDoubleQuant: Bool?
-    @Option(name: .customLong("bnb-4bit-blocksize"), help: "QLoRA block size (64)") var bnb4bitBlocksize: Int?
-    @Option(help: "none | tensorboard: also write TensorBoard event files to <out>/runs") var reportTo: String?
-    @OptionGroup var preference: PreferenceOptions
-
-    /// The flags the user gave, under their recipe keys.
-    var flagValues: [String: Any] {
-        let all: [(String, Any?)] = [
-            ("method", method), ("learning_rate", learningRate), ("epochs", epochs), ("max_steps", maxSteps),
-            ("batch_size", batchSize), ("gradient_accumulation_steps", gradientAccumulationSteps),
-            ("warmup_steps", warmupSteps), ("warmup_ratio", warmupRatio), ("lr_scheduler_type", lrSchedulerType),
-            ("weight_decay", weightDecay), ("max_grad_norm", maxGradNorm), ("adam_beta1", adamBeta1),
-            ("adam_beta2", adamBeta2), ("adam_epsilon", adamEpsilon), ("seed", seed), ("shuffle", shuffle),
-            ("gradient_checkpointing", gradientCheckpointing), ("max_length", maxLength),
-            ("compute_dtype", computeDtype),
-            ("neftune_noise_alpha", neftuneNoiseAlpha), ("lora_r", loraR), ("lora_alpha", loraAlpha),
-            ("lora_dropout", loraDropout), ("target_modules", targetModules), ("use_rslora", useRslora),
-            ("init_adapter", initAdapter), ("eval_steps", evalSteps), ("logging_steps", loggingSteps),
-            ("save_steps", saveSteps), ("save_total_limit", saveTotalLimit), ("skip_non_finite_steps", skipNonFiniteSteps),
-            ("bnb_4bit_quant_type", bnb4bitQuantType), ("bnb_4bit_use_double_quant", bnb4bitUseDoubleQuant),
-            ("bnb_4bit_blocksize", bnb4bitBlocksize), ("report_to", reportTo),
-        ] + preference.flagValues
-        var values: [String: Any] = [:]
-        for (key, value) in all { if let value { values[key] = value } }
-        return values
-    }
+    @Flag(help: "Preference tuning: skip bad preference rows (counted) instead of stopping at the first one.") var skipBad = false
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Hyperparameters as --key value (listed above).", valueName: "hyperparameters"))
+    var hyperparameterFlags: [String] = []
 
     /// defaults < recipe < flags, as one validated configuration.
     func resolvedConfiguration() throws -> TrainingConfiguration {
+        try Self.resolvedConfiguration(recipe: config, flags: hyperparameterFlags)
+    }
+
+    /// defaults < the YAML `recipe` < hyperparameter `flags` (`--key value`), as one validated configuration whose
+    /// errors name the recipe line or the flag.
+    static func resolvedConfiguration(recipe: String?, flags: [String]) throws -> TrainingConfiguration {
         var merged: [String: Any] = [:]
         var origins: [String: String] = [:]
-        if let config {
-            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
-                throw ValidationError("--config \(config): cannot read the file")
+        if let recipe {
+            guard let text = try? String(contentsOfFile: recipe, encoding: .utf8) else {
+                throw ValidationError("--config \(recipe): cannot read the file")
             }
-            let (recipe, lines) = try RecipeFile.load(text, file: config)
+            let (values, lines) = try RecipeFile.load(text, file: recipe)
             origins = lines
             let known = Set(TrainingConfiguration.keys)
-            if let unknown = recipe.keys.sorted().first(where: { !known.contains($0) }) {
-                throw TrainingError.unknownKey(unknown, file: config, known: Array(known))
+            if let unknown = values.keys.sorted().first(where: { !known.contains($0) }) {
+                throw TrainingError.unknownKey(unknown, file: recipe, known: Array(known))
             }
-            merged = recipe
+            merged = values
         }
-        merged.merge(flagValues) { _, flag in flag }
-        for key in flagValues.keys { origins[key] = "--" + key.replacingOccurrences(of: "_", with: "-") }
+        let given = try TrainingConfiguration.flagValues(flags)
+        merged.merge(given.values) { _, flag in flag }
+        origins.merge(given.origins) { _, flag in flag }
         return try TrainingConfiguration.decode(values: merged, origins: origins)
     }
 
@@ -130,7 +102,7 @@ struct TrainCommand: ParsableCommand {
         let tokenizer = try? checkpoint.tokenizer()
         let pairs = configuration.objective.usesPairs
             ? try readPreferencePairs(data, tokenizer: tokenizer, vocabularySize: configurationOfModel.vocabSize,
-                                      maxLength: configuration.maxLength, skipBad: preference.skipBad) : []
+                                      maxLength: configuration.maxLength, skipBad: skipBad) : []
         let train = pairs.isEmpty ? try readTrainingRows(data, tokenizer: tokenizer, maxLength: configuration.maxLength)
             : pairs.map { TrainingExample(inputIDs: $0.promptIDs + $0.chosenIDs) }   // for the preflight's length checks
         let evaluation = try evalData.map { try readTrainingRows($0, tokenizer: tokenizer, maxLength: configuration.maxLength) } ?? []
@@ -196,40 +168,13 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// Rows for training: a prepared dataset (`tailor prepare`, .tdata); JSONL rows with "text" or "input_ids"; or any
-/// other dataset `tailor prepare` reads (chat messages, alpaca, sharegpt, prompt/completion, CSV, JSON), prepared
-/// on the fly with prepare's defaults, the model's chat template and `maxLength`.
+/// `TrainingRows.read`, saying when the file was prepared on the fly.
 func readTrainingRows(_ path: String, tokenizer: Tokenizer?, maxLength: Int) throws -> [TrainingExample] {
-    let url = URL(fileURLWithPath: path)
-    if url.pathExtension == "tdata" {
-        return try PreparedDataset.read(url).map {
-            TrainingExample(inputIDs: $0.inputIDs, labels: $0.labels, segments: $0.segments, positions: $0.positions)
-        }
-    }
-    if let tokenizer, !isTextOrIDRows(url) {
-        var options = PrepareOptions()
-        options.validationFraction = 0
-        options.maxLength = maxLength
-        options.sampleCount = 0
-        let template = try tokenizer.chatTemplate.map { try ChatTemplate(source: $0) }
-        let prepared = try DataPipeline.prepare(url, tokenizer: tokenizer, template: template, options: options)
-        let report = prepared.report
+    let read = try TrainingRows.read(path, tokenizer: tokenizer, maxLength: maxLength)
+    if let report = read.preparedOnTheFly {
         print("prepared \(path) on the fly: \(report.rowsKept) of \(report.rowsRead) rows kept, \(report.trainedTokens) trained of \(report.trainedTokens + report.maskedTokens) tokens")
-        guard !prepared.train.isEmpty, report.trainedTokens > 0 else {
-            throw ValidationError("\(path): no row has a token to train on (every row was dropped or fully masked); run `tailor prepare` to see why")
-        }
-        return prepared.train.map { TrainingExample(inputIDs: $0.inputIDs, labels: $0.labels, segments: $0.segments, positions: $0.positions) }
     }
-    return try TrainingData.readJSONL(url, tokenize: tokenizer.map { t in { t.encode($0, addSpecialTokens: true).map(Int32.init) } })
-}
-
-/// Whether `url` is JSONL whose first row has "text" or "input_ids" (the trainer's own row format).
-private func isTextOrIDRows(_ url: URL) -> Bool {
-    guard url.pathExtension == "jsonl" || url.pathExtension == "ndjson",
-          let data = FileManager.default.contents(atPath: url.path),
-          let first = (data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...]).split(separator: UInt8(ascii: "\n")).first,
-          let object = try? JSONSerialization.jsonObject(with: Data(first)) as? [String: Any] else { return false }
-    return object["text"] != nil || object["input_ids"] != nil
+    return read.rows
 }
 
 extension JSONEncoder {

@@ -5,14 +5,14 @@ import TailorChat
 import TailorFormats
 import TailorModels
 import TailorPlan
-import TailorTraining
 
-enum TrainingPreflight {
+/// The checks `tailor train` runs before the first step.
+public enum TrainingPreflight {
     /// Findings for a run; errors stop training before it starts.
     /// - Parameters:
     ///   - predictedBytes: Tailor's predicted peak memory for the run (weights included).
     ///   - trainingTemplate / modelTemplate: the chat template the data was prepared with, and the model's own.
-    static func findings(configuration c: TrainingConfiguration, model: LlamaModel, rows: [TrainingExample],
+    public static func findings(configuration c: TrainingConfiguration, model: LlamaModel, rows: [TrainingExample],
                          predictedBytes: Int, trainingTemplate: String?, modelTemplate: String?) -> [Finding] {
         let method = c.method
         var findings: [Finding] = []
@@ -64,7 +64,7 @@ enum TrainingPreflight {
 
     /// The template a prepared dataset was rendered with (from the report.json `tailor prepare` wrote beside it),
     /// as source text; nil when the data used the model's own template or carries no record.
-    static func preparedTemplate(forData path: String) -> String? {
+    public static func preparedTemplate(forData path: String) -> String? {
         let report = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("report.json")
         guard path.hasSuffix(".tdata"), let data = FileManager.default.contents(atPath: report.path),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -75,8 +75,9 @@ enum TrainingPreflight {
 }
 
 /// Tailor's own memory for a run, from the planner's engine model.
-enum TrainingMemory {
-    static func predict(configuration c: TrainingConfiguration, modelConfig: ModelConfig, batchRows: Int, length: Int,
+public enum TrainingMemory {
+    /// Predicted peak memory of a run with `batchRows` rows of `length` tokens.
+    public static func predict(configuration c: TrainingConfiguration, modelConfig: ModelConfig, batchRows: Int, length: Int,
                         mapped: Bool) -> EngineMemoryEstimate {
         let shape = ModelShape(config: modelConfig)
         let method = c.method
