@@ -35,6 +35,10 @@ static inline int cmpi_allgatherv_f32(const float *input, int count, float *outp
                                       const int *displacements) {
     return MPI_Allgatherv(input, count, MPI_FLOAT, output, counts, displacements, MPI_FLOAT, MPI_COMM_WORLD);
 }
+static inline int cmpi_allgatherv_bytes(const void *input, int count, void *output, const int *counts,
+                                        const int *displacements) {
+    return MPI_Allgatherv(input, count, MPI_BYTE, output, counts, displacements, MPI_BYTE, MPI_COMM_WORLD);
+}
 static inline int cmpi_gatherv_f32(const float *input, int count, float *output, const int *counts,
                                    const int *displacements, int root) {
     return MPI_Gatherv(input, count, MPI_FLOAT, output, counts, displacements, MPI_FLOAT, root, MPI_COMM_WORLD);

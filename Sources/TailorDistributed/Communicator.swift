@@ -1,5 +1,5 @@
-// The seam between training and the processes it runs on: collectives on f32 buffers (and a few f64 scalars),
-// one implementation per transport. MPI has no standard bf16 type, so gradients are reduced in f32.
+// The seam between training and the processes it runs on: collectives on f32 buffers (and a few f64 scalars, and
+// an all-gather of raw bytes), one implementation per transport. MPI has no standard bf16 type, so gradients are reduced in f32.
 import Foundation
 
 /// The f64 reductions `allReduce(_:_:)` offers.
@@ -28,6 +28,9 @@ public protocol Communicator: AnyObject {
     func reduceScatterSum(_ values: [Float], counts: [Int]) throws(CommunicationError) -> [Float]
     /// Concatenates every rank's `shard` (rank `r` gives `counts[r]` elements) on every rank.
     func allGather(_ shard: [Float], counts: [Int]) throws(CommunicationError) -> [Float]
+    /// Concatenates every rank's `shard` of raw bytes (rank `r` gives `counts[r]` bytes) on every rank: values moved,
+    /// not reduced, such as bf16 weights, which MPI has no type for.
+    func allGather(bytes shard: [UInt8], counts: [Int]) throws(CommunicationError) -> [UInt8]
     /// Concatenates every rank's `shard` on `root` only; other ranks get an empty array.
     func gather(_ shard: [Float], counts: [Int], root: Int) throws(CommunicationError) -> [Float]
     /// Copies `root`'s `values` to every rank (the same length everywhere).

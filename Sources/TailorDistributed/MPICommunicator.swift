@@ -92,6 +92,26 @@ public final class MPICommunicator: Communicator {
         try gathered(shard, counts: counts, root: nil)
     }
 
+    public func allGather(bytes shard: [UInt8], counts: [Int]) throws(CommunicationError) -> [UInt8] {
+        let offsets = try offsets(counts, operation: "all-gather")
+        guard counts[rank] == shard.count else {
+            throw .sizeMismatch(operation: "all-gather", detail: "rank \(rank) gives \(shard.count) bytes, counts \(counts)")
+        }
+        var output = [UInt8](repeating: 0, count: offsets[size - 1] + counts[size - 1])
+        let counts32 = counts.map { Int32($0) }, offsets32 = offsets.map { Int32($0) }
+        try shard.withUnsafeBufferPointer { (input) throws(CommunicationError) in
+            try output.withUnsafeMutableBufferPointer { (out) throws(CommunicationError) in
+                var scratch: UInt8 = 0   // MPI wants valid pointers even for empty buffers
+                let source = input.baseAddress ?? withUnsafePointer(to: &scratch) { $0 }
+                let target = out.baseAddress ?? withUnsafeMutablePointer(to: &scratch) { $0 }
+                try timed("MPI_Allgatherv", bytes: shard.count) {
+                    cmpi_allgatherv_bytes(source, Int32(shard.count), target, counts32, offsets32)
+                }
+            }
+        }
+        return output
+    }
+
     public func gather(_ shard: [Float], counts: [Int], root: Int) throws(CommunicationError) -> [Float] {
         guard (0..<size).contains(root) else { throw .sizeMismatch(operation: "gather", detail: "root \(root) of \(size) ranks") }
         return try gathered(shard, counts: counts, root: root)

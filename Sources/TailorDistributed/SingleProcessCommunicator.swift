@@ -28,6 +28,14 @@ public final class SingleProcessCommunicator: Communicator {
         return shard
     }
 
+    public func allGather(bytes shard: [UInt8], counts: [Int]) throws(CommunicationError) -> [UInt8] {
+        _ = try offsets(counts, operation: "all-gather")
+        guard counts[0] == shard.count else {
+            throw .sizeMismatch(operation: "all-gather", detail: "\(shard.count) bytes, counts \(counts)")
+        }
+        return shard
+    }
+
     public func gather(_ shard: [Float], counts: [Int], root: Int) throws(CommunicationError) -> [Float] {
         try allGather(shard, counts: counts)
     }
