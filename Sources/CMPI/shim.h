@@ -56,6 +56,16 @@ static inline int cmpi_iallreduce_sum_f32(float *values, int count, void **reque
     *request = r;
     return MPI_SUCCESS;
 }
+/// Starts a sum over all ranks scattered by `counts` (this rank's slice into `output`) without waiting; as
+/// cmpi_iallreduce_sum_f32, and `input`, `output` and `counts` must stay valid until cmpi_wait.
+static inline int cmpi_ireduce_scatter_sum_f32(const float *input, float *output, const int *counts, void **request) {
+    MPI_Request *r = (MPI_Request *)malloc(sizeof(MPI_Request));
+    if (r == NULL) return MPI_ERR_NO_MEM;
+    int rc = MPI_Ireduce_scatter(input, output, counts, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, r);
+    if (rc != MPI_SUCCESS) { free(r); return rc; }
+    *request = r;
+    return MPI_SUCCESS;
+}
 /// Lets a started collective progress (Open MPI moves non-blocking collectives on inside MPI calls); `*done` is 1
 /// once it completed.
 static inline int cmpi_test(void *request, int *done) { return MPI_Test((MPI_Request *)request, done, MPI_STATUS_IGNORE); }

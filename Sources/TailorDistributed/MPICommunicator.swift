@@ -171,6 +171,20 @@ public final class MPICommunicator: Communicator {
         return pending
     }
 
+    public func startReduceScatterSum(_ values: [Float], counts: [Int]) throws(CommunicationError) -> PendingSum {
+        let offsets = try offsets(counts, operation: "non-blocking reduce-scatter")
+        guard offsets[size - 1] + counts[size - 1] == values.count else {
+            throw .sizeMismatch(operation: "non-blocking reduce-scatter", detail: "\(values.count) values, counts \(counts)")
+        }
+        let pending = PendingSum(copying: values, counts: counts, rank: rank)
+        guard let input = pending.buffer.baseAddress, let output = pending.output?.baseAddress,
+              let counts32 = pending.counts?.baseAddress else { return pending }   // nothing to sum on any rank
+        var handle: UnsafeMutableRawPointer?
+        try timed("MPI_Ireduce_scatter", bytes: values.count * 4) { cmpi_ireduce_scatter_sum_f32(input, output, counts32, &handle) }
+        pending.handle = handle
+        return pending
+    }
+
     public func progress(_ pending: [PendingSum]) throws(CommunicationError) {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { statistics.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
@@ -190,7 +204,7 @@ public final class MPICommunicator: Communicator {
             statistics.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             try Self.check(code, "MPI_Wait")
         }
-        return Array(pending.buffer)
+        return pending.result
     }
 
     public func barrier() throws(CommunicationError) {

@@ -41,8 +41,11 @@ public final class SingleProcessCommunicator: Communicator {
     }
 
     public func startAllReduceSum(_ values: [Float]) throws(CommunicationError) -> PendingSum { PendingSum(copying: values) }
+    public func startReduceScatterSum(_ values: [Float], counts: [Int]) throws(CommunicationError) -> PendingSum {
+        PendingSum(copying: try reduceScatterSum(values, counts: counts))
+    }
     public func progress(_ pending: [PendingSum]) throws(CommunicationError) {}
-    public func wait(for pending: PendingSum) throws(CommunicationError) -> [Float] { Array(pending.buffer) }
+    public func wait(for pending: PendingSum) throws(CommunicationError) -> [Float] { pending.result }
     public func broadcast(_ values: inout [Float], root: Int) throws(CommunicationError) {}
     public func barrier() throws(CommunicationError) {}
     public func abort(code: Int32) -> Never { exit(code) }

@@ -32,10 +32,12 @@ extension Trainer {
     /// Elements of each rank's tensors (of `partition`).
     var ownedElementCounts: [Int] { partition.totals(of: slotElementCounts) }
 
-    /// The per-block gradient sums of a step that overlap its backward: ZeRO-0 on several ranks (SFT); nil otherwise.
+    /// The per-block gradient sums of a step that overlap its backward, on several ranks (SFT): allreduces under
+    /// ZeRO-0, reduce-scatters to the owners under ZeRO-1; nil otherwise.
     func overlappedGradientSum() -> OverlappedGradientSum? {
-        guard parallelism.size > 1, !parallelism.shardsOptimizer, pairs.isEmpty else { return nil }
-        return OverlappedGradientSum(communicator: parallelism.communicator, slots: slots.map(\.slot))
+        guard parallelism.size > 1, pairs.isEmpty else { return nil }
+        return OverlappedGradientSum(communicator: parallelism.communicator, slots: slots.map(\.slot),
+                                     owners: parallelism.shardsOptimizer ? partition : nil)
     }
 
     /// Sums the loss and the gradients over the ranks and clips them on the global norm (as torch's
@@ -68,11 +70,19 @@ extension Trainer {
             }
             return (loss[0], GradientClipping.clipByGlobalNorm(&grads, maxNorm: configuration.maxGradNorm))
         }
+        // The tensors no block sum covered (embedding, final norm, head), in slot order: in rank order too.
         let partition = self.partition, mine = partition.ranges[parallelism.rank]
-        let shard = try reduceScatterInBuckets(Self.flatten(grads[...]), counts: partition.totals(of: slotElementCounts))
+        let rest = grads.indices.filter { !summed.contains($0) }
+        let counts = grads.indices.map { summed.contains($0) ? 0 : grads[$0].count }
+        let shard = try reduceScatterInBuckets(Self.flatten(rest.map { grads[$0] }[...]), counts: partition.totals(of: counts))
         var owned = Array(grads[mine])
         grads = []
-        Self.unflatten(shard[...], into: &owned[...])
+        var offset = 0
+        for i in mine where !summed.contains(i) {
+            let j = i - mine.lowerBound, n = owned[j].count
+            Self.unflatten(shard[offset..<offset + n], into: &owned[j...j])
+            offset += n
+        }
         // Norms of whole tensors on their owners, gathered in slot order: the same global norm as one process.
         let norms = try communicator.allGather(owned.map(GradientClipping.tensorNorm), counts: partition.itemCounts)
         let total = GradientClipping.combinedNorm(norms)

@@ -154,6 +154,18 @@ final class DistributedCLITests: TailorCLITestCase {
                 try assertSameTrajectory(resumed, single, lossTolerance: bf16LossTolerance, normTolerance: bf16NormTolerance)
             }
         }
+
+        // Tied head and q/k/v biases (tiny Qwen2): the embedding and biases travel in f32, the head's bf16 copy is
+        // remade from the gathered embedding; still ZeRO-0 bit for bit.
+        let qwen = base.map { $0 == CLITests.tinyLlama.path ? CLITests.tinyQwen.path : $0 }
+        let qwen0 = scratch.appendingPathComponent("qwen0"), qwen1 = scratch.appendingPathComponent("qwen1")
+        for (zero, out) in [("0", qwen0), ("1", qwen1)] {
+            let run = try tailorOnRanks(2, qwen + ["--out", out.path, "--zero", zero])
+            XCTAssertEqual(run.status, 0, run.output)
+        }
+        XCTAssertEqual(try metrics(qwen1).map(\.loss), try metrics(qwen0).map(\.loss), "tied head: ZeRO-1 = ZeRO-0 bit for bit")
+        XCTAssertEqual(try Data(contentsOf: qwen1.appendingPathComponent("model.safetensors")),
+                       try Data(contentsOf: qwen0.appendingPathComponent("model.safetensors")))
     }
 
     func testKilledRankStopsTheJobAndResumeWithOneOrTwoRanksContinuesIt() throws {

@@ -37,6 +37,7 @@ final class CollectiveTests: XCTestCase {
         let pending = try c.startAllReduceSum(x)
         try c.progress([pending])
         XCTAssertEqual(try c.wait(for: pending), x)
+        XCTAssertEqual(try c.wait(for: try c.startReduceScatterSum(x, counts: [3])), x)
     }
 
     /// Runs `testCollectivesUnderMPI` as three ranks (odd, so nothing splits evenly).
@@ -104,12 +105,21 @@ final class CollectiveTests: XCTestCase {
         // Non-blocking sums: several in flight at once, a blocking collective between start and wait, waited in order.
         let sizes = [0, 3, 1_001, 65_537]
         let pending = try sizes.map { try c.startAllReduceSum(buffer(rank: c.rank, count: $0, salt: UInt64($0) + 7)) }
-        try c.progress(pending)
+        // Non-blocking reduce-scatters in flight with them, rank 0 receiving nothing.
+        let scatters = try sizes.map { count in
+            try c.startReduceScatterSum(buffer(rank: c.rank, count: count, salt: UInt64(count) + 9), counts: [0, count / 3, count - count / 3])
+        }
+        try c.progress(pending + scatters)
         var flag = [Double(c.rank)]
         try c.allReduce(&flag, .max)
         XCTAssertEqual(flag, [2])
         for (count, sum) in zip(sizes, pending) {
             XCTAssertEqual(try c.wait(for: sum), plainSum(count: count, salt: UInt64(count) + 7), "non-blocking allreduce of \(count)")
+        }
+        for (count, scatter) in zip(sizes, scatters) {
+            let counts = [0, count / 3, count - count / 3], start = counts[..<c.rank].reduce(0, +)
+            XCTAssertEqual(try c.wait(for: scatter), Array(plainSum(count: count, salt: UInt64(count) + 9)[start..<start + counts[c.rank]]),
+                           "non-blocking reduce-scatter of \(count)")
         }
         var d = [Double(c.rank) + 0.5, -Double(c.rank)]
         var low = d, high = d
