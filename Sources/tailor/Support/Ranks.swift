@@ -50,6 +50,6 @@ func printCommunicationSummary(_ trainer: Trainer, steps: Int) throws {
     }
     line("optimizer state", perRank.map(\.moments))
     line("split state (AdamW moments + f32 masters only bf16 products read)", perRank.map(\.partitioned))
-    print("f32 masters per rank: " + perRank.map { ReportFormat.bytes($0.masters) }.joined(separator: ", ")
+    print("f32 \(trainer.configuration.method == .full ? "masters" : "adapters") per rank: " + perRank.map { ReportFormat.bytes($0.masters) }.joined(separator: ", ")
           + "; bf16 working copies per rank: " + perRank.map { ReportFormat.bytes($0.workingCopies) }.joined(separator: ", "))
 }
