@@ -35,6 +35,10 @@ static inline int cmpi_allgatherv_f32(const float *input, int count, float *outp
                                       const int *displacements) {
     return MPI_Allgatherv(input, count, MPI_FLOAT, output, counts, displacements, MPI_FLOAT, MPI_COMM_WORLD);
 }
+static inline int cmpi_allgatherv_bytes(const void *input, int count, void *output, const int *counts,
+                                        const int *displacements) {
+    return MPI_Allgatherv(input, count, MPI_BYTE, output, counts, displacements, MPI_BYTE, MPI_COMM_WORLD);
+}
 static inline int cmpi_gatherv_f32(const float *input, int count, float *output, const int *counts,
                                    const int *displacements, int root) {
     return MPI_Gatherv(input, count, MPI_FLOAT, output, counts, displacements, MPI_FLOAT, root, MPI_COMM_WORLD);
@@ -48,6 +52,16 @@ static inline int cmpi_iallreduce_sum_f32(float *values, int count, void **reque
     MPI_Request *r = (MPI_Request *)malloc(sizeof(MPI_Request));
     if (r == NULL) return MPI_ERR_NO_MEM;
     int rc = MPI_Iallreduce(MPI_IN_PLACE, values, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, r);
+    if (rc != MPI_SUCCESS) { free(r); return rc; }
+    *request = r;
+    return MPI_SUCCESS;
+}
+/// Starts a sum over all ranks scattered by `counts` (this rank's slice into `output`) without waiting; as
+/// cmpi_iallreduce_sum_f32, and `input`, `output` and `counts` must stay valid until cmpi_wait.
+static inline int cmpi_ireduce_scatter_sum_f32(const float *input, float *output, const int *counts, void **request) {
+    MPI_Request *r = (MPI_Request *)malloc(sizeof(MPI_Request));
+    if (r == NULL) return MPI_ERR_NO_MEM;
+    int rc = MPI_Ireduce_scatter(input, output, counts, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, r);
     if (rc != MPI_SUCCESS) { free(r); return rc; }
     *request = r;
     return MPI_SUCCESS;

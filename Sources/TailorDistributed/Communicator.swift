@@ -1,5 +1,5 @@
-// The seam between training and the processes it runs on: collectives on f32 buffers (and a few f64 scalars),
-// one implementation per transport. MPI has no standard bf16 type, so gradients are reduced in f32.
+// The seam between training and the processes it runs on: collectives on f32 buffers (and a few f64 scalars, and
+// an all-gather of raw bytes), one implementation per transport. MPI has no standard bf16 type, so gradients are reduced in f32.
 import Foundation
 
 /// The f64 reductions `allReduce(_:_:)` offers.
@@ -28,6 +28,9 @@ public protocol Communicator: AnyObject {
     func reduceScatterSum(_ values: [Float], counts: [Int]) throws(CommunicationError) -> [Float]
     /// Concatenates every rank's `shard` (rank `r` gives `counts[r]` elements) on every rank.
     func allGather(_ shard: [Float], counts: [Int]) throws(CommunicationError) -> [Float]
+    /// Concatenates every rank's `shard` of raw bytes (rank `r` gives `counts[r]` bytes) on every rank: values moved,
+    /// not reduced, such as bf16 weights, which MPI has no type for.
+    func allGather(bytes shard: [UInt8], counts: [Int]) throws(CommunicationError) -> [UInt8]
     /// Concatenates every rank's `shard` on `root` only; other ranks get an empty array.
     func gather(_ shard: [Float], counts: [Int], root: Int) throws(CommunicationError) -> [Float]
     /// Copies `root`'s `values` to every rank (the same length everywhere).
@@ -35,6 +38,9 @@ public protocol Communicator: AnyObject {
     /// Starts summing `values` over all ranks and returns at once, so this rank can compute while the sum runs; the
     /// result comes from `wait(for:)`. Every rank must start the same sums in the same order.
     func startAllReduceSum(_ values: [Float]) throws(CommunicationError) -> PendingSum
+    /// Starts `reduceScatterSum(values, counts:)` and returns at once; `wait(for:)` gives this rank's slice of the
+    /// sum. Every rank must start it (a rank whose count is 0 too), in the same order as the other started sums.
+    func startReduceScatterSum(_ values: [Float], counts: [Int]) throws(CommunicationError) -> PendingSum
     /// Lets started sums move on (MPI advances non-blocking collectives only inside its own calls).
     func progress(_ pending: [PendingSum]) throws(CommunicationError)
     /// Waits until `pending` is complete and returns the sum.
@@ -47,24 +53,54 @@ public protocol Communicator: AnyObject {
     func finish()
 }
 
-/// A sum over the ranks that `Communicator.startAllReduceSum` started; `Communicator.wait(for:)` ends it.
+/// A sum over the ranks that `Communicator.startAllReduceSum` or `startReduceScatterSum` started;
+/// `Communicator.wait(for:)` ends it.
 public final class PendingSum {
-    /// The values being summed in place: owned here, since the transport writes into them until the sum is complete.
+    /// The values being summed (in place for an allreduce): owned here, since the transport reads and writes them
+    /// until the sum is complete.
     let buffer: UnsafeMutableBufferPointer<Float>
+    /// A reduce-scatter's slice of the sum for this rank (at least one element, so the transport gets a valid
+    /// pointer), and the per-rank counts, which must also stay valid until then; nil for an allreduce.
+    let output: UnsafeMutableBufferPointer<Float>?
+    let counts: UnsafeMutableBufferPointer<Int32>?
+    /// Elements of `output` that are this rank's result.
+    let resultCount: Int
     /// The transport's handle while the sum runs; nil once it is complete (or when there was nothing to send).
     var handle: UnsafeMutableRawPointer?
 
     init(copying values: [Float]) {
         buffer = .allocate(capacity: values.count)
         _ = buffer.initialize(from: values)
+        output = nil
+        counts = nil
+        resultCount = values.count
     }
 
-    /// The number of values.
+    /// A reduce-scatter of `values` with `counts[r]` elements of the sum for rank r; this rank gets `counts[rank]`.
+    init(copying values: [Float], counts: [Int], rank: Int) {
+        buffer = .allocate(capacity: values.count)
+        _ = buffer.initialize(from: values)
+        resultCount = counts[rank]
+        let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, resultCount))
+        out.initialize(repeating: 0)
+        output = out
+        let c = UnsafeMutableBufferPointer<Int32>.allocate(capacity: counts.count)
+        _ = c.initialize(from: counts.map { Int32(clamping: $0) })
+        self.counts = c
+    }
+
+    /// The number of values sent.
     public var count: Int { buffer.count }
 
+    /// The result: the whole sum (allreduce) or this rank's slice (reduce-scatter).
+    var result: [Float] { output.map { Array($0.prefix(resultCount)) } ?? Array(buffer) }
+
     deinit {
-        // A sum never waited for may still be written into by the transport: its buffer is leaked rather than freed.
-        if handle == nil { buffer.deallocate() }
+        // A sum never waited for may still be used by the transport: its buffers are leaked rather than freed.
+        guard handle == nil else { return }
+        buffer.deallocate()
+        output?.deallocate()
+        counts?.deallocate()
     }
 }
 

@@ -38,4 +38,10 @@ public struct ContiguousPartition: Sendable, Equatable {
 
     /// Items per rank.
     public var itemCounts: [Int] { ranges.map(\.count) }
+
+    /// The sum of `values` (one per item) over each rank's items: the ranks' element counts when the cut was balanced
+    /// on other sizes (bytes, say).
+    public func totals(of values: [Int]) -> [Int] {
+        ranges.map { range in range.reduce(0) { $0 + (range.upperBound <= values.count ? values[$1] : 0) } }
+    }
 }

@@ -92,6 +92,26 @@ public final class MPICommunicator: Communicator {
         try gathered(shard, counts: counts, root: nil)
     }
 
+    public func allGather(bytes shard: [UInt8], counts: [Int]) throws(CommunicationError) -> [UInt8] {
+        let offsets = try offsets(counts, operation: "all-gather")
+        guard counts[rank] == shard.count else {
+            throw .sizeMismatch(operation: "all-gather", detail: "rank \(rank) gives \(shard.count) bytes, counts \(counts)")
+        }
+        var output = [UInt8](repeating: 0, count: offsets[size - 1] + counts[size - 1])
+        let counts32 = counts.map { Int32($0) }, offsets32 = offsets.map { Int32($0) }
+        try shard.withUnsafeBufferPointer { (input) throws(CommunicationError) in
+            try output.withUnsafeMutableBufferPointer { (out) throws(CommunicationError) in
+                var scratch: UInt8 = 0   // MPI wants valid pointers even for empty buffers
+                let source = input.baseAddress ?? withUnsafePointer(to: &scratch) { $0 }
+                let target = out.baseAddress ?? withUnsafeMutablePointer(to: &scratch) { $0 }
+                try timed("MPI_Allgatherv", bytes: shard.count) {
+                    cmpi_allgatherv_bytes(source, Int32(shard.count), target, counts32, offsets32)
+                }
+            }
+        }
+        return output
+    }
+
     public func gather(_ shard: [Float], counts: [Int], root: Int) throws(CommunicationError) -> [Float] {
         guard (0..<size).contains(root) else { throw .sizeMismatch(operation: "gather", detail: "root \(root) of \(size) ranks") }
         return try gathered(shard, counts: counts, root: root)
@@ -151,6 +171,20 @@ public final class MPICommunicator: Communicator {
         return pending
     }
 
+    public func startReduceScatterSum(_ values: [Float], counts: [Int]) throws(CommunicationError) -> PendingSum {
+        let offsets = try offsets(counts, operation: "non-blocking reduce-scatter")
+        guard offsets[size - 1] + counts[size - 1] == values.count else {
+            throw .sizeMismatch(operation: "non-blocking reduce-scatter", detail: "\(values.count) values, counts \(counts)")
+        }
+        let pending = PendingSum(copying: values, counts: counts, rank: rank)
+        guard let input = pending.buffer.baseAddress, let output = pending.output?.baseAddress,
+              let counts32 = pending.counts?.baseAddress else { return pending }   // nothing to sum on any rank
+        var handle: UnsafeMutableRawPointer?
+        try timed("MPI_Ireduce_scatter", bytes: values.count * 4) { cmpi_ireduce_scatter_sum_f32(input, output, counts32, &handle) }
+        pending.handle = handle
+        return pending
+    }
+
     public func progress(_ pending: [PendingSum]) throws(CommunicationError) {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { statistics.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
@@ -170,7 +204,7 @@ public final class MPICommunicator: Communicator {
             statistics.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             try Self.check(code, "MPI_Wait")
         }
-        return Array(pending.buffer)
+        return pending.result
     }
 
     public func barrier() throws(CommunicationError) {

@@ -28,13 +28,24 @@ public final class SingleProcessCommunicator: Communicator {
         return shard
     }
 
+    public func allGather(bytes shard: [UInt8], counts: [Int]) throws(CommunicationError) -> [UInt8] {
+        _ = try offsets(counts, operation: "all-gather")
+        guard counts[0] == shard.count else {
+            throw .sizeMismatch(operation: "all-gather", detail: "\(shard.count) bytes, counts \(counts)")
+        }
+        return shard
+    }
+
     public func gather(_ shard: [Float], counts: [Int], root: Int) throws(CommunicationError) -> [Float] {
         try allGather(shard, counts: counts)
     }
 
     public func startAllReduceSum(_ values: [Float]) throws(CommunicationError) -> PendingSum { PendingSum(copying: values) }
+    public func startReduceScatterSum(_ values: [Float], counts: [Int]) throws(CommunicationError) -> PendingSum {
+        PendingSum(copying: try reduceScatterSum(values, counts: counts))
+    }
     public func progress(_ pending: [PendingSum]) throws(CommunicationError) {}
-    public func wait(for pending: PendingSum) throws(CommunicationError) -> [Float] { Array(pending.buffer) }
+    public func wait(for pending: PendingSum) throws(CommunicationError) -> [Float] { pending.result }
     public func broadcast(_ values: inout [Float], root: Int) throws(CommunicationError) {}
     public func barrier() throws(CommunicationError) {}
     public func abort(code: Int32) -> Never { exit(code) }

@@ -6,8 +6,9 @@ import TailorDistributed
 public enum ZeROStage: Int, Sendable, CaseIterable {
     /// Every rank holds all optimizer state; gradients are all-reduced.
     case none = 0
-    /// Rank r holds the AdamW state of its whole tensors only: gradients are reduce-scattered, each rank steps its
-    /// tensors, and the updated parameters are all-gathered.
+    /// Rank r holds the AdamW state of its whole tensors only (and, with full fine-tuning and bf16 products, the f32
+    /// masters of the tensors only bf16 products read: of the others it keeps the bf16 copies): gradients are
+    /// reduce-scattered, each rank steps its tensors, and the updated parameters are all-gathered.
     case optimizerState = 1
 }
 

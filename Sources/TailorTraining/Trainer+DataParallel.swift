@@ -17,16 +17,27 @@ extension Trainer {
                 batches.reduce(0) { $0 + $1.segments.filter { $0 >= 0 }.count })
     }
 
-    /// The tensors rank `r` steps: all of them, or its run of whole tensors under ZeRO-1.
+    /// Elements of each trainable tensor, in slot order.
+    var slotElementCounts: [Int] { slots.map { model.weights[$0.slot]?.count ?? 0 } }
+
+    /// The tensors rank `r` steps: all of them, or its run of whole tensors under ZeRO-1, cut so that the ranks hold
+    /// about the same bytes of split state: owning a tensor costs its AdamW moments (8 bytes an element) and, for a
+    /// tensor the other ranks hold as its bf16 copy alone, its f32 master (4 bytes more).
     var partition: ContiguousPartition {
-        ContiguousPartition(sizes: slots.map { model.weights[$0.slot]?.count ?? 0 },
-                            parts: parallelism.shardsOptimizer ? parallelism.size : 1)
+        let counts = slotElementCounts, productOnly = productOnlySlots
+        return ContiguousPartition(sizes: counts.indices.map { counts[$0] * (productOnly[$0] ? 3 : 2) },
+                                   parts: parallelism.shardsOptimizer ? parallelism.size : 1)
     }
 
-    /// The per-block gradient sums of a step that overlap its backward: ZeRO-0 on several ranks (SFT); nil otherwise.
+    /// Elements of each rank's tensors (of `partition`).
+    var ownedElementCounts: [Int] { partition.totals(of: slotElementCounts) }
+
+    /// The per-block gradient sums of a step that overlap its backward, on several ranks (SFT): allreduces under
+    /// ZeRO-0, reduce-scatters to the owners under ZeRO-1; nil otherwise.
     func overlappedGradientSum() -> OverlappedGradientSum? {
-        guard parallelism.size > 1, !parallelism.shardsOptimizer, pairs.isEmpty else { return nil }
-        return OverlappedGradientSum(communicator: parallelism.communicator, slots: slots.map(\.slot))
+        guard parallelism.size > 1, pairs.isEmpty else { return nil }
+        return OverlappedGradientSum(communicator: parallelism.communicator, slots: slots.map(\.slot),
+                                     owners: parallelism.shardsOptimizer ? partition : nil)
     }
 
     /// Sums the loss and the gradients over the ranks and clips them on the global norm (as torch's
@@ -59,11 +70,19 @@ extension Trainer {
             }
             return (loss[0], GradientClipping.clipByGlobalNorm(&grads, maxNorm: configuration.maxGradNorm))
         }
+        // The tensors no block sum covered (embedding, final norm, head), in slot order: in rank order too.
         let partition = self.partition, mine = partition.ranges[parallelism.rank]
-        let shard = try reduceScatterInBuckets(Self.flatten(grads[...]), counts: partition.elementCounts)
+        let rest = grads.indices.filter { !summed.contains($0) }
+        let counts = grads.indices.map { summed.contains($0) ? 0 : grads[$0].count }
+        let shard = try reduceScatterInBuckets(Self.flatten(rest.map { grads[$0] }[...]), counts: partition.totals(of: counts))
         var owned = Array(grads[mine])
         grads = []
-        Self.unflatten(shard[...], into: &owned[...])
+        var offset = 0
+        for i in mine where !summed.contains(i) {
+            let j = i - mine.lowerBound, n = owned[j].count
+            Self.unflatten(shard[offset..<offset + n], into: &owned[j...j])
+            offset += n
+        }
         // Norms of whole tensors on their owners, gathered in slot order: the same global norm as one process.
         let norms = try communicator.allGather(owned.map(GradientClipping.tensorNorm), counts: partition.itemCounts)
         let total = GradientClipping.combinedNorm(norms)
@@ -91,17 +110,15 @@ extension Trainer {
     }
 
     /// One AdamW step with the clipped gradients from `reduceAndClip`; under ZeRO-1 each rank steps its tensors and
-    /// the updated parameters are all-gathered.
+    /// the updated parameters are all-gathered (`allGatherParameters`).
     mutating func stepOptimizer(gradients grads: [Tensor], learningRate lr: Double) throws {
-        let partition = self.partition, mine = partition.ranges[parallelism.shardsOptimizer ? parallelism.rank : 0]
+        let mine = parallelism.shardsOptimizer ? partition.ranges[parallelism.rank] : slots.indices
         let owned = Array(slots[mine])
         model.weights.withParameters(owned.map(\.slot)) { params in
             optimizer.step(parameters: &params, gradients: grads, names: owned.map(\.name), learningRate: lr)
         }
         guard parallelism.shardsOptimizer else { return }
-        let shard = Self.flatten(owned.map { model.weights[$0.slot] ?? Tensor(zeros: [0]) }[...])
-        let all = try parallelism.communicator.allGather(shard, counts: partition.elementCounts)
-        model.weights.withParameters(slots.map(\.slot)) { params in Self.unflatten(all[...], into: &params[...]) }
+        try allGatherParameters()
     }
 
     /// The signal that stops the run after this step, the same on every rank: under `mpirun` each rank gets its own
@@ -119,10 +136,9 @@ extension Trainer {
     /// every rank must call it.
     func gatheredOptimizer() throws -> AdamW? {
         guard parallelism.shardsOptimizer else { return optimizer }
-        let partition = self.partition
         let shard = Self.flatten(optimizer.stateTensors().map(\.tensor)[...])
         let started = optimizer.stepCount > 0
-        let counts = partition.elementCounts.map { started ? 2 * $0 : 0 }
+        let counts = ownedElementCounts.map { started ? 2 * $0 : 0 }
         let all = try parallelism.communicator.gather(shard, counts: counts, root: 0)
         guard parallelism.isPrimary else { return nil }
         guard started else { return AdamW(configuration: optimizer.configuration) }
@@ -153,16 +169,15 @@ extension Trainer {
 
     /// Writes `checkpoint-<step>` from rank 0 (the others help gather sharded state); nil on other ranks.
     func saveCheckpoint() throws -> URL? {
-        let whole = try gatheredOptimizer()
-        guard parallelism.isPrimary, let whole else { return nil }
-        return try TrainingCheckpoint.save(self, optimizer: whole, in: outputDirectory)
+        let weights = try gatheredWeights(), whole = try gatheredOptimizer()
+        guard parallelism.isPrimary, let weights, let whole else { return nil }
+        return try TrainingCheckpoint.save(self, optimizer: whole, weights: weights, in: outputDirectory)
     }
 
-    /// Bytes of AdamW state (exp_avg and exp_avg_sq) each rank holds, in rank order; every rank must call it.
-    public func optimizerStateBytesPerRank() throws -> [Int] {
-        let mine = Float(optimizer.stateTensors().reduce(0) { $0 + $1.tensor.byteCount })
-        let size = parallelism.size
-        return try parallelism.communicator.allGather([mine], counts: [Int](repeating: 1, count: size)).map { Int($0) }
+    /// Writes the trained adapter or model from rank 0 (the others help gather sharded masters).
+    func saveFinal() throws {
+        guard let weights = try gatheredWeights() else { return }
+        try TrainingCheckpoint.saveFinal(self, weights: weights, to: outputDirectory)
     }
 
     /// Fails on every rank unless all ranks train the same rows with the same configuration (a digest of both).

@@ -206,6 +206,7 @@ public struct Trainer {
             ? try MetricsLog(url: outputDirectory.appendingPathComponent("metrics.jsonl"), keepingSteps: step) : nil
         onEvent(.started(totalSteps: totalSteps, firstStep: step, trainableParameters: trainableParameterCount))
         let fullFineTuning = configuration.method == .full
+        releaseUnownedMasters()   // ZeRO-1: the masters other ranks own, as bf16 copies alone
         model.weights.refreshComputeCopies()
         while step < totalSteps {
             let started = Date(), communicated = parallelism.communicator.statistics
@@ -271,7 +272,7 @@ public struct Trainer {
             }
             if step < totalSteps, let signal = try agreedInterruption() { try stopAfterInterrupt(signal: signal, onEvent: onEvent) }
         }
-        if parallelism.isPrimary { try TrainingCheckpoint.saveFinal(self, to: outputDirectory) }
+        try saveFinal()
     }
 
     /// Mean token loss over the evaluation rows.

@@ -32,14 +32,14 @@ public enum TrainingCheckpoint {
 
     /// Writes the trainer's state as `checkpoint-<step>` and prunes old ones.
     @discardableResult
-    static func save(_ trainer: Trainer, optimizer: AdamW? = nil, in directory: URL) throws -> URL {
+    static func save(_ trainer: Trainer, optimizer: AdamW? = nil, weights: LlamaWeights? = nil, in directory: URL) throws -> URL {
         let optimizer = optimizer ?? trainer.optimizer   // data-parallel runs pass the state gathered from all ranks
         let final = directory.appendingPathComponent("checkpoint-\(trainer.step)")
         let partial = directory.appendingPathComponent(".checkpoint-\(trainer.step).partial")
         let fm = FileManager.default
         try? fm.removeItem(at: partial)
         try fm.createDirectory(at: partial, withIntermediateDirectories: true)
-        try writeWeights(trainer, to: partial)
+        try writeWeights(weights ?? trainer.model.weights, of: trainer, to: partial)
         try SafeTensorsWriter.write(optimizer.stateTensors(), metadata: ["format": "pt"],
                                     to: partial.appendingPathComponent("optimizer.safetensors"))
         let state = TrainerState(step: trainer.step, totalSteps: trainer.totalSteps, optimizer: optimizer.scalarState,
@@ -54,13 +54,13 @@ public enum TrainingCheckpoint {
     }
 
     /// Writes the trained adapter (LoRA) or model (full) and the configuration into the output folder.
-    static func saveFinal(_ trainer: Trainer, to directory: URL) throws {
-        try writeWeights(trainer, to: directory)
+    static func saveFinal(_ trainer: Trainer, weights: LlamaWeights? = nil, to directory: URL) throws {
+        try writeWeights(weights ?? trainer.model.weights, of: trainer, to: directory)
         try jsonData(trainer.configuration).write(to: directory.appendingPathComponent("training_config.json"), options: .atomic)
     }
 
-    static func writeWeights(_ trainer: Trainer, to directory: URL) throws {
-        let weights = trainer.model.weights
+    /// `weights`: the trainer's, or (ZeRO-1) those with every master gathered on rank 0.
+    static func writeWeights(_ weights: LlamaWeights, of trainer: Trainer, to directory: URL) throws {
         switch trainer.configuration.method {
         case .lora, .qlora:
             var config = trainer.configuration.loraConfiguration

@@ -14,6 +14,7 @@ final class CollectiveTests: XCTestCase {
         let skewed = ContiguousPartition(sizes: [100, 1, 1, 1, 97], parts: 2)
         XCTAssertEqual(skewed.ranges, [0..<1, 1..<5])
         XCTAssertEqual(skewed.elementCounts, [100, 100])
+        XCTAssertEqual(skewed.totals(of: [1, 2, 3, 4, 5]), [1, 14])
         // More ranks than items: some own nothing, and every item is owned once.
         let few = ContiguousPartition(sizes: [5, 7], parts: 4)
         XCTAssertEqual(few.ranges.map(\.count).reduce(0, +), 2)
@@ -30,10 +31,13 @@ final class CollectiveTests: XCTestCase {
         XCTAssertEqual(try c.reduceScatterSum(x, counts: [3]), x)
         XCTAssertEqual(try c.allGather(x, counts: [3]), x)
         XCTAssertThrowsError(try c.allGather(x, counts: [2]))
+        XCTAssertEqual(try c.allGather(bytes: [1, 255, 3], counts: [3]), [1, 255, 3])
+        XCTAssertThrowsError(try c.allGather(bytes: [1], counts: [2]))
         XCTAssertThrowsError(try c.reduceScatterSum(x, counts: [1, 2]))
         let pending = try c.startAllReduceSum(x)
         try c.progress([pending])
         XCTAssertEqual(try c.wait(for: pending), x)
+        XCTAssertEqual(try c.wait(for: try c.startReduceScatterSum(x, counts: [3])), x)
     }
 
     /// Runs `testCollectivesUnderMPI` as three ranks (odd, so nothing splits evenly).
@@ -86,6 +90,11 @@ final class CollectiveTests: XCTestCase {
             let gathered = try c.allGather(buffer(rank: c.rank, count: shardCounts[c.rank], salt: salt + 1), counts: shardCounts)
             let expected = (0..<n).flatMap { buffer(rank: $0, count: shardCounts[$0], salt: salt + 1) }
             XCTAssertEqual(gathered, expected, "all-gather of \(shardCounts)")
+            // Raw bytes (bf16 weights): odd byte counts, every bit pattern moved unchanged.
+            func bytes(rank: Int, count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ rank &* 7 &+ count) } }
+            let byteCounts = (0..<n).map { (count + $0) / (1 + $0) }
+            XCTAssertEqual(try c.allGather(bytes: bytes(rank: c.rank, count: byteCounts[c.rank]), counts: byteCounts),
+                           (0..<n).flatMap { bytes(rank: $0, count: byteCounts[$0]) }, "all-gather of \(byteCounts) bytes")
             let atRoot = try c.gather(buffer(rank: c.rank, count: shardCounts[c.rank], salt: salt + 1), counts: shardCounts, root: 1)
             XCTAssertEqual(atRoot, c.rank == 1 ? expected : [], "gather of \(shardCounts) to rank 1")
 
@@ -96,12 +105,21 @@ final class CollectiveTests: XCTestCase {
         // Non-blocking sums: several in flight at once, a blocking collective between start and wait, waited in order.
         let sizes = [0, 3, 1_001, 65_537]
         let pending = try sizes.map { try c.startAllReduceSum(buffer(rank: c.rank, count: $0, salt: UInt64($0) + 7)) }
-        try c.progress(pending)
+        // Non-blocking reduce-scatters in flight with them, rank 0 receiving nothing.
+        let scatters = try sizes.map { count in
+            try c.startReduceScatterSum(buffer(rank: c.rank, count: count, salt: UInt64(count) + 9), counts: [0, count / 3, count - count / 3])
+        }
+        try c.progress(pending + scatters)
         var flag = [Double(c.rank)]
         try c.allReduce(&flag, .max)
         XCTAssertEqual(flag, [2])
         for (count, sum) in zip(sizes, pending) {
             XCTAssertEqual(try c.wait(for: sum), plainSum(count: count, salt: UInt64(count) + 7), "non-blocking allreduce of \(count)")
+        }
+        for (count, scatter) in zip(sizes, scatters) {
+            let counts = [0, count / 3, count - count / 3], start = counts[..<c.rank].reduce(0, +)
+            XCTAssertEqual(try c.wait(for: scatter), Array(plainSum(count: count, salt: UInt64(count) + 9)[start..<start + counts[c.rank]]),
+                           "non-blocking reduce-scatter of \(count)")
         }
         var d = [Double(c.rank) + 0.5, -Double(c.rank)]
         var low = d, high = d

@@ -84,9 +84,23 @@ final class DataParallelEstimateTests: XCTestCase {
             XCTAssertEqual(estimate.optimizerPerRank, method.memory.optimizer)
             XCTAssertEqual(estimate.memoryPerRank, method.memory.total)
         }
+        // ZeRO-1, bf16 products (the request's default): full fine-tuning also splits the f32 masters of the Q linear
+        // weights (SmolLM2 ties its head): 4Q bytes on one process, Q per rank of 4; the all-gather sends them in bf16.
+        let q = plan.request.model.config.quantizableParameters
         for (estimate, method) in zip(sharded, plan.methods) {
             XCTAssertEqual(estimate.optimizerPerRank, (method.memory.optimizer + 3) / 4)
+            let full = method.method == .full, p = method.trainableParameters
+            XCTAssertEqual(estimate.memoryPerRank, method.memory.total - method.memory.optimizer + estimate.optimizerPerRank - (full ? 3 * q : 0))
+            XCTAssertEqual(estimate.mastersPerRank, full ? 4 * p - 3 * q : 0)
+            XCTAssertEqual(estimate.sentPerRank, full ? 6 * p - 3 * q / 2 : 6 * p)   // 3/4 · (4P + 4P − 2Q)
+        }
+        // f32 products: the products read the f32 weights, every rank keeps every master.
+        var f32 = PlanRequest(model: try ModelPresets.named("SmolLM2-135M").shape, memoryPerDevice: try ByteSize.parse("16GB"))
+        f32.weightDType = .float32
+        let f32Plan = try Planner.plan(f32)
+        for (estimate, method) in zip(try f32Plan.dataParallel(nodes: 4, zero: 1, networkBitsPerSecond: 10e9), f32Plan.methods) {
             XCTAssertEqual(estimate.memoryPerRank, method.memory.total - method.memory.optimizer + estimate.optimizerPerRank)
+            XCTAssertEqual(estimate.mastersPerRank, 0, "f32 full fine-tuning trains the weights themselves: no separate masters")
         }
         XCTAssertEqual(try plan.dataParallel(nodes: 1, zero: 1, networkBitsPerSecond: 1e9).map(\.sentPerRank), [0, 0, 0])
         XCTAssertThrowsError(try plan.dataParallel(nodes: 0, zero: 0, networkBitsPerSecond: 1e9))

@@ -2,7 +2,7 @@
 # Data-parallel training on this machine: SmolLM2-135M LoRA and full fine-tuning with 1 rank × 2 threads against
 # 2 ranks × 1 thread (`mpirun --bind-to core`: each rank's kernels see one core). Rounds alternate the two set-ups
 # so drift on a shared machine hits both. Per run it prints the medians over steps 2… of tokens/s, seconds per step,
-# seconds waiting in collectives and bytes rank 0 handed to them (from metrics.jsonl).
+# seconds waiting in collectives and bytes rank 0 handed to them (from metrics.jsonl), and the state each rank holds.
 # Needs a release build (swift build -c release) and Open MPI (scripts/install-deps.sh).
 # Usage: tools/bench/distributed.sh [MODEL.gguf] [STEPS] [ROUNDS] [ZERO (0|1, for the 2-rank runs)]
 set -euo pipefail
@@ -32,6 +32,6 @@ for round in $(seq 1 "$rounds"); do
     summary $method "1 rank×2 thr" "$work/one/metrics.jsonl"
     "${mpi[@]}" -np 2 --bind-to core "$tailor" "${args[@]}" --out "$work/two" --zero "$zero" > "$work/two.log" 2>&1
     summary $method "2 ranks×1 thr Z$zero" "$work/two/metrics.jsonl"
-    grep -h "optimizer state per rank" "$work/two.log" | sed "s/^/$method 2 ranks: /"
+    grep -h "per rank" "$work/two.log" | sed "s/^/$method 2 ranks: /"   # optimizer state, split state, masters
   done
 done

@@ -68,11 +68,17 @@ struct PlanCommand: ParsableCommand {
                 table.rows = [
                     ["memory"] + parallel.map { ByteSize.format($0.memoryPerRank) },
                     ["optimizer state"] + parallel.map { ByteSize.format($0.optimizerPerRank) },
+                    ["f32 masters"] + parallel.map { $0.method == .full ? ByteSize.format($0.mastersPerRank) : "-" },
                     ["gradient summed / step"] + parallel.map { ByteSize.format($0.gradientBytes) },
                     ["sent / step"] + parallel.map { ByteSize.format($0.sentPerRank) },
                     ["network time / step"] + parallel.map { String(format: "%.3f s", $0.secondsPerStep) },
                 ]
                 print(table.render())
+                if first.zero == 1 {
+                    print(request.weightDType == .float32
+                          ? "ZeRO-1 with f32 products splits only the AdamW state: the products read the f32 weights, so every rank keeps every master."
+                          : "ZeRO-1: a rank keeps the f32 masters of its own linear weights (and untied head) and \(request.weightDType.rawValue) copies of the others', sent after each step; embedding and norms stay f32 on every rank.")
+                }
             }
         }
     }

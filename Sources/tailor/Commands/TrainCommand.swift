@@ -136,6 +136,11 @@ struct TrainCommand: ParsableCommand {
         print(String(decoding: try JSONEncoder.pretty.encode(trainer.configuration), as: UTF8.self))
         if parallelism.size > 1 {
             print("data parallel: \(parallelism.size) ranks, global batch \(configuration.batchSize * configuration.gradientAccumulationSteps) rows, ZeRO-\(parallelism.zero.rawValue)")
+            if parallelism.zero == .optimizerState, configuration.method == .full {
+                print(trainer.configuration.resolvedComputeDType == .bf16
+                      ? "ZeRO-1: each rank keeps the f32 masters and AdamW state of its own tensors; of the others' linear weights (and an untied head) only the bf16 copies the products read; embedding and norms stay f32 on every rank (read in f32)"
+                      : "ZeRO-1: AdamW state split; every rank keeps every f32 master (f32 products read the f32 weights; --compute-dtype bf16 also splits the masters)")
+            }
         }
         let report = TrainingReport(model: model.model, data: data, configuration: trainer.configuration,
                                     preflight: findings.map { "\($0)" }, records: [], totalSteps: trainer.totalSteps, finished: false)

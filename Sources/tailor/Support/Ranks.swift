@@ -34,14 +34,22 @@ func runOnRanks(_ communicator: any Communicator, _ body: () throws -> Void) thr
     communicator.finish()
 }
 
-/// After a data-parallel run: what the collectives cost and how the optimizer state was split.
+/// After a data-parallel run: what the collectives cost and how the training state was split.
 func printCommunicationSummary(_ trainer: Trainer, steps: Int) throws {
-    let perRank = try trainer.optimizerStateBytesPerRank()
+    let perRank = try trainer.trainingStateBytesPerRank()
     let statistics = trainer.parallelism.communicator.statistics
     let steps = max(1, steps)
     print("communication (rank 0): \(ReportFormat.bytes(statistics.bytesSent / steps)) handed to collectives per step, "
           + String(format: "%.3f s waiting per step", statistics.seconds / Double(steps)))
-    let whole = trainer.parallelism.zero == .optimizerState ? perRank.reduce(0, +) : perRank.first ?? 0
-    print("optimizer state per rank: " + perRank.map(ReportFormat.bytes).joined(separator: ", ")
-          + " (one process: \(ReportFormat.bytes(whole)); largest rank \(String(format: "%.2f", Double(perRank.max() ?? 0) / Double(max(whole, 1)))) of it)")
+    let sharded = trainer.parallelism.zero == .optimizerState
+    /// "a, b (one process: c; largest rank f of it)": under ZeRO-1 the ranks' parts add up to one process's whole.
+    func line(_ name: String, _ values: [Int]) {
+        let whole = sharded ? values.reduce(0, +) : values.first ?? 0
+        print("\(name) per rank: " + values.map(ReportFormat.bytes).joined(separator: ", ")
+              + " (one process: \(ReportFormat.bytes(whole)); largest rank \(String(format: "%.2f", Double(values.max() ?? 0) / Double(max(whole, 1)))) of it)")
+    }
+    line("optimizer state", perRank.map(\.moments))
+    line("split state (AdamW moments + f32 masters only bf16 products read)", perRank.map(\.partitioned))
+    print("f32 \(trainer.configuration.method == .full ? "masters" : "adapters") per rank: " + perRank.map { ReportFormat.bytes($0.masters) }.joined(separator: ", ")
+          + "; bf16 working copies per rank: " + perRank.map { ReportFormat.bytes($0.workingCopies) }.joined(separator: ", "))
 }
