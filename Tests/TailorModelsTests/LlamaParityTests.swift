@@ -1,4 +1,4 @@
-// Whole-model parity with transformers on tiny random Llama, Qwen2 and llama3-rope models (fixtures from
+// Whole-model parity with transformers on tiny random Llama, Qwen2, llama3-rope, Qwen3 and Phi-3 (fused qkv/gate_up, LongRoPE) models (fixtures from
 // tools/reference/models_forward.py): logits of a right-padded batch, the loss, and the KV-cache path.
 import XCTest
 import TailorTensor
@@ -7,7 +7,7 @@ import TailorModels
 import TailorTestSupport
 
 final class LlamaParityTests: XCTestCase {
-    static let names = ["tiny-llama", "tiny-qwen2", "tiny-llama3-rope", "tiny-qwen3"]
+    static let names = ["tiny-llama", "tiny-qwen2", "tiny-llama3-rope", "tiny-qwen3", "tiny-phi3"]
 
     func testLogitsAndLossMatchTransformers() throws {
         for name in Self.names {
