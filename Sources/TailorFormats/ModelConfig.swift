@@ -76,6 +76,15 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// Qwen3: q and k are RMS-normalised per head (weights `self_attn.q_norm`/`k_norm`, shape (head_dim)) before RoPE.
     public var qkNorm: Bool { modelType == "qwen3" }
 
+    /// The attention window of layer `layer` (keys at most `window - 1` positions back), or nil for full attention:
+    /// Mistral's and Phi-3's `sliding_window` when set, Qwen2/3's from `max_window_layers` on with
+    /// `use_sliding_window` (transformers' `layer_types`).
+    public func slidingWindow(layer: Int) -> Int? {
+        guard useSlidingWindow, let slidingWindow, slidingWindow > 0 else { return nil }
+        if ["qwen2", "qwen3"].contains(modelType) && layer < (maxWindowLayers ?? 28) { return nil }
+        return slidingWindow
+    }
+
     /// Phi-3: q, k and v come from one fused `self_attn.qkv_proj` (rows q, then k, then v) and gate and up from one
     /// `mlp.gate_up_proj` (rows gate, then up); adapters target the fused layers, as PEFT does.
     public var fusedProjections: Bool { modelType == "phi3" }

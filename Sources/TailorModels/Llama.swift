@@ -69,14 +69,15 @@ public struct LlamaModel: Sendable {
                 cache = nil   // keep `kv` the only reference so appending does not copy the cache
                 kv.append(layer: l, keys: k, values: v, count: t)
                 let shape = AttentionShape(batch: batch, queryLength: t, keyLength: past + t, keyCapacity: kv.capacity,
-                                           heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, queryOffset: past)
+                                           heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, queryOffset: past,
+                                           slidingWindow: c.slidingWindow(layer: l))
                 attended = backend.attention(query: q, key: kv.keys[l], value: kv.values[l], shape: shape,
                                              segments: kv.segmentsIncluding(newSegments, count: t),
                                              keepProbabilities: false).output
                 cache = kv
             } else {
                 let shape = AttentionShape(batch: batch, queryLength: t, keyLength: t, heads: c.headCount,
-                                           kvHeads: c.kvHeadCount, headDim: c.headDim)
+                                           kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow(layer: l))
                 attended = backend.attention(query: q, key: k, value: v, shape: shape,
                                              segments: segments, keepProbabilities: false).output
             }

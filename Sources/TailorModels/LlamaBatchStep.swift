@@ -69,7 +69,7 @@ extension LlamaModel {
                 caches[r].append(layer: l, keys: k.rows(span), values: v.rows(span), count: span.count)
                 let shape = AttentionShape(batch: 1, queryLength: span.count, keyLength: past[r] + span.count,
                                            keyCapacity: caches[r].capacity, heads: c.headCount, kvHeads: c.kvHeadCount,
-                                           headDim: c.headDim, queryOffset: past[r])
+                                           headDim: c.headDim, queryOffset: past[r], slidingWindow: c.slidingWindow(layer: l))
                 attended.append(backend.attention(query: q.rows(span), key: caches[r].keys[l], value: caches[r].values[l],
                                                   shape: shape, segments: nil, keepProbabilities: false).output)
             }

@@ -188,7 +188,7 @@ extension LlamaModel {
         let q = backend.applyRotary(qn.output, heads: c.headCount, angles: angles)
         let k = backend.applyRotary(kn.output, heads: c.kvHeadCount, angles: angles)
         let shape = AttentionShape(batch: batch.batch, queryLength: t, keyLength: t, heads: c.headCount,
-                                   kvHeads: c.kvHeadCount, headDim: c.headDim)
+                                   kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow(layer: l))
         let attention = backend.attention(query: q, key: k, value: v, shape: shape, segments: batch.segments,
                                           keepProbabilities: true)
         let middle = backend.add(input, run("self_attn.o_proj", w.oProj, attention.output))
@@ -222,7 +222,7 @@ extension LlamaModel {
                                                                    inverseRMS: a.mlpNorm.inverseRMS, weightGradient: &g.mlpNorm))
         let dAttended = back("self_attn.o_proj", w.oProj, dMiddle, a.attended)
         let shape = AttentionShape(batch: batch.batch, queryLength: t, keyLength: t, heads: c.headCount,
-                                   kvHeads: c.kvHeadCount, headDim: c.headDim)
+                                   kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow(layer: l))
         let dAttention = backend.attentionBackward(dOutput: dAttended, query: a.q, key: a.k, value: a.v,
                                                    probabilities: a.probabilities, shape: shape)
         let dq = headNormBackward(backend.applyRotaryBackward(dAttention.query, heads: c.headCount, angles: angles),

@@ -15,9 +15,12 @@ public struct AttentionShape: Sendable, Equatable {
     public var kvHeads: Int
     public var headDim: Int
     public var queryOffset: Int
+    /// Sliding-window attention (Mistral's `sliding_window`): query index p sees key j only when p - j < window,
+    /// transformers' `kv_idx > q_idx - sliding_window`; nil for full causal attention.
+    public var slidingWindow: Int?
 
     public init(batch: Int, queryLength: Int, keyLength: Int, keyCapacity: Int? = nil, heads: Int, kvHeads: Int,
-                headDim: Int, queryOffset: Int = 0) {
+                headDim: Int, queryOffset: Int = 0, slidingWindow: Int? = nil) {
         self.batch = batch
         self.queryLength = queryLength
         self.keyLength = keyLength
@@ -26,6 +29,7 @@ public struct AttentionShape: Sendable, Equatable {
         self.kvHeads = kvHeads
         self.headDim = headDim
         self.queryOffset = queryOffset
+        self.slidingWindow = slidingWindow
     }
 }
 

@@ -26,7 +26,7 @@ PINNED = {
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "Tests" / "TailorModelsTests" / "Fixtures"
 
-TINY_MODELS = ("tiny-llama", "tiny-qwen2", "tiny-llama3-rope", "tiny-qwen3", "tiny-phi3")
+TINY_MODELS = ("tiny-llama", "tiny-qwen2", "tiny-llama3-rope", "tiny-qwen3", "tiny-phi3", "tiny-mistral-swa")
 
 
 def selected(names):
@@ -67,7 +67,7 @@ def check_versions() -> None:
 
 def make_config(name: str):
     """The transformers config of one tiny model (f32, eager attention, no dropout)."""
-    from transformers import LlamaConfig, Phi3Config, Qwen2Config, Qwen3Config
+    from transformers import LlamaConfig, MistralConfig, Phi3Config, Qwen2Config, Qwen3Config
 
     common = dict(
         vocab_size=256,
@@ -128,6 +128,17 @@ def make_config(name: str):
                 "long_factor": [1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 12.0, 16.0],
                 "original_max_position_embeddings": 8,
             },
+        )
+    elif name == "tiny-mistral-swa":
+        # Mistral with sliding_window 4 < the batch's 11 positions: each query sees itself and the 3 keys before it
+        # (transformers' kv_idx > q_idx - sliding_window), in the full forward, the KV cache and the gradients.
+        cfg = MistralConfig(
+            **common,
+            max_position_embeddings=128,
+            rms_norm_eps=1e-5,
+            tie_word_embeddings=False,
+            sliding_window=4,
+            rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
         )
     elif name == "tiny-llama3-rope":
         # head_dim 16, theta 5e5: wavelengths 6.3 (< high_wl 16, kept), 32.6 (smoothed), >= 168 (> low_wl 64,
