@@ -44,7 +44,8 @@ final class ModelShapeTests: XCTestCase {
                        + config.layerCount * (config.layerLinearWeights + config.layerSmallParameters) + config.hiddenSize,
                        config.parameterCount)
         let shape = ModelShape(config: config)
-        XCTAssertEqual(config.layerLinears(0).map(\.kind), ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"])
+        XCTAssertEqual(config.layerLinears(0).map(\.kind), ["o_proj", "qkv_proj", "gate_up_proj", "down_proj"])
+        XCTAssertEqual(try ModelPresets.named("microsoft/Phi-3.5-mini-instruct").shape.parameterCount, config.parameterCount)
         let request = PlanRequest(model: shape, memoryPerDevice: ByteSize(gib: 24))
         let layout = try Planner().adapterLayout(shape, request: request, rank: 8)
         XCTAssertEqual(layout.parameters, 12_582_912)
