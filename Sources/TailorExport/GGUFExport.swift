@@ -26,10 +26,10 @@ public enum GGUFExport {
         return p
     }
 
-    /// The GGUF architecture for a config: "llama" (Llama, Mistral, SmolLM) or "qwen2".
+    /// The GGUF architecture for a config: "llama" (Llama, Mistral, SmolLM), "qwen2", "qwen3" or "phi3".
     static func architecture(_ config: ModelConfig) throws -> String {
         guard let arch = config.ggufArchitecture else {
-            throw ExportError.unsupported("model type '\(config.modelType)' has no GGUF architecture here (llama, mistral, qwen2)")
+            throw ExportError.unsupported("model type '\(config.modelType)' has no GGUF architecture here (llama, mistral, qwen2, qwen3, phi3)")
         }
         return arch
     }
@@ -62,6 +62,15 @@ public enum GGUFExport {
             m.append(("\(arch).\(GGUFKey.ropeScalingType)", .string("linear")))
             m.append(("\(arch).\(GGUFKey.ropeScalingFactor)", .float32(Float(factor))))
         }
+        if arch == "phi3" {
+            // convert_hf_to_gguf's Phi3MiniModel: the window (0 = none), and with LongRoPE the original context and
+            // the attention factor (the factor tensors follow in `tensors`).
+            u32(GGUFKey.slidingWindow, config.useSlidingWindow ? config.slidingWindow ?? 0 : 0)
+            if case .longRoPE(_, _, let original, _, _) = config.ropeScaling {
+                u32(GGUFKey.ropeScalingOriginalContextLength, original)
+                m.append(("\(arch).\(GGUFKey.ropeScalingAttentionFactor)", .float32(Float(config.ropeAttentionScaling))))
+            }
+        }
         m += tokenizer
         m.append(("general.quantization_version", .uint32(2)))
         return m
@@ -77,6 +86,11 @@ public enum GGUFExport {
             out.append(try GGUFTensorData(name: "rope_freqs.weight", tensor: Tensor(shape: [config.headDim / 2], values:
                 ModelConfig.llama3Divisors(theta: config.ropeTheta, headDim: config.headDim, factor: factor, low: low, high: high,
                                original: Double(original)).map(Float.init)), as: .F32))
+        }
+        if case .longRoPE(let short, let long, _, _, _) = config.ropeScaling {
+            for (name, factors) in [(GGUFKey.ropeFactorsLong, long), (GGUFKey.ropeFactorsShort, short)] {
+                out.append(try GGUFTensorData(name: name, tensor: Tensor(shape: [factors.count], values: factors.map(Float.init)), as: .F32))
+            }
         }
         for (hfName, tensor) in LoRAMerge.stateDict(weights, configuration: config) {
             guard let name = GGUFNames.ggufName(hfName) else { throw ExportError.unsupported("tensor '\(hfName)' has no GGUF name") }

@@ -59,7 +59,7 @@ public enum LoRAMerge {
                              precision: ExportPrecision? = nil) throws -> (weights: LlamaWeights, report: MergeReport) {
         var out = weights
         var report = MergeReport()
-        let known = Set(weights.layers.indices.flatMap { l in LlamaLayerWeights.linearNames.map { "model.layers.\(l).\($0)" } })
+        let known = Set(weights.layers.indices.flatMap { l in weights.layers[l].presentLinearNames.map { "model.layers.\(l).\($0)" } })
         if sets.count > 1, let dora = sets.first(where: { $0.adapters.values.contains(where: \.isDoRA) }) {
             throw ExportError.unsupported("\(dora.source) is a DoRA adapter: DoRA rescales each row by its own magnitude, so "
                 + "DoRA adapters cannot be averaged into a soup (hint: merge one DoRA adapter at a time)")

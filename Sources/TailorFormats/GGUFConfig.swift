@@ -1,5 +1,5 @@
-// GGUF metadata → ModelConfig for architectures "llama" and "qwen2" (spec §4.3), including llama3 RoPE recovered
-// from the rope_freqs.weight tensor.
+// GGUF metadata → ModelConfig for architectures llama, qwen2, qwen3 and phi3 (spec §4.3), including llama3 RoPE
+// recovered from the rope_freqs.weight tensor and Phi-3's LongRoPE from rope_factors_long/short.weight.
 import Foundation
 import TailorTensor
 
@@ -63,6 +63,20 @@ extension ModelConfig {
         case let other?:
             throw FormatError.invalidConfig(path: path, field: "\(arch).\(GGUFKey.ropeScalingType)",
                                             reason: "'\(other)' is not supported (hint: none and linear are)")
+        }
+        if arch == "phi3" {
+            // llama.cpp's phi3: key/value head size is embedding_length / head_count, no key_length key.
+            if let window = try int(GGUFKey.slidingWindow), window > 0 {
+                slidingWindow = window
+                useSlidingWindow = true
+            }
+            if gguf.info(GGUFKey.ropeFactorsLong) != nil || gguf.info(GGUFKey.ropeFactorsShort) != nil {
+                let long = try gguf.tensor(GGUFKey.ropeFactorsLong).converted(to: .f32).floats().map(Double.init)
+                let short = try gguf.tensor(GGUFKey.ropeFactorsShort).converted(to: .f32).floats().map(Double.init)
+                let original = try int(GGUFKey.ropeScalingOriginalContextLength) ?? maxPositionEmbeddings
+                ropeScaling = .longRoPE(shortFactor: short, longFactor: long, originalMaxPositionEmbeddings: original,
+                                        factor: nil, attentionFactor: try double(GGUFKey.ropeScalingAttentionFactor))
+            }
         }
         if gguf.info("rope_freqs.weight") != nil {
             let divisors = try gguf.tensor("rope_freqs.weight").converted(to: .f32).floats()

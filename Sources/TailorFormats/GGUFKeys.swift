@@ -19,19 +19,27 @@ public enum GGUFKey {
     public static let ropeDimensionCount = "rope.dimension_count"
     public static let ropeScalingType = "rope.scaling.type"
     public static let ropeScalingFactor = "rope.scaling.factor"
+    public static let ropeScalingAttentionFactor = "rope.scaling.attn_factor"
+    public static let ropeScalingOriginalContextLength = "rope.scaling.original_context_length"
+    public static let slidingWindow = "attention.sliding_window"
+    /// Phi-3's LongRoPE factors (global tensors, head_dim/2 values each).
+    public static let ropeFactorsLong = "rope_factors_long.weight"
+    public static let ropeFactorsShort = "rope_factors_short.weight"
     public static let vocabSize = "vocab_size"
 }
 
 extension ModelConfig {
     /// The GGUF architectures Tailor reads.
-    public static let ggufArchitectures = ["llama", "qwen2", "qwen3"]
+    public static let ggufArchitectures = ["llama", "qwen2", "qwen3", "phi3"]
 
-    /// The GGUF architecture of this model type: "llama" (Llama, Mistral, SmolLM), "qwen2" or "qwen3"; nil for others.
+    /// The GGUF architecture of this model type: "llama" (Llama, Mistral, SmolLM), "qwen2", "qwen3" or "phi3"; nil
+    /// for others.
     public var ggufArchitecture: String? {
         switch modelType {
         case "llama", "mistral": "llama"
         case "qwen2": "qwen2"
         case "qwen3": "qwen3"
+        case "phi3": "phi3"
         default: nil
         }
     }

@@ -1,4 +1,4 @@
-// GGUF ⇄ Hugging Face tensor names for llama/qwen2 (spec §4.5) and the llama Q/K row permutation (spec §4.6).
+// GGUF ⇄ Hugging Face tensor names for llama/qwen2/qwen3/phi3 (spec §4.5) and the llama Q/K row permutation (spec §4.6).
 import TailorTensor
 
 /// Tensor-name mapping between llama.cpp and Hugging Face.
@@ -13,15 +13,20 @@ public enum GGUFNames {
         "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
         "attn_output": "self_attn.o_proj", "attn_q_norm": "self_attn.q_norm", "attn_k_norm": "self_attn.k_norm",
         "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj",
+        "attn_qkv": "self_attn.qkv_proj",
     ]
+    /// Phi-3: llama.cpp stores the fused gate and up rows (`mlp.gate_up_proj`, gate first) as `ffn_up`.
+    private static let fusedGateUp = (gguf: "ffn_up", hf: "mlp.gate_up_proj")
 
     /// The Hugging Face name of a GGUF tensor (`blk.3.attn_q.bias` → `model.layers.3.self_attn.q_proj.bias`),
-    /// or nil for tensors with no HF counterpart (such as `rope_freqs.weight`).
-    public static func hfName(_ gguf: String) -> String? {
+    /// or nil for tensors with no HF counterpart (such as `rope_freqs.weight`). `architecture` decides what
+    /// `ffn_up` holds (phi3: the fused gate and up rows).
+    public static func hfName(_ gguf: String, architecture: String? = nil) -> String? {
         if let name = global[gguf] { return name }
         let parts = gguf.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "blk", let layer = Int(parts[1]), layer >= 0,
-              parts[3] == "weight" || parts[3] == "bias", let module = block[String(parts[2])] else { return nil }
+              parts[3] == "weight" || parts[3] == "bias", var module = block[String(parts[2])] else { return nil }
+        if architecture == "phi3" && parts[2] == fusedGateUp.gguf { module = fusedGateUp.hf }
         return "model.layers.\(layer).\(module).\(parts[3])"
     }
 
@@ -32,6 +37,7 @@ public enum GGUFNames {
         guard parts.count >= 5, parts[0] == "model", parts[1] == "layers", let layer = Int(parts[2]),
               let suffix = parts.last, suffix == "weight" || suffix == "bias" else { return nil }
         let module = parts[3..<(parts.count - 1)].joined(separator: ".")
+        if module == fusedGateUp.hf { return "blk.\(layer).\(fusedGateUp.gguf).\(suffix)" }
         guard let entry = block.first(where: { $0.value == module }) else { return nil }
         return "blk.\(layer).\(entry.key).\(suffix)"
     }

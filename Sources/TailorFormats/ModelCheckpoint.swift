@@ -155,12 +155,14 @@ public struct ModelCheckpoint: Sendable {
         let file = try GGUFFile(url: url)
         let config = try ModelConfig(gguf: file)
         let summaries = file.tensorInfos.map {
-            TensorSummary(name: GGUFNames.hfName($0.name) ?? $0.name, storedName: $0.name, shape: $0.shape,
+            TensorSummary(name: GGUFNames.hfName($0.name, architecture: file.architecture) ?? $0.name, storedName: $0.name, shape: $0.shape,
                           storedType: $0.typeName, byteCount: $0.byteCount)
         }
-        // rope_freqs.weight has no HF name: it is folded into config.ropeScaling.
+        // rope_freqs.weight and rope_factors_long/short.weight have no HF name: they are folded into config.ropeScaling.
         var shapes: [String: [Int]] = [:]
-        for info in file.tensorInfos { if let hf = GGUFNames.hfName(info.name) { shapes[hf] = info.shape } }
+        for info in file.tensorInfos {
+            if let hf = GGUFNames.hfName(info.name, architecture: file.architecture) { shapes[hf] = info.shape }
+        }
         try config.checkTensors(shapes, path: url.path)
         return ModelCheckpoint(config: config, tensors: [:], tensorShapes: shapes, summaries: summaries,
                                format: .gguf(fileType: file.metadata[GGUFKey.fileType]?.intValue), gguf: file,

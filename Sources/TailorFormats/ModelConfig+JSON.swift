@@ -49,7 +49,7 @@ extension ModelConfig {
         }
         let heads = try f.requiredInt("num_attention_heads")
         let hidden = try f.requiredInt("hidden_size")
-        let defaultMaxPositions = ["llama": 2048, "mistral": 131072, "qwen2": 32768, "qwen3": 40960][modelType] ?? 2048
+        let defaultMaxPositions = ["llama": 2048, "mistral": 131072, "qwen2": 32768, "qwen3": 40960, "phi3": 4096][modelType] ?? 2048
         self.init(modelType: modelType,
                   vocabSize: try f.requiredInt("vocab_size"),
                   hiddenSize: hidden,
@@ -59,13 +59,13 @@ extension ModelConfig {
                   kvHeadCount: try f.int("num_key_value_heads"),
                   headDim: try f.int("head_dim") ?? (modelType == "qwen3" ? 128 : nil),   // Qwen3Config's default
                   maxPositionEmbeddings: try f.int("max_position_embeddings") ?? defaultMaxPositions,
-                  rmsNormEps: try f.double("rms_norm_eps") ?? 1e-6,
+                  rmsNormEps: try f.double("rms_norm_eps") ?? (modelType == "phi3" ? 1e-5 : 1e-6),
                   attentionBias: try f.bool("attention_bias") ?? false,
                   mlpBias: try f.bool("mlp_bias") ?? false,
                   tieWordEmbeddings: try f.bool("tie_word_embeddings") ?? false,
                   // Absent (not null) token ids take the transformers class defaults: Llama/Mistral 1 and 2.
                   bosTokenID: json["bos_token_id"] == nil ? (["qwen2", "qwen3"].contains(modelType) ? nil : 1) : try f.int("bos_token_id"),
-                  padTokenID: try f.int("pad_token_id"),
+                  padTokenID: json["pad_token_id"] == nil && modelType == "phi3" ? 32000 : try f.int("pad_token_id"),
                   torchDtype: try f.string("dtype") ?? f.string("torch_dtype"))
         if let list = f.present("architectures") {
             guard let items = list.arrayValue, let names = Optional(items.compactMap(\.stringValue)), names.count == items.count else {
@@ -74,7 +74,7 @@ extension ModelConfig {
             architectures = names
         }
         if json["eos_token_id"] == nil && !["qwen2", "qwen3"].contains(modelType) {
-            eosTokenIDs = [2]
+            eosTokenIDs = [modelType == "phi3" ? 32000 : 2]
         } else if let eos = f.present("eos_token_id") {
             if let id = eos.intValue {
                 eosTokenIDs = [id]
@@ -89,8 +89,8 @@ extension ModelConfig {
         initializerRange = try f.double("initializer_range") ?? 0.02
         slidingWindow = try f.int("sliding_window")
         maxWindowLayers = try f.int("max_window_layers")
-        // Mistral has no switch: a non-null sliding_window is active. Qwen2 gates it with use_sliding_window.
-        useSlidingWindow = try f.bool("use_sliding_window") ?? (modelType == "mistral" && slidingWindow != nil)
+        // Mistral and Phi-3 have no switch: a non-null sliding_window is active. Qwen2 gates it with use_sliding_window.
+        useSlidingWindow = try f.bool("use_sliding_window") ?? (["mistral", "phi3"].contains(modelType) && slidingWindow != nil)
         // Qwen2Config drops the window size when the window is off (transformers 5.x writes null).
         if ["qwen2", "qwen3"].contains(modelType) && !useSlidingWindow { slidingWindow = nil }
         try readRope(f)
@@ -107,7 +107,14 @@ extension ModelConfig {
         }
         ropeTheta = try f.double("rope_theta", in: params, prefix: key + ".") ?? f.double("rope_theta") ?? 10000
         guard let params else { ropeScaling = nil; return }
-        let type = params["rope_type"]?.stringValue ?? params["type"]?.stringValue ?? "default"
+        var type = params["rope_type"]?.stringValue ?? params["type"]?.stringValue ?? "default"
+        // Phi3Config renames the older types to longrope.
+        if f.json["model_type"]?.stringValue == "phi3" && ["su", "yarn"].contains(type) { type = "longrope" }
+        if let partial = try f.double("partial_rotary_factor", in: params, prefix: key + ".") ?? f.double("partial_rotary_factor"),
+           partial != 1 {
+            throw FormatError.invalidConfig(path: f.path, field: "\(key).partial_rotary_factor",
+                                            reason: "\(partial) is not supported (RoPE over the whole head only)")
+        }
         func number(_ name: String) throws -> Double {
             guard let v = try f.double(name, in: params, prefix: key + ".") else {
                 throw FormatError.invalidConfig(path: f.path, field: "\(key).\(name)", reason: "missing for rope_type '\(type)'")
@@ -127,9 +134,28 @@ extension ModelConfig {
             }
             ropeScaling = .llama3(factor: try number("factor"), lowFreqFactor: try number("low_freq_factor"),
                                   highFreqFactor: try number("high_freq_factor"), originalMaxPositionEmbeddings: Int(original))
+        case "longrope":
+            func factors(_ name: String) throws -> [Double] {
+                guard let items = params[name]?.arrayValue, let values = Optional(items.compactMap(\.doubleValue)),
+                      values.count == items.count else {
+                    throw FormatError.invalidConfig(path: f.path, field: "\(key).\(name)", reason: "expected a list of numbers")
+                }
+                return values
+            }
+            // transformers 5.x keeps original_max_position_embeddings in the rope parameters, 4.x at the top level.
+            let original = try f.double("original_max_position_embeddings", in: params, prefix: key + ".")
+                ?? f.double("original_max_position_embeddings") ?? 4096
+            guard original.rounded() == original, original > 0, original < 1e9 else {
+                throw FormatError.invalidConfig(path: f.path, field: "original_max_position_embeddings",
+                                                reason: "expected a positive integer, got \(original)")
+            }
+            ropeScaling = .longRoPE(shortFactor: try factors("short_factor"), longFactor: try factors("long_factor"),
+                                    originalMaxPositionEmbeddings: Int(original),
+                                    factor: try f.double("factor", in: params, prefix: key + "."),
+                                    attentionFactor: try f.double("attention_factor", in: params, prefix: key + "."))
         default:
             throw FormatError.invalidConfig(path: f.path, field: "\(key).rope_type",
-                                            reason: "'\(type)' is not supported (hint: default, linear and llama3 are)")
+                                            reason: "'\(type)' is not supported (hint: default, linear, llama3 and longrope are)")
         }
     }
 
@@ -166,6 +192,14 @@ extension ModelConfig {
                      JSONMember(key: "low_freq_factor", value: .double(low)),
                      JSONMember(key: "original_max_position_embeddings", value: .int(original)),
                      JSONMember(key: "rope_type", value: .string("llama3"))]
+        case .longRoPE(let short, let long, let original, let factor, let attentionFactor):
+            if let attentionFactor { rope.append(JSONMember(key: "attention_factor", value: .double(attentionFactor))) }
+            if let factor { rope.append(JSONMember(key: "factor", value: .double(factor))) }
+            rope += [JSONMember(key: "long_factor", value: .array(long.map { .double($0) })),
+                     JSONMember(key: "original_max_position_embeddings", value: .int(original)),
+                     JSONMember(key: "partial_rotary_factor", value: .double(1)),
+                     JSONMember(key: "rope_type", value: .string("longrope")),
+                     JSONMember(key: "short_factor", value: .array(short.map { .double($0) }))]
         }
         put("rope_parameters", .object(rope))
         put("tie_word_embeddings", .bool(tieWordEmbeddings))
@@ -181,6 +215,15 @@ extension ModelConfig {
             put("pretraining_tp", .int(1))
         case "mistral":
             put("head_dim", .int(headDim))
+            put("sliding_window", optionalInt(slidingWindow))
+        case "phi3":
+            put("embd_pdrop", .double(0))
+            if case .longRoPE(_, _, let original, _, _) = ropeScaling {
+                put("original_max_position_embeddings", .int(original))
+            } else {
+                put("original_max_position_embeddings", .int(maxPositionEmbeddings))
+            }
+            put("resid_pdrop", .double(0))
             put("sliding_window", optionalInt(slidingWindow))
         case "qwen2", "qwen3":
             if modelType == "qwen3" {

@@ -9,9 +9,13 @@ extension ModelConfig {
         for l in 0..<layerCount {
             let p = "model.layers.\(l)."
             out.append((p + "input_layernorm.weight", [c]))
-            out.append((p + "self_attn.q_proj.weight", [q, c]))
-            out.append((p + "self_attn.k_proj.weight", [kv, c]))
-            out.append((p + "self_attn.v_proj.weight", [kv, c]))
+            if fusedProjections {
+                out.append((p + "self_attn.qkv_proj.weight", [q + 2 * kv, c]))
+            } else {
+                out.append((p + "self_attn.q_proj.weight", [q, c]))
+                out.append((p + "self_attn.k_proj.weight", [kv, c]))
+                out.append((p + "self_attn.v_proj.weight", [kv, c]))
+            }
             out.append((p + "self_attn.o_proj.weight", [c, q]))
             if qkvBias {
                 out.append((p + "self_attn.q_proj.bias", [q]))
@@ -24,8 +28,12 @@ extension ModelConfig {
                 out.append((p + "self_attn.k_norm.weight", [headDim]))
             }
             out.append((p + "post_attention_layernorm.weight", [c]))
-            out.append((p + "mlp.gate_proj.weight", [i, c]))
-            out.append((p + "mlp.up_proj.weight", [i, c]))
+            if fusedProjections {
+                out.append((p + "mlp.gate_up_proj.weight", [2 * i, c]))
+            } else {
+                out.append((p + "mlp.gate_proj.weight", [i, c]))
+                out.append((p + "mlp.up_proj.weight", [i, c]))
+            }
             out.append((p + "mlp.down_proj.weight", [c, i]))
             if mlpBias {
                 out.append((p + "mlp.gate_proj.bias", [i]))

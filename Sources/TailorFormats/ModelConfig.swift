@@ -8,9 +8,15 @@ public enum RopeScaling: Sendable, Equatable {
     case llama3(factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositionEmbeddings: Int)
     /// Position interpolation: every frequency divided by `factor`.
     case linear(factor: Double)
+    /// Phi-3's LongRoPE (`longrope`, formerly `su`): `inv_freq[i] = 1 / (f[i]·theta^(2i/D))` with `f = shortFactor`
+    /// while a call's positions fit `originalMaxPositionEmbeddings` and `longFactor` beyond; cos and sin are scaled
+    /// by `attentionScaling`. `factor` and `attentionFactor` are the optional keys as written (see
+    /// `longRoPEAttentionScaling`).
+    case longRoPE(shortFactor: [Double], longFactor: [Double], originalMaxPositionEmbeddings: Int,
+                  factor: Double?, attentionFactor: Double?)
 }
 
-/// A validated model configuration (Llama 2/3/3.1, Mistral, Qwen2/2.5, Qwen3 dense, SmolLM).
+/// A validated model configuration (Llama 2/3/3.1, Mistral, Qwen2/2.5, Qwen3 dense, Phi-3/3.5-mini, SmolLM).
 ///
 /// Swift names follow the API guidelines; `CodingKeys`-style mapping to the Hugging Face keys lives in
 /// `ModelConfig+JSON.swift`. Decoding accepts transformers 4.x (`rope_theta` + `rope_scaling`, `torch_dtype`) and
@@ -18,7 +24,7 @@ public enum RopeScaling: Sendable, Equatable {
 public struct ModelConfig: Codable, Sendable, Equatable {
     /// Model classes, e.g. `["LlamaForCausalLM"]`.
     public var architectures: [String]
-    /// `"llama"`, `"mistral"`, `"qwen2"` or `"qwen3"`.
+    /// `"llama"`, `"mistral"`, `"qwen2"`, `"qwen3"` or `"phi3"`.
     public var modelType: String
     public var vocabSize: Int
     public var hiddenSize: Int
@@ -64,11 +70,33 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// The model types Tailor implements and their `architectures` class names.
     public static let supportedModelTypes: [String: String] = [
         "llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM",
-        "qwen3": "Qwen3ForCausalLM",
+        "qwen3": "Qwen3ForCausalLM", "phi3": "Phi3ForCausalLM",
     ]
 
     /// Qwen3: q and k are RMS-normalised per head (weights `self_attn.q_norm`/`k_norm`, shape (head_dim)) before RoPE.
     public var qkNorm: Bool { modelType == "qwen3" }
+
+    /// The attention window of layer `layer` (keys at most `window - 1` positions back), or nil for full attention:
+    /// Mistral's and Phi-3's `sliding_window` when set, Qwen2/3's from `max_window_layers` on with
+    /// `use_sliding_window` (transformers' `layer_types`).
+    public func slidingWindow(layer: Int) -> Int? {
+        guard useSlidingWindow, let slidingWindow, slidingWindow > 0 else { return nil }
+        if ["qwen2", "qwen3"].contains(modelType) && layer < (maxWindowLayers ?? 28) { return nil }
+        return slidingWindow
+    }
+
+    /// Phi-3: q, k and v come from one fused `self_attn.qkv_proj` (rows q, then k, then v) and gate and up from one
+    /// `mlp.gate_up_proj` (rows gate, then up); adapters target the fused layers, as PEFT does.
+    public var fusedProjections: Bool { modelType == "phi3" }
+
+    /// The factor cos and sin are multiplied by: LongRoPE's attention factor as transformers computes it, else 1.
+    public var ropeAttentionScaling: Double {
+        guard case .longRoPE(_, _, let original, let factor, let attentionFactor) = ropeScaling else { return 1 }
+        if let attentionFactor { return attentionFactor }
+        // transformers: factor defaults to max_position_embeddings / original_max_position_embeddings.
+        let f = factor ?? Double(maxPositionEmbeddings) / Double(original)
+        return f <= 1 ? 1 : (1 + Foundation.log(f) / Foundation.log(Double(original))).squareRoot()
+    }
 
     /// A configuration with the given sizes and Llama defaults for the rest; call `validate` before use.
     public init(modelType: String = "llama", vocabSize: Int, hiddenSize: Int, intermediateSize: Int, layerCount: Int,
@@ -166,6 +194,10 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         if hiddenAct != "silu" {
             throw FormatError.invalidConfig(path: path, field: "hidden_act", reason: "'\(hiddenAct)' is not supported (only silu)")
         }
+        if fusedProjections && (attentionBias || mlpBias) {
+            throw FormatError.invalidConfig(path: path, field: attentionBias ? "attention_bias" : "mlp_bias",
+                                            reason: "phi3's fused qkv_proj and gate_up_proj have no biases")
+        }
         for id in [bosTokenID, padTokenID].compactMap({ $0 }) + eosTokenIDs where id < 0 {
             throw FormatError.invalidConfig(path: path, field: "token ids", reason: "negative token id \(id)")
         }
@@ -176,6 +208,16 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             throw FormatError.invalidConfig(path: path, field: "rope_scaling",
                                             reason: "llama3 needs factor > 0, 0 < low_freq_factor < high_freq_factor and "
                                                 + "original_max_position_embeddings > 0; got \(factor), \(low), \(high), \(original)")
+        case .longRoPE(let short, let long, let original, _, _):
+            if short.count != headDim / 2 || long.count != headDim / 2 {
+                throw FormatError.invalidConfig(path: path, field: "rope_scaling",
+                                                reason: "short_factor and long_factor need head_dim/2 = \(headDim / 2) values each, "
+                                                    + "got \(short.count) and \(long.count)")
+            }
+            if original <= 0 || !(short + long).allSatisfy({ $0 > 0 && $0.isFinite }) {
+                throw FormatError.invalidConfig(path: path, field: "rope_scaling",
+                                                reason: "longrope needs original_max_position_embeddings > 0 and positive factors")
+            }
         default: break
         }
     }

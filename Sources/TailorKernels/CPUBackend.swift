@@ -23,6 +23,7 @@ public struct CPUBackend: Backend {
         attentionForward(query: query, key: key, value: value, shape: shape, segments: segments, keepProbabilities: keepProbabilities)
     }
     public func swiglu(gate: Tensor, up: Tensor) -> Tensor { swigluForward(gate: gate, up: up) }
+    public func geglu(gate: Tensor, up: Tensor) -> Tensor { gegluForward(gate: gate, up: up) }
     public func add(_ a: Tensor, _ b: Tensor) -> Tensor { addForward(a, b) }
     public func addScaled(_ a: Tensor, _ b: Tensor, scale: Float) -> Tensor { elementwise(a, b) { $0 + scale * $1 } }
     public func multiply(_ a: Tensor, _ b: Tensor) -> Tensor { elementwise(a, b) { $0 * $1 } }
@@ -52,6 +53,9 @@ public struct CPUBackend: Backend {
     }
     public func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor) {
         TailorKernels.swigluBackward(dOutput: dOutput, gate: gate, up: up)
+    }
+    public func gegluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor) {
+        TailorKernels.gegluBackward(dOutput: dOutput, gate: gate, up: up)
     }
     public func crossEntropyBackward(logits: Tensor, targets: [Int32], dLoss: [Float]) -> Tensor {
         TailorKernels.crossEntropyBackward(logits: logits, targets: targets, dLoss: dLoss)

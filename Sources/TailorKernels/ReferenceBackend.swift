@@ -39,6 +39,7 @@ public struct ReferenceBackend: Backend {
         attentionForwardReference(query: query, key: key, value: value, shape: shape, segments: segments, keepProbabilities: keepProbabilities)
     }
     public func swiglu(gate: Tensor, up: Tensor) -> Tensor { swigluForwardReference(gate: gate, up: up) }
+    public func geglu(gate: Tensor, up: Tensor) -> Tensor { gegluForwardReference(gate: gate, up: up) }
     public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
         let x = a.floats(), y = b.floats()
         return Tensor(shape: a.shape, values: (0..<x.count).map { x[$0] + y[$0] })
@@ -114,6 +115,18 @@ public struct ReferenceBackend: Backend {
             let z = Double(g[i]), sigmoid = 1 / (1 + Foundation.exp(-z))
             du[i] = Float(Double(dy[i]) * z * sigmoid)
             dg[i] = Float(Double(dy[i]) * Double(u[i]) * sigmoid * (1 + z * (1 - sigmoid)))
+        }
+        return (Tensor(shape: gate.shape, values: dg), Tensor(shape: up.shape, values: du))
+    }
+    public func gegluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor) {
+        let dy = dOutput.floats(), g = gate.floats(), u = up.floats()
+        var dg = [Float](repeating: 0, count: g.count), du = dg
+        for i in g.indices {
+            // gelu(z) = ½z(1 + tanh a), a = c(z + kz³): gelu′ = ½(1 + tanh a) + ½z·sech²a·c(1 + 3kz²).
+            let z = Double(g[i]), c = 0.7978845608028654, k = 0.044715
+            let t = Foundation.tanh(c * (z + k * z * z * z))
+            du[i] = Float(Double(dy[i]) * 0.5 * z * (1 + t))
+            dg[i] = Float(Double(dy[i]) * Double(u[i]) * (0.5 * (1 + t) + 0.5 * z * (1 - t * t) * c * (1 + 3 * k * z * z)))
         }
         return (Tensor(shape: gate.shape, values: dg), Tensor(shape: up.shape, values: du))
     }

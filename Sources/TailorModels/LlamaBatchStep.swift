@@ -48,7 +48,7 @@ extension LlamaModel {
         let past = caches.map(\.length)
         var positions: [Int32] = []
         for (r, n) in counts.enumerated() { positions += (0..<n).map { Int32(past[r] + $0) } }
-        let angles = backend.rotaryAngles(positions: positions, inverseFrequencies: inverseFrequencies)
+        let angles = rotaryAngles(positions: positions, backend: backend)
         let groups = AdapterGroups(rows: rows, starts: starts)
 
         var h = backend.embedding(ids: rows.flatMap(\.tokens), table: weights.embedding)      // (M, C)
@@ -58,24 +58,25 @@ extension LlamaModel {
             }
             let x = backend.rmsNorm(h, weight: w.attentionNorm, eps: Float(c.rmsNormEps)).output
             let eps = Float(c.rmsNormEps)
-            let q = backend.applyRotary(headNormForward(project(x, "self_attn.q_proj", w.qProj), weight: w.qNorm, heads: c.headCount, eps: eps, backend: backend).output,
+            let (qRaw, kRaw, v) = w.queryKeyValue(x, configuration: c) { name, linear, x in project(x, name, linear) }   // v (M, G·D)
+            let q = backend.applyRotary(headNormForward(qRaw, weight: w.qNorm, heads: c.headCount, eps: eps, backend: backend).output,
                                         heads: c.headCount, angles: angles)
-            let k = backend.applyRotary(headNormForward(project(x, "self_attn.k_proj", w.kProj), weight: w.kNorm, heads: c.kvHeadCount, eps: eps, backend: backend).output,
+            let k = backend.applyRotary(headNormForward(kRaw, weight: w.kNorm, heads: c.kvHeadCount, eps: eps, backend: backend).output,
                                         heads: c.kvHeadCount, angles: angles)
-            let v = project(x, "self_attn.v_proj", w.vProj)                                   // (M, G·D)
             var attended: [Tensor] = []
             for r in rows.indices {
                 let span = starts[r]..<starts[r + 1]
                 caches[r].append(layer: l, keys: k.rows(span), values: v.rows(span), count: span.count)
                 let shape = AttentionShape(batch: 1, queryLength: span.count, keyLength: past[r] + span.count,
                                            keyCapacity: caches[r].capacity, heads: c.headCount, kvHeads: c.kvHeadCount,
-                                           headDim: c.headDim, queryOffset: past[r])
+                                           headDim: c.headDim, queryOffset: past[r], slidingWindow: c.slidingWindow(layer: l))
                 attended.append(backend.attention(query: q.rows(span), key: caches[r].keys[l], value: caches[r].values[l],
                                                   shape: shape, segments: nil, keepProbabilities: false).output)
             }
             h = backend.add(h, project(Tensor(concatenatingRows: attended), "self_attn.o_proj", w.oProj))
             let y = backend.rmsNorm(h, weight: w.mlpNorm, eps: Float(c.rmsNormEps)).output
-            let gated = backend.swiglu(gate: project(y, "mlp.gate_proj", w.gateProj), up: project(y, "mlp.up_proj", w.upProj))
+            let (gate, up) = w.gateAndUp(y) { name, linear, y in project(y, name, linear) }
+            let gated = backend.swiglu(gate: gate, up: up)
             h = backend.add(h, project(gated, "mlp.down_proj", w.downProj))
         }
         for r in rows.indices { caches[r].advance(count: counts[r], segments: [Int32](repeating: 0, count: counts[r])) }

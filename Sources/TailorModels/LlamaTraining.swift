@@ -103,7 +103,7 @@ extension LlamaModel {
                                     options: TrainingPassOptions = TrainingPassOptions(), backend: any Backend,
                                     tokenLossGradient: (([Float]) -> [Float])? = nil) -> Double {
         let c = configuration, t = batch.tokens.count / batch.batch
-        let angles = backend.rotaryAngles(positions: batch.positions, inverseFrequencies: inverseFrequencies)
+        let angles = rotaryAngles(positions: batch.positions, backend: backend)
         var h = backend.embedding(ids: batch.tokens, table: weights.embedding)             // (M, C)
         if options.neftuneAlpha > 0 { h = addNEFTuneNoise(h, alpha: options.neftuneAlpha, length: t, seed: options.seed, backend: backend) }
 
@@ -182,18 +182,18 @@ extension LlamaModel {
             return y
         }
         let n1 = backend.rmsNorm(input, weight: w.attentionNorm, eps: Float(c.rmsNormEps))
-        let qn = headNormForward(run("self_attn.q_proj", w.qProj, n1.output), weight: w.qNorm, heads: c.headCount, eps: Float(c.rmsNormEps), backend: backend)
-        let kn = headNormForward(run("self_attn.k_proj", w.kProj, n1.output), weight: w.kNorm, heads: c.kvHeadCount, eps: Float(c.rmsNormEps), backend: backend)
+        let (qRaw, kRaw, v) = w.queryKeyValue(n1.output, configuration: c, project: run)
+        let qn = headNormForward(qRaw, weight: w.qNorm, heads: c.headCount, eps: Float(c.rmsNormEps), backend: backend)
+        let kn = headNormForward(kRaw, weight: w.kNorm, heads: c.kvHeadCount, eps: Float(c.rmsNormEps), backend: backend)
         let q = backend.applyRotary(qn.output, heads: c.headCount, angles: angles)
         let k = backend.applyRotary(kn.output, heads: c.kvHeadCount, angles: angles)
-        let v = run("self_attn.v_proj", w.vProj, n1.output)
         let shape = AttentionShape(batch: batch.batch, queryLength: t, keyLength: t, heads: c.headCount,
-                                   kvHeads: c.kvHeadCount, headDim: c.headDim)
+                                   kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow(layer: l))
         let attention = backend.attention(query: q, key: k, value: v, shape: shape, segments: batch.segments,
                                           keepProbabilities: true)
         let middle = backend.add(input, run("self_attn.o_proj", w.oProj, attention.output))
         let n2 = backend.rmsNorm(middle, weight: w.mlpNorm, eps: Float(c.rmsNormEps))
-        let gate = run("mlp.gate_proj", w.gateProj, n2.output), up = run("mlp.up_proj", w.upProj, n2.output)
+        let (gate, up) = w.gateAndUp(n2.output, project: run)
         let gated = backend.swiglu(gate: gate, up: up)
         let output = backend.add(middle, run("mlp.down_proj", w.downProj, gated))
         let acts = LlamaLayerActivations(input: input, attentionNorm: n1, q: q, k: k, v: v,
@@ -217,13 +217,12 @@ extension LlamaModel {
         }
         let dGated = back("mlp.down_proj", w.downProj, dOutput, a.gated)
         let (dGate, dUp) = backend.swigluBackward(dOutput: dGated, gate: a.gate, up: a.up)
-        let dn2 = backend.add(back("mlp.gate_proj", w.gateProj, dGate, a.mlpNorm.output),
-                              back("mlp.up_proj", w.upProj, dUp, a.mlpNorm.output))
+        let dn2 = w.gateAndUpBackward(dGate: dGate, dUp: dUp, backend: backend) { name, linear, dy in back(name, linear, dy, a.mlpNorm.output) }
         let dMiddle = backend.add(dOutput, backend.rmsNormBackward(dOutput: dn2, input: a.middle, weight: w.mlpNorm,
                                                                    inverseRMS: a.mlpNorm.inverseRMS, weightGradient: &g.mlpNorm))
         let dAttended = back("self_attn.o_proj", w.oProj, dMiddle, a.attended)
         let shape = AttentionShape(batch: batch.batch, queryLength: t, keyLength: t, heads: c.headCount,
-                                   kvHeads: c.kvHeadCount, headDim: c.headDim)
+                                   kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow(layer: l))
         let dAttention = backend.attentionBackward(dOutput: dAttended, query: a.q, key: a.k, value: a.v,
                                                    probabilities: a.probabilities, shape: shape)
         let dq = headNormBackward(backend.applyRotaryBackward(dAttention.query, heads: c.headCount, angles: angles),
@@ -231,8 +230,7 @@ extension LlamaModel {
         let dk = headNormBackward(backend.applyRotaryBackward(dAttention.key, heads: c.kvHeadCount, angles: angles),
                                   weight: w.kNorm, saved: a.kNorm, heads: c.kvHeadCount, weightGradient: &g.kNorm, backend: backend)
         let x1 = a.attentionNorm.output
-        let dn1 = backend.add(backend.add(back("self_attn.q_proj", w.qProj, dq, x1), back("self_attn.k_proj", w.kProj, dk, x1)),
-                              back("self_attn.v_proj", w.vProj, dAttention.value, x1))
+        let dn1 = w.queryKeyValueBackward(dq: dq, dk: dk, dv: dAttention.value, backend: backend) { name, linear, dy in back(name, linear, dy, x1) }
         return backend.add(dMiddle, backend.rmsNormBackward(dOutput: dn1, input: a.input, weight: w.attentionNorm,
                                                             inverseRMS: a.attentionNorm.inverseRMS, weightGradient: &g.attentionNorm))
     }

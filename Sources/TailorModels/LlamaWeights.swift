@@ -3,25 +3,33 @@ import TailorFormats
 import TailorQuantization
 import TailorTensor
 
-/// One decoder block's parameters (HF names in comments).
+/// One decoder block's parameters (HF names in comments). q/k/v and gate/up are separate layers, or fused ones
+/// (Phi-3: `qkvProj`, `gateUpProj`; the separate ones are then nil); see FusedProjections.swift.
 public struct LlamaLayerWeights: Sendable {
     public var attentionNorm: Tensor   // (C)        input_layernorm.weight
-    public var qProj: Linear           // (H·D, C)   self_attn.q_proj
-    public var kProj: Linear           // (G·D, C)   self_attn.k_proj
-    public var vProj: Linear           // (G·D, C)   self_attn.v_proj
+    public var qProj: Linear?          // (H·D, C)   self_attn.q_proj
+    public var kProj: Linear?          // (G·D, C)   self_attn.k_proj
+    public var vProj: Linear?          // (G·D, C)   self_attn.v_proj
     public var oProj: Linear           // (C, H·D)   self_attn.o_proj
     public var mlpNorm: Tensor         // (C)        post_attention_layernorm.weight
-    public var gateProj: Linear        // (F, C)     mlp.gate_proj
-    public var upProj: Linear          // (F, C)     mlp.up_proj
+    public var gateProj: Linear?       // (F, C)     mlp.gate_proj
+    public var upProj: Linear?         // (F, C)     mlp.up_proj
     public var downProj: Linear        // (C, F)     mlp.down_proj
     public var qNorm: Tensor? = nil    // (D)        self_attn.q_norm.weight (Qwen3)
     public var kNorm: Tensor? = nil    // (D)        self_attn.k_norm.weight (Qwen3)
+    public var qkvProj: Linear? = nil  // (H·D + 2·G·D, C)  self_attn.qkv_proj (Phi-3)
+    public var gateUpProj: Linear? = nil   // (2F, C)  mlp.gate_up_proj (Phi-3)
 
-    /// The linear layers with their module names relative to the layer (PEFT's target names).
+    /// The linear layers with their module names relative to the layer (PEFT's target names); a layer holds either
+    /// the separate or the fused ones. The order numbers LoRA dropout streams: new names go at the end.
     public static let linearNames = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                                     "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
+                                     "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj",
+                                     "self_attn.qkv_proj", "mlp.gate_up_proj"]
 
-    /// The linear layer named `name` (one of `linearNames`).
+    /// The names of `linearNames` this layer holds.
+    public var presentLinearNames: [String] { Self.linearNames.filter { self[linear: $0] != nil } }
+
+    /// The linear layer named `name` (one of `linearNames`); nil when this layer does not have it.
     public subscript(linear name: String) -> Linear? {
         get {
             switch name {
@@ -32,6 +40,8 @@ public struct LlamaLayerWeights: Sendable {
             case "mlp.gate_proj": gateProj
             case "mlp.up_proj": upProj
             case "mlp.down_proj": downProj
+            case "self_attn.qkv_proj": qkvProj
+            case "mlp.gate_up_proj": gateUpProj
             default: nil
             }
         }
@@ -45,6 +55,8 @@ public struct LlamaLayerWeights: Sendable {
             case "mlp.gate_proj": gateProj = newValue
             case "mlp.up_proj": upProj = newValue
             case "mlp.down_proj": downProj = newValue
+            case "self_attn.qkv_proj": qkvProj = newValue
+            case "mlp.gate_up_proj": gateUpProj = newValue
             default: break
             }
         }
@@ -140,14 +152,18 @@ public struct LlamaWeights: Sendable {
                 }
                 return Linear(weight: try take(prefix + ".weight"), bias: try takeIf(bias, prefix + ".bias"))
             }
+            let fused = c.fusedProjections
+            func separate(_ name: String, bias: Bool) throws -> Linear? { fused ? nil : try linear(name, bias: bias) }
             return LlamaLayerWeights(
                 attentionNorm: try take(p + "input_layernorm.weight"),
-                qProj: try linear("self_attn.q_proj", bias: c.qkvBias), kProj: try linear("self_attn.k_proj", bias: c.qkvBias),
-                vProj: try linear("self_attn.v_proj", bias: c.qkvBias), oProj: try linear("self_attn.o_proj", bias: c.outputBias),
+                qProj: try separate("self_attn.q_proj", bias: c.qkvBias), kProj: try separate("self_attn.k_proj", bias: c.qkvBias),
+                vProj: try separate("self_attn.v_proj", bias: c.qkvBias), oProj: try linear("self_attn.o_proj", bias: c.outputBias),
                 mlpNorm: try take(p + "post_attention_layernorm.weight"),
-                gateProj: try linear("mlp.gate_proj", bias: c.mlpBias), upProj: try linear("mlp.up_proj", bias: c.mlpBias),
+                gateProj: try separate("mlp.gate_proj", bias: c.mlpBias), upProj: try separate("mlp.up_proj", bias: c.mlpBias),
                 downProj: try linear("mlp.down_proj", bias: c.mlpBias),
-                qNorm: try takeIf(c.qkNorm, p + "self_attn.q_norm.weight"), kNorm: try takeIf(c.qkNorm, p + "self_attn.k_norm.weight"))
+                qNorm: try takeIf(c.qkNorm, p + "self_attn.q_norm.weight"), kNorm: try takeIf(c.qkNorm, p + "self_attn.k_norm.weight"),
+                qkvProj: fused ? try linear("self_attn.qkv_proj", bias: false) : nil,
+                gateUpProj: fused ? try linear("mlp.gate_up_proj", bias: false) : nil)
         }
         finalNorm = try take("model.norm.weight")
         lmHead = c.tieWordEmbeddings ? nil : try take("lm_head.weight")

@@ -13,7 +13,7 @@ public struct LoadedModel: Sendable {
     /// Reads `url` (a folder with config.json and safetensors, or a .gguf file) and builds the decoder.
     public static func load(from url: URL) throws -> LoadedModel {
         var checkpoint = try ModelCheckpoint.load(from: url)
-        guard ["llama", "mistral", "qwen2", "qwen3"].contains(checkpoint.config.modelType) else {
+        guard ModelConfig.supportedModelTypes[checkpoint.config.modelType] != nil else {
             throw ModelError.unsupportedArchitecture(checkpoint.config.modelType, source: url.path)
         }
         try checkpoint.checkFiniteWeights()

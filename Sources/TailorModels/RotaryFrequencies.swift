@@ -12,6 +12,7 @@ public enum RotaryFrequencies {
         }
         switch scaling {
         case nil: return plain
+        case .longRoPE(let short, _, _, _, _): return longRoPE(base: base, headDim: headDim, factors: short)
         case .linear(let factor): return plain.map { $0 / Float(factor) }
         case .llama3(let factor64, let low64, let high64, let original):
             // transformers' _compute_llama3_parameters, each step an f32 tensor op.
@@ -25,6 +26,21 @@ public enum RotaryFrequencies {
                 let isMedium = !(wavelength < highWavelength) && !(wavelength > lowWavelength)
                 return isMedium ? smoothed : scaled
             }
+        }
+    }
+
+    /// LongRoPE's long set (nil without LongRoPE).
+    public static func longInverseFrequencies(base: Double, headDim: Int, scaling: RopeScaling?) -> [Float]? {
+        guard case .longRoPE(_, let long, _, _, _) = scaling else { return nil }
+        return longRoPE(base: base, headDim: headDim, factors: long)
+    }
+
+    /// transformers' `_compute_longrope_parameters`: `1 / (f[i] · base^(2i/D))`, the product and reciprocal in f32.
+    static func longRoPE(base: Double, headDim: Int, factors: [Double]) -> [Float] {
+        (0..<(headDim / 2)).map { i -> Float in
+            let exponent = Float(2 * i) / Float(headDim)
+            let factor = i < factors.count ? Float(factors[i]) : 1
+            return 1 / (factor * Float(Foundation.pow(base, Double(exponent))))
         }
     }
 }

@@ -90,9 +90,9 @@ public struct ActivationModel: Sendable {
         bytes += 3 * a * i
         // Inputs of the four linear groups: (width, kinds, saved already by another op).
         let groups: [(Int, [String], Bool)] = [
-            (c, ["q_proj", "k_proj", "v_proj"], false),
+            (c, ["q_proj", "k_proj", "v_proj", "qkv_proj"], false),   // qkv_proj, gate_up_proj: Phi-3's fused layers
             (q, ["o_proj"], attention == .sdpa),
-            (c, ["gate_proj", "up_proj"], false),
+            (c, ["gate_proj", "up_proj", "gate_up_proj"], false),
             (i, ["down_proj"], false),
         ]
         for (width, kinds, savedElsewhere) in groups {

@@ -6,7 +6,7 @@ import TailorFormats
 public struct ModelPreset: Sendable, Equatable {
     /// Lower-case Hub-style name, e.g. `"llama-3.1-8b"`.
     public var name: String
-    /// `"llama"` (Llama 2/3), `"qwen2"` (Qwen2 and 2.5), `"mistral"` or `"smollm2"`.
+    /// `"llama"` (Llama 2/3), `"qwen2"` (Qwen2 and 2.5), `"mistral"`, `"smollm2"` or `"phi3"` (Phi-3/3.5-mini).
     public var family: String
     public var shape: ModelShape
 }
@@ -40,6 +40,9 @@ public enum ModelPresets {
         ("smollm2-135m", "smollm2", "llama", 576, 1536, 30, 9, 3, 49152, true, nil),
         ("smollm2-360m", "smollm2", "llama", 960, 2560, 32, 15, 5, 49152, true, nil),
         ("smollm2-1.7b", "smollm2", "llama", 2048, 8192, 24, 32, 32, 49152, true, nil),
+        ("phi-3-mini-4k", "phi3", "phi3", 3072, 8192, 32, 32, 32, 32064, false, nil),
+        ("phi-3-mini-128k", "phi3", "phi3", 3072, 8192, 32, 32, 32, 32064, false, nil),
+        ("phi-3.5-mini", "phi3", "phi3", 3072, 8192, 32, 32, 32, 32064, false, nil),
     ]
 
     /// Every preset, in the table's order.
@@ -62,6 +65,7 @@ public enum ModelPresets {
     private static let familyAliases: [String: String] = [
         "llama": "llama", "llama2": "llama", "llama3": "llama", "qwen": "qwen2", "qwen2": "qwen2",
         "qwen2.5": "qwen2", "mistral": "mistral", "smollm": "smollm2", "smollm2": "smollm2",
+        "phi": "phi3", "phi3": "phi3", "phi3.5": "phi3",
     ]
 
     /// The preset called `name`: case-insensitive, an `org/` prefix and `-instruct`/`-chat`/`-hf` suffixes ignored

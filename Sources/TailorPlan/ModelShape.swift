@@ -90,10 +90,19 @@ extension ModelConfig {
     /// Weights of the decoder-layer linears: the parameters QLoRA stores in 4 bits.
     public var quantizableParameters: Int { layerCount * layerLinearWeights }
 
-    /// The seven projections of one layer, in forward order, with `(in, out)` features.
+    /// The projections of one layer, in transformers' module order, with `(in, out)` features: seven, or Phi-3's four
+    /// (fused qkv_proj and gate_up_proj, each one LoRA target).
     public func layerLinears(_ layer: Int) -> [LinearModule] {
         let c = hiddenSize, i = intermediateSize, q = queryWidth, kv = keyValueWidth
         let p = "model.layers.\(layer)."
+        if fusedProjections {
+            return [   // transformers' Phi3Attention registers o_proj before qkv_proj
+                LinearModule(name: p + "self_attn.o_proj", inFeatures: q, outFeatures: c, layer: layer),
+                LinearModule(name: p + "self_attn.qkv_proj", inFeatures: c, outFeatures: q + 2 * kv, layer: layer),
+                LinearModule(name: p + "mlp.gate_up_proj", inFeatures: c, outFeatures: 2 * i, layer: layer),
+                LinearModule(name: p + "mlp.down_proj", inFeatures: i, outFeatures: c, layer: layer),
+            ]
+        }
         return [
             LinearModule(name: p + "self_attn.q_proj", inFeatures: c, outFeatures: q, hasBias: qkvBias, layer: layer),
             LinearModule(name: p + "self_attn.k_proj", inFeatures: c, outFeatures: kv, hasBias: qkvBias, layer: layer),
@@ -105,7 +114,7 @@ extension ModelConfig {
         ]
     }
 
-    /// Every `nn.Linear` in transformers' module order: seven per layer, then `lm_head` (a Linear module even
+    /// Every `nn.Linear` in transformers' module order: seven (Phi-3: four) per layer, then `lm_head` (a Linear module even
     /// when its weight is tied to the embedding).
     public var linearModules: [LinearModule] {
         (0..<layerCount).flatMap(layerLinears)

@@ -15,9 +15,12 @@ public struct AttentionShape: Sendable, Equatable {
     public var kvHeads: Int
     public var headDim: Int
     public var queryOffset: Int
+    /// Sliding-window attention (Mistral's `sliding_window`): query index p sees key j only when p - j < window,
+    /// transformers' `kv_idx > q_idx - sliding_window`; nil for full causal attention.
+    public var slidingWindow: Int?
 
     public init(batch: Int, queryLength: Int, keyLength: Int, keyCapacity: Int? = nil, heads: Int, kvHeads: Int,
-                headDim: Int, queryOffset: Int = 0) {
+                headDim: Int, queryOffset: Int = 0, slidingWindow: Int? = nil) {
         self.batch = batch
         self.queryLength = queryLength
         self.keyLength = keyLength
@@ -26,6 +29,7 @@ public struct AttentionShape: Sendable, Equatable {
         self.kvHeads = kvHeads
         self.headDim = headDim
         self.queryOffset = queryOffset
+        self.slidingWindow = slidingWindow
     }
 }
 
@@ -96,6 +100,8 @@ public protocol Backend: Sendable {
                    keepProbabilities: Bool) -> AttentionOutput
     /// `silu(gate) · up`, elementwise.
     func swiglu(gate: Tensor, up: Tensor) -> Tensor
+    /// `gelu_tanh(gate) · up`, elementwise (Gemma's GeGLU; torch's `gelu(approximate="tanh")`).
+    func geglu(gate: Tensor, up: Tensor) -> Tensor
     /// `a + b`, elementwise.
     func add(_ a: Tensor, _ b: Tensor) -> Tensor
     /// `a + scale·b`, elementwise.
@@ -128,6 +134,8 @@ public protocol Backend: Sendable {
                            shape: AttentionShape) -> AttentionGradients
     /// Gradients of `swiglu`'s gate and up inputs.
     func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor)
+    /// Gradients of `geglu`'s gate and up inputs.
+    func gegluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor)
     /// Gradient of the logits for per-row loss weights `dLoss` (e.g. 1/N for a mean).
     func crossEntropyBackward(logits: Tensor, targets: [Int32], dLoss: [Float]) -> Tensor
     /// `crossEntropy` and `crossEntropyBackward` in one pass over the logits, whose storage may become the

@@ -97,6 +97,30 @@ final class GradientCheckTests: XCTestCase {
         check("swiglu dup", x: up.floats(), analytic: grads.up.floats()) { dot(u, f(gd, $0)) }
     }
 
+    func testGeGLU() {
+        let g = Tensor.random([40], seed: 20, scale: 4), up = Tensor.random([40], seed: 21), u = upstream(40, seed: 22)
+        func f(_ g: [Double], _ up: [Double]) -> [Double] {
+            g.indices.map { 0.5 * g[$0] * (1 + Foundation.tanh(0.7978845608028654 * (g[$0] + 0.044715 * g[$0] * g[$0] * g[$0]))) * up[$0] }
+        }
+        let grads = cpu.gegluBackward(dOutput: Tensor(shape: [40], values: u), gate: g, up: up)
+        let (gd, ud) = (g.floats().map(Double.init), up.floats().map(Double.init))
+        check("geglu dgate", x: g.floats(), analytic: grads.gate.floats()) { dot(u, f($0, ud)) }
+        check("geglu dup", x: up.floats(), analytic: grads.up.floats()) { dot(u, f(gd, $0)) }
+        // torch.nn.functional.gelu(z, approximate="tanh") in float64 (torch 2.13), up = 1.
+        let z: [Float] = [-6, -3, -1.5, -0.5, 0, 0.25, 1, 2.5, 7]
+        let torchValues: [Float] = [-8.4e-11, -0.003637392082, -0.10042842302, -0.154285990175, 0, 0.149675350702,
+                                    0.841191990608, 2.48491573391, 7]
+        let fast = cpu.gegluBackward(dOutput: Tensor(shape: [40], values: u), gate: g, up: up)
+        let slow = ReferenceBackend().gegluBackward(dOutput: Tensor(shape: [40], values: u), gate: g, up: up)
+        assertClose(fast.gate, slow.gate, tolerance: 1e-6, "geglu dgate fast vs naive")
+        assertClose(fast.up, slow.up, tolerance: 1e-6, "geglu dup fast vs naive")
+        let ones = Tensor(shape: [9], values: [Float](repeating: 1, count: 9))
+        for backend in [cpu as any Backend, ReferenceBackend()] {
+            let ours = backend.geglu(gate: Tensor(shape: [9], values: z), up: ones).floats()
+            for (a, b) in zip(ours, torchValues) { XCTAssertEqual(a, b, accuracy: 1e-6 * max(1, abs(b)), "\(backend.name) gelu_tanh") }
+        }
+    }
+
     func testCrossEntropy() {
         let (m, v) = (4, 30)
         let logits = Tensor.random([m, v], seed: 13, scale: 5), targets: [Int32] = [3, -100, 29, 0]

@@ -74,6 +74,32 @@ final class KernelParityTests: XCTestCase {
         XCTAssertNotEqual(Array(before[24..<32]), Array(after[24..<32]), "query 3 sees key 3")
     }
 
+    func testAttentionSlidingWindowHidesOldKeys() {
+        // Window 3 with a cache offset of 2 (queries at key indices 2…6 of 7): query p sees keys p-2…p only, in the
+        // fast and the reference kernel alike; changing key 1 changes queries at 2 and 3 only.
+        let shape = AttentionShape(batch: 1, queryLength: 5, keyLength: 7, keyCapacity: 9, heads: 2, kvHeads: 1, headDim: 4,
+                                   queryOffset: 2, slidingWindow: 3)
+        let q = Tensor.random([5, 8], seed: 23), v = Tensor.random([9, 4], seed: 25)
+        var k = Tensor.random([9, 4], seed: 24)
+        let fast = cpu.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepProbabilities: true)
+        let slow = reference.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepProbabilities: true)
+        assertClose(fast.output, slow.output, tolerance: 1e-5, "sliding-window attention")
+        let p = fast.probabilities?.floats() ?? []
+        for head in 0..<2 {
+            for i in 0..<5 {
+                for j in 0..<7 {
+                    let visible = j <= i + 2 && i + 2 - j < 3
+                    XCTAssertEqual(p[(head * 5 + i) * 7 + j] > 0, visible, "head \(head) query \(i + 2) key \(j)")
+                }
+            }
+        }
+        k.withUnsafeMutableFloats { $0[4] += 5 }   // key 1
+        let after = cpu.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepProbabilities: false).output.floats()
+        let before = fast.output.floats()
+        XCTAssertNotEqual(Array(before[0..<16]), Array(after[0..<16]), "queries at 2 and 3 see key 1")
+        XCTAssertEqual(Array(before[16..<40]), Array(after[16..<40]), "queries at 4…6 do not")
+    }
+
     func testCrossEntropyIgnoresMinus100() {
         let logits = Tensor.random([6, 300], seed: 16, scale: 8)
         let targets: [Int32] = [5, -100, 299, 0, -100, 150]

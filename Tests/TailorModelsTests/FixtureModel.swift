@@ -36,6 +36,16 @@ struct FixtureModel {
                      reference: reference)
     }
 
+    /// The per-position `values` (`[B·T, width]`) that are compared with transformers: all of them, except with a
+    /// sliding window, where only real tokens are. A padded query whose whole window is padding gets an all-masked
+    /// score row in transformers (eager attention then averages over every key); such values carry no meaning and
+    /// Tailor does not imitate them.
+    func comparable(_ values: [Float]) throws -> [Float] {
+        guard model.configuration.slidingWindow(layer: 0) != nil else { return values }
+        let mask = try ints("attention_mask"), width = values.count / mask.count
+        return mask.indices.filter { mask[$0] == 1 }.flatMap { values[($0 * width)..<(($0 + 1) * width)] }
+    }
+
     func ints(_ name: String) throws -> [Int32] { try reference.tensor(name).floats().map { Int32($0) } }
     func floats(_ name: String) throws -> [Float] { try reference.tensor(name).floats() }
     func shape(_ name: String) throws -> [Int] { try reference.tensor(name).shape }

@@ -15,12 +15,13 @@ final class InferencePrecisionTests: XCTestCase {
             weights.storeLinearLayersAsInt8()   // what `--compute-dtype int8` does
             var int8Layers = 0
             weights.updateEachLinear { if $0.packed is Int8BlockMatrix { int8Layers += 1 } }
-            XCTAssertEqual(int8Layers, 7 * weights.layers.count, "\(name): every layer's width is a multiple of 32")
+            XCTAssertEqual(int8Layers, weights.layers.reduce(0) { $0 + $1.presentLinearNames.count },
+                           "\(name): every layer's width is a multiple of 32")
             f = f.with(weights: weights)
             let ids = try f.ints("input_ids"), mask = try f.ints("attention_mask"), batch = try f.shape("input_ids")[0]
             let segments = mask.map { $0 == 1 ? Int32(0) : -1 }
-            let logits = f.model.forward(tokens: ids, batch: batch, segments: segments, backend: CPUBackend()).floats()
-            let expected = try f.floats("logits"), scale = expected.map(abs).max() ?? 1
+            let logits = try f.comparable(f.model.forward(tokens: ids, batch: batch, segments: segments, backend: CPUBackend()).floats())
+            let expected = try f.comparable(f.floats("logits")), scale = expected.map(abs).max() ?? 1
             // q8_0 rounds weights and inputs to 1/127 of each block's largest value, coarser than bf16 (bound 5e-2
             // here, 2.2e-2 measured) for these random tiny models' small values: 0.15 (7.0e-2 measured); a wrong
             // product (scale, row, block) is off by order 1.
@@ -33,7 +34,12 @@ final class InferencePrecisionTests: XCTestCase {
             var cache: KVCache? = KVCache(configuration: f.model.configuration, batch: 1, capacity: t)
             var produced: [Float] = []
             for i in 0..<t { produced += f.model.forward(tokens: [row[i]], batch: 1, cache: &cache, backend: CPUBackend()).floats() }
-            if let failure = closenessFailure(produced, full, tolerance: 1e-4, floor: scale, what: "\(name) int8 cached") {
+            if case .longRoPE = f.model.configuration.ropeScaling {
+                // LongRoPE's early one-token steps use the short factors (by design, as transformers): compare with
+                // transformers' cached logits at the int8 tolerance instead.
+                if let failure = closenessFailure(produced, try f.floats("incremental_logits"), tolerance: 0.15, floor: scale,
+                                                  what: "\(name) int8 cached vs f32 cached") { XCTFail(failure) }
+            } else if let failure = closenessFailure(produced, full, tolerance: 1e-4, floor: scale, what: "\(name) int8 cached") {
                 XCTFail(failure)
             }
         }

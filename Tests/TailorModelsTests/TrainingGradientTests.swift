@@ -96,8 +96,8 @@ final class TrainingGradientTests: XCTestCase {
             var weights = f.model.weights
             _ = try PEFTAdapter.load(from: f.directory.appendingPathComponent("lora-init"), into: &weights)
             weights.setMatmulPrecision(.bf16, storeFrozenAsBF16: true)
-            XCTAssertEqual(weights.layers[0].qProj.weight.dtype, .bf16, "frozen base stored as bf16")
-            XCTAssertEqual(weights.layers[0].qProj.lora?.a.dtype, .f32, "adapters stay f32")
+            XCTAssertEqual(weights.layers[0].oProj.weight.dtype, .bf16, "frozen base stored as bf16")
+            XCTAssertEqual(weights.layers[0].oProj.lora?.a.dtype, .f32, "adapters stay f32")
             f = f.with(weights: weights)
             func gradients(_ backend: any Backend) -> (Double, [String: Tensor]) {
                 var grads = LlamaGradients(for: f.model.weights, fullFineTuning: false)
@@ -137,7 +137,7 @@ final class TrainingGradientTests: XCTestCase {
             let b = try batch(f)
             var weights = f.model.weights
             weights.setMatmulPrecision(.bf16, storeFrozenAsBF16: false)
-            XCTAssertEqual(weights.layers[0].qProj.weight.dtype, .f32, "trained weights stay f32 masters")
+            XCTAssertEqual(weights.layers[0].oProj.weight.dtype, .f32, "trained weights stay f32 masters")
             f = f.with(weights: weights)
             func gradients(_ backend: any Backend) -> [String: Tensor] {
                 var grads = LlamaGradients(for: f.model.weights, fullFineTuning: true)

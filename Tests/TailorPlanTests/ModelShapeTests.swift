@@ -33,6 +33,25 @@ final class ModelShapeTests: XCTestCase {
                        + config.hiddenSize, config.parameterCount)
     }
 
+    /// Phi-3-mini (fused qkv_proj and gate_up_proj, untied head): 3,821,079,552 parameters and, with r 8 on
+    /// all-linear, 12,582,912 LoRA parameters on the four fused-layout targets per layer — both what transformers
+    /// 5.25 / PEFT 0.21.2 count on this config (Phi3ForCausalLM.num_parameters(), get_peft_model).
+    func testPhi3ParameterCountsAndFusedTargets() throws {
+        let config = ModelConfig(modelType: "phi3", vocabSize: 32064, hiddenSize: 3072, intermediateSize: 8192, layerCount: 32,
+                                 headCount: 32, maxPositionEmbeddings: 131_072)
+        XCTAssertEqual(config.parameterCount, 3_821_079_552)
+        XCTAssertEqual(config.embeddingParameters + config.lmHeadParameters
+                       + config.layerCount * (config.layerLinearWeights + config.layerSmallParameters) + config.hiddenSize,
+                       config.parameterCount)
+        let shape = ModelShape(config: config)
+        XCTAssertEqual(config.layerLinears(0).map(\.kind), ["o_proj", "qkv_proj", "gate_up_proj", "down_proj"])
+        XCTAssertEqual(try ModelPresets.named("microsoft/Phi-3.5-mini-instruct").shape.parameterCount, config.parameterCount)
+        let request = PlanRequest(model: shape, memoryPerDevice: ByteSize(gib: 24))
+        let layout = try Planner().adapterLayout(shape, request: request, rank: 8)
+        XCTAssertEqual(layout.parameters, 12_582_912)
+        XCTAssertEqual(layout.perLayer[0], ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"])
+    }
+
     func testEveryPresetMatchesTransformers() throws {
         let reference = try Fixture.data("presets")
         XCTAssertEqual(Set(reference.keys), Set(ModelPresets.all.map(\.name)))

@@ -15,6 +15,7 @@ OUT = os.path.join(ROOT, "Sources", "TailorChat", "BuiltInTemplates.swift")
 BUILT_IN = [
     ("chatml", "smollm2", "<|im_start|>", "<|im_end|>", "HuggingFaceTB/SmolLM2-135M-Instruct (ChatML)"),
     ("qwen2.5", "qwen2.5", None, "<|im_end|>", "Qwen/Qwen2.5-7B-Instruct"),
+    ("qwen3", "qwen3", None, "<|im_end|>", "Qwen/Qwen3-0.6B"),
     ("llama3", "llama3", "<|begin_of_text|>", "<|eot_id|>", "meta-llama/Llama-3.1-8B-Instruct"),
     ("llama2", "llama2", "<s>", "</s>", "meta-llama/Llama-2-13b-chat-hf"),
     ("mistral", "mistral", "<s>", "</s>", "mistralai/Mistral-7B-Instruct-v0.2"),

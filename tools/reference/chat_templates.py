@@ -46,6 +46,7 @@ TEMPLATES = os.path.join(FIXTURES, "templates")
 MODELS = {
     "smollm2": ("<|im_start|>", "<|im_end|>"),
     "qwen2.5": (None, "<|im_end|>"),
+    "qwen3": (None, "<|im_end|>"),
     "llama3": ("<|begin_of_text|>", "<|eot_id|>"),
     "llama2": ("<s>", "</s>"),
     "mistral": ("<s>", "</s>"),
@@ -111,6 +112,13 @@ TOOL_CALL_NONE_CONTENT = [
         {"type": "function", "function": {"name": "get_weather", "arguments": "{\"location\": \"Paris\"}"}}
     ]},
 ]
+# Qwen3 keeps <think>…</think> only on assistant turns after the last user query (and splits it off content).
+QWEN3_THINKING = [
+    {"role": "user", "content": "What is 2+2?"},
+    {"role": "assistant", "content": "<think>\nadd them\n</think>\n\n4."},
+    {"role": "user", "content": "And 3+3?"},
+    {"role": "assistant", "content": "<think>\nagain\n</think>\n\n6."},
+]
 GLM_TOOLS = [
     {"role": "system", "content": "", "tools": [WEATHER_TOOL]},
     {"role": "user", "content": "What's the weather in Paris?"},
@@ -136,6 +144,13 @@ EXTRA = {
     "llama3": {
         "tools_prompt": ([{"role": "user", "content": "What's the weather in Paris?"}], [WEATHER_TOOL]),
         "tools_call": (TOOL_CALL_OBJECT_ARGS, [WEATHER_TOOL]),
+    },
+    "qwen3": {
+        "tools_prompt": ([{"role": "user", "content": "What's the weather in Paris?"}], [WEATHER_TOOL]),
+        "tools_call": (TOOL_CALL_OBJECT_ARGS, [WEATHER_TOOL]),
+        "system_tools_call": ([SYSTEM] + TOOL_CALL_OBJECT_ARGS, [WEATHER_TOOL]),
+        "tool_string_args": (TOOL_CALL_STRING_ARGS, [WEATHER_TOOL]),
+        "thinking": (QWEN3_THINKING, None),
     },
     "chatglm4": {"tools_in_message": (GLM_TOOLS, None)},
     "deepseek-v3": {

@@ -26,7 +26,7 @@ PINNED = {
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "Tests" / "TailorModelsTests" / "Fixtures"
 
-TINY_MODELS = ("tiny-llama", "tiny-qwen2", "tiny-llama3-rope", "tiny-qwen3")
+TINY_MODELS = ("tiny-llama", "tiny-qwen2", "tiny-llama3-rope", "tiny-qwen3", "tiny-phi3", "tiny-mistral-swa")
 
 
 def selected(names):
@@ -67,7 +67,7 @@ def check_versions() -> None:
 
 def make_config(name: str):
     """The transformers config of one tiny model (f32, eager attention, no dropout)."""
-    from transformers import LlamaConfig, Qwen2Config, Qwen3Config
+    from transformers import LlamaConfig, MistralConfig, Phi3Config, Qwen2Config, Qwen3Config
 
     common = dict(
         vocab_size=256,
@@ -110,6 +110,35 @@ def make_config(name: str):
             tie_word_embeddings=True,
             attention_bias=False,
             rope_parameters={"rope_type": "default", "rope_theta": 1000000.0},
+        )
+    elif name == "tiny-phi3":
+        # Phi-3: fused qkv_proj and gate_up_proj, untied head, LongRoPE. original_max_position_embeddings 8 < the
+        # batch's 11 positions, so the long factors are the ones used and the attention factor is
+        # sqrt(1 + ln(128/8)/ln(8)) ≈ 1.53; head_dim 16 gives 8 distinct short and long factors.
+        cfg = Phi3Config(
+            **common,
+            max_position_embeddings=128,
+            original_max_position_embeddings=8,
+            rms_norm_eps=1e-5,
+            tie_word_embeddings=False,
+            rope_parameters={
+                "rope_type": "longrope",
+                "rope_theta": 10000.0,
+                "short_factor": [1.0, 1.1, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0],
+                "long_factor": [1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 12.0, 16.0],
+                "original_max_position_embeddings": 8,
+            },
+        )
+    elif name == "tiny-mistral-swa":
+        # Mistral with sliding_window 4 < the batch's 11 positions: each query sees itself and the 3 keys before it
+        # (transformers' kv_idx > q_idx - sliding_window), in the full forward, the KV cache and the gradients.
+        cfg = MistralConfig(
+            **common,
+            max_position_embeddings=128,
+            rms_norm_eps=1e-5,
+            tie_word_embeddings=False,
+            sliding_window=4,
+            rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
         )
     elif name == "tiny-llama3-rope":
         # head_dim 16, theta 5e5: wavelengths 6.3 (< high_wl 16, kept), 32.6 (smoothed), >= 168 (> low_wl 64,

@@ -34,6 +34,9 @@ def script_for(rel: str) -> str:
     if rel.startswith("smollm2/"):
         return "tools/reference/models_smollm2.py"
     name = rel.rsplit("/", 1)[-1]
+    if name == "gguf-py-f32.gguf":
+        # Each family's gguf-py file: models_<family>_gguf.py (tiny-qwen3 -> models_qwen3_gguf.py).
+        return f"tools/reference/models_{rel.split('/')[0].removeprefix('tiny-')}_gguf.py"
     if name not in SCRIPTS:
         sys.exit(f"{rel}: no generating script known; add it to SCRIPTS in models_manifest.py")
     return "tools/reference/" + SCRIPTS[name]

@@ -57,6 +57,9 @@ PRESETS = {
     "smollm2-135m": ("llama", 576, 1536, 30, 9, 3, 49152, True, None),
     "smollm2-360m": ("llama", 960, 2560, 32, 15, 5, 49152, True, None),
     "smollm2-1.7b": ("llama", 2048, 8192, 24, 32, 32, 49152, True, None),
+    "phi-3-mini-4k": ("phi3", 3072, 8192, 32, 32, 32, 32064, False, None),
+    "phi-3-mini-128k": ("phi3", 3072, 8192, 32, 32, 32, 32064, False, None),
+    "phi-3.5-mini": ("phi3", 3072, 8192, 32, 32, 32, 32064, False, None),
 }
 
 
@@ -68,8 +71,8 @@ def check_versions():
 
 
 def make_config(model_type, hidden, inter, layers, heads, kv, vocab, tied, head_dim, attn="sdpa"):
-    from transformers import LlamaConfig, MistralConfig, Qwen2Config
-    cls = {"llama": LlamaConfig, "qwen2": Qwen2Config, "mistral": MistralConfig}[model_type]
+    from transformers import LlamaConfig, MistralConfig, Phi3Config, Qwen2Config
+    cls = {"llama": LlamaConfig, "qwen2": Qwen2Config, "mistral": MistralConfig, "phi3": Phi3Config}[model_type]
     kwargs = dict(vocab_size=vocab, hidden_size=hidden, intermediate_size=inter, num_hidden_layers=layers,
                   num_attention_heads=heads, num_key_value_heads=kv, tie_word_embeddings=tied)
     if head_dim is not None:

@@ -1,4 +1,5 @@
-// Grouped-query scaled dot-product attention with a causal mask and optional sample segments (packing, padding).
+// Grouped-query scaled dot-product attention with a causal mask, an optional sliding window and optional sample
+// segments (packing, padding).
 import Foundation
 import TailorTensor
 
@@ -7,6 +8,7 @@ import TailorTensor
 func keyIsVisible(_ shape: AttentionShape, _ segments: UnsafePointer<Int32>?, batch b: Int, query i: Int, key j: Int) -> Bool {
     let position = shape.queryOffset + i
     guard j <= position else { return false }
+    if let window = shape.slidingWindow, position - j >= window { return false }
     guard let segments else { return true }
     let keySegment = segments[b * shape.keyCapacity + j]
     if keySegment < 0 { return false }

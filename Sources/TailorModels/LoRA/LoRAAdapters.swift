@@ -7,7 +7,7 @@ extension LlamaWeights {
     /// Full module names of every linear layer that `targets` selects, e.g. "model.layers.0.self_attn.q_proj".
     public func targetedModules(_ targets: TargetModules) throws -> [String] {
         try layers.indices.flatMap { l in
-            try LlamaLayerWeights.linearNames.map { "model.layers.\(l).\($0)" }.filter { try targets.matches($0) }
+            try layers[l].presentLinearNames.map { "model.layers.\(l).\($0)" }.filter { try targets.matches($0) }
         }
     }
 
