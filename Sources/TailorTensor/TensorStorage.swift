@@ -65,8 +65,8 @@ public final class TensorStorage: @unchecked Sendable {
 
     deinit {
         if owner == nil {
-            StoragePool.shared.give(pointer, byteCount: max(byteCount, 1))
             MemoryTracker.shared.freed(byteCount)
+            StoragePool.shared.give(pointer, byteCount: max(byteCount, 1))
         }
     }
 }

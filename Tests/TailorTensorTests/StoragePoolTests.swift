@@ -27,6 +27,22 @@ final class StoragePoolTests: XCTestCase {
         pool.drain()
     }
 
+    func testIdleBytesStayUnderThePeakOfLiveBytes() {
+        // Tracker: 10 MiB were live at the peak, 4 MiB are live now, so 6 MiB may sit idle.
+        let tracker = MemoryTracker()
+        tracker.allocated(10 << 20)
+        tracker.freed(6 << 20)
+        let pool = StoragePool(idleByteLimit: .max, tracker: tracker)
+        let buffers = (0..<4).map { _ in pool.take(2 << 20) }
+        for b in buffers { pool.give(b, byteCount: 2 << 20) }
+        XCTAssertEqual(pool.idleBytes, 6 << 20, "idle bytes beyond the peak's headroom were kept")
+        // A fresh size frees the oldest idle buffers to make room for itself.
+        let other = pool.take(3 << 20)
+        XCTAssertEqual(pool.idleBytes, 2 << 20)
+        pool.give(other, byteCount: 3 << 20)
+        pool.drain()
+    }
+
     func testZeroedTensorOnReusedBytesIsZero() {
         let count = (2 << 20) / 4
         do {
