@@ -39,15 +39,16 @@ struct BF16Operand {
 }
 
 enum BF16Matmul {
-    /// `out = input · Wᵀ` or `input · W` for f32 `input` rows, in bf16 with f32 accumulation.
-    static func multiply(_ input: Tensor, weight: Tensor, _ product: BF16Product) -> Tensor {
+    /// `out = input · Wᵀ` or `input · W` for f32 `input` rows, in bf16 with f32 accumulation. A bf16 weight that
+    /// `isReused` (a model's weight, not one decoded for this call) is packed once for `x · Wᵀ` and kept.
+    static func multiply(_ input: Tensor, weight: Tensor, _ product: BF16Product, isReused: Bool = true) -> Tensor {
         let n = weight.shape[0], k = weight.count / max(n, 1)
         let (inner, outer) = product == .timesTransposedWeight ? (k, n) : (n, k)
         let m = input.count / max(inner, 1)
         precondition(input.count == m * inner, "bf16 linear: input \(input.shape) does not match weight \(weight.shape)")
         let roundedInput = roundedToBF16(input)
         var out = Tensor(uninitialized: [m, outer])
-        if product == .timesTransposedWeight, let packed = packedTransposed(weight) {
+        if product == .timesTransposedWeight, isReused, let packed = packedTransposed(weight) {
             roundedInput.withUnsafeRawBytes { a in
                 out.withUnsafeMutableFloats { c in
                     let left = BF16Operand(base: a.bindMemory(to: UInt16.self).baseAddress!, rows: m, columns: k,
