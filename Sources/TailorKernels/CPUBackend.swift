@@ -66,7 +66,7 @@ public struct CPUBackend: Backend {
     public func linear(_ x: Tensor, packedWeight: any PackedMatrix, bias: Tensor?, precision: MatmulPrecision) -> Tensor {
         if let int8 = packedWeight as? Int8BlockMatrix { return int8Product(x, weight: int8, bias: bias) }
         guard precision == .bf16 else { return packedLinearForward(x, weight: packedWeight, bias: bias) }
-        return linearForward(x, weight: decodedBF16(packedWeight), bias: bias, precision: .bf16)
+        return linearForward(x, weight: decodedBF16(packedWeight), bias: bias, precision: .bf16, weightIsReused: false)
     }
     public func linearInputGradient(dOutput: Tensor, packedWeight: any PackedMatrix, precision: MatmulPrecision) -> Tensor {
         guard precision == .bf16 else { return packedLinearInputGradient(dOutput: dOutput, weight: packedWeight) }

@@ -97,7 +97,10 @@ public struct Tensor: Sendable {
     }
 
     private mutating func makeUnique() {
-        if isKnownUniquelyReferenced(&storage) && !storage.isBorrowed { return }
+        if isKnownUniquelyReferenced(&storage) && !storage.isBorrowed {
+            storage.dropDerived()   // the caller is about to write the bytes in place
+            return
+        }
         let fresh = TensorStorage(uninitializedByteCount: byteCount)
         fresh.pointer.copyMemory(from: storage.pointer + byteOffset, byteCount: byteCount)
         storage = fresh

@@ -1,4 +1,5 @@
 // The bytes behind a tensor: owned (allocated and counted) or borrowed from an owner such as a memory-mapped file.
+import Synchronization
 
 /// A block of bytes shared by tensors; copy-on-write happens in `Tensor`.
 public final class TensorStorage: @unchecked Sendable {
@@ -11,7 +12,7 @@ public final class TensorStorage: @unchecked Sendable {
     /// Allocates `byteCount` zeroed bytes, counted by `MemoryTracker.shared`.
     public init(zeroedByteCount byteCount: Int) {
         let size = max(byteCount, 1)
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        pointer = StoragePool.shared.take(size)
         pointer.initializeMemory(as: UInt8.self, repeating: 0, count: size)
         self.byteCount = byteCount
         owner = nil
@@ -20,7 +21,7 @@ public final class TensorStorage: @unchecked Sendable {
 
     /// Allocates uninitialised bytes, counted by `MemoryTracker.shared`; callers must write every byte.
     public init(uninitializedByteCount byteCount: Int) {
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        pointer = StoragePool.shared.take(max(byteCount, 1))
         self.byteCount = byteCount
         owner = nil
         MemoryTracker.shared.allocated(byteCount)
@@ -36,10 +37,36 @@ public final class TensorStorage: @unchecked Sendable {
     /// True when the bytes belong to another object (and must be copied before writing).
     public var isBorrowed: Bool { owner != nil }
 
+    /// Data a kernel derived from these bytes (a weight reordered into a library's blocked layout), kept with them
+    /// so that it is made once. `Tensor` drops it before it writes the bytes in place, so it never goes stale.
+    /// Guarded by `derivedLock`.
+    private var derivedTable: [AnyHashable: AnyObject] = [:]
+    private let derivedLock = Mutex<Void>(())
+
+    /// The data derived under `key`, made by `make` on first use (under a lock: made once even when two threads ask).
+    /// `make` returning nil stores nothing.
+    public func derived(_ key: AnyHashable, make: () -> AnyObject?) -> AnyObject? {
+        var result: AnyObject?
+        derivedLock.withLock { _ in
+            if let found = derivedTable[key] {
+                result = found
+            } else {
+                result = make()
+                if let result { derivedTable[key] = result }
+            }
+        }
+        return result
+    }
+
+    /// Forgets all derived data (the bytes are about to change).
+    public func dropDerived() {
+        derivedLock.withLock { _ in if !derivedTable.isEmpty { derivedTable.removeAll() } }
+    }
+
     deinit {
         if owner == nil {
-            pointer.deallocate()
             MemoryTracker.shared.freed(byteCount)
+            StoragePool.shared.give(pointer, byteCount: max(byteCount, 1))
         }
     }
 }

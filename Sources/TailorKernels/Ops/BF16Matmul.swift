@@ -6,6 +6,7 @@
 #if canImport(CDNNL)
 import CDNNL
 #endif
+import Synchronization
 import TailorTensor
 
 /// The two products a linear layer needs from a bf16 weight `W[N, K]`.
@@ -38,14 +39,27 @@ struct BF16Operand {
 }
 
 enum BF16Matmul {
-    /// `out = input · Wᵀ` or `input · W` for f32 `input` rows, in bf16 with f32 accumulation.
-    static func multiply(_ input: Tensor, weight: Tensor, _ product: BF16Product) -> Tensor {
+    /// `out = input · Wᵀ` or `input · W` for f32 `input` rows, in bf16 with f32 accumulation. A bf16 weight that
+    /// `isReused` (a model's weight, not one decoded for this call) is packed once for `x · Wᵀ` and kept.
+    static func multiply(_ input: Tensor, weight: Tensor, _ product: BF16Product, isReused: Bool = true) -> Tensor {
         let n = weight.shape[0], k = weight.count / max(n, 1)
         let (inner, outer) = product == .timesTransposedWeight ? (k, n) : (n, k)
         let m = input.count / max(inner, 1)
         precondition(input.count == m * inner, "bf16 linear: input \(input.shape) does not match weight \(weight.shape)")
-        let roundedInput = roundedToBF16(input), roundedWeight = roundedToBF16(weight)
+        let roundedInput = roundedToBF16(input)
         var out = Tensor(uninitialized: [m, outer])
+        if product == .timesTransposedWeight, isReused, let packed = packedTransposed(weight) {
+            roundedInput.withUnsafeRawBytes { a in
+                out.withUnsafeMutableFloats { c in
+                    let left = BF16Operand(base: a.bindMemory(to: UInt16.self).baseAddress!, rows: m, columns: k,
+                                           rowStride: k, columnStride: 1)
+                    if multiply(left, packed: packed, into: c.baseAddress!) { return }
+                    packed.failed = true
+                }
+            }
+            if !packed.failed { return out }
+        }
+        let roundedWeight = roundedToBF16(weight)
         roundedInput.withUnsafeRawBytes { a in
             roundedWeight.withUnsafeRawBytes { w in
                 out.withUnsafeMutableFloats { c in
@@ -106,6 +120,45 @@ enum BF16Matmul {
         }
     }
 
+    /// `c[a.rows, N] = a · Wᵀ` with W pre-packed; rows of c split over the workers. False when oneDNN failed (c is
+    /// then to be recomputed by the plain path).
+    static func multiply(_ a: BF16Operand, packed w: PackedBF16Weight, into c: UnsafeMutablePointer<Float>) -> Bool {
+        #if canImport(CDNNL)
+        guard a.rows > 0, w.n > 0 else { return true }
+        let ok = Atomic<Bool>(true)
+        Parallel.forEachChunk(a.rows, costPerItem: 2 * a.columns * w.n) { rows in
+            if !OneDNN.matmul(a.rows(rows), packed: w, into: c + rows.lowerBound * w.n, ldc: w.n) {
+                ok.store(false, ordering: .relaxed)
+            }
+        }
+        return ok.load(ordering: .relaxed)
+        #else
+        return false
+        #endif
+    }
+
+    /// The pre-packed copy of a bf16 weight W[N, K] for `x · Wᵀ`, made at first use and kept with the weight's bytes;
+    /// nil for f32/f16 weights (rounded at each call) or where oneDNN offers no packed kernel.
+    static func packedTransposed(_ weight: Tensor) -> PackedBF16Weight? {
+        #if canImport(CDNNL)
+        guard weight.dtype == .bf16, weight.rank == 2 else { return nil }
+        let n = weight.shape[0], k = weight.shape[1]
+        let key = PackedWeightKey(byteOffset: weight.byteOffset, n: n, k: k)
+        let packed = weight.storage.derived(key) {
+            weight.withUnsafeRawBytes { raw in
+                OneDNN.packedTransposedWeight(raw.bindMemory(to: UInt16.self).baseAddress!, n: n, k: k)
+                    ?? PackedBF16Weight.unavailable(n: n, k: k)
+            }
+        } as? PackedBF16Weight
+        return packed?.failed == false ? packed : nil
+        #else
+        return nil
+        #endif
+    }
+
+    /// Where in a storage a packed weight came from.
+    struct PackedWeightKey: Hashable { var byteOffset: Int, n: Int, k: Int }
+
     /// The operands widened back to f32 and multiplied by SGEMM: the fallback and the portable path.
     static func emulated(_ a: BF16Operand, _ b: BF16Operand, into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         let (m, k, n) = (a.rows, a.columns, b.columns)
@@ -147,74 +200,3 @@ enum BF16Matmul {
     }
 }
 
-#if canImport(CDNNL)
-/// oneDNN's matmul primitive on the CPU engine, one single-threaded product per call. Primitives are cached by shape
-/// inside oneDNN (its primitive cache); a failed call returns false and the caller falls back to the emulated product.
-enum OneDNN {
-    /// One CPU engine for the process (oneDNN engines are thread-safe).
-    nonisolated(unsafe) static let engine: dnnl_engine_t? = {
-        var engine: dnnl_engine_t?
-        return dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success ? engine : nil
-    }()
-
-    /// `c (+)= a · b` on the calling thread; `c` row-major with rows `ldc` apart.
-    static func matmul(_ a: BF16Operand, _ b: BF16Operand, into c: UnsafeMutablePointer<Float>, ldc: Int,
-                       accumulate: Bool) -> Bool {
-        guard let engine else { return false }
-        omp_set_num_threads(1)   // an OpenMP setting of this thread only
-        func describe(_ rows: Int, _ columns: Int, _ rowStride: Int, _ columnStride: Int,
-                      _ type: dnnl_data_type_t) -> dnnl_memory_desc_t? {
-            var desc = dnnl_memory_desc_t()
-            var dims: [Int64] = [Int64(rows), Int64(columns)], strides: [Int64] = [Int64(rowStride), Int64(columnStride)]
-            return dnnl_memory_desc_init_by_strides(&desc, 2, &dims, type, &strides) == dnnl_success ? desc : nil
-        }
-        guard var source = describe(a.rows, a.columns, a.rowStride, a.columnStride, dnnl_bf16),
-              var weights = describe(b.rows, b.columns, b.rowStride, b.columnStride, dnnl_bf16),
-              var destination = describe(a.rows, b.columns, ldc, 1, dnnl_f32)
-        else { return false }
-        var descriptor = dnnl_matmul_desc_t()
-        guard dnnl_matmul_desc_init(&descriptor, &source, &weights, nil, &destination) == dnnl_success else { return false }
-
-        // Accumulation: a "sum" post-op adds the previous contents of c.
-        var attributes: dnnl_primitive_attr_t?, postOps: dnnl_post_ops_t?
-        defer {
-            dnnl_post_ops_destroy(postOps)
-            dnnl_primitive_attr_destroy(attributes)
-        }
-        if accumulate {
-            guard dnnl_primitive_attr_create(&attributes) == dnnl_success, dnnl_post_ops_create(&postOps) == dnnl_success,
-                  dnnl_post_ops_append_sum(postOps, 1) == dnnl_success,
-                  dnnl_primitive_attr_set_post_ops(attributes, postOps) == dnnl_success
-            else { return false }
-        }
-        var primitiveDescriptor: dnnl_primitive_desc_t?
-        guard dnnl_primitive_desc_create(&primitiveDescriptor, &descriptor, attributes, engine, nil) == dnnl_success
-        else { return false }
-        defer { dnnl_primitive_desc_destroy(primitiveDescriptor) }
-        var primitive: dnnl_primitive_t?
-        guard dnnl_primitive_create(&primitive, primitiveDescriptor) == dnnl_success else { return false }
-        defer { dnnl_primitive_destroy(primitive) }
-
-        var sourceMemory: dnnl_memory_t?, weightMemory: dnnl_memory_t?, destinationMemory: dnnl_memory_t?
-        defer {
-            dnnl_memory_destroy(sourceMemory)
-            dnnl_memory_destroy(weightMemory)
-            dnnl_memory_destroy(destinationMemory)
-        }
-        guard dnnl_memory_create(&sourceMemory, &source, engine, UnsafeMutableRawPointer(mutating: a.base)) == dnnl_success,
-              dnnl_memory_create(&weightMemory, &weights, engine, UnsafeMutableRawPointer(mutating: b.base)) == dnnl_success,
-              dnnl_memory_create(&destinationMemory, &destination, engine, UnsafeMutableRawPointer(c)) == dnnl_success
-        else { return false }
-        var stream: dnnl_stream_t?
-        guard dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue) == dnnl_success else { return false }
-        defer { dnnl_stream_destroy(stream) }
-        var arguments = [
-            dnnl_exec_arg_t(arg: DNNL_ARG_SRC_0, memory: sourceMemory),
-            dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS_0, memory: weightMemory),
-            dnnl_exec_arg_t(arg: DNNL_ARG_DST_0, memory: destinationMemory),
-        ]
-        return dnnl_primitive_execute(primitive, stream, Int32(arguments.count), &arguments) == dnnl_success
-            && dnnl_stream_wait(stream) == dnnl_success
-    }
-}
-#endif

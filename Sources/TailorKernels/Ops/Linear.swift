@@ -1,13 +1,15 @@
 // Linear layer: y = x·Wᵀ + b with W stored [N, K] (the Hugging Face layout).
 import TailorTensor
 
-/// Fast path: BLAS over weight row tiles (bf16/f16 weights are converted one tile at a time), or the bf16 product.
-func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?, precision: MatmulPrecision = .f32) -> Tensor {
+/// Fast path: BLAS over weight row tiles (bf16/f16 weights are converted one tile at a time), or the bf16 product
+/// (`weightIsReused`: false for a weight decoded for this call only, which is not worth packing).
+func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?, precision: MatmulPrecision = .f32,
+                   weightIsReused: Bool = true) -> Tensor {
     let k = weight.shape[1], n = weight.shape[0], m = x.count / k
     precondition(x.count == m * k, "linear: input \(x.shape) does not match weight \(weight.shape)")
     var y: Tensor
     if precision == .bf16 {
-        y = BF16Matmul.multiply(x, weight: weight, .timesTransposedWeight)
+        y = BF16Matmul.multiply(x, weight: weight, .timesTransposedWeight, isReused: weightIsReused)
     } else {
         y = Tensor(uninitialized: [m, n])
         y.withUnsafeMutableFloats { out in

@@ -127,11 +127,13 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Measured steps (after one warm-up step).") var steps = 3
     @Option(help: "true | false (default: on for qlora)") var gradientCheckpointing: Bool?
     @Option(help: "f32 | bf16: precision of the products with the weights (default: bf16 where the CPU has bf16 dot products)") var computeDtype = MatmulPrecision.native.rawValue
+    @Option(help: "LoRA rank (lora, qlora), on every linear layer.") var loraRank = 16
     @Flag(help: "Print JSON.") var json = false
 
     struct Report: Encodable {
         var model: String
         var method: String
+        var loraRank: Int?
         var computeDtype: String
         var gradientCheckpointing: Bool
         var batch: Int
@@ -141,9 +143,12 @@ struct BenchTrain: ParsableCommand {
         var peakTensorBytes: Int
         var peakRSSBytes: Int
         var trainableParameters: Int
+        /// Median minor page faults (`getrusage` ru_minflt) per measured step: fresh memory the step touched.
+        var minorPageFaultsPerStep: Int
     }
 
     func run() throws {
+        guard (1...4096).contains(loraRank) else { throw ValidationError("--lora-rank must be in 1...4096") }
         guard let chosen = TrainingMethod(rawValue: method) else { throw ValidationError("--method must be full, lora or qlora") }
         guard let objectiveChoice = TrainingObjective(rawValue: objective) else { throw ValidationError("--objective must be sft, dpo, orpo or simpo") }
         guard batchSize > 0, sequenceLength > 1, steps > 0 else { throw ValidationError("batch size, sequence length and steps must be positive") }
@@ -170,6 +175,8 @@ struct BenchTrain: ParsableCommand {
         configuration.maxLength = sequenceLength
         configuration.gradientCheckpointing = gradientCheckpointing
         configuration.loraDropout = 0
+        configuration.loraR = loraRank
+        configuration.loggingSteps = 1
         configuration.computeDType = precision
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("tailor-bench-\(UUID())")
         defer { try? FileManager.default.removeItem(at: out) }
@@ -178,24 +185,41 @@ struct BenchTrain: ParsableCommand {
         var trainer = try Trainer(model: consume decoder, modelConfig: checkpoint.config, baseModelName: checkpoint.baseModelName().name,
                                   configuration: configuration, train: pairs.isEmpty ? rows : [], pairs: pairs,
                                   outputDirectory: out, padID: 0, backend: CPUBackend())
-        try trainer.run()
+        // Minor faults sampled at the end of every step; the warm-up step's are left out.
+        var faultsAtStep: [Int] = [minorPageFaults()]
+        try trainer.run { event in if case .step = event { faultsAtStep.append(minorPageFaults()) } }
         let measured = trainer.history.dropFirst().map(\.seconds).sorted()
         let median = measured[measured.count / 2]
-        let report = Report(model: model.url.lastPathComponent, method: method, computeDtype: computeDtype,
+        let faults = zip(faultsAtStep.dropFirst(2), faultsAtStep.dropFirst()).map { $0 - $1 }.sorted()
+        var report = Report(model: model.url.lastPathComponent, method: method, loraRank: nil, computeDtype: computeDtype,
                             gradientCheckpointing: configuration.resolvedGradientCheckpointing, batch: batchSize,
                             sequenceLength: sequenceLength, tokensPerSecond: Double(batchSize * sequenceLength * (pairs.isEmpty ? 1 : 2)) / median,
                             secondsPerStep: median, peakTensorBytes: MemoryTracker.shared.peakBytes,
-                            peakRSSBytes: MemoryTracker.peakResidentBytes(), trainableParameters: trainer.trainableParameterCount)
+                            peakRSSBytes: MemoryTracker.peakResidentBytes(), trainableParameters: trainer.trainableParameterCount,
+                            minorPageFaultsPerStep: faults.isEmpty ? 0 : faults[faults.count / 2])
+        report.loraRank = chosen == .full ? nil : loraRank
         if json { return try printJSON(report) }
         var table = TextTable("measure", "value")
-        table.add("method", "\(method)\(report.gradientCheckpointing ? " + gradient checkpointing" : ""), \(computeDtype) products")
+        table.add("method", "\(method)\(report.loraRank.map { " r \($0)" } ?? "")\(report.gradientCheckpointing ? " + gradient checkpointing" : ""), \(computeDtype) products")
         table.add("batch", pairs.isEmpty ? "\(batchSize) × \(sequenceLength)" : "\(batchSize) pairs × 2 × \(sequenceLength), \(objective)")
         table.add("trainable parameters", report.trainableParameters.formatted())
         table.add("tokens/s", String(format: "%.1f", report.tokensPerSecond))
         table.add("seconds/step", String(format: "%.2f", report.secondsPerStep))
         table.add("peak tensor memory", ReportFormat.bytes(report.peakTensorBytes))
         table.add("peak resident memory", ReportFormat.bytes(report.peakRSSBytes))
+        table.add("minor page faults/step", report.minorPageFaultsPerStep.formatted())
         print(table.render())
+    }
+
+    /// The process's minor page faults so far (`getrusage` ru_minflt).
+    private func minorPageFaults() -> Int {
+        var usage = rusage()
+        #if canImport(Darwin)
+        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return 0 }
+        #else
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        #endif
+        return Int(usage.ru_minflt)
     }
 }
 
