@@ -31,6 +31,7 @@ extension LlamaWeights {
     /// with its f32 master gone. `copy` must have the slot's shape; `refreshComputeCopies` then leaves it as it is.
     public mutating func holdWorkingCopyOnly(_ slot: ParameterSlot, _ copy: Tensor) {
         guard isBF16ProductOperand(slot), copy.dtype == .bf16, copy.shape == self[slot]?.shape else { return }
+        copy.storage.refuseDerived()   // replaced every step, like a compute copy: not worth packing
         self[slot] = copy   // stored as bf16, like a frozen weight: the products read it directly
         switch slot {
         case .weight(let l, let name): layers[l][linear: name]?.computeCopy = nil

@@ -41,13 +41,16 @@ public final class TensorStorage: @unchecked Sendable {
     /// so that it is made once. `Tensor` drops it before it writes the bytes in place, so it never goes stale.
     /// Guarded by `derivedLock`.
     private var derivedTable: [AnyHashable: AnyObject] = [:]
+    /// False for bytes that live too briefly for derived data to pay (a copy remade every optimizer step).
+    private var keepsDerived = true
     private let derivedLock = Mutex<Void>(())
 
     /// The data derived under `key`, made by `make` on first use (under a lock: made once even when two threads ask).
-    /// `make` returning nil stores nothing.
+    /// `make` returning nil stores nothing; after `refuseDerived()` nothing is made and nil is returned.
     public func derived(_ key: AnyHashable, make: () -> AnyObject?) -> AnyObject? {
         var result: AnyObject?
         derivedLock.withLock { _ in
+            guard keepsDerived else { return }
             if let found = derivedTable[key] {
                 result = found
             } else {
@@ -56,6 +59,15 @@ public final class TensorStorage: @unchecked Sendable {
             }
         }
         return result
+    }
+
+    /// Makes `derived` return nil from now on: for bytes used about once before they are replaced, where deriving
+    /// (packing a weight) costs as much as it saves and its copy only adds memory.
+    public func refuseDerived() {
+        derivedLock.withLock { _ in
+            keepsDerived = false
+            derivedTable.removeAll()
+        }
     }
 
     /// Forgets all derived data (the bytes are about to change).

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Training speed, interleaved rounds: Tailor (bf16 products) against tuned PyTorch + PEFT (MKL shim + tcmalloc,
+# tools/bench/tuned-torch-env.sh) in f32 and in bf16, LoRA rank 16 on all linear layers and full fine-tuning, batch
+# 4 x 256, with the matrix-product ceiling measured in every round. Appends JSON lines to OUT and prints medians,
+# ratios and achieved fractions of the bf16 ceiling (tools/bench/summarize_rounds.py).
+# Usage: tools/bench/train-rounds.sh MODEL.gguf [ROUNDS=2] [OUT=bench-train.jsonl] [PYTHON=/opt/refvenv/bin/python]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+model="$1"; rounds="${2:-2}"; out="${3:-bench-train.jsonl}"; python="${4:-/opt/refvenv/bin/python}"
+tailor=.build/release/tailor
+preload="$(tools/bench/tuned-torch-env.sh)"
+record() { printf '{"round": %d, "side": "%s", "what": "%s", "result": %s}\n' "$1" "$2" "$3" "$(tr -d '\n')" >> "$out"; }
+for round in $(seq 1 "$rounds"); do
+  LD_PRELOAD="$preload" $python tools/bench/ceiling.py | tail -1 | record "$round" ceiling matmul
+  for method in lora full; do
+    $tailor bench train --model "$model" --method $method --lora-rank 16 --compute-dtype bf16 --json \
+      | record "$round" tailor "train-$method"
+    for dtype in f32 bf16; do
+      LD_PRELOAD="$preload" $python tools/bench/torch_train.py --gguf "$model" --method $method --lora-r 16 --lora-alpha 32 \
+        --dtype $dtype | tail -1 | record "$round" "torch-tuned-$dtype" "train-$method"
+    done
+  done
+done
+$python tools/bench/summarize_rounds.py "$out"
