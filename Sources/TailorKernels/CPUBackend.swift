@@ -26,6 +26,9 @@ public struct CPUBackend: Backend {
     public func geglu(gate: Tensor, up: Tensor) -> Tensor { gegluForward(gate: gate, up: up) }
     public func add(_ a: Tensor, _ b: Tensor) -> Tensor { addForward(a, b) }
     public func addScaled(_ a: Tensor, _ b: Tensor, scale: Float) -> Tensor { elementwise(a, b) { $0 + scale * $1 } }
+    public func addingLinear(_ y: consuming Tensor, _ x: Tensor, weight: Tensor, scale: Float) -> Tensor {
+        linearAccumulating(consume y, x, weight: weight, scale: scale)
+    }
     public func multiply(_ a: Tensor, _ b: Tensor) -> Tensor { elementwise(a, b) { $0 * $1 } }
     public func scale(_ a: Tensor, by scale: Float) -> Tensor { elementwise(a, a) { x, _ in scale * x } }
     public func crossEntropy(logits: Tensor, targets: [Int32]) -> Tensor { crossEntropyForward(logits: logits, targets: targets) }

@@ -48,6 +48,9 @@ public struct ReferenceBackend: Backend {
         let x = a.floats(), y = b.floats()
         return Tensor(shape: a.shape, values: (0..<x.count).map { x[$0] + scale * y[$0] })
     }
+    public func addingLinear(_ y: consuming Tensor, _ x: Tensor, weight: Tensor, scale: Float) -> Tensor {
+        addScaled(consume y, linearForwardReference(x, weight: weight, bias: nil), scale: scale)
+    }
     public func multiply(_ a: Tensor, _ b: Tensor) -> Tensor {
         let x = a.floats(), y = b.floats()
         return Tensor(shape: a.shape, values: (0..<x.count).map { x[$0] * y[$0] })

@@ -79,12 +79,14 @@ public struct Linear: Sendable {
         guard let lora else { return (base, Saved(droppedInput: nil, lowRank: nil)) }
         let dropped = dropoutMask.map { backend.multiply(x, $0) }
         let lowRank = backend.linear(dropped ?? x, weight: lora.a, bias: nil)                      // (M, R)
-        let update = backend.linear(lowRank, weight: lora.b, bias: nil)                             // (M, N)
         if lora.isDoRA {
+            let update = backend.linear(lowRank, weight: lora.b, bias: nil)                         // (M, N)
             return (doraOutput(base: base, update: update, dropped: dropped, lora: lora, backend: backend),
                     Saved(droppedInput: dropped, lowRank: lowRank))
         }
-        return (backend.addScaled(base, update, scale: lora.scaling), Saved(droppedInput: dropped, lowRank: lowRank))
+        // base + s·(lowRank·Bᵀ), accumulated into the base output in one product.
+        return (backend.addingLinear(consume base, lowRank, weight: lora.b, scale: lora.scaling),
+                Saved(droppedInput: dropped, lowRank: lowRank))
     }
 
     /// Backward: returns dx when asked; accumulates into `gradients` the parts it holds (weight, bias, A, B).

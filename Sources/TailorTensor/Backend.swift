@@ -106,6 +106,10 @@ public protocol Backend: Sendable {
     func add(_ a: Tensor, _ b: Tensor) -> Tensor
     /// `a + scale·b`, elementwise.
     func addScaled(_ a: Tensor, _ b: Tensor, scale: Float) -> Tensor
+    /// `y + scale · x·Wᵀ` for f32 `x[M, K]` and `W[N, K]`: a LoRA update added into its base layer's output `y[M, N]`
+    /// in one product that accumulates (no separate M × N update and elementwise pass); pass `y` with `consume` so its
+    /// bytes are written in place.
+    func addingLinear(_ y: consuming Tensor, _ x: Tensor, weight: Tensor, scale: Float) -> Tensor
     /// `a · b`, elementwise.
     func multiply(_ a: Tensor, _ b: Tensor) -> Tensor
     /// `scale · a`, elementwise.

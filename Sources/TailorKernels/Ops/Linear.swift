@@ -32,6 +32,25 @@ func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?, precision: Matmul
     return y
 }
 
+/// `y + scale · x·Wᵀ` with f32 `W[N, K]`, accumulated by SGEMM (α = scale, β = 1) into `y`'s bytes (copied first only
+/// when shared): the LoRA update `s·(x·Aᵀ)·Bᵀ` lands in the base output without its own M × N tensor.
+func linearAccumulating(_ y: consuming Tensor, _ x: Tensor, weight: Tensor, scale: Float) -> Tensor {
+    let k = weight.shape[1], n = weight.shape[0], m = x.count / max(k, 1)
+    precondition(x.count == m * k && y.count == m * n, "linear accumulate: x \(x.shape), weight \(weight.shape), y \(y.shape)")
+    guard weight.dtype == .f32, x.dtype == .f32, m > 0, n > 0, k > 0 else {
+        return elementwise(y, linearForward(x, weight: weight, bias: nil)) { $0 + scale * $1 }
+    }
+    y.withUnsafeMutableFloats { c in
+        x.withUnsafeFloats { a in
+            weight.withUnsafeFloats { b in
+                GEMM.sgemm(transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: scale, a: a.baseAddress!, lda: k,
+                           b: b.baseAddress!, ldb: k, beta: 1, c: c.baseAddress!, ldc: n)
+            }
+        }
+    }
+    return y
+}
+
 /// Naive oracle: every output an f64 dot product.
 func linearForwardReference(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     let k = weight.shape[1], n = weight.shape[0], m = x.count / k
