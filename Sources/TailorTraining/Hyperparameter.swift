@@ -64,10 +64,12 @@ extension Int: HyperparameterValue {
 
 extension UInt64: HyperparameterValue {
     public static func parse(_ raw: Any) -> UInt64? {
+        // A flag's text is read whole first: seeds above Int.max are not Ints and lose digits as Doubles.
+        if let flag = raw as? FlagText, let value = UInt64(flag.text) { return value }
         switch recipeValue(raw) {
-        case let value as Int: UInt64(exactly: value)
-        case let value as Double where value.rounded() == value: UInt64(exactly: value)
-        default: (raw as? FlagText).flatMap { UInt64($0.text) }
+        case let value as Int: return UInt64(exactly: value)
+        case let value as Double where value.rounded() == value: return UInt64(exactly: value)
+        default: return nil
         }
     }
     public static var expected: String { "a non-negative integer" }

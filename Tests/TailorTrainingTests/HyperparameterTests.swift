@@ -47,6 +47,8 @@ final class HyperparameterTests: XCTestCase {
         XCTAssertFalse(c.shuffle)
         XCTAssertEqual(c.method, .full)
         XCTAssertEqual(origins["lora_r"], "--lora-r")
+        let seed = try TrainingConfiguration.flagValues(["--seed", "18446744073709551615"])
+        XCTAssertEqual(try TrainingConfiguration.decode(values: seed.values).seed, UInt64.max, "a seed above Int.max keeps every digit")
     }
 
     func testBadFlagsAreNamedErrors() {

@@ -18,18 +18,7 @@ private func geluTanh(_ z: Double) -> (value: Double, derivative: Double) {
 
 func gegluForward(gate: Tensor, up: Tensor) -> Tensor {
     precondition(gate.shape == up.shape, "geglu: gate \(gate.shape) ≠ up \(up.shape)")
-    var y = Tensor(uninitialized: gate.shape)
-    y.withUnsafeMutableFloats { out in
-        gate.withUnsafeFloats { g in
-            up.withUnsafeFloats { u in
-                let (o, gp, upp) = (out.baseAddress!, g.baseAddress!, u.baseAddress!)
-                Parallel.forEachChunk(gate.count, costPerItem: 30) { range in
-                    for i in range { o[i] = Float(geluTanh(Double(gp[i])).value) * upp[i] }
-                }
-            }
-        }
-    }
-    return y
+    return elementwise(gate, up, costPerItem: 30) { Float(geluTanh(Double($0)).value) * $1 }
 }
 
 /// Naive oracle: the formula term by term in f64.

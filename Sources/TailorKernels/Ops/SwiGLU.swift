@@ -30,15 +30,16 @@ func swigluForwardReference(gate: Tensor, up: Tensor) -> Tensor {
     return Tensor(shape: gate.shape, values: out)
 }
 
-/// Elementwise `f(a[i], b[i])` over two tensors of equal size, split over the cores.
+/// Elementwise `f(a[i], b[i])` over two tensors of equal size, split over the cores (`costPerItem`: `f`'s rough
+/// cost, which decides how finely the work is split).
 @inline(__always)
-func elementwise(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+func elementwise(_ a: Tensor, _ b: Tensor, costPerItem: Int = 2, _ f: (Float, Float) -> Float) -> Tensor {
     precondition(a.count == b.count, "elementwise: \(a.shape) and \(b.shape) differ")
     var y = Tensor(uninitialized: a.shape)
     y.withUnsafeMutableFloats { out in
         a.withUnsafeFloats { x in b.withUnsafeFloats { z in
             let (o, xp, zp) = (out.baseAddress!, x.baseAddress!, z.baseAddress!)
-            Parallel.forEachChunk(a.count, costPerItem: 2) { range in for i in range { o[i] = f(xp[i], zp[i]) } }
+            Parallel.forEachChunk(a.count, costPerItem: costPerItem) { range in for i in range { o[i] = f(xp[i], zp[i]) } }
         } }
     }
     return y
