@@ -1,4 +1,4 @@
-// GGUF metadata → ModelConfig for architectures llama, qwen2, qwen3 and phi3 (spec §4.3), including llama3 RoPE
+// GGUF metadata → ModelConfig for architectures llama, qwen2, qwen3, phi3 and gemma2 (spec §4.3), including llama3 RoPE
 // recovered from the rope_freqs.weight tensor and Phi-3's LongRoPE from rope_factors_long/short.weight.
 import Foundation
 import TailorTensor
@@ -76,6 +76,24 @@ extension ModelConfig {
                 let original = try int(GGUFKey.ropeScalingOriginalContextLength) ?? maxPositionEmbeddings
                 ropeScaling = .longRoPE(shortFactor: short, longFactor: long, originalMaxPositionEmbeddings: original,
                                         factor: nil, attentionFactor: try double(GGUFKey.ropeScalingAttentionFactor))
+            }
+        }
+        if arch == "gemma2" {
+            // llama.cpp's gemma2: window 4096 on even layers, caps 50 and 30 unless given; the score scale from
+            // attention.scale when present, else llama.cpp's rule (the 27B, 46 layers: hidden / heads; else head_dim).
+            slidingWindow = try int(GGUFKey.slidingWindow) ?? 4096
+            useSlidingWindow = (slidingWindow ?? 0) > 0
+            attentionLogitSoftCap = try double(GGUFKey.attentionLogitSoftCap) ?? 50
+            finalLogitSoftCap = try double(GGUFKey.finalLogitSoftCap) ?? 30
+            if let scale = try double(GGUFKey.attentionScale) {
+                guard scale > 0 && scale.isFinite else {
+                    throw FormatError.invalidConfig(path: path, field: "\(arch).\(GGUFKey.attentionScale)", reason: "must be positive, got \(scale)")
+                }
+                // The key holds f32 scale = scalar^-0.5: a whole scalar (the usual case) is recovered exactly.
+                let scalar = 1 / (scale * scale)
+                queryPreAttentionScalar = abs(scalar - scalar.rounded()) < 1e-4 * scalar ? scalar.rounded() : scalar
+            } else {
+                queryPreAttentionScalar = Double(layerCount == 46 ? hiddenSize / max(1, headCount) : headDim)
             }
         }
         if gguf.info("rope_freqs.weight") != nil {

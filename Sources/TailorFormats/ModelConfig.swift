@@ -16,7 +16,7 @@ public enum RopeScaling: Sendable, Equatable {
                   factor: Double?, attentionFactor: Double?)
 }
 
-/// A validated model configuration (Llama 2/3/3.1, Mistral, Qwen2/2.5, Qwen3 dense, Phi-3/3.5-mini, SmolLM).
+/// A validated model configuration (Llama 2/3/3.1, Mistral, Qwen2/2.5, Qwen3 dense, Phi-3/3.5-mini, Gemma 2, SmolLM).
 ///
 /// Swift names follow the API guidelines; `CodingKeys`-style mapping to the Hugging Face keys lives in
 /// `ModelConfig+JSON.swift`. Decoding accepts transformers 4.x (`rope_theta` + `rope_scaling`, `torch_dtype`) and
@@ -24,7 +24,7 @@ public enum RopeScaling: Sendable, Equatable {
 public struct ModelConfig: Codable, Sendable, Equatable {
     /// Model classes, e.g. `["LlamaForCausalLM"]`.
     public var architectures: [String]
-    /// `"llama"`, `"mistral"`, `"qwen2"`, `"qwen3"` or `"phi3"`.
+    /// `"llama"`, `"mistral"`, `"qwen2"`, `"qwen3"`, `"phi3"` or `"gemma2"`.
     public var modelType: String
     public var vocabSize: Int
     public var hiddenSize: Int
@@ -57,8 +57,17 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var useSlidingWindow: Bool
     /// Qwen2: layers from this index on use the sliding window (when enabled).
     public var maxWindowLayers: Int?
-    /// Activation of the MLP; only `"silu"` is supported.
+    /// Activation of the MLP's gate: `"silu"`, or Gemma's `"gelu_pytorch_tanh"` (`hidden_activation`).
     public var hiddenAct: String
+    /// Gemma 2: attention scores are scaled by `query_pre_attn_scalar^-0.5` instead of `head_dim^-0.5`.
+    public var queryPreAttentionScalar: Double?
+    /// Gemma 2: `attn_logit_softcapping`, scores become `cap·tanh(s/cap)` before masking and softmax; nil for none.
+    public var attentionLogitSoftCap: Double?
+    /// Gemma 2: `final_logit_softcapping`, logits become `cap·tanh(z/cap)`; nil for none.
+    public var finalLogitSoftCap: Double?
+    /// transformers' `layer_types` ("sliding_attention" / "full_attention" per layer) as written; Gemma 2 reads its
+    /// sliding layers from it (nil: the class default, even layers sliding).
+    public var layerTypes: [String]?
     public var attentionDropout: Double
     public var initializerRange: Double
 
@@ -70,8 +79,30 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// The model types Tailor implements and their `architectures` class names.
     public static let supportedModelTypes: [String: String] = [
         "llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM",
-        "qwen3": "Qwen3ForCausalLM", "phi3": "Phi3ForCausalLM",
+        "qwen3": "Qwen3ForCausalLM", "phi3": "Phi3ForCausalLM", "gemma2": "Gemma2ForCausalLM",
     ]
+
+    /// Gemma 2: embeddings scaled by √hidden, RMSNorm weights applied as `1 + w`, norms before and after attention
+    /// and MLP (`pre_feedforward_layernorm` is the MLP's input norm), GeGLU with tanh GELU, soft-capping.
+    public var isGemma: Bool { modelType == "gemma2" }
+
+    /// What every RMSNorm weight is offset by when applied: 1 for Gemma (`x̂ · (1 + w)`), else 0.
+    public var normWeightOffset: Float { isGemma ? 1 : 0 }
+
+    /// The factor the input embeddings are multiplied by (Gemma: √hidden, as a Python float), or nil.
+    public var embeddingScale: Double? { isGemma ? Double(hiddenSize).squareRoot() : nil }
+
+    /// Gemma: `post_attention_layernorm` and `post_feedforward_layernorm` normalise the attention and MLP outputs
+    /// before they join the residual; the MLP's input norm is `pre_feedforward_layernorm`.
+    public var postNorms: Bool { isGemma }
+
+    /// The HF name (within a layer) of the MLP's input norm: Llama's `post_attention_layernorm`, Gemma's
+    /// `pre_feedforward_layernorm`.
+    public var mlpNormName: String { postNorms ? "pre_feedforward_layernorm" : "post_attention_layernorm" }
+
+    /// The attention score scale as transformers computes it (a Python float): `query_pre_attn_scalar^-0.5` or
+    /// `head_dim^-0.5`.
+    public var attentionScale: Double { 1 / (queryPreAttentionScalar ?? Double(headDim)).squareRoot() }
 
     /// Qwen3: q and k are RMS-normalised per head (weights `self_attn.q_norm`/`k_norm`, shape (head_dim)) before RoPE.
     public var qkNorm: Bool { modelType == "qwen3" }
@@ -81,6 +112,11 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// `use_sliding_window` (transformers' `layer_types`).
     public func slidingWindow(layer: Int) -> Int? {
         guard useSlidingWindow, let slidingWindow, slidingWindow > 0 else { return nil }
+        if isGemma {
+            // Gemma 2: transformers' layer_types, by default "sliding_attention" on even layers.
+            if let layerTypes, layer < layerTypes.count { return layerTypes[layer] == "sliding_attention" ? slidingWindow : nil }
+            return layer % 2 == 0 ? slidingWindow : nil
+        }
         if ["qwen2", "qwen3"].contains(modelType) && layer < (maxWindowLayers ?? 28) { return nil }
         return slidingWindow
     }
@@ -127,7 +163,11 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         slidingWindow = nil
         useSlidingWindow = false
         maxWindowLayers = ["qwen2", "qwen3"].contains(modelType) ? 28 : nil   // transformers' Qwen2/3Config default, as a saved config reads back
-        hiddenAct = "silu"
+        hiddenAct = modelType == "gemma2" ? "gelu_pytorch_tanh" : "silu"
+        queryPreAttentionScalar = nil
+        attentionLogitSoftCap = nil
+        finalLogitSoftCap = nil
+        layerTypes = nil
         attentionDropout = 0
         initializerRange = 0.02
     }
@@ -191,8 +231,25 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         if !(ropeTheta > 0) || !ropeTheta.isFinite {
             throw FormatError.invalidConfig(path: path, field: "rope_theta", reason: "must be positive, got \(ropeTheta)")
         }
-        if hiddenAct != "silu" {
-            throw FormatError.invalidConfig(path: path, field: "hidden_act", reason: "'\(hiddenAct)' is not supported (only silu)")
+        let activation = isGemma ? "gelu_pytorch_tanh" : "silu"
+        if hiddenAct != activation {
+            throw FormatError.invalidConfig(path: path, field: isGemma ? "hidden_activation" : "hidden_act",
+                                            reason: "'\(hiddenAct)' is not supported (\(modelType) uses \(activation))")
+        }
+        for (field, value) in [("query_pre_attn_scalar", queryPreAttentionScalar), ("attn_logit_softcapping", attentionLogitSoftCap),
+                               ("final_logit_softcapping", finalLogitSoftCap)] {
+            if let value, !(value > 0 && value.isFinite) {
+                throw FormatError.invalidConfig(path: path, field: field, reason: "must be positive, got \(value)")
+            }
+        }
+        if let layerTypes {
+            if layerTypes.count != layerCount {
+                throw FormatError.invalidConfig(path: path, field: "layer_types",
+                                                reason: "\(layerTypes.count) entries for \(layerCount) layers")
+            }
+            if let bad = layerTypes.first(where: { !["sliding_attention", "full_attention"].contains($0) }) {
+                throw FormatError.invalidConfig(path: path, field: "layer_types", reason: "'\(bad)' is not supported")
+            }
         }
         if fusedProjections && (attentionBias || mlpBias) {
             throw FormatError.invalidConfig(path: path, field: attentionBias ? "attention_bias" : "mlp_bias",

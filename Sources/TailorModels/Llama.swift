@@ -55,9 +55,9 @@ public struct LlamaModel: Sendable {
         let newSegments = segments ?? [Int32](repeating: 0, count: tokens.count)
         let angles = rotaryAngles(positions: positions, backend: backend)
 
-        var h = backend.embedding(ids: tokens, table: weights.embedding)                 // (M, C)
+        var h = embed(tokens, backend: backend)                                          // (M, C)
         for (l, w) in weights.layers.enumerated() {
-            let x = backend.rmsNorm(h, weight: w.attentionNorm, eps: Float(c.rmsNormEps)).output   // (M, C)
+            let x = norm(h, w.attentionNorm, backend: backend).output                       // (M, C)
             let eps = Float(c.rmsNormEps)
             let (qRaw, kRaw, v) = w.queryKeyValue(x, configuration: c) { _, linear, x in linear.forward(x, backend: backend) }
             let q = backend.applyRotary(headNormForward(qRaw, weight: w.qNorm, heads: c.headCount, eps: eps, backend: backend).output,
@@ -68,27 +68,25 @@ public struct LlamaModel: Sendable {
             if var kv = cache {
                 cache = nil   // keep `kv` the only reference so appending does not copy the cache
                 kv.append(layer: l, keys: k, values: v, count: t)
-                let shape = AttentionShape(batch: batch, queryLength: t, keyLength: past + t, keyCapacity: kv.capacity,
-                                           heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, queryOffset: past,
-                                           slidingWindow: c.slidingWindow(layer: l))
+                let shape = c.attentionShape(layer: l, batch: batch, queryLength: t, keyLength: past + t,
+                                             keyCapacity: kv.capacity, queryOffset: past)
                 attended = backend.attention(query: q, key: kv.keys[l], value: kv.values[l], shape: shape,
                                              segments: kv.segmentsIncluding(newSegments, count: t),
                                              keepProbabilities: false).output
                 cache = kv
             } else {
-                let shape = AttentionShape(batch: batch, queryLength: t, keyLength: t, heads: c.headCount,
-                                           kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow(layer: l))
+                let shape = c.attentionShape(layer: l, batch: batch, queryLength: t, keyLength: t)
                 attended = backend.attention(query: q, key: k, value: v, shape: shape,
                                              segments: segments, keepProbabilities: false).output
             }
-            h = backend.add(h, w.oProj.forward(attended, backend: backend))
-            let y = backend.rmsNorm(h, weight: w.mlpNorm, eps: Float(c.rmsNormEps)).output
+            h = backend.add(h, postNorm(w.oProj.forward(attended, backend: backend), w.postAttentionNorm, backend: backend).output)
+            let y = norm(h, w.mlpNorm, backend: backend).output
             let (gate, up) = w.gateAndUp(y) { _, linear, y in linear.forward(y, backend: backend) }
-            let gated = backend.swiglu(gate: gate, up: up)   // (M, F)
-            h = backend.add(h, w.downProj.forward(gated, backend: backend))
+            let gated = gatedActivation(gate: gate, up: up, backend: backend)   // (M, F)
+            h = backend.add(h, postNorm(w.downProj.forward(gated, backend: backend), w.postMLPNorm, backend: backend).output)
         }
         cache?.advance(count: t, segments: newSegments)
-        return backend.rmsNorm(h, weight: weights.finalNorm, eps: Float(c.rmsNormEps)).output   // (M, C)
+        return norm(h, weights.finalNorm, backend: backend).output   // (M, C)
     }
 
     /// Logits without a cache.
@@ -105,10 +103,8 @@ public struct LlamaModel: Sendable {
         return finalHidden(tokens: tokens, batch: batch, positions: positions, segments: segments, cache: &none, backend: backend)
     }
 
-    /// Logits `[M, V]` of final hidden states `[M, C]`.
-    public func head(_ normed: Tensor, backend: any Backend) -> Tensor {
-        backend.linear(normed, weight: weights.outputProductWeight, bias: nil, precision: weights.outputPrecision)
-    }
+    /// Logits `[M, V]` of final hidden states `[M, C]` (Gemma 2: soft-capped).
+    public func head(_ normed: Tensor, backend: any Backend) -> Tensor { logits(normed, backend: backend) }
 }
 
 extension KVCache {

@@ -51,12 +51,12 @@ extension LlamaModel {
         let angles = rotaryAngles(positions: positions, backend: backend)
         let groups = AdapterGroups(rows: rows, starts: starts)
 
-        var h = backend.embedding(ids: rows.flatMap(\.tokens), table: weights.embedding)      // (M, C)
+        var h = embed(rows.flatMap(\.tokens), backend: backend)                             // (M, C)
         for (l, w) in weights.layers.enumerated() {
             func project(_ x: Tensor, _ name: String, _ linear: Linear) -> Tensor {
                 groups.apply(linear, layer: l, name: name, input: x, base: linear.forward(x, backend: backend), backend: backend)
             }
-            let x = backend.rmsNorm(h, weight: w.attentionNorm, eps: Float(c.rmsNormEps)).output
+            let x = norm(h, w.attentionNorm, backend: backend).output
             let eps = Float(c.rmsNormEps)
             let (qRaw, kRaw, v) = w.queryKeyValue(x, configuration: c) { name, linear, x in project(x, name, linear) }   // v (M, G·D)
             let q = backend.applyRotary(headNormForward(qRaw, weight: w.qNorm, heads: c.headCount, eps: eps, backend: backend).output,
@@ -67,23 +67,22 @@ extension LlamaModel {
             for r in rows.indices {
                 let span = starts[r]..<starts[r + 1]
                 caches[r].append(layer: l, keys: k.rows(span), values: v.rows(span), count: span.count)
-                let shape = AttentionShape(batch: 1, queryLength: span.count, keyLength: past[r] + span.count,
-                                           keyCapacity: caches[r].capacity, heads: c.headCount, kvHeads: c.kvHeadCount,
-                                           headDim: c.headDim, queryOffset: past[r], slidingWindow: c.slidingWindow(layer: l))
+                let shape = c.attentionShape(layer: l, batch: 1, queryLength: span.count, keyLength: past[r] + span.count,
+                                             keyCapacity: caches[r].capacity, queryOffset: past[r])
                 attended.append(backend.attention(query: q.rows(span), key: caches[r].keys[l], value: caches[r].values[l],
                                                   shape: shape, segments: nil, keepProbabilities: false).output)
             }
-            h = backend.add(h, project(Tensor(concatenatingRows: attended), "self_attn.o_proj", w.oProj))
-            let y = backend.rmsNorm(h, weight: w.mlpNorm, eps: Float(c.rmsNormEps)).output
+            let projected = project(Tensor(concatenatingRows: attended), "self_attn.o_proj", w.oProj)
+            h = backend.add(h, postNorm(projected, w.postAttentionNorm, backend: backend).output)
+            let y = norm(h, w.mlpNorm, backend: backend).output
             let (gate, up) = w.gateAndUp(y) { name, linear, y in project(y, name, linear) }
-            let gated = backend.swiglu(gate: gate, up: up)
-            h = backend.add(h, project(gated, "mlp.down_proj", w.downProj))
+            let gated = gatedActivation(gate: gate, up: up, backend: backend)
+            h = backend.add(h, postNorm(project(gated, "mlp.down_proj", w.downProj), w.postMLPNorm, backend: backend).output)
         }
         for r in rows.indices { caches[r].advance(count: counts[r], segments: [Int32](repeating: 0, count: counts[r])) }
         // Only the last token of each row needs logits: the (M, V) head would dominate a prefill step.
         let last = Tensor(concatenatingRows: rows.indices.map { h.rows((starts[$0 + 1] - 1)..<starts[$0 + 1]) })
-        let normed = backend.rmsNorm(last, weight: weights.finalNorm, eps: Float(c.rmsNormEps)).output
-        return backend.linear(normed, weight: weights.outputProductWeight, bias: nil, precision: weights.outputPrecision)
+        return head(norm(last, weights.finalNorm, backend: backend).output, backend: backend)
     }
 }
 

@@ -28,6 +28,7 @@ public struct LlamaLayerGradients: Sendable {
     public var attentionNorm: Tensor?
     public var mlpNorm: Tensor?
     public var qNorm: Tensor? = nil, kNorm: Tensor? = nil   // Qwen3
+    public var postAttentionNorm: Tensor? = nil, postMLPNorm: Tensor? = nil   // Gemma
     public var linears: [String: LinearGradients]   // keyed by LlamaLayerWeights.linearNames
 }
 
@@ -50,7 +51,9 @@ public struct LlamaGradients: Sendable {
                 if let l = layer[linear: name] { linears[name] = LinearGradients(for: l, fullFineTuning: fullFineTuning) }
             }
             return LlamaLayerGradients(attentionNorm: zeros(layer.attentionNorm), mlpNorm: zeros(layer.mlpNorm),
-                                       qNorm: layer.qNorm.flatMap(zeros), kNorm: layer.kNorm.flatMap(zeros), linears: linears)
+                                       qNorm: layer.qNorm.flatMap(zeros), kNorm: layer.kNorm.flatMap(zeros),
+                                       postAttentionNorm: layer.postAttentionNorm.flatMap(zeros),
+                                       postMLPNorm: layer.postMLPNorm.flatMap(zeros), linears: linears)
         }
     }
 }
@@ -89,6 +92,9 @@ struct LlamaLayerActivations {
     var saved: [String: Linear.Saved]
     var masks: [String: Tensor]              // LoRA dropout masks by linear name
     var qNorm: HeadNormSaved? = nil, kNorm: HeadNormSaved? = nil   // Qwen3's per-head norms
+    // Gemma's post-norms: o_proj's and down_proj's outputs (M, C) with their norm statistics; nil without them.
+    var attentionProjected: Tensor? = nil, postAttention: RMSNormOutput? = nil
+    var mlpProjected: Tensor? = nil, postMLP: RMSNormOutput? = nil
 }
 
 extension LlamaModel {
@@ -104,7 +110,7 @@ extension LlamaModel {
                                     tokenLossGradient: (([Float]) -> [Float])? = nil) -> Double {
         let c = configuration, t = batch.tokens.count / batch.batch
         let angles = rotaryAngles(positions: batch.positions, backend: backend)
-        var h = backend.embedding(ids: batch.tokens, table: weights.embedding)             // (M, C)
+        var h = embed(batch.tokens, backend: backend)                                       // (M, C)
         if options.neftuneAlpha > 0 { h = addNEFTuneNoise(h, alpha: options.neftuneAlpha, length: t, seed: options.seed, backend: backend) }
 
         var inputs: [Tensor] = [], kept: [LlamaLayerActivations?] = []
@@ -114,13 +120,12 @@ extension LlamaModel {
             kept.append(options.gradientCheckpointing ? nil : acts)
             h = out
         }
-        let final = backend.rmsNorm(h, weight: weights.finalNorm, eps: Float(c.rmsNormEps))
+        let final = norm(h, weights.finalNorm, backend: backend)
         // The head: logits and their gradient (M × V each, the largest tensors of the step) live only in here.
         let (lossSum, dFinal) = headForwardBackward(final.output, targets: batch.targets, lossScale: lossScale,
                                                     tokenLossGradient: tokenLossGradient, gradients: &gradients, backend: backend)
         guard let dFinal else { return lossSum }
-        var dh = backend.rmsNormBackward(dOutput: dFinal, input: h, weight: weights.finalNorm, inverseRMS: final.inverseRMS,
-                                         weightGradient: &gradients.finalNorm)
+        var dh = normBackward(dFinal, input: h, weights.finalNorm, saved: final, weightGradient: &gradients.finalNorm, backend: backend)
         for l in (0..<c.layerCount).reversed() {
             let acts = kept[l] ?? layerForward(l, inputs[l], batch: batch, angles: angles, seed: options.seed, backend: backend).1
             kept[l] = nil
@@ -130,7 +135,7 @@ extension LlamaModel {
         if gradients.embedding != nil {
             var table = gradients.embedding ?? Tensor(zeros: weights.embedding.shape)
             gradients.embedding = nil   // keep `table` the only reference while adding into it
-            backend.embeddingBackward(dOutput: dh, ids: batch.tokens, tableGradient: &table)
+            embedBackward(dh, ids: batch.tokens, tableGradient: &table, backend: backend)
             gradients.embedding = table
         }
         return lossSum
@@ -144,8 +149,11 @@ extension LlamaModel {
         let rows = trainedRows(allTargets)
         let normed = rows.map { allNormed.gatheringRows($0) } ?? allNormed
         let targets = rows.map { $0.map { allTargets[$0] } } ?? allTargets
-        let logits = backend.linear(normed, weight: weights.outputProductWeight, bias: nil,
-                                    precision: weights.outputPrecision)   // (M, V)
+        let projected = backend.linear(normed, weight: weights.outputProductWeight, bias: nil,
+                                       precision: weights.outputPrecision)   // (M, V)
+        // Gemma 2's final soft-cap: the uncapped logits stay for its backward (one more M × V tensor, Gemma only).
+        let cap = configuration.finalLogitSoftCap.map(Float.init)
+        let logits = cap.map { backend.softCap(projected, cap: $0) } ?? projected
         // Per-token weights (preference losses) need the losses first. They come from `crossEntropy`, the pass a
         // reference forward uses, so that a policy equal to its reference gets bitwise equal log-probs.
         let dLoss = tokenLossGradient.map { closure -> [Float] in
@@ -155,7 +163,8 @@ extension LlamaModel {
             let weightsOfAll = closure(all)
             return (rows ?? Array(allTargets.indices)).map { weightsOfAll[$0] }
         } ?? [Float](repeating: lossScale, count: targets.count)
-        let (lossTensor, dLogits) = backend.crossEntropyWithGradient(logits: consume logits, targets: targets, dLoss: dLoss)
+        var (lossTensor, dLogits) = backend.crossEntropyWithGradient(logits: consume logits, targets: targets, dLoss: dLoss)
+        if let cap { dLogits = backend.softCapBackward(dOutput: dLogits, input: projected, cap: cap) }
         let losses = lossTensor.floats()
         let lossSum = zip(losses, targets).reduce(0.0) { $0 + ($1.1 == -100 ? 0 : Double($1.0)) }
         var noBias: Tensor? = nil
@@ -181,25 +190,32 @@ extension LlamaModel {
             saved[name] = s
             return y
         }
-        let n1 = backend.rmsNorm(input, weight: w.attentionNorm, eps: Float(c.rmsNormEps))
+        let n1 = norm(input, w.attentionNorm, backend: backend)
         let (qRaw, kRaw, v) = w.queryKeyValue(n1.output, configuration: c, project: run)
         let qn = headNormForward(qRaw, weight: w.qNorm, heads: c.headCount, eps: Float(c.rmsNormEps), backend: backend)
         let kn = headNormForward(kRaw, weight: w.kNorm, heads: c.kvHeadCount, eps: Float(c.rmsNormEps), backend: backend)
         let q = backend.applyRotary(qn.output, heads: c.headCount, angles: angles)
         let k = backend.applyRotary(kn.output, heads: c.kvHeadCount, angles: angles)
-        let shape = AttentionShape(batch: batch.batch, queryLength: t, keyLength: t, heads: c.headCount,
-                                   kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow(layer: l))
+        let shape = c.attentionShape(layer: l, batch: batch.batch, queryLength: t, keyLength: t)
         let attention = backend.attention(query: q, key: k, value: v, shape: shape, segments: batch.segments,
                                           keepProbabilities: true)
-        let middle = backend.add(input, run("self_attn.o_proj", w.oProj, attention.output))
-        let n2 = backend.rmsNorm(middle, weight: w.mlpNorm, eps: Float(c.rmsNormEps))
+        let attentionProjected = run("self_attn.o_proj", w.oProj, attention.output)
+        let postAttention = postNorm(attentionProjected, w.postAttentionNorm, backend: backend)
+        let middle = backend.add(input, postAttention.output)
+        let n2 = norm(middle, w.mlpNorm, backend: backend)
         let (gate, up) = w.gateAndUp(n2.output, project: run)
-        let gated = backend.swiglu(gate: gate, up: up)
-        let output = backend.add(middle, run("mlp.down_proj", w.downProj, gated))
-        let acts = LlamaLayerActivations(input: input, attentionNorm: n1, q: q, k: k, v: v,
+        let gated = gatedActivation(gate: gate, up: up, backend: backend)
+        let mlpProjected = run("mlp.down_proj", w.downProj, gated)
+        let postMLP = postNorm(mlpProjected, w.postMLPNorm, backend: backend)
+        let output = backend.add(middle, postMLP.output)
+        var acts = LlamaLayerActivations(input: input, attentionNorm: n1, q: q, k: k, v: v,
                                          probabilities: attention.probabilities ?? Tensor(zeros: [0]),
                                          attended: attention.output, middle: middle, mlpNorm: n2, gate: gate, up: up,
                                          gated: gated, saved: saved, masks: masks, qNorm: qn.saved, kNorm: kn.saved)
+        if postAttention.saved != nil {
+            (acts.attentionProjected, acts.postAttention) = (attentionProjected, postAttention.saved)
+        }
+        if postMLP.saved != nil { (acts.mlpProjected, acts.postMLP) = (mlpProjected, postMLP.saved) }
         return (output, acts)
     }
 
@@ -215,14 +231,17 @@ extension LlamaModel {
             g.linears[name] = lg
             return dx ?? Tensor(zeros: x.shape)
         }
-        let dGated = back("mlp.down_proj", w.downProj, dOutput, a.gated)
-        let (dGate, dUp) = backend.swigluBackward(dOutput: dGated, gate: a.gate, up: a.up)
+        let dMLPProjected = postNormBackward(dOutput, input: a.mlpProjected ?? dOutput, w.postMLPNorm, saved: a.postMLP,
+                                             weightGradient: &g.postMLPNorm, backend: backend)
+        let dGated = back("mlp.down_proj", w.downProj, dMLPProjected, a.gated)
+        let (dGate, dUp) = gatedActivationBackward(dOutput: dGated, gate: a.gate, up: a.up, backend: backend)
         let dn2 = w.gateAndUpBackward(dGate: dGate, dUp: dUp, backend: backend) { name, linear, dy in back(name, linear, dy, a.mlpNorm.output) }
-        let dMiddle = backend.add(dOutput, backend.rmsNormBackward(dOutput: dn2, input: a.middle, weight: w.mlpNorm,
-                                                                   inverseRMS: a.mlpNorm.inverseRMS, weightGradient: &g.mlpNorm))
-        let dAttended = back("self_attn.o_proj", w.oProj, dMiddle, a.attended)
-        let shape = AttentionShape(batch: batch.batch, queryLength: t, keyLength: t, heads: c.headCount,
-                                   kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow(layer: l))
+        let dMiddle = backend.add(dOutput, normBackward(dn2, input: a.middle, w.mlpNorm, saved: a.mlpNorm,
+                                                        weightGradient: &g.mlpNorm, backend: backend))
+        let dAttentionProjected = postNormBackward(dMiddle, input: a.attentionProjected ?? dMiddle, w.postAttentionNorm,
+                                                   saved: a.postAttention, weightGradient: &g.postAttentionNorm, backend: backend)
+        let dAttended = back("self_attn.o_proj", w.oProj, dAttentionProjected, a.attended)
+        let shape = c.attentionShape(layer: l, batch: batch.batch, queryLength: t, keyLength: t)
         let dAttention = backend.attentionBackward(dOutput: dAttended, query: a.q, key: a.k, value: a.v,
                                                    probabilities: a.probabilities, shape: shape)
         let dq = headNormBackward(backend.applyRotaryBackward(dAttention.query, heads: c.headCount, angles: angles),
@@ -231,8 +250,8 @@ extension LlamaModel {
                                   weight: w.kNorm, saved: a.kNorm, heads: c.kvHeadCount, weightGradient: &g.kNorm, backend: backend)
         let x1 = a.attentionNorm.output
         let dn1 = w.queryKeyValueBackward(dq: dq, dk: dk, dv: dAttention.value, backend: backend) { name, linear, dy in back(name, linear, dy, x1) }
-        return backend.add(dMiddle, backend.rmsNormBackward(dOutput: dn1, input: a.input, weight: w.attentionNorm,
-                                                            inverseRMS: a.attentionNorm.inverseRMS, weightGradient: &g.attentionNorm))
+        return backend.add(dMiddle, normBackward(dn1, input: a.input, w.attentionNorm, saved: a.attentionNorm,
+                                                 weightGradient: &g.attentionNorm, backend: backend))
     }
 
     /// Inverted-dropout mask for a LoRA adapter's input: 0 or 1/(1-p), seeded per (micro-batch, layer, module) so that

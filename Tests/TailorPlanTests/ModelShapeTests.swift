@@ -52,6 +52,19 @@ final class ModelShapeTests: XCTestCase {
         XCTAssertEqual(layout.perLayer[0], ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"])
     }
 
+    /// Gemma-2-2B (four norms per layer, head_dim 256 ≠ 2304 / 8, tied head): 2,614,341,888 parameters and, with r 8
+    /// on all-linear, 10,383,360 LoRA parameters — what transformers 5.25 / PEFT 0.21.2 count on this config
+    /// (Gemma2ForCausalLM.num_parameters(), get_peft_model(...).get_nb_trainable_parameters()).
+    func testGemma2ParameterCounts() throws {
+        let config = ModelConfig(modelType: "gemma2", vocabSize: 256_000, hiddenSize: 2304, intermediateSize: 9216, layerCount: 26,
+                                 headCount: 8, kvHeadCount: 4, headDim: 256, tieWordEmbeddings: true)
+        XCTAssertEqual(config.parameterCount, 2_614_341_888)
+        XCTAssertEqual(config.embeddingParameters + config.layerCount * (config.layerLinearWeights + config.layerSmallParameters)
+                       + config.hiddenSize, config.parameterCount)
+        let request = PlanRequest(model: ModelShape(config: config), memoryPerDevice: ByteSize(gib: 24))
+        XCTAssertEqual(try Planner().adapterLayout(ModelShape(config: config), request: request, rank: 8).parameters, 10_383_360)
+    }
+
     func testEveryPresetMatchesTransformers() throws {
         let reference = try Fixture.data("presets")
         XCTAssertEqual(Set(reference.keys), Set(ModelPresets.all.map(\.name)))
