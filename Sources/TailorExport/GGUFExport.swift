@@ -26,10 +26,10 @@ public enum GGUFExport {
         return p
     }
 
-    /// The GGUF architecture for a config: "llama" (Llama, Mistral, SmolLM), "qwen2", "qwen3", "phi3" or "gemma2".
+    /// The GGUF architecture for a config: "llama" (Llama, Mistral, SmolLM), "qwen2", "qwen3", "phi3", "gemma2" or "gemma3".
     static func architecture(_ config: ModelConfig) throws -> String {
         guard let arch = config.ggufArchitecture else {
-            throw ExportError.unsupported("model type '\(config.modelType)' has no GGUF architecture here (llama, mistral, qwen2, qwen3, phi3, gemma2)")
+            throw ExportError.unsupported("model type '\(config.modelType)' has no GGUF architecture here (llama, mistral, qwen2, qwen3, phi3, gemma2, gemma3_text)")
         }
         return arch
     }
@@ -62,7 +62,7 @@ public enum GGUFExport {
             m.append(("\(arch).\(GGUFKey.ropeScalingType)", .string("linear")))
             m.append(("\(arch).\(GGUFKey.ropeScalingFactor)", .float32(Float(factor))))
         }
-        if arch == "gemma2" {
+        if arch == "gemma2" || arch == "gemma3" {
             // convert_hf_to_gguf's Gemma2Model: head size always, the caps and the window. llama.cpp derives the
             // score scale (27B: hidden / heads, else head_dim); a model whose query_pre_attn_scalar differs also
             // gets attention.scale, which Tailor reads back.
@@ -73,7 +73,8 @@ public enum GGUFExport {
             if let cap = config.attentionLogitSoftCap { m.append(("\(arch).\(GGUFKey.attentionLogitSoftCap)", .float32(Float(cap)))) }
             if let cap = config.finalLogitSoftCap { m.append(("\(arch).\(GGUFKey.finalLogitSoftCap)", .float32(Float(cap)))) }
             u32(GGUFKey.slidingWindow, config.useSlidingWindow ? config.slidingWindow ?? 0 : 0)
-            let derived = Double(config.layerCount == 46 ? config.hiddenSize / config.headCount : config.headDim)
+            if let local = config.localRopeTheta { m.append(("\(arch).\(GGUFKey.ropeFreqBaseSWA)", .float32(Float(local)))) }
+            let derived = Double(config.layerCount == (arch == "gemma2" ? 46 : 62) ? config.hiddenSize / config.headCount : config.headDim)
             if let scalar = config.queryPreAttentionScalar, scalar != derived {
                 m.append(("\(arch).\(GGUFKey.attentionScale)", .float32(Float(config.attentionScale))))
             }

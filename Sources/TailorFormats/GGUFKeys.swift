@@ -27,6 +27,8 @@ public enum GGUFKey {
     public static let attentionScale = "attention.scale"
     public static let attentionLogitSoftCap = "attn_logit_softcapping"
     public static let finalLogitSoftCap = "final_logit_softcapping"
+    /// Gemma 3: the sliding layers' RoPE base (gguf-py `Keys.Rope.FREQ_BASE_SWA`; llama.cpp's default 10000).
+    public static let ropeFreqBaseSWA = "rope.freq_base_swa"
     /// Phi-3's LongRoPE factors (global tensors, head_dim/2 values each).
     public static let ropeFactorsLong = "rope_factors_long.weight"
     public static let ropeFactorsShort = "rope_factors_short.weight"
@@ -35,9 +37,10 @@ public enum GGUFKey {
 
 extension ModelConfig {
     /// The GGUF architectures Tailor reads.
-    public static let ggufArchitectures = ["llama", "qwen2", "qwen3", "phi3", "gemma2"]
+    public static let ggufArchitectures = ["llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3"]
 
-    /// The GGUF architecture of this model type: "llama" (Llama, Mistral, SmolLM), "qwen2", "qwen3", "phi3" or "gemma2"; nil
+    /// The GGUF architecture of this model type: "llama" (Llama, Mistral, SmolLM), "qwen2", "qwen3", "phi3", "gemma2" or
+    /// "gemma3" (Gemma 3 text); nil
     /// for others.
     public var ggufArchitecture: String? {
         switch modelType {
@@ -46,6 +49,7 @@ extension ModelConfig {
         case "qwen3": "qwen3"
         case "phi3": "phi3"
         case "gemma2": "gemma2"
+        case "gemma3_text": "gemma3"
         default: nil
         }
     }

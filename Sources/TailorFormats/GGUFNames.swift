@@ -1,4 +1,4 @@
-// GGUF ⇄ Hugging Face tensor names for llama/qwen2/qwen3/phi3/gemma2 (spec §4.5) and the llama Q/K row permutation (spec §4.6).
+// GGUF ⇄ Hugging Face tensor names for llama/qwen2/qwen3/phi3/gemma2/gemma3 (spec §4.5) and the llama Q/K row permutation (spec §4.6).
 import TailorTensor
 
 /// Tensor-name mapping between llama.cpp and Hugging Face.
@@ -23,7 +23,7 @@ public enum GGUFNames {
         "post_ffw_norm": "post_feedforward_layernorm",
     ]
     /// The GGUF architectures whose block names `gemmaBlock` overrides.
-    public static let gemmaArchitectures: Set<String> = ["gemma2"]
+    public static let gemmaArchitectures: Set<String> = ["gemma2", "gemma3"]
 
     private static func blockNames(_ architecture: String?) -> [String: String] {
         guard let architecture, gemmaArchitectures.contains(architecture) else { return block }

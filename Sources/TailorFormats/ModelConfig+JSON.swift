@@ -50,8 +50,8 @@ extension ModelConfig {
         let heads = try f.requiredInt("num_attention_heads")
         let hidden = try f.requiredInt("hidden_size")
         let defaultMaxPositions = ["llama": 2048, "mistral": 131072, "qwen2": 32768, "qwen3": 40960, "phi3": 4096,
-                                   "gemma2": 8192][modelType] ?? 2048
-        let gemma = modelType == "gemma2"
+                                   "gemma2": 8192, "gemma3_text": 131072][modelType] ?? 2048
+        let gemma = ModelConfig.gemmaModelTypes.contains(modelType)
         self.init(modelType: modelType,
                   vocabSize: try f.requiredInt("vocab_size"),
                   hiddenSize: hidden,
@@ -67,7 +67,7 @@ extension ModelConfig {
                   tieWordEmbeddings: try f.bool("tie_word_embeddings") ?? gemma,
                   // Absent (not null) token ids take the transformers class defaults: Llama/Mistral 1 and 2, Gemma 2 2 and 1.
                   bosTokenID: json["bos_token_id"] == nil ? (["qwen2", "qwen3"].contains(modelType) ? nil : gemma ? 2 : 1) : try f.int("bos_token_id"),
-                  padTokenID: json["pad_token_id"] == nil && ["phi3", "gemma2"].contains(modelType) ? (gemma ? 0 : 32000)
+                  padTokenID: json["pad_token_id"] == nil && (gemma || modelType == "phi3") ? (gemma ? 0 : 32000)
                       : try f.int("pad_token_id"),
                   torchDtype: try f.string("dtype") ?? f.string("torch_dtype"))
         if let list = f.present("architectures") {
@@ -98,18 +98,20 @@ extension ModelConfig {
         // Qwen2Config drops the window size when the window is off (transformers 5.x writes null).
         if ["qwen2", "qwen3"].contains(modelType) && !useSlidingWindow { slidingWindow = nil }
         if gemma { try readGemma(f) }
-        try readRope(f)
+        if modelType == "gemma3_text" { try readGemma3Rope(f) } else { try readRope(f) }
         try validate(path: path)
     }
 
-    /// Gemma2Config's keys: absent ones take the class defaults, null soft-caps and window switch them off.
+    /// Gemma2Config's and Gemma3TextConfig's keys: absent ones take the class defaults (Gemma 3: no soft-caps), null
+    /// soft-caps and window switch them off.
     private mutating func readGemma(_ f: ConfigFields) throws {
-        func absentOr(_ key: String, _ fallback: Double) throws -> Double? {
+        func absentOr(_ key: String, _ fallback: Double?) throws -> Double? {
             f.json[key] == nil ? fallback : try f.double(key)
         }
+        let gemma2 = modelType == "gemma2"
         queryPreAttentionScalar = try absentOr("query_pre_attn_scalar", 256)
-        attentionLogitSoftCap = try absentOr("attn_logit_softcapping", 50)
-        finalLogitSoftCap = try absentOr("final_logit_softcapping", 30)
+        attentionLogitSoftCap = try absentOr("attn_logit_softcapping", gemma2 ? 50 : nil)
+        finalLogitSoftCap = try absentOr("final_logit_softcapping", gemma2 ? 30 : nil)
         if f.json["sliding_window"] == nil { slidingWindow = 4096 }
         useSlidingWindow = slidingWindow != nil
         if let list = f.present("layer_types") {
@@ -118,8 +120,13 @@ extension ModelConfig {
             }
             layerTypes = names
         } else {
-            // Gemma2Config's default, written out so that a saved and re-read config compares equal.
-            layerTypes = (0..<layerCount).map { $0 % 2 == 0 ? "sliding_attention" : "full_attention" }
+            // The class default (Gemma 2: even layers slide; Gemma 3: all but every sliding_window_pattern-th, 6),
+            // written out so that a saved and re-read config compares equal.
+            let pattern = gemma2 ? 2 : try f.int("sliding_window_pattern") ?? f.int("_sliding_window_pattern") ?? 6
+            guard pattern > 0 else {
+                throw FormatError.invalidConfig(path: f.path, field: "sliding_window_pattern", reason: "must be positive, got \(pattern)")
+            }
+            layerTypes = (0..<layerCount).map { ($0 + 1) % pattern != 0 ? "sliding_attention" : "full_attention" }
         }
         if try f.bool("use_bidirectional_attention") == true {
             throw FormatError.invalidConfig(path: f.path, field: "use_bidirectional_attention",
@@ -127,15 +134,42 @@ extension ModelConfig {
         }
     }
 
+    /// Gemma 3's two RoPE settings. 5.x: `rope_parameters` {full_attention: {…}, sliding_attention: {…}}; 4.x:
+    /// `rope_theta` + `rope_scaling` for the global layers, `rope_local_base_freq` for the sliding ones (defaults 1e6
+    /// and 1e4, Gemma3TextConfig's). The sliding layers take no scaling.
+    private mutating func readGemma3Rope(_ f: ConfigFields) throws {
+        guard let params = f.present("rope_parameters"), params["full_attention"] != nil || params["sliding_attention"] != nil else {
+            try readRope(f, defaultTheta: 1_000_000)
+            localRopeTheta = try f.double("rope_local_base_freq") ?? 10000
+            return
+        }
+        try readRope(f, nested: "full_attention", defaultTheta: 1_000_000)
+        let local = params["sliding_attention"]
+        if let local, local.members == nil {
+            throw FormatError.invalidConfig(path: f.path, field: "rope_parameters.sliding_attention", reason: "expected an object")
+        }
+        let type = local?["rope_type"]?.stringValue ?? "default"
+        guard type == "default" else {
+            throw FormatError.invalidConfig(path: f.path, field: "rope_parameters.sliding_attention.rope_type",
+                                            reason: "'\(type)' is not supported on sliding layers (hint: default is)")
+        }
+        localRopeTheta = try f.double("rope_theta", in: local, prefix: "rope_parameters.sliding_attention.") ?? 10000
+    }
+
     /// 5.x: `rope_parameters` {rope_type, rope_theta, scaling keys}; 4.x: top-level `rope_theta` + `rope_scaling`
-    /// (whose type key is `rope_type`, or `type` in older files).
-    private mutating func readRope(_ f: ConfigFields) throws {
-        let key = f.present("rope_parameters") != nil ? "rope_parameters" : "rope_scaling"
-        let params = f.present(key)
+    /// (whose type key is `rope_type`, or `type` in older files). `nested` picks one layer type's object inside
+    /// `rope_parameters` (Gemma 3).
+    private mutating func readRope(_ f: ConfigFields, nested: String? = nil, defaultTheta: Double = 10000) throws {
+        var key = f.present("rope_parameters") != nil ? "rope_parameters" : "rope_scaling"
+        var params = f.present(key)
+        if let nested, let inner = params?[nested], !inner.isNull {
+            params = inner
+            key += "." + nested
+        }
         if let params, params.members == nil {
             throw FormatError.invalidConfig(path: f.path, field: key, reason: "expected an object")
         }
-        ropeTheta = try f.double("rope_theta", in: params, prefix: key + ".") ?? f.double("rope_theta") ?? 10000
+        ropeTheta = try f.double("rope_theta", in: params, prefix: key + ".") ?? f.double("rope_theta") ?? defaultTheta
         guard let params else { ropeScaling = nil; return }
         var type = params["rope_type"]?.stringValue ?? params["type"]?.stringValue ?? "default"
         // Phi3Config renames the older types to longrope.
@@ -231,7 +265,16 @@ extension ModelConfig {
                      JSONMember(key: "rope_type", value: .string("longrope")),
                      JSONMember(key: "short_factor", value: .array(short.map { .double($0) }))]
         }
-        put("rope_parameters", .object(rope))
+        if let localRopeTheta {
+            // Gemma 3: one object per layer type.
+            put("rope_parameters", .object([
+                JSONMember(key: "full_attention", value: .object(rope)),
+                JSONMember(key: "sliding_attention", value: .object([JSONMember(key: "rope_theta", value: .double(localRopeTheta)),
+                                                                     JSONMember(key: "rope_type", value: .string("default"))])),
+            ]))
+        } else {
+            put("rope_parameters", .object(rope))
+        }
         put("tie_word_embeddings", .bool(tieWordEmbeddings))
         put("transformers_version", .string("5.24.0"))
         put("use_cache", .bool(true))
@@ -255,14 +298,13 @@ extension ModelConfig {
             }
             put("resid_pdrop", .double(0))
             put("sliding_window", optionalInt(slidingWindow))
-        case "gemma2":
+        case "gemma2", "gemma3_text":
             func optionalDouble(_ v: Double?) -> JSONValue { v.map { .double($0) } ?? .null }
             put("attention_bias", .bool(attentionBias))
             put("attn_logit_softcapping", optionalDouble(attentionLogitSoftCap))
             put("final_logit_softcapping", optionalDouble(finalLogitSoftCap))
             put("head_dim", .int(headDim))
-            put("layer_types", .array((layerTypes ?? (0..<layerCount).map { $0 % 2 == 0 ? "sliding_attention" : "full_attention" })
-                .map { .string($0) }))
+            put("layer_types", .array((0..<layerCount).map { .string(isLocalLayer($0) ? "sliding_attention" : "full_attention") }))
             // An int in Gemma2Config (256, 144): written as one when whole.
             put("query_pre_attn_scalar", queryPreAttentionScalar.map { $0.rounded() == $0 && abs($0) < 1e9 ? .int(Int($0)) : .double($0) } ?? .null)
             put("sliding_window", optionalInt(slidingWindow))

@@ -24,6 +24,20 @@ extension ModelConfig {
 }
 
 extension LlamaModel {
+    /// Gemma 3's local RoPE angles (`localRopeTheta`, no scaling) for the sliding layers; nil when every layer uses
+    /// `rotaryAngles`.
+    func localRotaryAngles(positions: [Int32], backend: any Backend) -> RotaryAngles? {
+        guard let base = configuration.localRopeTheta else { return nil }
+        let frequencies = RotaryFrequencies.inverseFrequencies(base: base, headDim: configuration.headDim, scaling: nil)
+        return backend.rotaryAngles(positions: positions, inverseFrequencies: frequencies)
+    }
+
+    /// The angles layer `layer` rotates q and k with: the local ones on Gemma 3's sliding layers, else the global ones.
+    func layerAngles(_ layer: Int, global: RotaryAngles, local: RotaryAngles?) -> RotaryAngles {
+        guard let local, configuration.isLocalLayer(layer) else { return global }
+        return local
+    }
+
     /// The input embeddings of `ids` (M, C): Gemma multiplies them by √C rounded to the table's dtype, as
     /// transformers' `embed_scale.to(weight.dtype)`.
     func embed(_ ids: [Int32], backend: any Backend) -> Tensor {

@@ -54,16 +54,18 @@ public struct LlamaModel: Sendable {
         let positions = positions ?? (0..<batch).flatMap { _ in (0..<t).map { Int32(past + $0) } }
         let newSegments = segments ?? [Int32](repeating: 0, count: tokens.count)
         let angles = rotaryAngles(positions: positions, backend: backend)
+        let localAngles = localRotaryAngles(positions: positions, backend: backend)
 
         var h = embed(tokens, backend: backend)                                          // (M, C)
         for (l, w) in weights.layers.enumerated() {
             let x = norm(h, w.attentionNorm, backend: backend).output                       // (M, C)
+            let rotary = layerAngles(l, global: angles, local: localAngles)
             let eps = Float(c.rmsNormEps)
             let (qRaw, kRaw, v) = w.queryKeyValue(x, configuration: c) { _, linear, x in linear.forward(x, backend: backend) }
-            let q = backend.applyRotary(headNormForward(qRaw, weight: w.qNorm, heads: c.headCount, eps: eps, backend: backend).output,
-                                        heads: c.headCount, angles: angles)      // (M, H·D)
-            let k = backend.applyRotary(headNormForward(kRaw, weight: w.kNorm, heads: c.kvHeadCount, eps: eps, backend: backend).output,
-                                        heads: c.kvHeadCount, angles: angles)    // (M, G·D); v (M, G·D)
+            let q = backend.applyRotary(headNormForward(qRaw, weight: w.qNorm.map(c.appliedNormWeight), heads: c.headCount, eps: eps, backend: backend).output,
+                                        heads: c.headCount, angles: rotary)      // (M, H·D)
+            let k = backend.applyRotary(headNormForward(kRaw, weight: w.kNorm.map(c.appliedNormWeight), heads: c.kvHeadCount, eps: eps, backend: backend).output,
+                                        heads: c.kvHeadCount, angles: rotary)    // (M, G·D); v (M, G·D)
             let attended: Tensor
             if var kv = cache {
                 cache = nil   // keep `kv` the only reference so appending does not copy the cache

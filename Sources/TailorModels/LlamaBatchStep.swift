@@ -49,6 +49,7 @@ extension LlamaModel {
         var positions: [Int32] = []
         for (r, n) in counts.enumerated() { positions += (0..<n).map { Int32(past[r] + $0) } }
         let angles = rotaryAngles(positions: positions, backend: backend)
+        let localAngles = localRotaryAngles(positions: positions, backend: backend)
         let groups = AdapterGroups(rows: rows, starts: starts)
 
         var h = embed(rows.flatMap(\.tokens), backend: backend)                             // (M, C)
@@ -57,12 +58,13 @@ extension LlamaModel {
                 groups.apply(linear, layer: l, name: name, input: x, base: linear.forward(x, backend: backend), backend: backend)
             }
             let x = norm(h, w.attentionNorm, backend: backend).output
+            let rotary = layerAngles(l, global: angles, local: localAngles)
             let eps = Float(c.rmsNormEps)
             let (qRaw, kRaw, v) = w.queryKeyValue(x, configuration: c) { name, linear, x in project(x, name, linear) }   // v (M, G·D)
-            let q = backend.applyRotary(headNormForward(qRaw, weight: w.qNorm, heads: c.headCount, eps: eps, backend: backend).output,
-                                        heads: c.headCount, angles: angles)
-            let k = backend.applyRotary(headNormForward(kRaw, weight: w.kNorm, heads: c.kvHeadCount, eps: eps, backend: backend).output,
-                                        heads: c.kvHeadCount, angles: angles)
+            let q = backend.applyRotary(headNormForward(qRaw, weight: w.qNorm.map(c.appliedNormWeight), heads: c.headCount, eps: eps, backend: backend).output,
+                                        heads: c.headCount, angles: rotary)
+            let k = backend.applyRotary(headNormForward(kRaw, weight: w.kNorm.map(c.appliedNormWeight), heads: c.kvHeadCount, eps: eps, backend: backend).output,
+                                        heads: c.kvHeadCount, angles: rotary)
             var attended: [Tensor] = []
             for r in rows.indices {
                 let span = starts[r]..<starts[r + 1]

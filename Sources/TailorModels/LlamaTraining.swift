@@ -109,14 +109,16 @@ extension LlamaModel {
                                     options: TrainingPassOptions = TrainingPassOptions(), backend: any Backend,
                                     tokenLossGradient: (([Float]) -> [Float])? = nil) -> Double {
         let c = configuration, t = batch.tokens.count / batch.batch
-        let angles = rotaryAngles(positions: batch.positions, backend: backend)
+        let globalAngles = rotaryAngles(positions: batch.positions, backend: backend)
+        let localAngles = localRotaryAngles(positions: batch.positions, backend: backend)
+        func angles(_ l: Int) -> RotaryAngles { layerAngles(l, global: globalAngles, local: localAngles) }
         var h = embed(batch.tokens, backend: backend)                                       // (M, C)
         if options.neftuneAlpha > 0 { h = addNEFTuneNoise(h, alpha: options.neftuneAlpha, length: t, seed: options.seed, backend: backend) }
 
         var inputs: [Tensor] = [], kept: [LlamaLayerActivations?] = []
         for l in 0..<c.layerCount {
             inputs.append(h)
-            let (out, acts) = layerForward(l, h, batch: batch, angles: angles, seed: options.seed, backend: backend)
+            let (out, acts) = layerForward(l, h, batch: batch, angles: angles(l), seed: options.seed, backend: backend)
             kept.append(options.gradientCheckpointing ? nil : acts)
             h = out
         }
@@ -127,9 +129,9 @@ extension LlamaModel {
         guard let dFinal else { return lossSum }
         var dh = normBackward(dFinal, input: h, weights.finalNorm, saved: final, weightGradient: &gradients.finalNorm, backend: backend)
         for l in (0..<c.layerCount).reversed() {
-            let acts = kept[l] ?? layerForward(l, inputs[l], batch: batch, angles: angles, seed: options.seed, backend: backend).1
+            let acts = kept[l] ?? layerForward(l, inputs[l], batch: batch, angles: angles(l), seed: options.seed, backend: backend).1
             kept[l] = nil
-            dh = layerBackward(l, dh, acts, batch: batch, angles: angles, gradients: &gradients.layers[l], backend: backend)
+            dh = layerBackward(l, dh, acts, batch: batch, angles: angles(l), gradients: &gradients.layers[l], backend: backend)
             options.afterLayerBackward?(l, gradients.layers[l])
         }
         if gradients.embedding != nil {
@@ -192,8 +194,8 @@ extension LlamaModel {
         }
         let n1 = norm(input, w.attentionNorm, backend: backend)
         let (qRaw, kRaw, v) = w.queryKeyValue(n1.output, configuration: c, project: run)
-        let qn = headNormForward(qRaw, weight: w.qNorm, heads: c.headCount, eps: Float(c.rmsNormEps), backend: backend)
-        let kn = headNormForward(kRaw, weight: w.kNorm, heads: c.kvHeadCount, eps: Float(c.rmsNormEps), backend: backend)
+        let qn = headNormForward(qRaw, weight: w.qNorm.map(c.appliedNormWeight), heads: c.headCount, eps: Float(c.rmsNormEps), backend: backend)
+        let kn = headNormForward(kRaw, weight: w.kNorm.map(c.appliedNormWeight), heads: c.kvHeadCount, eps: Float(c.rmsNormEps), backend: backend)
         let q = backend.applyRotary(qn.output, heads: c.headCount, angles: angles)
         let k = backend.applyRotary(kn.output, heads: c.kvHeadCount, angles: angles)
         let shape = c.attentionShape(layer: l, batch: batch.batch, queryLength: t, keyLength: t)
@@ -245,9 +247,9 @@ extension LlamaModel {
         let dAttention = backend.attentionBackward(dOutput: dAttended, query: a.q, key: a.k, value: a.v,
                                                    probabilities: a.probabilities, shape: shape)
         let dq = headNormBackward(backend.applyRotaryBackward(dAttention.query, heads: c.headCount, angles: angles),
-                                  weight: w.qNorm, saved: a.qNorm, heads: c.headCount, weightGradient: &g.qNorm, backend: backend)
+                                  weight: w.qNorm.map(c.appliedNormWeight), saved: a.qNorm, heads: c.headCount, weightGradient: &g.qNorm, backend: backend)
         let dk = headNormBackward(backend.applyRotaryBackward(dAttention.key, heads: c.kvHeadCount, angles: angles),
-                                  weight: w.kNorm, saved: a.kNorm, heads: c.kvHeadCount, weightGradient: &g.kNorm, backend: backend)
+                                  weight: w.kNorm.map(c.appliedNormWeight), saved: a.kNorm, heads: c.kvHeadCount, weightGradient: &g.kNorm, backend: backend)
         let x1 = a.attentionNorm.output
         let dn1 = w.queryKeyValueBackward(dq: dq, dk: dk, dv: dAttention.value, backend: backend) { name, linear, dy in back(name, linear, dy, x1) }
         return backend.add(dMiddle, normBackward(dn1, input: a.input, w.attentionNorm, saved: a.attentionNorm,

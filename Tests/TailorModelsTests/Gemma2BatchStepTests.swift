@@ -1,4 +1,4 @@
-// The continuous-batching step on tiny-gemma2: rows of different lengths (past the 4-token window), one with the
+// The continuous-batching step on tiny-gemma2 and tiny-gemma3 (local and global RoPE bases): rows of different lengths (past the 4-token window), one with the
 // lora-init adapter unmerged, give `forward`'s last-token logits — the step runs Gemma's scaled embeddings,
 // post-norms, GeGLU, score scale and both soft-caps as the full forward does.
 import Foundation
@@ -9,7 +9,11 @@ import TailorTestSupport
 
 final class Gemma2BatchStepTests: XCTestCase {
     func testForwardStepMatchesForward() throws {
-        let f = try FixtureModel("tiny-gemma2")
+        for name in ["tiny-gemma2", "tiny-gemma3"] { try check(name) }
+    }
+
+    func check(_ name: String) throws {
+        let f = try FixtureModel(name)
         let base = f.model
         let adapterURL = f.directory.appendingPathComponent("lora-init")
         var adaptedWeights = base.weights
@@ -25,7 +29,7 @@ final class Gemma2BatchStepTests: XCTestCase {
             let model = r == 2 ? adapted : base
             let alone = model.forward(tokens: prompt, batch: 1, backend: CPUBackend()).floats()
             let expected = Array(alone[((prompt.count - 1) * v)..<(prompt.count * v)])
-            if let failure = closenessFailure(Array(logits[(r * v)..<((r + 1) * v)]), expected, tolerance: 1e-5, what: "row \(r)") {
+            if let failure = closenessFailure(Array(logits[(r * v)..<((r + 1) * v)]), expected, tolerance: 1e-5, what: "\(name) row \(r)") {
                 XCTFail(failure)
             }
         }

@@ -27,7 +27,7 @@ BLOCK = {"input_layernorm": "attn_norm", "post_attention_layernorm": "post_atten
          "pre_feedforward_layernorm": "ffn_norm", "post_feedforward_layernorm": "post_ffw_norm",
          "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
          "self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
-         "mlp.down_proj": "ffn_down"}
+         "mlp.down_proj": "ffn_down", "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm"}
 
 
 def gguf_name(hf):
@@ -40,15 +40,17 @@ def gguf_name(hf):
     return f"blk.{layer}.{BLOCK[module]}.{kind}"
 
 
-def write():
+def write(fix=FIX, arch="gemma2"):
+    """The converter's Gemma2Model (arch "gemma2") or Gemma3Model (arch "gemma3": q/k norms, RoPE base of the
+    global layers and its linear scaling, no soft-caps; llama.cpp's local base is its default 10000, not written)."""
     import gguf
 
-    cfg = json.loads((FIX / "config.json").read_text())
-    tensors = load_file(FIX / "model.safetensors")
-    out = FIX / "gguf-py-f32.gguf"
-    w = gguf.GGUFWriter(str(out), "gemma2")
+    cfg = json.loads((fix / "config.json").read_text())
+    tensors = load_file(fix / "model.safetensors")
+    out = fix / "gguf-py-f32.gguf"
+    w = gguf.GGUFWriter(str(out), arch)
     w.add_type("model")
-    w.add_name("tiny-gemma2")
+    w.add_name(fix.name)
     w.add_context_length(cfg["max_position_embeddings"])
     w.add_embedding_length(cfg["hidden_size"])
     w.add_block_count(cfg["num_hidden_layers"])
@@ -59,8 +61,15 @@ def write():
     w.add_key_length(cfg["head_dim"])
     w.add_value_length(cfg["head_dim"])
     w.add_file_type(gguf.LlamaFileType.ALL_F32)
-    w.add_attn_logit_softcapping(cfg["attn_logit_softcapping"])
-    w.add_final_logit_softcapping(cfg["final_logit_softcapping"])
+    if arch == "gemma2":
+        w.add_attn_logit_softcapping(cfg["attn_logit_softcapping"])
+        w.add_final_logit_softcapping(cfg["final_logit_softcapping"])
+    else:
+        rope = cfg["rope_parameters"]["full_attention"]
+        w.add_rope_freq_base(rope["rope_theta"])
+        if rope.get("rope_type") == "linear":
+            w.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
+            w.add_rope_scaling_factor(rope["factor"])
     w.add_sliding_window(cfg["sliding_window"])
     w.add_attention_scale(cfg["query_pre_attn_scalar"] ** -0.5)
     w.add_tokenizer_model("gpt2")
