@@ -1,4 +1,5 @@
-// The Llama-family decoder (Llama 2/3, Mistral, Qwen2, SmolLM): forward pass for scoring and generation.
+// The Llama-family decoder (Llama 2/3, Mistral, Qwen2/3, Phi-3, SmolLM): forward pass for scoring and generation; its block is
+// LlamaBlock.swift.
 // Legend: B batch, T new tokens, M = B·T rows, C channels, F feed-forward, V vocab, H/G query/kv heads, D head size.
 import TailorFormats
 import TailorTensor
@@ -56,36 +57,23 @@ public struct LlamaModel: Sendable {
         let angles = rotaryAngles(positions: positions, backend: backend)
 
         var h = backend.embedding(ids: tokens, table: weights.embedding)                 // (M, C)
-        for (l, w) in weights.layers.enumerated() {
-            let x = backend.rmsNorm(h, weight: w.attentionNorm, eps: Float(c.rmsNormEps)).output   // (M, C)
-            let eps = Float(c.rmsNormEps)
-            let (qRaw, kRaw, v) = w.queryKeyValue(x, configuration: c) { _, linear, x in linear.forward(x, backend: backend) }
-            let q = backend.applyRotary(headNormForward(qRaw, weight: w.qNorm, heads: c.headCount, eps: eps, backend: backend).output,
-                                        heads: c.headCount, angles: angles)      // (M, H·D)
-            let k = backend.applyRotary(headNormForward(kRaw, weight: w.kNorm, heads: c.kvHeadCount, eps: eps, backend: backend).output,
-                                        heads: c.kvHeadCount, angles: angles)    // (M, G·D); v (M, G·D)
-            let attended: Tensor
-            if var kv = cache {
+        for l in weights.layers.indices {
+            h = blockForward(l, h, angles: angles, backend: backend, project: { _, linear, x in linear.forward(x, backend: backend) },
+                             attend: { l, q, k, v in
+                guard var kv = cache else {
+                    let shape = selfAttentionShape(layer: l, batch: batch, length: t)
+                    return backend.attention(query: q, key: k, value: v, shape: shape, segments: segments, keepProbabilities: false)
+                }
                 cache = nil   // keep `kv` the only reference so appending does not copy the cache
                 kv.append(layer: l, keys: k, values: v, count: t)
                 let shape = AttentionShape(batch: batch, queryLength: t, keyLength: past + t, keyCapacity: kv.capacity,
                                            heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, queryOffset: past,
                                            slidingWindow: c.slidingWindow(layer: l))
-                attended = backend.attention(query: q, key: kv.keys[l], value: kv.values[l], shape: shape,
-                                             segments: kv.segmentsIncluding(newSegments, count: t),
-                                             keepProbabilities: false).output
+                let attended = backend.attention(query: q, key: kv.keys[l], value: kv.values[l], shape: shape,
+                                                 segments: kv.segmentsIncluding(newSegments, count: t), keepProbabilities: false)
                 cache = kv
-            } else {
-                let shape = AttentionShape(batch: batch, queryLength: t, keyLength: t, heads: c.headCount,
-                                           kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow(layer: l))
-                attended = backend.attention(query: q, key: k, value: v, shape: shape,
-                                             segments: segments, keepProbabilities: false).output
-            }
-            h = backend.add(h, w.oProj.forward(attended, backend: backend))
-            let y = backend.rmsNorm(h, weight: w.mlpNorm, eps: Float(c.rmsNormEps)).output
-            let (gate, up) = w.gateAndUp(y) { _, linear, y in linear.forward(y, backend: backend) }
-            let gated = backend.swiglu(gate: gate, up: up)   // (M, F)
-            h = backend.add(h, w.downProj.forward(gated, backend: backend))
+                return attended
+            }).output
         }
         cache?.advance(count: t, segments: newSegments)
         return backend.rmsNorm(h, weight: weights.finalNorm, eps: Float(c.rmsNormEps)).output   // (M, C)

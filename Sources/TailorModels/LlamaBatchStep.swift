@@ -52,32 +52,22 @@ extension LlamaModel {
         let groups = AdapterGroups(rows: rows, starts: starts)
 
         var h = backend.embedding(ids: rows.flatMap(\.tokens), table: weights.embedding)      // (M, C)
-        for (l, w) in weights.layers.enumerated() {
-            func project(_ x: Tensor, _ name: String, _ linear: Linear) -> Tensor {
+        for l in weights.layers.indices {
+            h = blockForward(l, h, angles: angles, backend: backend, project: { name, linear, x in
                 groups.apply(linear, layer: l, name: name, input: x, base: linear.forward(x, backend: backend), backend: backend)
-            }
-            let x = backend.rmsNorm(h, weight: w.attentionNorm, eps: Float(c.rmsNormEps)).output
-            let eps = Float(c.rmsNormEps)
-            let (qRaw, kRaw, v) = w.queryKeyValue(x, configuration: c) { name, linear, x in project(x, name, linear) }   // v (M, G·D)
-            let q = backend.applyRotary(headNormForward(qRaw, weight: w.qNorm, heads: c.headCount, eps: eps, backend: backend).output,
-                                        heads: c.headCount, angles: angles)
-            let k = backend.applyRotary(headNormForward(kRaw, weight: w.kNorm, heads: c.kvHeadCount, eps: eps, backend: backend).output,
-                                        heads: c.kvHeadCount, angles: angles)
-            var attended: [Tensor] = []
-            for r in rows.indices {
-                let span = starts[r]..<starts[r + 1]
-                caches[r].append(layer: l, keys: k.rows(span), values: v.rows(span), count: span.count)
-                let shape = AttentionShape(batch: 1, queryLength: span.count, keyLength: past[r] + span.count,
-                                           keyCapacity: caches[r].capacity, heads: c.headCount, kvHeads: c.kvHeadCount,
-                                           headDim: c.headDim, queryOffset: past[r], slidingWindow: c.slidingWindow(layer: l))
-                attended.append(backend.attention(query: q.rows(span), key: caches[r].keys[l], value: caches[r].values[l],
-                                                  shape: shape, segments: nil, keepProbabilities: false).output)
-            }
-            h = backend.add(h, project(Tensor(concatenatingRows: attended), "self_attn.o_proj", w.oProj))
-            let y = backend.rmsNorm(h, weight: w.mlpNorm, eps: Float(c.rmsNormEps)).output
-            let (gate, up) = w.gateAndUp(y) { name, linear, y in project(y, name, linear) }
-            let gated = backend.swiglu(gate: gate, up: up)
-            h = backend.add(h, project(gated, "mlp.down_proj", w.downProj))
+            }, attend: { l, q, k, v in
+                var attended: [Tensor] = []
+                for r in rows.indices {
+                    let span = starts[r]..<starts[r + 1]
+                    caches[r].append(layer: l, keys: k.rows(span), values: v.rows(span), count: span.count)
+                    let shape = AttentionShape(batch: 1, queryLength: span.count, keyLength: past[r] + span.count,
+                                               keyCapacity: caches[r].capacity, heads: c.headCount, kvHeads: c.kvHeadCount,
+                                               headDim: c.headDim, queryOffset: past[r], slidingWindow: c.slidingWindow(layer: l))
+                    attended.append(backend.attention(query: q.rows(span), key: caches[r].keys[l], value: caches[r].values[l],
+                                                      shape: shape, segments: nil, keepProbabilities: false).output)
+                }
+                return AttentionOutput(output: Tensor(concatenatingRows: attended), probabilities: nil)
+            }).output
         }
         for r in rows.indices { caches[r].advance(count: counts[r], segments: [Int32](repeating: 0, count: counts[r])) }
         // Only the last token of each row needs logits: the (M, V) head would dominate a prefill step.
