@@ -57,10 +57,9 @@ public enum EvalDataset {
         try rows(url).map { line, row in
             var messages: [ChatMessage]
             var references = referenceTexts(row)
-            if let list = row["messages"] as? [Any] {
+            if let list = row["messages"]?.arrayValue {
                 messages = try list.map { item in
-                    guard let m = item as? [String: Any], let role = m["role"] as? String,
-                          let content = m["content"] as? String else {
+                    guard let role = item["role"]?.stringValue, let content = item["content"]?.stringValue else {
                         throw EvalError.missingField(path: url.path, line: line,
                                                      expected: "\"messages\" as a list of {\"role\": ..., \"content\": ...}")
                     }
@@ -73,9 +72,9 @@ public enum EvalDataset {
                 guard !messages.isEmpty else {
                     throw EvalError.missingField(path: url.path, line: line, expected: "at least one prompt message")
                 }
-            } else if let prompt = (row["prompt"] ?? row["input"]) as? String {
+            } else if let prompt = (row["prompt"] ?? row["input"])?.stringValue {
                 messages = [ChatMessage(role: "user", content: prompt)]
-                if let system = row["system"] as? String { messages.insert(ChatMessage(role: "system", content: system), at: 0) }
+                if let system = row["system"]?.stringValue { messages.insert(ChatMessage(role: "system", content: system), at: 0) }
             } else {
                 throw EvalError.missingField(path: url.path, line: line,
                                              expected: "\"prompt\" or \"input\" (a string) or \"messages\" (a list)")
@@ -92,7 +91,7 @@ public enum EvalDataset {
     /// "text" rows for the loss task.
     public static func readTexts(_ url: URL) throws -> [(line: Int, text: String)] {
         try rows(url).map { line, row in
-            guard let text = row["text"] as? String else {
+            guard let text = row["text"]?.stringValue else {
                 throw EvalError.missingField(path: url.path, line: line, expected: "\"text\" (a string)")
             }
             return (line, text)
@@ -102,14 +101,14 @@ public enum EvalDataset {
     /// MMLU-layout multiple-choice rows.
     public static func readMultipleChoice(_ url: URL) throws -> [MultipleChoiceQuestion] {
         try rows(url).map { line, row in
-            guard let question = row["question"] as? String else {
+            guard let question = row["question"]?.stringValue else {
                 throw EvalError.missingField(path: url.path, line: line, expected: "\"question\" (a string)")
             }
-            guard let list = row["choices"] as? [Any] else {
+            guard let list = row["choices"]?.arrayValue else {
                 throw EvalError.missingField(path: url.path, line: line, expected: "\"choices\" (a list of strings)")
             }
             let choices = try list.map { item -> String in
-                guard let text = item as? String, !text.isEmpty else {
+                guard let text = item.stringValue, !text.isEmpty else {
                     throw EvalError.badChoices(path: url.path, line: line, detail: "every choice must be a non-empty string")
                 }
                 return text
@@ -118,9 +117,9 @@ public enum EvalDataset {
                 throw EvalError.badChoices(path: url.path, line: line, detail: "\(choices.count) choice(s); need at least 2")
             }
             let answer: Int
-            if let number = row["answer"] as? Int {
+            if let number = row["answer"]?.intValue {
                 answer = number
-            } else if let letter = row["answer"] as? String, letter.count == 1, let scalar = letter.uppercased().unicodeScalars.first,
+            } else if let letter = row["answer"]?.stringValue, letter.count == 1, let scalar = letter.uppercased().unicodeScalars.first,
                       scalar.value >= 65, scalar.value <= 90 {
                 answer = Int(scalar.value) - 65
             } else {
@@ -131,36 +130,37 @@ public enum EvalDataset {
                 throw EvalError.answerOutOfRange(path: url.path, line: line, answer: answer, choiceCount: choices.count)
             }
             return MultipleChoiceQuestion(line: line, question: question, choices: choices, answer: answer,
-                                          subject: row["subject"] as? String)
+                                          subject: row["subject"]?.stringValue)
         }
     }
 
-    /// Non-empty lines parsed as JSON objects, with their 1-based line numbers.
-    static func rows(_ url: URL) throws -> [(Int, [String: Any])] {
+    /// Non-empty lines parsed as JSON objects (TailorText's JSON Lines reader), with their 1-based line numbers.
+    static func rows(_ url: URL) throws -> [(Int, JSONObject)] {
         guard let data = FileManager.default.contents(atPath: url.path),
-              let content = String(data: data, encoding: .utf8) else { throw EvalError.unreadableFile(path: url.path) }
-        var rows: [(Int, [String: Any])] = []
-        for line in JSONLines.lines(Array(content.utf8)) {
-            let object: Any
-            do { object = try JSONSerialization.jsonObject(with: Data(line.bytes)) } catch {
-                throw EvalError.invalidJSON(path: url.path, line: line.number, detail: "\(error.localizedDescription)")
-            }
-            guard let row = object as? [String: Any] else {
-                throw EvalError.invalidJSON(path: url.path, line: line.number, detail: "found \(type(of: object))")
-            }
-            rows.append((line.number, row))
+              String(data: data, encoding: .utf8) != nil else { throw EvalError.unreadableFile(path: url.path) }
+        let rows: [(line: Int, object: JSONObject)]
+        do throws(JSONLinesError) { rows = try JSONLines.objects(Array(data), file: url.path) } catch {
+            throw EvalError.invalidJSON(path: url.path, line: error.line, detail: error.reason)
         }
         guard !rows.isEmpty else { throw EvalError.emptyData(path: url.path) }
-        return rows
+        return rows.map { ($0.line, $0.object) }
     }
 
     /// The reference strings of a row, or nil when it has none.
-    static func referenceTexts(_ row: [String: Any]) -> [String]? {
-        if let list = row["references"] as? [String] { return list }
+    static func referenceTexts(_ row: JSONObject) -> [String]? {
+        if let list = row["references"]?.arrayValue {
+            let texts = list.compactMap(\.stringValue)
+            if texts.count == list.count { return texts }
+        }
         for key in ["reference", "output", "label", "answer"] {
-            if let text = row[key] as? String { return [text] }
-            // Numbers and booleans as labels ("label": 1) become their text.
-            if let number = row[key] as? NSNumber { return [number.stringValue] }
+            switch row[key] {
+            case .string(let text): return [text]
+            // Numbers and booleans as labels ("label": 1) become their text (as Python's str() writes them).
+            case .int(let number): return [String(number)]
+            case .double(let number): return [pythonFloatRepr(number)]
+            case .bool(let flag): return [flag ? "True" : "False"]
+            default: continue
+            }
         }
         return nil
     }

@@ -1,4 +1,5 @@
-// The Llama-family decoder (Llama 2/3, Mistral, Qwen2, SmolLM): forward pass for scoring and generation.
+// The Llama-family decoder (Llama 2/3, Mistral, Qwen2/3, Phi-3, SmolLM): forward pass for scoring and generation; its block is
+// LlamaBlock.swift.
 // Legend: B batch, T new tokens, M = B·T rows, C channels, F feed-forward, V vocab, H/G query/kv heads, D head size.
 import TailorFormats
 import TailorTensor
@@ -57,35 +58,22 @@ public struct LlamaModel: Sendable {
         let localAngles = localRotaryAngles(positions: positions, backend: backend)
 
         var h = embed(tokens, backend: backend)                                          // (M, C)
-        for (l, w) in weights.layers.enumerated() {
-            let x = norm(h, w.attentionNorm, backend: backend).output                       // (M, C)
-            let rotary = layerAngles(l, global: angles, local: localAngles)
-            let eps = Float(c.rmsNormEps)
-            let (qRaw, kRaw, v) = w.queryKeyValue(x, configuration: c) { _, linear, x in linear.forward(x, backend: backend) }
-            let q = backend.applyRotary(headNormForward(qRaw, weight: w.qNorm.map(c.appliedNormWeight), heads: c.headCount, eps: eps, backend: backend).output,
-                                        heads: c.headCount, angles: rotary)      // (M, H·D)
-            let k = backend.applyRotary(headNormForward(kRaw, weight: w.kNorm.map(c.appliedNormWeight), heads: c.kvHeadCount, eps: eps, backend: backend).output,
-                                        heads: c.kvHeadCount, angles: rotary)    // (M, G·D); v (M, G·D)
-            let attended: Tensor
-            if var kv = cache {
+        for l in weights.layers.indices {
+            h = blockForward(l, h, angles: layerAngles(l, global: angles, local: localAngles), backend: backend, project: { _, linear, x in linear.forward(x, backend: backend) },
+                             attend: { l, q, k, v in
+                guard var kv = cache else {
+                    let shape = selfAttentionShape(layer: l, batch: batch, length: t)
+                    return backend.attention(query: q, key: k, value: v, shape: shape, segments: segments, keepProbabilities: false)
+                }
                 cache = nil   // keep `kv` the only reference so appending does not copy the cache
                 kv.append(layer: l, keys: k, values: v, count: t)
                 let shape = c.attentionShape(layer: l, batch: batch, queryLength: t, keyLength: past + t,
                                              keyCapacity: kv.capacity, queryOffset: past)
-                attended = backend.attention(query: q, key: kv.keys[l], value: kv.values[l], shape: shape,
-                                             segments: kv.segmentsIncluding(newSegments, count: t),
-                                             keepProbabilities: false).output
+                let attended = backend.attention(query: q, key: kv.keys[l], value: kv.values[l], shape: shape,
+                                                 segments: kv.segmentsIncluding(newSegments, count: t), keepProbabilities: false)
                 cache = kv
-            } else {
-                let shape = c.attentionShape(layer: l, batch: batch, queryLength: t, keyLength: t)
-                attended = backend.attention(query: q, key: k, value: v, shape: shape,
-                                             segments: segments, keepProbabilities: false).output
-            }
-            h = backend.add(h, postNorm(w.oProj.forward(attended, backend: backend), w.postAttentionNorm, backend: backend).output)
-            let y = norm(h, w.mlpNorm, backend: backend).output
-            let (gate, up) = w.gateAndUp(y) { _, linear, y in linear.forward(y, backend: backend) }
-            let gated = gatedActivation(gate: gate, up: up, backend: backend)   // (M, F)
-            h = backend.add(h, postNorm(w.downProj.forward(gated, backend: backend), w.postMLPNorm, backend: backend).output)
+                return attended
+            }).output
         }
         cache?.advance(count: t, segments: newSegments)
         return norm(h, weights.finalNorm, backend: backend).output   // (M, C)

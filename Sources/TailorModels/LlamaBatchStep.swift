@@ -53,33 +53,21 @@ extension LlamaModel {
         let groups = AdapterGroups(rows: rows, starts: starts)
 
         var h = embed(rows.flatMap(\.tokens), backend: backend)                             // (M, C)
-        for (l, w) in weights.layers.enumerated() {
-            func project(_ x: Tensor, _ name: String, _ linear: Linear) -> Tensor {
+        for l in weights.layers.indices {
+            h = blockForward(l, h, angles: layerAngles(l, global: angles, local: localAngles), backend: backend, project: { name, linear, x in
                 groups.apply(linear, layer: l, name: name, input: x, base: linear.forward(x, backend: backend), backend: backend)
-            }
-            let x = norm(h, w.attentionNorm, backend: backend).output
-            let rotary = layerAngles(l, global: angles, local: localAngles)
-            let eps = Float(c.rmsNormEps)
-            let (qRaw, kRaw, v) = w.queryKeyValue(x, configuration: c) { name, linear, x in project(x, name, linear) }   // v (M, G·D)
-            let q = backend.applyRotary(headNormForward(qRaw, weight: w.qNorm.map(c.appliedNormWeight), heads: c.headCount, eps: eps, backend: backend).output,
-                                        heads: c.headCount, angles: rotary)
-            let k = backend.applyRotary(headNormForward(kRaw, weight: w.kNorm.map(c.appliedNormWeight), heads: c.kvHeadCount, eps: eps, backend: backend).output,
-                                        heads: c.kvHeadCount, angles: rotary)
-            var attended: [Tensor] = []
-            for r in rows.indices {
-                let span = starts[r]..<starts[r + 1]
-                caches[r].append(layer: l, keys: k.rows(span), values: v.rows(span), count: span.count)
-                let shape = c.attentionShape(layer: l, batch: 1, queryLength: span.count, keyLength: past[r] + span.count,
-                                             keyCapacity: caches[r].capacity, queryOffset: past[r])
-                attended.append(backend.attention(query: q.rows(span), key: caches[r].keys[l], value: caches[r].values[l],
-                                                  shape: shape, segments: nil, keepProbabilities: false).output)
-            }
-            let projected = project(Tensor(concatenatingRows: attended), "self_attn.o_proj", w.oProj)
-            h = backend.add(h, postNorm(projected, w.postAttentionNorm, backend: backend).output)
-            let y = norm(h, w.mlpNorm, backend: backend).output
-            let (gate, up) = w.gateAndUp(y) { name, linear, y in project(y, name, linear) }
-            let gated = gatedActivation(gate: gate, up: up, backend: backend)
-            h = backend.add(h, postNorm(project(gated, "mlp.down_proj", w.downProj), w.postMLPNorm, backend: backend).output)
+            }, attend: { l, q, k, v in
+                var attended: [Tensor] = []
+                for r in rows.indices {
+                    let span = starts[r]..<starts[r + 1]
+                    caches[r].append(layer: l, keys: k.rows(span), values: v.rows(span), count: span.count)
+                    let shape = c.attentionShape(layer: l, batch: 1, queryLength: span.count, keyLength: past[r] + span.count,
+                                                 keyCapacity: caches[r].capacity, queryOffset: past[r])
+                    attended.append(backend.attention(query: q.rows(span), key: caches[r].keys[l], value: caches[r].values[l],
+                                                      shape: shape, segments: nil, keepProbabilities: false).output)
+                }
+                return AttentionOutput(output: Tensor(concatenatingRows: attended), probabilities: nil)
+            }).output
         }
         for r in rows.indices { caches[r].advance(count: counts[r], segments: [Int32](repeating: 0, count: counts[r])) }
         // Only the last token of each row needs logits: the (M, V) head would dominate a prefill step.

@@ -27,7 +27,7 @@ public struct TrainingBatch: Sendable, Equatable {
 public struct LlamaLayerGradients: Sendable {
     public var attentionNorm: Tensor?
     public var mlpNorm: Tensor?
-    public var qNorm: Tensor? = nil, kNorm: Tensor? = nil   // Qwen3
+    public var qNorm: Tensor? = nil, kNorm: Tensor? = nil   // Qwen3, Gemma 3
     public var postAttentionNorm: Tensor? = nil, postMLPNorm: Tensor? = nil   // Gemma
     public var linears: [String: LinearGradients]   // keyed by LlamaLayerWeights.linearNames
 }
@@ -79,24 +79,6 @@ public struct TrainingPassOptions: Sendable {
     }
 }
 
-/// What one block keeps between forward and backward.
-struct LlamaLayerActivations {
-    var input: Tensor                        // (M, C) residual entering the block
-    var attentionNorm: RMSNormOutput         // (M, C), (M)
-    var q: Tensor, k: Tensor, v: Tensor      // (M, H·D), (M, G·D), (M, G·D) after RoPE
-    var probabilities: Tensor                // (B, H, T, T)
-    var attended: Tensor                     // (M, H·D)
-    var middle: Tensor                       // (M, C) residual after attention
-    var mlpNorm: RMSNormOutput
-    var gate: Tensor, up: Tensor, gated: Tensor   // (M, F)
-    var saved: [String: Linear.Saved]
-    var masks: [String: Tensor]              // LoRA dropout masks by linear name
-    var qNorm: HeadNormSaved? = nil, kNorm: HeadNormSaved? = nil   // Qwen3's per-head norms
-    // Gemma's post-norms: o_proj's and down_proj's outputs (M, C) with their norm statistics; nil without them.
-    var attentionProjected: Tensor? = nil, postAttention: RMSNormOutput? = nil
-    var mlpProjected: Tensor? = nil, postMLP: RMSNormOutput? = nil
-}
-
 extension LlamaModel {
     /// Runs forward and backward on `batch`, adding `lossScale`·∂(Σ token NLL)/∂θ into `gradients`.
     /// Returns the sum of the trained tokens' negative log-likelihoods (f64).
@@ -131,7 +113,8 @@ extension LlamaModel {
         for l in (0..<c.layerCount).reversed() {
             let acts = kept[l] ?? layerForward(l, inputs[l], batch: batch, angles: angles(l), seed: options.seed, backend: backend).1
             kept[l] = nil
-            dh = layerBackward(l, dh, acts, batch: batch, angles: angles(l), gradients: &gradients.layers[l], backend: backend)
+            dh = blockBackward(l, dh, acts, shape: selfAttentionShape(layer: l, batch: batch.batch, length: t), angles: angles(l),
+                               gradients: &gradients.layers[l], backend: backend)
             options.afterLayerBackward?(l, gradients.layers[l])
         }
         if gradients.embedding != nil {
@@ -153,7 +136,7 @@ extension LlamaModel {
         let targets = rows.map { $0.map { allTargets[$0] } } ?? allTargets
         let projected = backend.linear(normed, weight: weights.outputProductWeight, bias: nil,
                                        precision: weights.outputPrecision)   // (M, V)
-        // Gemma 2's final soft-cap: the uncapped logits stay for its backward (one more M × V tensor, Gemma only).
+        // Gemma 2's final soft-cap: the uncapped logits stay for its backward (one more M × V tensor, Gemma 2 only).
         let cap = configuration.finalLogitSoftCap.map(Float.init)
         let logits = cap.map { backend.softCap(projected, cap: $0) } ?? projected
         // Per-token weights (preference losses) need the losses first. They come from `crossEntropy`, the pass a
@@ -180,80 +163,23 @@ extension LlamaModel {
         return (lossSum, rows.flatMap { r in dNormed.map { $0.scatteringRows(r, into: allTargets.count) } } ?? dNormed)
     }
 
-    /// One block forward, keeping its activations.
+    /// Block `l` forward over the batch, keeping what its backward needs: each linear layer's adapter state and
+    /// LoRA dropout mask (drawn here), and the attention's saved state.
     func layerForward(_ l: Int, _ input: Tensor, batch: TrainingBatch, angles: RotaryAngles, seed: UInt64,
                       backend: any Backend) -> (Tensor, LlamaLayerActivations) {
-        let c = configuration, w = weights.layers[l], t = batch.tokens.count / batch.batch
-        var saved: [String: Linear.Saved] = [:], masks: [String: Tensor] = [:]
-        func run(_ name: String, _ linear: Linear, _ x: Tensor) -> Tensor {
+        var linears = LinearActivations()
+        let shape = selfAttentionShape(layer: l, batch: batch.batch, length: batch.tokens.count / batch.batch)
+        var (output, activations) = blockForward(l, input, angles: angles, backend: backend, project: { name, linear, x in
             let mask = dropoutMask(for: linear, layer: l, name: name, rows: x.shape[0], seed: seed)
-            if let mask { masks[name] = mask }
-            let (y, s) = linear.forward(x, backend: backend, dropoutMask: mask)
-            saved[name] = s
+            if let mask { linears.masks[name] = mask }
+            let (y, saved) = linear.forward(x, backend: backend, dropoutMask: mask)
+            linears.saved[name] = saved
             return y
-        }
-        let n1 = norm(input, w.attentionNorm, backend: backend)
-        let (qRaw, kRaw, v) = w.queryKeyValue(n1.output, configuration: c, project: run)
-        let qn = headNormForward(qRaw, weight: w.qNorm.map(c.appliedNormWeight), heads: c.headCount, eps: Float(c.rmsNormEps), backend: backend)
-        let kn = headNormForward(kRaw, weight: w.kNorm.map(c.appliedNormWeight), heads: c.kvHeadCount, eps: Float(c.rmsNormEps), backend: backend)
-        let q = backend.applyRotary(qn.output, heads: c.headCount, angles: angles)
-        let k = backend.applyRotary(kn.output, heads: c.kvHeadCount, angles: angles)
-        let shape = c.attentionShape(layer: l, batch: batch.batch, queryLength: t, keyLength: t)
-        let attention = backend.attention(query: q, key: k, value: v, shape: shape, segments: batch.segments,
-                                          keepProbabilities: true)
-        let attentionProjected = run("self_attn.o_proj", w.oProj, attention.output)
-        let postAttention = postNorm(attentionProjected, w.postAttentionNorm, backend: backend)
-        let middle = backend.add(input, postAttention.output)
-        let n2 = norm(middle, w.mlpNorm, backend: backend)
-        let (gate, up) = w.gateAndUp(n2.output, project: run)
-        let gated = gatedActivation(gate: gate, up: up, backend: backend)
-        let mlpProjected = run("mlp.down_proj", w.downProj, gated)
-        let postMLP = postNorm(mlpProjected, w.postMLPNorm, backend: backend)
-        let output = backend.add(middle, postMLP.output)
-        var acts = LlamaLayerActivations(input: input, attentionNorm: n1, q: q, k: k, v: v,
-                                         probabilities: attention.probabilities ?? Tensor(zeros: [0]),
-                                         attended: attention.output, middle: middle, mlpNorm: n2, gate: gate, up: up,
-                                         gated: gated, saved: saved, masks: masks, qNorm: qn.saved, kNorm: kn.saved)
-        if postAttention.saved != nil {
-            (acts.attentionProjected, acts.postAttention) = (attentionProjected, postAttention.saved)
-        }
-        if postMLP.saved != nil { (acts.mlpProjected, acts.postMLP) = (mlpProjected, postMLP.saved) }
-        return (output, acts)
-    }
-
-    /// One block backward: the gradient of the block's output in, the gradient of its input out.
-    func layerBackward(_ l: Int, _ dOutput: Tensor, _ a: LlamaLayerActivations, batch: TrainingBatch,
-                       angles: RotaryAngles, gradients g: inout LlamaLayerGradients, backend: any Backend) -> Tensor {
-        let c = configuration, w = weights.layers[l], t = batch.tokens.count / batch.batch
-        func back(_ name: String, _ linear: Linear, _ dy: Tensor, _ x: Tensor) -> Tensor {
-            var lg = g.linears[name] ?? LinearGradients()
-            g.linears[name] = nil   // keep `lg` the only reference while accumulating
-            let dx = linear.backward(dOutput: dy, input: x, saved: a.saved[name] ?? Linear.Saved(droppedInput: nil, lowRank: nil),
-                                     dropoutMask: a.masks[name], gradients: &lg, needInputGradient: true, backend: backend)
-            g.linears[name] = lg
-            return dx ?? Tensor(zeros: x.shape)
-        }
-        let dMLPProjected = postNormBackward(dOutput, input: a.mlpProjected ?? dOutput, w.postMLPNorm, saved: a.postMLP,
-                                             weightGradient: &g.postMLPNorm, backend: backend)
-        let dGated = back("mlp.down_proj", w.downProj, dMLPProjected, a.gated)
-        let (dGate, dUp) = gatedActivationBackward(dOutput: dGated, gate: a.gate, up: a.up, backend: backend)
-        let dn2 = w.gateAndUpBackward(dGate: dGate, dUp: dUp, backend: backend) { name, linear, dy in back(name, linear, dy, a.mlpNorm.output) }
-        let dMiddle = backend.add(dOutput, normBackward(dn2, input: a.middle, w.mlpNorm, saved: a.mlpNorm,
-                                                        weightGradient: &g.mlpNorm, backend: backend))
-        let dAttentionProjected = postNormBackward(dMiddle, input: a.attentionProjected ?? dMiddle, w.postAttentionNorm,
-                                                   saved: a.postAttention, weightGradient: &g.postAttentionNorm, backend: backend)
-        let dAttended = back("self_attn.o_proj", w.oProj, dAttentionProjected, a.attended)
-        let shape = c.attentionShape(layer: l, batch: batch.batch, queryLength: t, keyLength: t)
-        let dAttention = backend.attentionBackward(dOutput: dAttended, query: a.q, key: a.k, value: a.v,
-                                                   probabilities: a.probabilities, shape: shape)
-        let dq = headNormBackward(backend.applyRotaryBackward(dAttention.query, heads: c.headCount, angles: angles),
-                                  weight: w.qNorm.map(c.appliedNormWeight), saved: a.qNorm, heads: c.headCount, weightGradient: &g.qNorm, backend: backend)
-        let dk = headNormBackward(backend.applyRotaryBackward(dAttention.key, heads: c.kvHeadCount, angles: angles),
-                                  weight: w.kNorm.map(c.appliedNormWeight), saved: a.kNorm, heads: c.kvHeadCount, weightGradient: &g.kNorm, backend: backend)
-        let x1 = a.attentionNorm.output
-        let dn1 = w.queryKeyValueBackward(dq: dq, dk: dk, dv: dAttention.value, backend: backend) { name, linear, dy in back(name, linear, dy, x1) }
-        return backend.add(dMiddle, normBackward(dn1, input: a.input, w.attentionNorm, saved: a.attentionNorm,
-                                                 weightGradient: &g.attentionNorm, backend: backend))
+        }, attend: { _, q, k, v in
+            backend.attention(query: q, key: k, value: v, shape: shape, segments: batch.segments, keepProbabilities: true)
+        })
+        activations.linears = linears
+        return (output, activations)
     }
 
     /// Inverted-dropout mask for a LoRA adapter's input: 0 or 1/(1-p), seeded per (micro-batch, layer, module) so that
