@@ -12,6 +12,8 @@ Usage (repository root):
   /opt/refvenv/bin/python tools/reference/models_gemma2_gguf.py --llamacpp FILE.gguf
       evaluates every unpadded row of reference.safetensors' batch in llama.cpp and prints top-1 agreement with
       transformers' logits and the largest logit difference (exit 1 below 99% agreement)
+  /opt/refvenv/bin/python tools/reference/models_gemma2_gguf.py --llamacpp FILE.gguf --hf FOLDER
+      the same against transformers' logits of FOLDER (see check_llamacpp_against: llama.cpp's own score scale)
 """
 import json
 import pathlib
@@ -93,9 +95,29 @@ def write(fix=FIX, arch="gemma2"):
     print(f"wrote {out} ({out.stat().st_size} bytes, {len(tensors)} tensors)")
 
 
+def check_llamacpp_against(path, hf_dir):
+    """llama.cpp on FILE against transformers' logits of the Hugging Face folder `hf_dir` on the fixture's batch.
+    llama.cpp derives Gemma's score scale from head_dim and reads no attention.scale key, so its check needs a model
+    whose query_pre_attn_scalar follows that rule (tiny-gemma2's 24 does not): copy the fixture, set the scalar to
+    head_dim in config.json, export that folder with Tailor and pass the folder here."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    ref = load_file(FIX / "reference.safetensors")
+    model = AutoModelForCausalLM.from_pretrained(hf_dir, attn_implementation="eager", dtype=torch.float32).eval()
+    with torch.no_grad():
+        logits = model(input_ids=torch.from_numpy(ref["input_ids"]),
+                       attention_mask=torch.from_numpy(ref["attention_mask"])).logits.float().numpy()
+    reference = dict(ref, logits=logits)
+    qwen3.load_file = lambda _: reference
+    qwen3.check_llamacpp(path)
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--llamacpp":
         qwen3.FIX = FIX
         qwen3.check_llamacpp(sys.argv[2])
+    elif len(sys.argv) == 5 and sys.argv[1] == "--llamacpp" and sys.argv[3] == "--hf":
+        check_llamacpp_against(sys.argv[2], sys.argv[4])
     else:
         write()

@@ -7,7 +7,7 @@ not head_dim 32).
 Made with the versions in requirements-gemma2.txt.
 Usage (repository root):
   /opt/refvenv/bin/python tools/reference/models_gemma3_gguf.py
-  /opt/refvenv/bin/python tools/reference/models_gemma3_gguf.py --llamacpp FILE.gguf
+  /opt/refvenv/bin/python tools/reference/models_gemma3_gguf.py --llamacpp FILE.gguf [--hf FOLDER]
 """
 import sys
 
@@ -20,5 +20,8 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--llamacpp":
         qwen3.FIX = FIX
         qwen3.check_llamacpp(sys.argv[2])
+    elif len(sys.argv) == 5 and sys.argv[1] == "--llamacpp" and sys.argv[3] == "--hf":
+        gemma2.FIX = FIX
+        gemma2.check_llamacpp_against(sys.argv[2], sys.argv[4])
     else:
         gemma2.write(FIX, "gemma3")
