@@ -46,4 +46,22 @@ final class Gemma2ExportTests: XCTestCase {
         let w = try folder.tensor("model.layers.0.post_feedforward_layernorm.weight").floats()
         XCTAssertEqual(try file.tensor("blk.0.post_ffw_norm.weight").floats(), w.map { $0 + 1 })
     }
+
+    /// llama.cpp's gemma2 takes the score scale from head_dim (hidden / heads for the 46-layer 27B) and reads no key:
+    /// a model that follows that rule gets no attention.scale key, and reading such a file applies the rule.
+    func testAttentionScaleKeyOnlyWhereLlamaCppsRuleDiffers() throws {
+        let temp = try ExportFixtures.temporaryFolder(self)
+        let loaded = try LoadedModel.load(from: Self.fixture)
+        var config = loaded.checkpoint.config
+        config.queryPreAttentionScalar = 32   // tiny-gemma2's head_dim
+        let out = temp.appendingPathComponent("rule.gguf")
+        try GGUFExport.write(weights: loaded.model.weights, config: config, precision: .f32, name: "rule", tokenizer: [], to: out)
+        let file = try GGUFFile(url: out)
+        XCTAssertNil(file.metadata["gemma2.attention.scale"])
+        XCTAssertEqual(try ModelConfig(gguf: file).queryPreAttentionScalar, 32)
+        config.layerCount = 46
+        XCTAssertEqual(try GGUFExport.metadata(config: config, precision: .f32, name: "x", tokenizer: [])
+                        .first { $0.key == "gemma2.attention.scale" }?.value, .float32(Float(1 / Double(32).squareRoot())),
+                       "the 27B rule is hidden / heads = 16, so a head_dim of 32 needs the key")
+    }
 }
