@@ -28,7 +28,8 @@ final class TrainingGradientTests: XCTestCase {
             out[p + "post_attention_layernorm.weight"] = layer.mlpNorm
             out[p + "self_attn.q_norm.weight"] = layer.qNorm
             out[p + "self_attn.k_norm.weight"] = layer.kNorm
-            for (name, lg) in layer.linears {
+            for (slot, lg) in layer.linears.present {
+                let name = slot.moduleName
                 out[p + name + ".weight"] = lg.weight
                 out[p + name + ".bias"] = lg.bias
                 out["base_model.model." + p + name + ".lora_A.weight"] = lg.loraA
