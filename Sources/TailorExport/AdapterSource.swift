@@ -20,7 +20,7 @@ public struct LoadedAdapter: Sendable {
         }
         var weights = base
         for l in weights.layers.indices {
-            for name in LlamaLayerWeights.linearNames { weights.layers[l][linear: name]?.lora = nil }
+            for slot in LinearSlot.allCases { weights.layers[l][linear: slot]?.lora = nil }
         }
         do {
             configuration = try PEFTAdapter.load(from: directory, into: &weights)

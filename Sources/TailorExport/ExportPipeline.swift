@@ -84,7 +84,7 @@ public enum ExportPipeline {
     static func loadBase(_ url: URL) throws -> Base {
         let loaded = try LoadedModel.load(from: url)
         var weights = loaded.model.weights
-        for l in weights.layers.indices { for n in LlamaLayerWeights.linearNames { weights.layers[l][linear: n]?.lora = nil } }
+        for l in weights.layers.indices { for slot in LinearSlot.allCases { weights.layers[l][linear: slot]?.lora = nil } }
         return Base(checkpoint: loaded.checkpoint, model: LlamaModel(configuration: loaded.model.configuration, weights: weights))
     }
 
@@ -94,8 +94,8 @@ public enum ExportPipeline {
         if sets.count == 1, sets[0].weight == 1 {
             for (module, lora) in sets[0].adapters {
                 let parts = module.split(separator: ".", maxSplits: 3).map(String.init)
-                guard parts.count == 4, let l = Int(parts[2]) else { continue }
-                weights.layers[l][linear: parts[3]]?.lora = lora
+                guard parts.count == 4, let l = Int(parts[2]), let slot = LinearSlot(moduleName: parts[3]) else { continue }
+                weights.layers[l][linear: slot]?.lora = lora
             }
         } else if !sets.isEmpty {
             weights = try LoRAMerge.merge(weights, adapters: sets, dtype: .f32).weights
@@ -152,7 +152,7 @@ public enum ExportPipeline {
                 var w = base.model.weights
                 for (module, lora) in averaged {
                     let parts = module.split(separator: ".", maxSplits: 3).map(String.init)
-                    if parts.count == 4, let l = Int(parts[2]) { w.layers[l][linear: parts[3]]?.lora = lora }
+                    if parts.count == 4, let l = Int(parts[2]), let slot = LinearSlot(moduleName: parts[3]) { w.layers[l][linear: slot]?.lora = lora }
                 }
                 var config = adapters[0].configuration
                 config.loraDropout = 0

@@ -36,7 +36,8 @@ public enum LoRAGGUFExport {
         let modules = adapters.keys.sorted { a, b in
             let la = layerIndex(a), lb = layerIndex(b)
             if la != lb { return la < lb }
-            return (LlamaLayerWeights.linearNames.firstIndex { a.hasSuffix($0) } ?? 0) < (LlamaLayerWeights.linearNames.firstIndex { b.hasSuffix($0) } ?? 0)
+            func order(_ module: String) -> Int { LinearSlot.allCases.first { module.hasSuffix($0.moduleName) }?.rawValue ?? 0 }
+            return order(a) < order(b)
         }
         for module in modules {
             guard let lora = adapters[module], let base = GGUFNames.ggufName(module + ".weight") else {

@@ -25,8 +25,8 @@ public struct WeightedAdapters: Sendable {
     public init(attachedTo weights: LlamaWeights, weight: Float = 1, source: String) {
         var found: [String: LoRAAdapter] = [:]
         for (l, layer) in weights.layers.enumerated() {
-            for name in LlamaLayerWeights.linearNames {
-                if let lora = layer[linear: name]?.lora { found["model.layers.\(l).\(name)"] = lora }
+            for slot in layer.presentLinears {
+                if let lora = layer[linear: slot]?.lora { found["model.layers.\(l).\(slot.moduleName)"] = lora }
             }
         }
         self.init(adapters: found, weight: weight, source: source)
@@ -59,7 +59,7 @@ public enum LoRAMerge {
                              precision: ExportPrecision? = nil) throws -> (weights: LlamaWeights, report: MergeReport) {
         var out = weights
         var report = MergeReport()
-        let known = Set(weights.layers.indices.flatMap { l in weights.layers[l].presentLinearNames.map { "model.layers.\(l).\($0)" } })
+        let known = Set(weights.layers.indices.flatMap { l in weights.layers[l].presentLinears.map { "model.layers.\(l).\($0.moduleName)" } })
         if sets.count > 1, let dora = sets.first(where: { $0.adapters.values.contains(where: \.isDoRA) }) {
             throw ExportError.unsupported("\(dora.source) is a DoRA adapter: DoRA rescales each row by its own magnitude, so "
                 + "DoRA adapters cannot be averaged into a soup (hint: merge one DoRA adapter at a time)")
@@ -79,9 +79,9 @@ public enum LoRAMerge {
             out.layers[l].kNorm = weights.layers[l].kNorm?.converted(to: dtype)
             out.layers[l].postAttentionNorm = weights.layers[l].postAttentionNorm?.converted(to: dtype)
             out.layers[l].postMLPNorm = weights.layers[l].postMLPNorm?.converted(to: dtype)
-            for name in LlamaLayerWeights.linearNames {
-                guard let linear = weights.layers[l][linear: name] else { continue }
-                let module = "model.layers.\(l).\(name)"
+            for slot in weights.layers[l].presentLinears {
+                guard let linear = weights.layers[l][linear: slot] else { continue }
+                let module = "model.layers.\(l).\(slot.moduleName)"
                 let updates = sets.compactMap { set in set.adapters[module].map { (set, $0) } }
                 var merged = Linear(weight: Tensor(zeros: [0]), bias: linear.bias?.converted(to: dtype))
                 if updates.isEmpty {
@@ -123,7 +123,7 @@ public enum LoRAMerge {
                     }
                     merged.weight = w.converted(to: dtype)
                 }
-                out.layers[l][linear: name] = merged
+                out.layers[l][linear: slot] = merged
             }
         }
         return (out, report)
@@ -149,8 +149,9 @@ public enum LoRAMerge {
         for (l, layer) in weights.layers.enumerated() {
             let p = "model.layers.\(l)."
             out.append((p + "input_layernorm.weight", layer.attentionNorm))
-            for name in LlamaLayerWeights.linearNames {
-                guard let linear = layer[linear: name] else { continue }
+            for slot in layer.presentLinears {
+                guard let linear = layer[linear: slot] else { continue }
+                let name = slot.moduleName
                 out.append((p + name + ".weight", linear.weight))
                 if let bias = linear.bias { out.append((p + name + ".bias", bias)) }
             }

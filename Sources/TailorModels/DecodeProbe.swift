@@ -6,7 +6,7 @@ extension LlamaModel {
     /// Bytes of weights one decoded token reads: every decoder linear layer as stored and the output head.
     public var decodeWeightBytes: Int {
         weights.layers.reduce(weights.outputProductWeight.byteCount) { total, layer in
-            total + LlamaLayerWeights.linearNames.reduce(0) { $0 + (layer[linear: $1]?.weightByteCount ?? 0) }
+            total + layer.presentLinears.reduce(0) { $0 + (layer[linear: $1]?.weightByteCount ?? 0) }
         }
     }
 
@@ -18,8 +18,8 @@ extension LlamaModel {
         let wide = Tensor(shape: [1, c.intermediateSize], values: (0..<c.intermediateSize).map { Float($0 % 5) * 0.01 })
         var checksum: Float = 0
         for layer in weights.layers {
-            for name in LlamaLayerWeights.linearNames {
-                guard let linear = layer[linear: name] else { continue }
+            for slot in layer.presentLinears {
+                guard let linear = layer[linear: slot] else { continue }
                 let input = linear.inFeatures == c.hiddenSize ? x : linear.inFeatures == c.intermediateSize ? wide
                     : Tensor(zeros: [1, linear.inFeatures])
                 checksum += linear.forward(input, backend: backend).withUnsafeFloats { $0[0] }

@@ -47,48 +47,47 @@ extension Tensor {
     }
 }
 
-/// Runs one named linear layer of a block forward (plain inference, training with saved inputs, or per-row adapters).
-typealias ProjectLayer = (_ name: String, _ linear: Linear, _ input: Tensor) -> Tensor
+/// Runs one linear layer of a block forward (plain inference, training with saved inputs, or per-row adapters).
+typealias ProjectLayer = (_ slot: LinearSlot, _ linear: Linear, _ input: Tensor) -> Tensor
 
 extension LlamaLayerWeights {
     /// q (M, H·D), k and v (M, G·D) of the normed input, before head norms and RoPE.
     func queryKeyValue(_ x: Tensor, configuration c: ModelConfig, project: ProjectLayer) -> (q: Tensor, k: Tensor, v: Tensor) {
         if let qkvProj {
             let kv = c.kvHeadCount * c.headDim
-            let parts = project("self_attn.qkv_proj", qkvProj, x).splittingColumns([c.headCount * c.headDim, kv, kv])
+            let parts = project(.qkv, qkvProj, x).splittingColumns([c.headCount * c.headDim, kv, kv])
             return (parts[0], parts[1], parts[2])
         }
         guard let qProj, let kProj, let vProj else { preconditionFailure("a block holds q/k/v_proj or qkv_proj") }
-        return (project("self_attn.q_proj", qProj, x), project("self_attn.k_proj", kProj, x), project("self_attn.v_proj", vProj, x))
+        return (project(.q, qProj, x), project(.k, kProj, x), project(.v, vProj, x))
     }
 
     /// gate and up (M, F) of the normed input.
     func gateAndUp(_ y: Tensor, project: ProjectLayer) -> (gate: Tensor, up: Tensor) {
         if let gateUpProj {
-            let fused = project("mlp.gate_up_proj", gateUpProj, y)
+            let fused = project(.gateUp, gateUpProj, y)
             let parts = fused.splittingColumns([fused.shape[1] / 2, fused.shape[1] / 2])
             return (parts[0], parts[1])
         }
         guard let gateProj, let upProj else { preconditionFailure("a block holds gate/up_proj or gate_up_proj") }
-        return (project("mlp.gate_proj", gateProj, y), project("mlp.up_proj", upProj, y))
+        return (project(.gate, gateProj, y), project(.up, upProj, y))
     }
 
     /// The gradient of the normed input from dq, dk, dv; `back` runs one named layer's backward and returns its dx.
     func queryKeyValueBackward(dq: Tensor, dk: Tensor, dv: Tensor, backend: any Backend, back: ProjectLayer) -> Tensor {
         if let qkvProj {
-            return back("self_attn.qkv_proj", qkvProj, Tensor(concatenatingColumns: [dq, dk, dv]))
+            return back(.qkv, qkvProj, Tensor(concatenatingColumns: [dq, dk, dv]))
         }
         guard let qProj, let kProj, let vProj else { preconditionFailure("a block holds q/k/v_proj or qkv_proj") }
-        return backend.add(backend.add(back("self_attn.q_proj", qProj, dq), back("self_attn.k_proj", kProj, dk)),
-                           back("self_attn.v_proj", vProj, dv))
+        return backend.add(backend.add(back(.q, qProj, dq), back(.k, kProj, dk)), back(.v, vProj, dv))
     }
 
     /// The gradient of the MLP's normed input from dGate and dUp.
     func gateAndUpBackward(dGate: Tensor, dUp: Tensor, backend: any Backend, back: ProjectLayer) -> Tensor {
         if let gateUpProj {
-            return back("mlp.gate_up_proj", gateUpProj, Tensor(concatenatingColumns: [dGate, dUp]))
+            return back(.gateUp, gateUpProj, Tensor(concatenatingColumns: [dGate, dUp]))
         }
         guard let gateProj, let upProj else { preconditionFailure("a block holds gate/up_proj or gate_up_proj") }
-        return backend.add(back("mlp.gate_proj", gateProj, dGate), back("mlp.up_proj", upProj, dUp))
+        return backend.add(back(.gate, gateProj, dGate), back(.up, upProj, dUp))
     }
 }

@@ -54,8 +54,8 @@ extension LlamaModel {
 
         var h = embed(rows.flatMap(\.tokens), backend: backend)                             // (M, C)
         for l in weights.layers.indices {
-            h = blockForward(l, h, angles: layerAngles(l, global: angles, local: localAngles), backend: backend, project: { name, linear, x in
-                groups.apply(linear, layer: l, name: name, input: x, base: linear.forward(x, backend: backend), backend: backend)
+            h = blockForward(l, h, angles: layerAngles(l, global: angles, local: localAngles), backend: backend, project: { slot, linear, x in
+                groups.apply(linear, layer: l, slot: slot, input: x, base: linear.forward(x, backend: backend), backend: backend)
             }, attend: { l, q, k, v in
                 var attended: [Tensor] = []
                 for r in rows.indices {
@@ -98,10 +98,10 @@ struct AdapterGroups {
     /// `base` (the base product of every row) with each group's adapter term added to its rows, as `Linear.forward`
     /// adds it: base + s·(x·Aᵀ)·Bᵀ, summed over a row's adapters (DoRA, always alone in its row: rescaled as
     /// `doraOutput` does).
-    func apply(_ linear: Linear, layer: Int, name: String, input x: Tensor, base: Tensor, backend: any Backend) -> Tensor {
+    func apply(_ linear: Linear, layer: Int, slot: LinearSlot, input x: Tensor, base: Tensor, backend: any Backend) -> Tensor {
         var out = base
         for group in groups {
-            guard var lora = group.adapter.layers[layer][name] else { continue }
+            guard var lora = group.adapter.layers[layer][slot] else { continue }
             if group.scale != 1 {
                 lora.scaling *= group.scale
                 lora.weightNorm = nil   // DoRA's norm depends on the scaling: recomputed

@@ -27,15 +27,15 @@ struct LlamaLayerActivations {
     var mlpProjected: Tensor? = nil, postMLP: RMSNormOutput? = nil
 }
 
-/// Per linear layer (by `LlamaLayerWeights.linearNames`): its saved adapter state and its LoRA dropout mask.
+/// Per linear layer: its saved adapter state and its LoRA dropout mask.
 struct LinearActivations {
-    var saved: [String: Linear.Saved] = [:]
-    var masks: [String: Tensor] = [:]
+    var saved = PerLinear<Linear.Saved>()
+    var masks = PerLinear<Tensor>()
 }
 
 extension LlamaModel {
     /// Block `l` on the residual `input` (M, C): its output (M, C) and what its backward needs. `project` runs each
-    /// named linear layer (plainly, keeping what training needs, or with per-row adapters); `attend` runs attention.
+    /// linear layer (plainly, keeping what training needs, or with per-row adapters); `attend` runs attention.
     func blockForward(_ l: Int, _ input: Tensor, angles: RotaryAngles, backend: any Backend,
                       project: ProjectLayer, attend: AttendLayer) -> (output: Tensor, activations: LlamaLayerActivations) {
         let c = configuration, w = weights.layers[l], eps = Float(c.rmsNormEps)
@@ -46,13 +46,13 @@ extension LlamaModel {
         let q = backend.applyRotary(qn.output, heads: c.headCount, angles: angles)
         let k = backend.applyRotary(kn.output, heads: c.kvHeadCount, angles: angles)
         let attention = attend(l, q, k, v)
-        let attentionProjected = project("self_attn.o_proj", w.oProj, attention.output)
+        let attentionProjected = project(.o, w.oProj, attention.output)
         let postAttention = postNorm(attentionProjected, w.postAttentionNorm, backend: backend)
         let middle = backend.add(input, postAttention.output)
         let n2 = norm(middle, w.mlpNorm, backend: backend)
         let (gate, up) = w.gateAndUp(n2.output, project: project)
         let gated = gatedActivation(gate: gate, up: up, backend: backend)
-        let mlpProjected = project("mlp.down_proj", w.downProj, gated)
+        let mlpProjected = project(.down, w.downProj, gated)
         let postMLP = postNorm(mlpProjected, w.postMLPNorm, backend: backend)
         let output = backend.add(middle, postMLP.output)
         var activations = LlamaLayerActivations(input: input, attentionNorm: n1, qNorm: qn.saved, kNorm: kn.saved,
@@ -69,25 +69,23 @@ extension LlamaModel {
     func blockBackward(_ l: Int, _ dOutput: Tensor, _ a: LlamaLayerActivations, shape: AttentionShape,
                        angles: RotaryAngles, gradients g: inout LlamaLayerGradients, backend: any Backend) -> Tensor {
         let c = configuration, w = weights.layers[l]
-        func back(_ name: String, _ linear: Linear, _ dy: Tensor, _ x: Tensor) -> Tensor {
-            var lg = g.linears[name] ?? LinearGradients()
-            g.linears[name] = nil   // keep `lg` the only reference while accumulating
-            let dx = linear.backward(dOutput: dy, input: x,
-                                     saved: a.linears.saved[name] ?? Linear.Saved(droppedInput: nil, lowRank: nil),
-                                     dropoutMask: a.linears.masks[name], gradients: &lg, needInputGradient: true, backend: backend)
-            g.linears[name] = lg
+        func back(_ slot: LinearSlot, _ linear: Linear, _ dy: Tensor, _ x: Tensor) -> Tensor {
+            let dx = g.linears.update(slot, initial: LinearGradients()) { gradients in
+                linear.backward(dOutput: dy, input: x, saved: a.linears.saved[slot] ?? Linear.Saved(droppedInput: nil, lowRank: nil),
+                                dropoutMask: a.linears.masks[slot], gradients: &gradients, needInputGradient: true, backend: backend)
+            }
             return dx ?? Tensor(zeros: x.shape)
         }
         let dMLPProjected = postNormBackward(dOutput, input: a.mlpProjected ?? dOutput, w.postMLPNorm, saved: a.postMLP,
                                              weightGradient: &g.postMLPNorm, backend: backend)
-        let dGated = back("mlp.down_proj", w.downProj, dMLPProjected, a.gated)
+        let dGated = back(.down, w.downProj, dMLPProjected, a.gated)
         let (dGate, dUp) = gatedActivationBackward(dOutput: dGated, gate: a.gate, up: a.up, backend: backend)
-        let dn2 = w.gateAndUpBackward(dGate: dGate, dUp: dUp, backend: backend) { name, linear, dy in back(name, linear, dy, a.mlpNorm.output) }
+        let dn2 = w.gateAndUpBackward(dGate: dGate, dUp: dUp, backend: backend) { slot, linear, dy in back(slot, linear, dy, a.mlpNorm.output) }
         let dMiddle = backend.add(dOutput, normBackward(dn2, input: a.middle, w.mlpNorm, saved: a.mlpNorm,
                                                         weightGradient: &g.mlpNorm, backend: backend))
         let dAttentionProjected = postNormBackward(dMiddle, input: a.attentionProjected ?? dMiddle, w.postAttentionNorm,
                                                    saved: a.postAttention, weightGradient: &g.postAttentionNorm, backend: backend)
-        let dAttended = back("self_attn.o_proj", w.oProj, dAttentionProjected, a.attention.output)
+        let dAttended = back(.o, w.oProj, dAttentionProjected, a.attention.output)
         let dAttention = backend.attentionBackward(dOutput: dAttended, query: a.q, key: a.k, value: a.v,
                                                    probabilities: a.attention.probabilities ?? Tensor(zeros: [0]), shape: shape)
         let dq = headNormBackward(backend.applyRotaryBackward(dAttention.query, heads: c.headCount, angles: angles),
@@ -95,7 +93,7 @@ extension LlamaModel {
         let dk = headNormBackward(backend.applyRotaryBackward(dAttention.key, heads: c.kvHeadCount, angles: angles),
                                   weight: w.kNorm.map(c.appliedNormWeight), saved: a.kNorm, heads: c.kvHeadCount, weightGradient: &g.kNorm, backend: backend)
         let x1 = a.attentionNorm.output
-        let dn1 = w.queryKeyValueBackward(dq: dq, dk: dk, dv: dAttention.value, backend: backend) { name, linear, dy in back(name, linear, dy, x1) }
+        let dn1 = w.queryKeyValueBackward(dq: dq, dk: dk, dv: dAttention.value, backend: backend) { slot, linear, dy in back(slot, linear, dy, x1) }
         return backend.add(dMiddle, normBackward(dn1, input: a.input, w.attentionNorm, saved: a.attentionNorm,
                                                  weightGradient: &g.attentionNorm, backend: backend))
     }

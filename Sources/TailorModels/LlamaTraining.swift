@@ -29,7 +29,7 @@ public struct LlamaLayerGradients: Sendable {
     public var mlpNorm: Tensor?
     public var qNorm: Tensor? = nil, kNorm: Tensor? = nil   // Qwen3, Gemma 3
     public var postAttentionNorm: Tensor? = nil, postMLPNorm: Tensor? = nil   // Gemma
-    public var linears: [String: LinearGradients]   // keyed by LlamaLayerWeights.linearNames
+    public var linears: PerLinear<LinearGradients>
 }
 
 /// Gradients of the whole model for one optimizer step (allocated zeroed at the start of each step).
@@ -46,9 +46,9 @@ public struct LlamaGradients: Sendable {
         finalNorm = zeros(weights.finalNorm)
         lmHead = weights.lmHead.flatMap(zeros)
         layers = weights.layers.map { layer in
-            var linears: [String: LinearGradients] = [:]
-            for name in LlamaLayerWeights.linearNames {
-                if let l = layer[linear: name] { linears[name] = LinearGradients(for: l, fullFineTuning: fullFineTuning) }
+            var linears = PerLinear<LinearGradients>()
+            for slot in layer.presentLinears {
+                if let l = layer[linear: slot] { linears[slot] = LinearGradients(for: l, fullFineTuning: fullFineTuning) }
             }
             return LlamaLayerGradients(attentionNorm: zeros(layer.attentionNorm), mlpNorm: zeros(layer.mlpNorm),
                                        qNorm: layer.qNorm.flatMap(zeros), kNorm: layer.kNorm.flatMap(zeros),
@@ -169,11 +169,11 @@ extension LlamaModel {
                       backend: any Backend) -> (Tensor, LlamaLayerActivations) {
         var linears = LinearActivations()
         let shape = selfAttentionShape(layer: l, batch: batch.batch, length: batch.tokens.count / batch.batch)
-        var (output, activations) = blockForward(l, input, angles: angles, backend: backend, project: { name, linear, x in
-            let mask = dropoutMask(for: linear, layer: l, name: name, rows: x.shape[0], seed: seed)
-            if let mask { linears.masks[name] = mask }
+        var (output, activations) = blockForward(l, input, angles: angles, backend: backend, project: { slot, linear, x in
+            let mask = dropoutMask(for: linear, layer: l, slot: slot, rows: x.shape[0], seed: seed)
+            if let mask { linears.masks[slot] = mask }
             let (y, saved) = linear.forward(x, backend: backend, dropoutMask: mask)
-            linears.saved[name] = saved
+            linears.saved[slot] = saved
             return y
         }, attend: { _, q, k, v in
             backend.attention(query: q, key: k, value: v, shape: shape, segments: batch.segments, keepProbabilities: true)
@@ -184,9 +184,9 @@ extension LlamaModel {
 
     /// Inverted-dropout mask for a LoRA adapter's input: 0 or 1/(1-p), seeded per (micro-batch, layer, module) so that
     /// recomputation under gradient checkpointing and resumed runs draw the same masks.
-    func dropoutMask(for linear: Linear, layer: Int, name: String, rows: Int, seed: UInt64) -> Tensor? {
+    func dropoutMask(for linear: Linear, layer: Int, slot: LinearSlot, rows: Int, seed: UInt64) -> Tensor? {
         guard let p = linear.lora?.dropout, p > 0 else { return nil }
-        let moduleIndex = UInt64(LlamaLayerWeights.linearNames.firstIndex(of: name) ?? 0)
+        let moduleIndex = UInt64(slot.rawValue)
         var rng = SplitMix64(seed: seed ^ (UInt64(layer + 1) &* 0x9E37_79B9) ^ (moduleIndex &* 0x85EB_CA6B))
         let keep = 1 / (1 - p)
         let values = (0..<(rows * linear.inFeatures)).map { _ in Float(rng.next() >> 40) / Float(1 << 24) < p ? 0 : keep }

@@ -26,44 +26,36 @@ public struct LlamaLayerWeights: Sendable {
     /// norm `pre_feedforward_layernorm` and give `post_attention_layernorm` to the norm after attention.
     public var mlpNormName: String { postAttentionNorm != nil ? "pre_feedforward_layernorm" : "post_attention_layernorm" }
 
-    /// The linear layers with their module names relative to the layer (PEFT's target names); a layer holds either
-    /// the separate or the fused ones. The order numbers LoRA dropout streams: new names go at the end.
-    public static let linearNames = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                                     "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj",
-                                     "self_attn.qkv_proj", "mlp.gate_up_proj"]
+    /// The linear slots this layer holds, in slot order.
+    public var presentLinears: [LinearSlot] { LinearSlot.allCases.filter { self[linear: $0] != nil } }
 
-    /// The names of `linearNames` this layer holds.
-    public var presentLinearNames: [String] { Self.linearNames.filter { self[linear: $0] != nil } }
-
-    /// The linear layer named `name` (one of `linearNames`); nil when this layer does not have it.
-    public subscript(linear name: String) -> Linear? {
+    /// The linear layer in `slot`; nil when this layer does not have it. Setting nil leaves the layer unchanged.
+    public subscript(linear slot: LinearSlot) -> Linear? {
         get {
-            switch name {
-            case "self_attn.q_proj": qProj
-            case "self_attn.k_proj": kProj
-            case "self_attn.v_proj": vProj
-            case "self_attn.o_proj": oProj
-            case "mlp.gate_proj": gateProj
-            case "mlp.up_proj": upProj
-            case "mlp.down_proj": downProj
-            case "self_attn.qkv_proj": qkvProj
-            case "mlp.gate_up_proj": gateUpProj
-            default: nil
+            switch slot {
+            case .q: qProj
+            case .k: kProj
+            case .v: vProj
+            case .o: oProj
+            case .gate: gateProj
+            case .up: upProj
+            case .down: downProj
+            case .qkv: qkvProj
+            case .gateUp: gateUpProj
             }
         }
         set {
             guard let newValue else { return }
-            switch name {
-            case "self_attn.q_proj": qProj = newValue
-            case "self_attn.k_proj": kProj = newValue
-            case "self_attn.v_proj": vProj = newValue
-            case "self_attn.o_proj": oProj = newValue
-            case "mlp.gate_proj": gateProj = newValue
-            case "mlp.up_proj": upProj = newValue
-            case "mlp.down_proj": downProj = newValue
-            case "self_attn.qkv_proj": qkvProj = newValue
-            case "mlp.gate_up_proj": gateUpProj = newValue
-            default: break
+            switch slot {
+            case .q: qProj = newValue
+            case .k: kProj = newValue
+            case .v: vProj = newValue
+            case .o: oProj = newValue
+            case .gate: gateProj = newValue
+            case .up: upProj = newValue
+            case .down: downProj = newValue
+            case .qkv: qkvProj = newValue
+            case .gateUp: gateUpProj = newValue
             }
         }
     }
@@ -119,13 +111,13 @@ public struct LlamaWeights: Sendable {
         }
     }
 
-    /// Calls `body` on every decoder linear layer (`LlamaLayerWeights.linearNames` of every layer), in place.
+    /// Calls `body` on every decoder linear layer of every block, in place.
     public mutating func updateEachLinear(_ body: (inout Linear) throws -> Void) rethrows {
         for l in layers.indices {
-            for name in LlamaLayerWeights.linearNames {
-                guard var linear = layers[l][linear: name] else { continue }
+            for slot in LinearSlot.allCases {
+                guard var linear = layers[l][linear: slot] else { continue }
                 try body(&linear)
-                layers[l][linear: name] = linear
+                layers[l][linear: slot] = linear
             }
         }
     }
@@ -152,8 +144,8 @@ public struct LlamaWeights: Sendable {
         embedding = try take("model.embed_tokens.weight")
         layers = try (0..<c.layerCount).map { l in
             let p = "model.layers.\(l)."
-            func linear(_ name: String, bias: Bool) throws -> Linear {
-                let prefix = p + name
+            func linear(_ slot: LinearSlot, bias: Bool) throws -> Linear {
+                let prefix = p + slot.moduleName
                 if tensors.keys.contains(where: { $0.hasPrefix(prefix + ".weight.quant_state.") }) {
                     // A bitsandbytes 4-bit layer (a folder written by `tailor quantize` or transformers).
                     let packed = try QuantizedFourBitMatrix(stateDict: tensors, prefix: prefix)
@@ -166,17 +158,17 @@ public struct LlamaWeights: Sendable {
                 return Linear(weight: try take(prefix + ".weight"), bias: try takeIf(bias, prefix + ".bias"))
             }
             let fused = c.fusedProjections
-            func separate(_ name: String, bias: Bool) throws -> Linear? { fused ? nil : try linear(name, bias: bias) }
+            func separate(_ slot: LinearSlot, bias: Bool) throws -> Linear? { fused ? nil : try linear(slot, bias: bias) }
             return LlamaLayerWeights(
                 attentionNorm: try take(p + "input_layernorm.weight"),
-                qProj: try separate("self_attn.q_proj", bias: c.qkvBias), kProj: try separate("self_attn.k_proj", bias: c.qkvBias),
-                vProj: try separate("self_attn.v_proj", bias: c.qkvBias), oProj: try linear("self_attn.o_proj", bias: c.outputBias),
+                qProj: try separate(.q, bias: c.qkvBias), kProj: try separate(.k, bias: c.qkvBias),
+                vProj: try separate(.v, bias: c.qkvBias), oProj: try linear(.o, bias: c.outputBias),
                 mlpNorm: try take(p + c.mlpNormName + ".weight"),
-                gateProj: try separate("mlp.gate_proj", bias: c.mlpBias), upProj: try separate("mlp.up_proj", bias: c.mlpBias),
-                downProj: try linear("mlp.down_proj", bias: c.mlpBias),
+                gateProj: try separate(.gate, bias: c.mlpBias), upProj: try separate(.up, bias: c.mlpBias),
+                downProj: try linear(.down, bias: c.mlpBias),
                 qNorm: try takeIf(c.qkNorm, p + "self_attn.q_norm.weight"), kNorm: try takeIf(c.qkNorm, p + "self_attn.k_norm.weight"),
-                qkvProj: fused ? try linear("self_attn.qkv_proj", bias: false) : nil,
-                gateUpProj: fused ? try linear("mlp.gate_up_proj", bias: false) : nil,
+                qkvProj: fused ? try linear(.qkv, bias: false) : nil,
+                gateUpProj: fused ? try linear(.gateUp, bias: false) : nil,
                 postAttentionNorm: try takeIf(c.postNorms, p + "post_attention_layernorm.weight"),
                 postMLPNorm: try takeIf(c.postNorms, p + "post_feedforward_layernorm.weight"))
         }
@@ -190,8 +182,8 @@ public struct LlamaWeights: Sendable {
         for layer in layers {
             total += layer.attentionNorm.byteCount + layer.mlpNorm.byteCount + (layer.qNorm?.byteCount ?? 0) + (layer.kNorm?.byteCount ?? 0)
                 + (layer.postAttentionNorm?.byteCount ?? 0) + (layer.postMLPNorm?.byteCount ?? 0)
-            for name in LlamaLayerWeights.linearNames {
-                guard let l = layer[linear: name] else { continue }
+            for slot in layer.presentLinears {
+                guard let l = layer[linear: slot] else { continue }
                 total += l.weightByteCount + (l.bias?.byteCount ?? 0) + (l.lora.map { $0.a.byteCount + $0.b.byteCount } ?? 0)
             }
         }

@@ -32,8 +32,9 @@ extension LlamaWeights {
             if let norm = layer.postMLPNorm { out.append((p + "post_feedforward_layernorm.weight", norm.converted(to: otherDType))) }
             if let qNorm = layer.qNorm { out.append((p + "self_attn.q_norm.weight", qNorm.converted(to: otherDType))) }
             if let kNorm = layer.kNorm { out.append((p + "self_attn.k_norm.weight", kNorm.converted(to: otherDType))) }
-            for name in LlamaLayerWeights.linearNames {
-                guard let linear = layer[linear: name] else { continue }
+            for slot in layer.presentLinears {
+                guard let linear = layer[linear: slot] else { continue }
+                let name = slot.moduleName
                 if let q = linear.packed as? QuantizedFourBitMatrix {
                     out += q.stateDictTensors(prefix: p + name).map { ($0.name, $0.tensor) }
                 } else {

@@ -6,8 +6,8 @@ public enum ParameterSlot: Sendable, Hashable {
     case embedding, finalNorm, lmHead
     case attentionNorm(layer: Int), mlpNorm(layer: Int), qNorm(layer: Int), kNorm(layer: Int)
     case postAttentionNorm(layer: Int), postMLPNorm(layer: Int)
-    case weight(layer: Int, linear: String), bias(layer: Int, linear: String)
-    case loraA(layer: Int, linear: String), loraB(layer: Int, linear: String)
+    case weight(layer: Int, linear: LinearSlot), bias(layer: Int, linear: LinearSlot)
+    case loraA(layer: Int, linear: LinearSlot), loraB(layer: Int, linear: LinearSlot)
 }
 
 extension LlamaWeights {
@@ -18,14 +18,15 @@ extension LlamaWeights {
         if fullFineTuning { slots.append(("model.embed_tokens.weight", .embedding)) }
         for (l, layer) in layers.enumerated() {
             let p = "model.layers.\(l)."
-            for name in LlamaLayerWeights.linearNames {
-                guard let linear = layer[linear: name] else { continue }
+            for slot in layer.presentLinears {
+                guard let linear = layer[linear: slot] else { continue }
+                let name = slot.moduleName
                 if fullFineTuning {
-                    slots.append((p + name + ".weight", .weight(layer: l, linear: name)))
-                    if linear.bias != nil { slots.append((p + name + ".bias", .bias(layer: l, linear: name))) }
+                    slots.append((p + name + ".weight", .weight(layer: l, linear: slot)))
+                    if linear.bias != nil { slots.append((p + name + ".bias", .bias(layer: l, linear: slot))) }
                 } else if linear.lora != nil {
-                    slots.append(("base_model.model." + p + name + ".lora_A.weight", .loraA(layer: l, linear: name)))
-                    slots.append(("base_model.model." + p + name + ".lora_B.weight", .loraB(layer: l, linear: name)))
+                    slots.append(("base_model.model." + p + name + ".lora_A.weight", .loraA(layer: l, linear: slot)))
+                    slots.append(("base_model.model." + p + name + ".lora_B.weight", .loraB(layer: l, linear: slot)))
                 }
             }
             if fullFineTuning {

@@ -9,8 +9,8 @@ extension LlamaWeights {
     /// The embedding (looked up in f32, even when tied to the head), norms, biases and adapters are read in f32.
     public func isBF16ProductOperand(_ slot: ParameterSlot) -> Bool {
         switch slot {
-        case .weight(let l, let name):
-            guard let linear = layers[l][linear: name] else { return false }
+        case .weight(let l, let slot):
+            guard let linear = layers[l][linear: slot] else { return false }
             return linear.precision == .bf16 && linear.packed == nil
         case .lmHead:
             return lmHead != nil && outputPrecision == .bf16
@@ -34,7 +34,7 @@ extension LlamaWeights {
         copy.storage.refuseDerived()   // replaced every step, like a compute copy: not worth packing
         self[slot] = copy   // stored as bf16, like a frozen weight: the products read it directly
         switch slot {
-        case .weight(let l, let name): layers[l][linear: name]?.computeCopy = nil
+        case .weight(let l, let slot): layers[l][linear: slot]?.computeCopy = nil
         case .lmHead: outputComputeCopy = nil
         default: break
         }
@@ -50,8 +50,8 @@ extension LlamaWeights {
         var total = outputComputeCopy?.byteCount ?? 0
         if outputPrecision == .bf16, let head = lmHead, head.dtype == .bf16 { total += head.byteCount }
         for layer in layers {
-            for name in LlamaLayerWeights.linearNames {
-                guard let linear = layer[linear: name], linear.precision == .bf16, linear.packed == nil else { continue }
+            for slot in layer.presentLinears {
+                guard let linear = layer[linear: slot], linear.precision == .bf16, linear.packed == nil else { continue }
                 total += linear.computeCopy?.byteCount ?? (linear.weight.dtype == .bf16 ? linear.weight.byteCount : 0)
             }
         }

@@ -19,7 +19,7 @@ public enum TrainingPreflight {
         if c.method.trainsAdapters {
             findings += Preflight.loraRank(c.loraR, exampleCount: rows.count)
             let names = model.weights.layers.indices.flatMap { l in
-                model.weights.layers[l].presentLinearNames.map { "model.layers.\(l).\($0)" }
+                model.weights.layers[l].presentLinears.map { "model.layers.\(l).\($0.moduleName)" }
             } + ["lm_head"]
             findings += Preflight.targetModules(c.loraConfiguration.targetModules, linearModules: names)
         }

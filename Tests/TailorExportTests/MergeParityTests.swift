@@ -26,7 +26,7 @@ final class MergeParityTests: XCTestCase {
                 XCTAssertLessThanOrEqual(diff, 1e-6, "\(model): \(name)")
             }
             for layer in merged.layers {
-                for name in LlamaLayerWeights.linearNames { XCTAssertNil(layer[linear: name]?.lora, "no adapter survives the merge") }
+                for slot in LinearSlot.allCases { XCTAssertNil(layer[linear: slot]?.lora, "no adapter survives the merge") }
             }
         }
     }

@@ -22,10 +22,10 @@ final class SmolLM2ExportTests: XCTestCase {
         try weights.attachLoRA(LoRAConfiguration(r: 8, loraAlpha: 16, loraDropout: 0, targetModules: .names(["q_proj", "v_proj"])), seed: 7)
         var rng = SplitMix64(seed: 11)
         for l in weights.layers.indices {
-            for name in ["self_attn.q_proj", "self_attn.v_proj"] {
-                guard var lora = weights.layers[l][linear: name]?.lora else { continue }
+            for slot in [LinearSlot.q, .v] {
+                guard var lora = weights.layers[l][linear: slot]?.lora else { continue }
                 lora.b = Tensor(shape: lora.b.shape, values: (0..<lora.b.count).map { _ in Float.random(in: -0.02..<0.02, using: &rng) })
-                weights.layers[l][linear: name]?.lora = lora
+                weights.layers[l][linear: slot]?.lora = lora
             }
         }
         try PEFTAdapter.save(weights, config: LoRAConfiguration(r: 8, loraAlpha: 16, loraDropout: 0, targetModules: .names(["q_proj", "v_proj"])), to: url)

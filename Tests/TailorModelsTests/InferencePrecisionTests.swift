@@ -15,7 +15,7 @@ final class InferencePrecisionTests: XCTestCase {
             weights.storeLinearLayersAsInt8()   // what `--compute-dtype int8` does
             var int8Layers = 0
             weights.updateEachLinear { if $0.packed is Int8BlockMatrix { int8Layers += 1 } }
-            XCTAssertEqual(int8Layers, weights.layers.reduce(0) { $0 + $1.presentLinearNames.count },
+            XCTAssertEqual(int8Layers, weights.layers.reduce(0) { $0 + $1.presentLinears.count },
                            "\(name): every layer's width is a multiple of 32")
             f = f.with(weights: weights)
             let ids = try f.ints("input_ids"), mask = try f.ints("attention_mask"), batch = try f.shape("input_ids")[0]

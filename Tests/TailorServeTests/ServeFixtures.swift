@@ -121,13 +121,13 @@ extension ServeFixtures {
         let config = try PEFTAdapter.load(from: loraAdapter, into: &weights)
         var seed: UInt64 = 100
         for l in weights.layers.indices {
-            for name in LlamaLayerWeights.linearNames {
-                guard var linear = weights.layers[l][linear: name], var lora = linear.lora else { continue }
+            for slot in LinearSlot.allCases {
+                guard var linear = weights.layers[l][linear: slot], var lora = linear.lora else { continue }
                 seed += 2
                 lora.a = Tensor.random(lora.a.shape, seed: seed, scale: 0.3)
                 lora.b = Tensor.random(lora.b.shape, seed: seed + 1, scale: 0.3)
                 linear.lora = lora
-                weights.layers[l][linear: name] = linear
+                weights.layers[l][linear: slot] = linear
             }
         }
         let folder = try scratch().appendingPathComponent("second-lora")
@@ -141,9 +141,9 @@ extension ServeFixtures {
     static func concatenated(_ terms: [ScaledAdapter], onto base: LlamaWeights) -> LlamaWeights {
         var weights = base
         for l in weights.layers.indices {
-            for name in LlamaLayerWeights.linearNames {
-                let parts = terms.compactMap { t in t.adapter.layers[l][name].map { ($0, t.scale * $0.scaling) } }
-                guard !parts.isEmpty, var linear = weights.layers[l][linear: name] else { continue }
+            for slot in LinearSlot.allCases {
+                let parts = terms.compactMap { t in t.adapter.layers[l][slot].map { ($0, t.scale * $0.scaling) } }
+                guard !parts.isEmpty, var linear = weights.layers[l][linear: slot] else { continue }
                 let a = Tensor(concatenatingRows: parts.map(\.0.a))
                 let n = linear.outFeatures, rank = a.shape[0]
                 var b = [Float](repeating: 0, count: n * rank)
@@ -154,7 +154,7 @@ extension ServeFixtures {
                     column += r
                 }
                 linear.lora = LoRAAdapter(a: a, b: Tensor(shape: [n, rank], values: b), scaling: 1)
-                weights.layers[l][linear: name] = linear
+                weights.layers[l][linear: slot] = linear
             }
         }
         return weights

@@ -39,8 +39,8 @@ final class EngineMemoryCalibrationTests: XCTestCase {
                                   outputDirectory: out, padID: 0, backend: CPUBackend())
         try trainer.run()
         let measured = MemoryTracker.shared.peakBytes - before
-        let perLayer = LlamaLayerWeights.linearNames.compactMap { name in
-            trainer.model.weights.layers[0][linear: name].map { (inFeatures: $0.inFeatures, outFeatures: $0.outFeatures) }
+        let perLayer = LinearSlot.allCases.compactMap { slot in
+            trainer.model.weights.layers[0][linear: slot].map { (inFeatures: $0.inFeatures, outFeatures: $0.outFeatures) }
         }
                 let estimate = EngineMemory.estimate(shape: ModelShape(config: config), method: s.method, batch: s.batch,
                                              sequenceLength: s.length, rank: c.loraR, adaptedLinears: perLayer,

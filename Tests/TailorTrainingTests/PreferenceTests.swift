@@ -193,7 +193,7 @@ final class PreferenceTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: out) }
         try trainer.run()
         guard case .weights(let reference) = trainer.reference else { return XCTFail("expected adapter-off reference weights") }
-        XCTAssertTrue(reference.layers.allSatisfy { layer in LlamaLayerWeights.linearNames.allSatisfy { layer[linear: $0]?.lora == nil } })
+        XCTAssertTrue(reference.layers.allSatisfy { layer in LinearSlot.allCases.allSatisfy { layer[linear: $0]?.lora == nil } })
         try assertReferenceIsTheBase(reference, trainer: trainer)
     }
 

@@ -34,8 +34,8 @@ final class QLoRAParityTests: XCTestCase {
             let ref = try reference(name)
             let (model, _, _, _) = try quantizedModel(name)
             for (l, layer) in model.weights.layers.enumerated() {
-                for linear in layer.presentLinearNames {
-                    let key = "dequant.model.layers.\(l).\(linear).weight"
+                for linear in layer.presentLinears {
+                    let key = "dequant.model.layers.\(l).\(linear.moduleName).weight"
                     guard let packed = layer[linear: linear]?.packed as? QuantizedFourBitMatrix else { return XCTFail("\(key) not packed") }
                     XCTAssertEqual(packed.dequantizeAll(as: .f32).floats(), try ref.tensor(key).floats(), "\(name) \(key)")
                 }
@@ -56,7 +56,7 @@ final class QLoRAParityTests: XCTestCase {
             let (dense, _, _, _) = try TrajectoryTests.load(name)
             let (bnb, _, _, _) = try quantizedModel(name)
             for (l, layer) in dense.weights.layers.enumerated() {
-                for linear in layer.presentLinearNames {
+                for linear in layer.presentLinears {
                     guard let weight = layer[linear: linear]?.weight,
                           let theirs = bnb.weights.layers[l][linear: linear]?.packed as? QuantizedFourBitMatrix else { return XCTFail("missing \(linear)") }
                     let ours = try FourBitQuantizer().quantize(weight)

@@ -7,7 +7,7 @@ extension LlamaWeights {
     /// Full module names of every linear layer that `targets` selects, e.g. "model.layers.0.self_attn.q_proj".
     public func targetedModules(_ targets: TargetModules) throws -> [String] {
         try layers.indices.flatMap { l in
-            try layers[l].presentLinearNames.map { "model.layers.\(l).\($0)" }.filter { try targets.matches($0) }
+            try layers[l].presentLinears.map { "model.layers.\(l).\($0.moduleName)" }.filter { try targets.matches($0) }
         }
     }
 
@@ -33,20 +33,20 @@ extension LlamaWeights {
     /// Applies `body` to the linear layer with full module name `module`.
     mutating func updateLinear(_ module: String, _ body: (inout Linear) throws -> Void) throws {
         let parts = module.split(separator: ".", maxSplits: 3).map(String.init)   // model, layers, i, rest
-        guard parts.count == 4, let l = Int(parts[2]), layers.indices.contains(l),
-              var linear = layers[l][linear: parts[3]] else {
+        guard parts.count == 4, let l = Int(parts[2]), layers.indices.contains(l), let slot = LinearSlot(moduleName: parts[3]),
+              var linear = layers[l][linear: slot] else {
             throw LoRAError.invalidValue("no linear layer named '\(module)'")
         }
         try body(&linear)
-        layers[l][linear: parts[3]] = linear
+        layers[l][linear: slot] = linear
     }
 
     /// The adapters as PEFT names them: base_model.model.<module>.lora_A.weight / lora_B.weight.
     public func loraTensors() -> [(name: String, tensor: Tensor)] {
         layers.indices.flatMap { l in
-            LlamaLayerWeights.linearNames.compactMap { name -> [(String, Tensor)]? in
-                guard let lora = layers[l][linear: name]?.lora else { return nil }
-                let prefix = "base_model.model.model.layers.\(l).\(name)"
+            layers[l].presentLinears.compactMap { slot -> [(String, Tensor)]? in
+                guard let lora = layers[l][linear: slot]?.lora else { return nil }
+                let prefix = "base_model.model.model.layers.\(l).\(slot.moduleName)"
                 let magnitude = lora.magnitude.map { [(prefix + ".lora_magnitude_vector", $0)] } ?? []
                 return [(prefix + ".lora_A.weight", lora.a), (prefix + ".lora_B.weight", lora.b)] + magnitude
             }.flatMap { $0 }
@@ -57,7 +57,7 @@ extension LlamaWeights {
     /// adapters but does not train them: a trainer must refuse weights where this is not empty.
     public var doraModules: [String] {
         layers.indices.flatMap { l in
-            LlamaLayerWeights.linearNames.filter { layers[l][linear: $0]?.lora?.isDoRA == true }.map { "model.layers.\(l).\($0)" }
+            layers[l].presentLinears.filter { layers[l][linear: $0]?.lora?.isDoRA == true }.map { "model.layers.\(l).\($0.moduleName)" }
         }
     }
 }

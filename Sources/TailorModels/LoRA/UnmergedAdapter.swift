@@ -6,8 +6,8 @@ import TailorFormats
 public struct UnmergedAdapter: Sendable {
     /// Identifies the adapter within a process (rows with equal ids share their low-rank products).
     public let id: UUID
-    /// `layers[l][name]`, name one of `LlamaLayerWeights.linearNames`.
-    public let layers: [[String: LoRAAdapter]]
+    /// `layers[l][slot]`: block l's adapter on that linear layer, if any.
+    public let layers: [PerLinear<LoRAAdapter>]
     public let configuration: LoRAConfiguration
 
     /// Reads a PEFT adapter folder with the same checks as `PEFTAdapter.load` (every tensor present, shapes of `base`).
@@ -15,8 +15,8 @@ public struct UnmergedAdapter: Sendable {
         var weights = base   // tensors are shared, not copied: only the adapters are added to this copy
         configuration = try PEFTAdapter.load(from: directory, into: &weights)
         layers = weights.layers.map { layer in
-            var adapters: [String: LoRAAdapter] = [:]
-            for name in LlamaLayerWeights.linearNames { adapters[name] = layer[linear: name]?.lora }
+            var adapters = PerLinear<LoRAAdapter>()
+            for slot in layer.presentLinears { adapters[slot] = layer[linear: slot]?.lora }
             return adapters
         }
         id = UUID()
@@ -24,6 +24,6 @@ public struct UnmergedAdapter: Sendable {
 
     /// Number of adapter parameters.
     public var parameterCount: Int {
-        layers.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.a.count + $1.b.count + ($1.magnitude?.count ?? 0) } }
+        layers.reduce(0) { $0 + $1.present.reduce(0) { $0 + $1.value.a.count + $1.value.b.count + ($1.value.magnitude?.count ?? 0) } }
     }
 }

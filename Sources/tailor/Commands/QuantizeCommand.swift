@@ -53,7 +53,7 @@ struct QuantizeCommand: ParsableCommand {
             try MergedFolder.writeTokenizer(of: loaded.checkpoint, into: folder)
         }
         let bytes = weights.layers.reduce(0) { total, layer in
-            total + LlamaLayerWeights.linearNames.reduce(0) { $0 + (layer[linear: $1]?.weightByteCount ?? 0) }
+            total + layer.presentLinears.reduce(0) { $0 + (layer[linear: $1]?.weightByteCount ?? 0) }
         }
         print("wrote \(destination.path): decoder linear weights \(ReportFormat.bytes(bytes)) in \(type)\(noDoubleQuant ? "" : " with double quantization"), block \(blocksize)")
     }
