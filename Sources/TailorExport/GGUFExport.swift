@@ -26,10 +26,10 @@ public enum GGUFExport {
         return p
     }
 
-    /// The GGUF architecture for a config: "llama" (Llama, Mistral, SmolLM), "qwen2", "qwen3" or "phi3".
+    /// The GGUF architecture for a config: "llama" (Llama, Mistral, SmolLM), "qwen2", "qwen3", "phi3", "gemma2" or "gemma3".
     static func architecture(_ config: ModelConfig) throws -> String {
         guard let arch = config.ggufArchitecture else {
-            throw ExportError.unsupported("model type '\(config.modelType)' has no GGUF architecture here (llama, mistral, qwen2, qwen3, phi3)")
+            throw ExportError.unsupported("model type '\(config.modelType)' has no GGUF architecture here (llama, mistral, qwen2, qwen3, phi3, gemma2, gemma3_text)")
         }
         return arch
     }
@@ -62,6 +62,23 @@ public enum GGUFExport {
             m.append(("\(arch).\(GGUFKey.ropeScalingType)", .string("linear")))
             m.append(("\(arch).\(GGUFKey.ropeScalingFactor)", .float32(Float(factor))))
         }
+        if arch == "gemma2" || arch == "gemma3" {
+            // convert_hf_to_gguf's Gemma2Model: head size always, the caps and the window. llama.cpp derives the
+            // score scale (27B: hidden / heads, else head_dim); a model whose query_pre_attn_scalar differs also
+            // gets attention.scale, which Tailor reads back.
+            if config.headDim * config.headCount == config.hiddenSize {
+                u32(GGUFKey.keyLength, config.headDim)
+                u32(GGUFKey.valueLength, config.headDim)
+            }
+            if let cap = config.attentionLogitSoftCap { m.append(("\(arch).\(GGUFKey.attentionLogitSoftCap)", .float32(Float(cap)))) }
+            if let cap = config.finalLogitSoftCap { m.append(("\(arch).\(GGUFKey.finalLogitSoftCap)", .float32(Float(cap)))) }
+            u32(GGUFKey.slidingWindow, config.useSlidingWindow ? config.slidingWindow ?? 0 : 0)
+            if let local = config.localRopeTheta { m.append(("\(arch).\(GGUFKey.ropeFreqBaseSWA)", .float32(Float(local)))) }
+            let derived = Double(config.layerCount == (arch == "gemma2" ? 46 : 62) ? config.hiddenSize / config.headCount : config.headDim)
+            if let scalar = config.queryPreAttentionScalar, scalar != derived {
+                m.append(("\(arch).\(GGUFKey.attentionScale)", .float32(Float(config.attentionScale))))
+            }
+        }
         if arch == "phi3" {
             // convert_hf_to_gguf's Phi3MiniModel: the window (0 = none), and with LongRoPE the original context and
             // the attention factor (the factor tensors follow in `tensors`).
@@ -93,8 +110,14 @@ public enum GGUFExport {
             }
         }
         for (hfName, tensor) in LoRAMerge.stateDict(weights, configuration: config) {
-            guard let name = GGUFNames.ggufName(hfName) else { throw ExportError.unsupported("tensor '\(hfName)' has no GGUF name") }
+            guard let name = GGUFNames.ggufName(hfName, architecture: arch) else {
+                throw ExportError.unsupported("tensor '\(hfName)' has no GGUF name")
+            }
             var t = tensor
+            // Gemma: llama.cpp multiplies by the stored norm weight, so the converter writes 1 + w.
+            if config.normWeightOffset != 0 && hfName.hasSuffix("norm.weight") {
+                t = t.converted(to: .f32).adding(config.normWeightOffset)
+            }
             if arch == "llama" {
                 if hfName.contains("self_attn.q_proj.") { t = try GGUFNames.permuteRows(t, heads: config.headCount) }
                 if hfName.contains("self_attn.k_proj.") { t = try GGUFNames.permuteRows(t, heads: config.kvHeadCount) }

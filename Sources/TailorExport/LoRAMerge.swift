@@ -77,6 +77,8 @@ public enum LoRAMerge {
             out.layers[l].mlpNorm = weights.layers[l].mlpNorm.converted(to: dtype)
             out.layers[l].qNorm = weights.layers[l].qNorm?.converted(to: dtype)
             out.layers[l].kNorm = weights.layers[l].kNorm?.converted(to: dtype)
+            out.layers[l].postAttentionNorm = weights.layers[l].postAttentionNorm?.converted(to: dtype)
+            out.layers[l].postMLPNorm = weights.layers[l].postMLPNorm?.converted(to: dtype)
             for slot in weights.layers[l].presentLinears {
                 guard let linear = weights.layers[l][linear: slot] else { continue }
                 let module = "model.layers.\(l).\(slot.moduleName)"
@@ -155,7 +157,9 @@ public enum LoRAMerge {
             }
             if let qNorm = layer.qNorm { out.append((p + "self_attn.q_norm.weight", qNorm)) }
             if let kNorm = layer.kNorm { out.append((p + "self_attn.k_norm.weight", kNorm)) }
-            out.append((p + "post_attention_layernorm.weight", layer.mlpNorm))
+            out.append((p + layer.mlpNormName + ".weight", layer.mlpNorm))
+            if let norm = layer.postAttentionNorm { out.append((p + "post_attention_layernorm.weight", norm)) }
+            if let norm = layer.postMLPNorm { out.append((p + "post_feedforward_layernorm.weight", norm)) }
         }
         out.append(("model.norm.weight", weights.finalNorm))
         if let head = weights.lmHead, !configuration.tieWordEmbeddings { out.append(("lm_head.weight", head)) }

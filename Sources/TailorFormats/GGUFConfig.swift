@@ -1,4 +1,4 @@
-// GGUF metadata → ModelConfig for architectures llama, qwen2, qwen3 and phi3 (spec §4.3), including llama3 RoPE
+// GGUF metadata → ModelConfig for architectures llama, qwen2, qwen3, phi3, gemma2 and gemma3 (spec §4.3), including llama3 RoPE
 // recovered from the rope_freqs.weight tensor and Phi-3's LongRoPE from rope_factors_long/short.weight.
 import Foundation
 import TailorTensor
@@ -41,7 +41,7 @@ extension ModelConfig {
         let fileType = m[GGUFKey.fileType]?.intValue
         let dtype: String? = switch fileType { case 0: "float32"; case 1: "float16"; case 32: "bfloat16"; default: nil }
         let tokenID = { (key: String) in m["tokenizer.ggml.\(key)"]?.intValue }
-        self.init(modelType: arch, vocabSize: vocab, hiddenSize: hidden,
+        self.init(modelType: arch == "gemma3" ? "gemma3_text" : arch, vocabSize: vocab, hiddenSize: hidden,
                   intermediateSize: try required(GGUFKey.feedForwardLength), layerCount: try required(GGUFKey.blockCount),
                   headCount: heads, kvHeadCount: try int(GGUFKey.headCountKV),
                   headDim: try int(GGUFKey.keyLength),
@@ -76,6 +76,28 @@ extension ModelConfig {
                 let original = try int(GGUFKey.ropeScalingOriginalContextLength) ?? maxPositionEmbeddings
                 ropeScaling = .longRoPE(shortFactor: short, longFactor: long, originalMaxPositionEmbeddings: original,
                                         factor: nil, attentionFactor: try double(GGUFKey.ropeScalingAttentionFactor))
+            }
+        }
+        if arch == "gemma2" || arch == "gemma3" {
+            // llama.cpp's gemma2: window 4096 on even layers, caps 50 and 30 unless given; gemma3: five sliding
+            // layers of six, no caps, local RoPE base 10000 unless given. The score scale from attention.scale when
+            // present, else llama.cpp's rule (the 27B — 46 layers in Gemma 2, 62 in Gemma 3: hidden / heads; else
+            // head_dim).
+            let gemma2 = arch == "gemma2"
+            slidingWindow = try int(GGUFKey.slidingWindow) ?? 4096
+            useSlidingWindow = (slidingWindow ?? 0) > 0
+            attentionLogitSoftCap = try double(GGUFKey.attentionLogitSoftCap) ?? (gemma2 ? 50 : nil)
+            finalLogitSoftCap = try double(GGUFKey.finalLogitSoftCap) ?? (gemma2 ? 30 : nil)
+            if !gemma2 { localRopeTheta = try double(GGUFKey.ropeFreqBaseSWA) ?? 10000 }
+            if let scale = try double(GGUFKey.attentionScale) {
+                guard scale > 0 && scale.isFinite else {
+                    throw FormatError.invalidConfig(path: path, field: "\(arch).\(GGUFKey.attentionScale)", reason: "must be positive, got \(scale)")
+                }
+                // The key holds f32 scale = scalar^-0.5: a whole scalar (the usual case) is recovered exactly.
+                let scalar = 1 / (scale * scale)
+                queryPreAttentionScalar = abs(scalar - scalar.rounded()) < 1e-4 * scalar ? scalar.rounded() : scalar
+            } else {
+                queryPreAttentionScalar = Double(layerCount == (gemma2 ? 46 : 62) ? hiddenSize / max(1, headCount) : headDim)
             }
         }
         if gguf.info("rope_freqs.weight") != nil {

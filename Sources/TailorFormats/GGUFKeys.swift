@@ -22,6 +22,13 @@ public enum GGUFKey {
     public static let ropeScalingAttentionFactor = "rope.scaling.attn_factor"
     public static let ropeScalingOriginalContextLength = "rope.scaling.original_context_length"
     public static let slidingWindow = "attention.sliding_window"
+    /// The attention score scale (gguf-py `Keys.Attention.SCALE`). llama.cpp's gemma2 derives it instead (see
+    /// `ModelConfig(gguf:)`); Tailor writes it for Gemma 2 only when `query_pre_attn_scalar` differs from that rule.
+    public static let attentionScale = "attention.scale"
+    public static let attentionLogitSoftCap = "attn_logit_softcapping"
+    public static let finalLogitSoftCap = "final_logit_softcapping"
+    /// Gemma 3: the sliding layers' RoPE base (gguf-py `Keys.Rope.FREQ_BASE_SWA`; llama.cpp's default 10000).
+    public static let ropeFreqBaseSWA = "rope.freq_base_swa"
     /// Phi-3's LongRoPE factors (global tensors, head_dim/2 values each).
     public static let ropeFactorsLong = "rope_factors_long.weight"
     public static let ropeFactorsShort = "rope_factors_short.weight"
@@ -30,9 +37,10 @@ public enum GGUFKey {
 
 extension ModelConfig {
     /// The GGUF architectures Tailor reads.
-    public static let ggufArchitectures = ["llama", "qwen2", "qwen3", "phi3"]
+    public static let ggufArchitectures = ["llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3"]
 
-    /// The GGUF architecture of this model type: "llama" (Llama, Mistral, SmolLM), "qwen2", "qwen3" or "phi3"; nil
+    /// The GGUF architecture of this model type: "llama" (Llama, Mistral, SmolLM), "qwen2", "qwen3", "phi3", "gemma2" or
+    /// "gemma3" (Gemma 3 text); nil
     /// for others.
     public var ggufArchitecture: String? {
         switch modelType {
@@ -40,6 +48,8 @@ extension ModelConfig {
         case "qwen2": "qwen2"
         case "qwen3": "qwen3"
         case "phi3": "phi3"
+        case "gemma2": "gemma2"
+        case "gemma3_text": "gemma3"
         default: nil
         }
     }

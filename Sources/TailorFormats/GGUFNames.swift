@@ -1,4 +1,4 @@
-// GGUF ⇄ Hugging Face tensor names for llama/qwen2/qwen3/phi3 (spec §4.5) and the llama Q/K row permutation (spec §4.6).
+// GGUF ⇄ Hugging Face tensor names for llama/qwen2/qwen3/phi3/gemma2/gemma3 (spec §4.5) and the llama Q/K row permutation (spec §4.6).
 import TailorTensor
 
 /// Tensor-name mapping between llama.cpp and Hugging Face.
@@ -17,6 +17,18 @@ public enum GGUFNames {
     ]
     /// Phi-3: llama.cpp stores the fused gate and up rows (`mlp.gate_up_proj`, gate first) as `ffn_up`.
     private static let fusedGateUp = (gguf: "ffn_up", hf: "mlp.gate_up_proj")
+    /// Gemma 2: norms before and after attention and MLP; `ffn_norm` is the MLP's input norm there.
+    private static let gemmaBlock: [String: String] = [
+        "ffn_norm": "pre_feedforward_layernorm", "post_attention_norm": "post_attention_layernorm",
+        "post_ffw_norm": "post_feedforward_layernorm",
+    ]
+    /// The GGUF architectures whose block names `gemmaBlock` overrides.
+    public static let gemmaArchitectures: Set<String> = ["gemma2", "gemma3"]
+
+    private static func blockNames(_ architecture: String?) -> [String: String] {
+        guard let architecture, gemmaArchitectures.contains(architecture) else { return block }
+        return block.merging(gemmaBlock) { $1 }
+    }
 
     /// The Hugging Face name of a GGUF tensor (`blk.3.attn_q.bias` → `model.layers.3.self_attn.q_proj.bias`),
     /// or nil for tensors with no HF counterpart (such as `rope_freqs.weight`). `architecture` decides what
@@ -25,20 +37,20 @@ public enum GGUFNames {
         if let name = global[gguf] { return name }
         let parts = gguf.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "blk", let layer = Int(parts[1]), layer >= 0,
-              parts[3] == "weight" || parts[3] == "bias", var module = block[String(parts[2])] else { return nil }
+              parts[3] == "weight" || parts[3] == "bias", var module = blockNames(architecture)[String(parts[2])] else { return nil }
         if architecture == "phi3" && parts[2] == fusedGateUp.gguf { module = fusedGateUp.hf }
         return "model.layers.\(layer).\(module).\(parts[3])"
     }
 
-    /// The GGUF name of a Hugging Face tensor, or nil.
-    public static func ggufName(_ hf: String) -> String? {
+    /// The GGUF name of a Hugging Face tensor in `architecture` (nil: the llama names), or nil.
+    public static func ggufName(_ hf: String, architecture: String? = nil) -> String? {
         if let entry = global.first(where: { $0.value == hf }) { return entry.key }
         let parts = hf.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count >= 5, parts[0] == "model", parts[1] == "layers", let layer = Int(parts[2]),
               let suffix = parts.last, suffix == "weight" || suffix == "bias" else { return nil }
         let module = parts[3..<(parts.count - 1)].joined(separator: ".")
         if module == fusedGateUp.hf { return "blk.\(layer).\(fusedGateUp.gguf).\(suffix)" }
-        guard let entry = block.first(where: { $0.value == module }) else { return nil }
+        guard let entry = blockNames(architecture).first(where: { $0.value == module }) else { return nil }
         return "blk.\(layer).\(entry.key).\(suffix)"
     }
 

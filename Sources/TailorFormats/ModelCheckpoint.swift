@@ -102,10 +102,14 @@ public struct ModelCheckpoint: Sendable {
             guard let file = files[name] else { throw FormatError.missingTensor(path: sourceURL.path, tensor: name) }
             return try file.tensor(name)
         case .gguf(let file):
-            guard let ggufName = GGUFNames.ggufName(name), file.info(ggufName) != nil else {
+            guard let ggufName = GGUFNames.ggufName(name, architecture: file.architecture), file.info(ggufName) != nil else {
                 throw FormatError.missingTensor(path: sourceURL.path, tensor: name)
             }
             let tensor = try file.tensor(ggufName)
+            // llama.cpp's Gemma converter stores norm weights as 1 + w (what its kernel multiplies by); undo it.
+            if config.normWeightOffset != 0 && name.hasSuffix("norm.weight") {
+                return tensor.converted(to: .f32).adding(-config.normWeightOffset)
+            }
             // llama.cpp runs "llama" with adjacent-pair RoPE and permutes q/k rows to match; undo it (spec §4.6).
             guard config.modelType == "llama" else { return tensor }
             if name.hasSuffix("self_attn.q_proj.weight") || name.hasSuffix("self_attn.q_proj.bias") {

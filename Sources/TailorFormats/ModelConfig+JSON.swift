@@ -49,7 +49,9 @@ extension ModelConfig {
         }
         let heads = try f.requiredInt("num_attention_heads")
         let hidden = try f.requiredInt("hidden_size")
-        let defaultMaxPositions = ["llama": 2048, "mistral": 131072, "qwen2": 32768, "qwen3": 40960, "phi3": 4096][modelType] ?? 2048
+        let defaultMaxPositions = ["llama": 2048, "mistral": 131072, "qwen2": 32768, "qwen3": 40960, "phi3": 4096,
+                                   "gemma2": 8192, "gemma3_text": 131072][modelType] ?? 2048
+        let gemma = ModelConfig.gemmaModelTypes.contains(modelType)
         self.init(modelType: modelType,
                   vocabSize: try f.requiredInt("vocab_size"),
                   hiddenSize: hidden,
@@ -57,15 +59,16 @@ extension ModelConfig {
                   layerCount: try f.requiredInt("num_hidden_layers"),
                   headCount: heads,
                   kvHeadCount: try f.int("num_key_value_heads"),
-                  headDim: try f.int("head_dim") ?? (modelType == "qwen3" ? 128 : nil),   // Qwen3Config's default
+                  headDim: try f.int("head_dim") ?? (modelType == "qwen3" ? 128 : gemma ? 256 : nil),   // Qwen3/Gemma2Config's default
                   maxPositionEmbeddings: try f.int("max_position_embeddings") ?? defaultMaxPositions,
                   rmsNormEps: try f.double("rms_norm_eps") ?? (modelType == "phi3" ? 1e-5 : 1e-6),
                   attentionBias: try f.bool("attention_bias") ?? false,
                   mlpBias: try f.bool("mlp_bias") ?? false,
-                  tieWordEmbeddings: try f.bool("tie_word_embeddings") ?? false,
-                  // Absent (not null) token ids take the transformers class defaults: Llama/Mistral 1 and 2.
-                  bosTokenID: json["bos_token_id"] == nil ? (["qwen2", "qwen3"].contains(modelType) ? nil : 1) : try f.int("bos_token_id"),
-                  padTokenID: json["pad_token_id"] == nil && modelType == "phi3" ? 32000 : try f.int("pad_token_id"),
+                  tieWordEmbeddings: try f.bool("tie_word_embeddings") ?? gemma,
+                  // Absent (not null) token ids take the transformers class defaults: Llama/Mistral 1 and 2, Gemma 2 2 and 1.
+                  bosTokenID: json["bos_token_id"] == nil ? (["qwen2", "qwen3"].contains(modelType) ? nil : gemma ? 2 : 1) : try f.int("bos_token_id"),
+                  padTokenID: json["pad_token_id"] == nil && (gemma || modelType == "phi3") ? (gemma ? 0 : 32000)
+                      : try f.int("pad_token_id"),
                   torchDtype: try f.string("dtype") ?? f.string("torch_dtype"))
         if let list = f.present("architectures") {
             guard let items = list.arrayValue, let names = Optional(items.compactMap(\.stringValue)), names.count == items.count else {
@@ -74,7 +77,7 @@ extension ModelConfig {
             architectures = names
         }
         if json["eos_token_id"] == nil && !["qwen2", "qwen3"].contains(modelType) {
-            eosTokenIDs = [modelType == "phi3" ? 32000 : 2]
+            eosTokenIDs = [modelType == "phi3" ? 32000 : gemma ? 1 : 2]
         } else if let eos = f.present("eos_token_id") {
             if let id = eos.intValue {
                 eosTokenIDs = [id]
@@ -84,7 +87,8 @@ extension ModelConfig {
                 throw FormatError.invalidConfig(path: path, field: "eos_token_id", reason: "expected an integer or a list of integers")
             }
         }
-        hiddenAct = try f.string("hidden_act") ?? "silu"
+        // Gemma2Config's key is hidden_activation (older files also carry hidden_act).
+        hiddenAct = try (gemma ? f.string("hidden_activation") : nil) ?? f.string("hidden_act") ?? (gemma ? "gelu_pytorch_tanh" : "silu")
         attentionDropout = try f.double("attention_dropout") ?? 0
         initializerRange = try f.double("initializer_range") ?? 0.02
         slidingWindow = try f.int("sliding_window")
@@ -93,19 +97,79 @@ extension ModelConfig {
         useSlidingWindow = try f.bool("use_sliding_window") ?? (["mistral", "phi3"].contains(modelType) && slidingWindow != nil)
         // Qwen2Config drops the window size when the window is off (transformers 5.x writes null).
         if ["qwen2", "qwen3"].contains(modelType) && !useSlidingWindow { slidingWindow = nil }
-        try readRope(f)
+        if gemma { try readGemma(f) }
+        if modelType == "gemma3_text" { try readGemma3Rope(f) } else { try readRope(f) }
         try validate(path: path)
     }
 
+    /// Gemma2Config's and Gemma3TextConfig's keys: absent ones take the class defaults (Gemma 3: no soft-caps), null
+    /// soft-caps and window switch them off.
+    private mutating func readGemma(_ f: ConfigFields) throws {
+        func absentOr(_ key: String, _ fallback: Double?) throws -> Double? {
+            f.json[key] == nil ? fallback : try f.double(key)
+        }
+        let gemma2 = modelType == "gemma2"
+        queryPreAttentionScalar = try absentOr("query_pre_attn_scalar", 256)
+        attentionLogitSoftCap = try absentOr("attn_logit_softcapping", gemma2 ? 50 : nil)
+        finalLogitSoftCap = try absentOr("final_logit_softcapping", gemma2 ? 30 : nil)
+        if f.json["sliding_window"] == nil { slidingWindow = 4096 }
+        useSlidingWindow = slidingWindow != nil
+        if let list = f.present("layer_types") {
+            guard let items = list.arrayValue, let names = Optional(items.compactMap(\.stringValue)), names.count == items.count else {
+                throw FormatError.invalidConfig(path: f.path, field: "layer_types", reason: "expected a list of strings")
+            }
+            layerTypes = names
+        } else {
+            // The class default (Gemma 2: even layers slide; Gemma 3: all but every sliding_window_pattern-th, 6),
+            // written out so that a saved and re-read config compares equal.
+            let pattern = gemma2 ? 2 : try f.int("sliding_window_pattern") ?? f.int("_sliding_window_pattern") ?? 6
+            guard pattern > 0 else {
+                throw FormatError.invalidConfig(path: f.path, field: "sliding_window_pattern", reason: "must be positive, got \(pattern)")
+            }
+            layerTypes = (0..<layerCount).map { ($0 + 1) % pattern != 0 ? "sliding_attention" : "full_attention" }
+        }
+        if try f.bool("use_bidirectional_attention") == true {
+            throw FormatError.invalidConfig(path: f.path, field: "use_bidirectional_attention",
+                                            reason: "bidirectional (encoder) attention is not supported; Tailor trains causal LMs")
+        }
+    }
+
+    /// Gemma 3's two RoPE settings. 5.x: `rope_parameters` {full_attention: {…}, sliding_attention: {…}}; 4.x:
+    /// `rope_theta` + `rope_scaling` for the global layers, `rope_local_base_freq` for the sliding ones (defaults 1e6
+    /// and 1e4, Gemma3TextConfig's). The sliding layers take no scaling.
+    private mutating func readGemma3Rope(_ f: ConfigFields) throws {
+        guard let params = f.present("rope_parameters"), params["full_attention"] != nil || params["sliding_attention"] != nil else {
+            try readRope(f, defaultTheta: 1_000_000)
+            localRopeTheta = try f.double("rope_local_base_freq") ?? 10000
+            return
+        }
+        try readRope(f, nested: "full_attention", defaultTheta: 1_000_000)
+        let local = params["sliding_attention"]
+        if let local, local.members == nil {
+            throw FormatError.invalidConfig(path: f.path, field: "rope_parameters.sliding_attention", reason: "expected an object")
+        }
+        let type = local?["rope_type"]?.stringValue ?? "default"
+        guard type == "default" else {
+            throw FormatError.invalidConfig(path: f.path, field: "rope_parameters.sliding_attention.rope_type",
+                                            reason: "'\(type)' is not supported on sliding layers (hint: default is)")
+        }
+        localRopeTheta = try f.double("rope_theta", in: local, prefix: "rope_parameters.sliding_attention.") ?? 10000
+    }
+
     /// 5.x: `rope_parameters` {rope_type, rope_theta, scaling keys}; 4.x: top-level `rope_theta` + `rope_scaling`
-    /// (whose type key is `rope_type`, or `type` in older files).
-    private mutating func readRope(_ f: ConfigFields) throws {
-        let key = f.present("rope_parameters") != nil ? "rope_parameters" : "rope_scaling"
-        let params = f.present(key)
+    /// (whose type key is `rope_type`, or `type` in older files). `nested` picks one layer type's object inside
+    /// `rope_parameters` (Gemma 3).
+    private mutating func readRope(_ f: ConfigFields, nested: String? = nil, defaultTheta: Double = 10000) throws {
+        var key = f.present("rope_parameters") != nil ? "rope_parameters" : "rope_scaling"
+        var params = f.present(key)
+        if let nested, let inner = params?[nested], !inner.isNull {
+            params = inner
+            key += "." + nested
+        }
         if let params, params.members == nil {
             throw FormatError.invalidConfig(path: f.path, field: key, reason: "expected an object")
         }
-        ropeTheta = try f.double("rope_theta", in: params, prefix: key + ".") ?? f.double("rope_theta") ?? 10000
+        ropeTheta = try f.double("rope_theta", in: params, prefix: key + ".") ?? f.double("rope_theta") ?? defaultTheta
         guard let params else { ropeScaling = nil; return }
         var type = params["rope_type"]?.stringValue ?? params["type"]?.stringValue ?? "default"
         // Phi3Config renames the older types to longrope.
@@ -169,7 +233,7 @@ extension ModelConfig {
         put("bos_token_id", optionalInt(bosTokenID))
         put("dtype", torchDtype.map { .string($0) } ?? .null)
         put("eos_token_id", eosTokenIDs.count == 1 ? .int(eosTokenIDs[0]) : eosTokenIDs.isEmpty ? .null : .array(eosTokenIDs.map { .int($0) }))
-        put("hidden_act", .string(hiddenAct))
+        put(isGemma ? "hidden_activation" : "hidden_act", .string(hiddenAct))
         put("hidden_size", .int(hiddenSize))
         put("initializer_range", .double(initializerRange))
         put("intermediate_size", .int(intermediateSize))
@@ -201,7 +265,16 @@ extension ModelConfig {
                      JSONMember(key: "rope_type", value: .string("longrope")),
                      JSONMember(key: "short_factor", value: .array(short.map { .double($0) }))]
         }
-        put("rope_parameters", .object(rope))
+        if let localRopeTheta {
+            // Gemma 3: one object per layer type.
+            put("rope_parameters", .object([
+                JSONMember(key: "full_attention", value: .object(rope)),
+                JSONMember(key: "sliding_attention", value: .object([JSONMember(key: "rope_theta", value: .double(localRopeTheta)),
+                                                                     JSONMember(key: "rope_type", value: .string("default"))])),
+            ]))
+        } else {
+            put("rope_parameters", .object(rope))
+        }
         put("tie_word_embeddings", .bool(tieWordEmbeddings))
         put("transformers_version", .string("5.24.0"))
         put("use_cache", .bool(true))
@@ -224,6 +297,16 @@ extension ModelConfig {
                 put("original_max_position_embeddings", .int(maxPositionEmbeddings))
             }
             put("resid_pdrop", .double(0))
+            put("sliding_window", optionalInt(slidingWindow))
+        case "gemma2", "gemma3_text":
+            func optionalDouble(_ v: Double?) -> JSONValue { v.map { .double($0) } ?? .null }
+            put("attention_bias", .bool(attentionBias))
+            put("attn_logit_softcapping", optionalDouble(attentionLogitSoftCap))
+            put("final_logit_softcapping", optionalDouble(finalLogitSoftCap))
+            put("head_dim", .int(headDim))
+            put("layer_types", .array((0..<layerCount).map { .string(isLocalLayer($0) ? "sliding_attention" : "full_attention") }))
+            // An int in Gemma2Config (256, 144): written as one when whole.
+            put("query_pre_attn_scalar", queryPreAttentionScalar.map { $0.rounded() == $0 && abs($0) < 1e9 ? .int(Int($0)) : .double($0) } ?? .null)
             put("sliding_window", optionalInt(slidingWindow))
         case "qwen2", "qwen3":
             if modelType == "qwen3" {

@@ -27,7 +27,11 @@ extension ModelConfig {
                 out.append((p + "self_attn.q_norm.weight", [headDim]))
                 out.append((p + "self_attn.k_norm.weight", [headDim]))
             }
-            out.append((p + "post_attention_layernorm.weight", [c]))
+            out.append((p + mlpNormName + ".weight", [c]))
+            if postNorms {
+                out.append((p + "post_attention_layernorm.weight", [c]))
+                out.append((p + "post_feedforward_layernorm.weight", [c]))
+            }
             if fusedProjections {
                 out.append((p + "mlp.gate_up_proj.weight", [2 * i, c]))
             } else {

@@ -16,7 +16,8 @@ public enum RopeScaling: Sendable, Equatable {
                   factor: Double?, attentionFactor: Double?)
 }
 
-/// A validated model configuration (Llama 2/3/3.1, Mistral, Qwen2/2.5, Qwen3 dense, Phi-3/3.5-mini, SmolLM).
+/// A validated model configuration (Llama 2/3/3.1, Mistral, Qwen2/2.5, Qwen3 dense, Phi-3/3.5-mini, Gemma 2, Gemma 3
+/// text, SmolLM).
 ///
 /// Swift names follow the API guidelines; `CodingKeys`-style mapping to the Hugging Face keys lives in
 /// `ModelConfig+JSON.swift`. Decoding accepts transformers 4.x (`rope_theta` + `rope_scaling`, `torch_dtype`) and
@@ -24,7 +25,7 @@ public enum RopeScaling: Sendable, Equatable {
 public struct ModelConfig: Codable, Sendable, Equatable {
     /// Model classes, e.g. `["LlamaForCausalLM"]`.
     public var architectures: [String]
-    /// `"llama"`, `"mistral"`, `"qwen2"`, `"qwen3"` or `"phi3"`.
+    /// `"llama"`, `"mistral"`, `"qwen2"`, `"qwen3"`, `"phi3"`, `"gemma2"` or `"gemma3_text"`.
     public var modelType: String
     public var vocabSize: Int
     public var hiddenSize: Int
@@ -39,8 +40,13 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var headDim: Int
     public var maxPositionEmbeddings: Int
     public var rmsNormEps: Double
+    /// The RoPE base (Gemma 3: of the global layers, `full_attention`).
     public var ropeTheta: Double
+    /// The RoPE scaling (Gemma 3: of the global layers only).
     public var ropeScaling: RopeScaling?
+    /// Gemma 3: the RoPE base of the sliding layers (`rope_local_base_freq`, `rope_parameters.sliding_attention`),
+    /// which use no scaling; nil when every layer shares `ropeTheta` and `ropeScaling`.
+    public var localRopeTheta: Double?
     /// The `attention_bias` key: Llama puts biases on q, k, v and o when true. Qwen2 has no such key (false here);
     /// its q/k/v biases are implied by the model type — use `qkvBias` and `outputBias`.
     public var attentionBias: Bool
@@ -57,8 +63,17 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var useSlidingWindow: Bool
     /// Qwen2: layers from this index on use the sliding window (when enabled).
     public var maxWindowLayers: Int?
-    /// Activation of the MLP; only `"silu"` is supported.
+    /// Activation of the MLP's gate: `"silu"`, or Gemma's `"gelu_pytorch_tanh"` (`hidden_activation`).
     public var hiddenAct: String
+    /// Gemma 2: attention scores are scaled by `query_pre_attn_scalar^-0.5` instead of `head_dim^-0.5`.
+    public var queryPreAttentionScalar: Double?
+    /// Gemma 2: `attn_logit_softcapping`, scores become `cap·tanh(s/cap)` before masking and softmax; nil for none.
+    public var attentionLogitSoftCap: Double?
+    /// Gemma 2: `final_logit_softcapping`, logits become `cap·tanh(z/cap)`; nil for none.
+    public var finalLogitSoftCap: Double?
+    /// transformers' `layer_types` ("sliding_attention" / "full_attention" per layer) as written; Gemma 2 reads its
+    /// sliding layers from it (nil: the class default, even layers sliding).
+    public var layerTypes: [String]?
     public var attentionDropout: Double
     public var initializerRange: Double
 
@@ -70,17 +85,54 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// The model types Tailor implements and their `architectures` class names.
     public static let supportedModelTypes: [String: String] = [
         "llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM",
-        "qwen3": "Qwen3ForCausalLM", "phi3": "Phi3ForCausalLM",
+        "qwen3": "Qwen3ForCausalLM", "phi3": "Phi3ForCausalLM", "gemma2": "Gemma2ForCausalLM",
+        "gemma3_text": "Gemma3ForCausalLM",
     ]
 
+    /// Gemma 2 and 3: embeddings scaled by √hidden, RMSNorm weights applied as `1 + w`, norms before and after
+    /// attention and MLP (`pre_feedforward_layernorm` is the MLP's input norm), GeGLU with tanh GELU; Gemma 2 also
+    /// soft-caps, Gemma 3 normalises q and k per head and gives its sliding layers their own RoPE base.
+    public var isGemma: Bool { Self.gemmaModelTypes.contains(modelType) }
+
+    /// The Gemma model types.
+    public static let gemmaModelTypes: Set<String> = ["gemma2", "gemma3_text"]
+
+    /// What every RMSNorm weight is offset by when applied: 1 for Gemma (`x̂ · (1 + w)`), else 0.
+    public var normWeightOffset: Float { isGemma ? 1 : 0 }
+
+    /// The factor the input embeddings are multiplied by (Gemma: √hidden, as a Python float), or nil.
+    public var embeddingScale: Double? { isGemma ? Double(hiddenSize).squareRoot() : nil }
+
+    /// Gemma: `post_attention_layernorm` and `post_feedforward_layernorm` normalise the attention and MLP outputs
+    /// before they join the residual; the MLP's input norm is `pre_feedforward_layernorm`.
+    public var postNorms: Bool { isGemma }
+
+    /// The HF name (within a layer) of the MLP's input norm: Llama's `post_attention_layernorm`, Gemma's
+    /// `pre_feedforward_layernorm`.
+    public var mlpNormName: String { postNorms ? "pre_feedforward_layernorm" : "post_attention_layernorm" }
+
+    /// The attention score scale as transformers computes it (a Python float): `query_pre_attn_scalar^-0.5` or
+    /// `head_dim^-0.5`.
+    public var attentionScale: Double { 1 / (queryPreAttentionScalar ?? Double(headDim)).squareRoot() }
+
     /// Qwen3: q and k are RMS-normalised per head (weights `self_attn.q_norm`/`k_norm`, shape (head_dim)) before RoPE.
-    public var qkNorm: Bool { modelType == "qwen3" }
+    public var qkNorm: Bool { modelType == "qwen3" || modelType == "gemma3_text" }
+
+    /// Whether layer `layer` is a local one (transformers' `layer_types` entry "sliding_attention"): Gemma's
+    /// sliding layers, which Gemma 3 also gives `localRopeTheta`.
+    public func isLocalLayer(_ layer: Int) -> Bool {
+        guard isGemma else { return false }
+        if let layerTypes, layer < layerTypes.count { return layerTypes[layer] == "sliding_attention" }
+        return modelType == "gemma3_text" ? (layer + 1) % 6 != 0 : layer % 2 == 0
+    }
 
     /// The attention window of layer `layer` (keys at most `window - 1` positions back), or nil for full attention:
     /// Mistral's and Phi-3's `sliding_window` when set, Qwen2/3's from `max_window_layers` on with
     /// `use_sliding_window` (transformers' `layer_types`).
     public func slidingWindow(layer: Int) -> Int? {
         guard useSlidingWindow, let slidingWindow, slidingWindow > 0 else { return nil }
+        // Gemma: transformers' layer_types, by default "sliding_attention" on even layers (Gemma 3: five of six).
+        if isGemma { return isLocalLayer(layer) ? slidingWindow : nil }
         if ["qwen2", "qwen3"].contains(modelType) && layer < (maxWindowLayers ?? 28) { return nil }
         return slidingWindow
     }
@@ -127,7 +179,12 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         slidingWindow = nil
         useSlidingWindow = false
         maxWindowLayers = ["qwen2", "qwen3"].contains(modelType) ? 28 : nil   // transformers' Qwen2/3Config default, as a saved config reads back
-        hiddenAct = "silu"
+        hiddenAct = Self.gemmaModelTypes.contains(modelType) ? "gelu_pytorch_tanh" : "silu"
+        localRopeTheta = nil
+        queryPreAttentionScalar = nil
+        attentionLogitSoftCap = nil
+        finalLogitSoftCap = nil
+        layerTypes = nil
         attentionDropout = 0
         initializerRange = 0.02
     }
@@ -191,8 +248,28 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         if !(ropeTheta > 0) || !ropeTheta.isFinite {
             throw FormatError.invalidConfig(path: path, field: "rope_theta", reason: "must be positive, got \(ropeTheta)")
         }
-        if hiddenAct != "silu" {
-            throw FormatError.invalidConfig(path: path, field: "hidden_act", reason: "'\(hiddenAct)' is not supported (only silu)")
+        if let localRopeTheta, !(localRopeTheta > 0) || !localRopeTheta.isFinite {
+            throw FormatError.invalidConfig(path: path, field: "rope_local_base_freq", reason: "must be positive, got \(localRopeTheta)")
+        }
+        let activation = isGemma ? "gelu_pytorch_tanh" : "silu"
+        if hiddenAct != activation {
+            throw FormatError.invalidConfig(path: path, field: isGemma ? "hidden_activation" : "hidden_act",
+                                            reason: "'\(hiddenAct)' is not supported (\(modelType) uses \(activation))")
+        }
+        for (field, value) in [("query_pre_attn_scalar", queryPreAttentionScalar), ("attn_logit_softcapping", attentionLogitSoftCap),
+                               ("final_logit_softcapping", finalLogitSoftCap)] {
+            if let value, !(value > 0 && value.isFinite) {
+                throw FormatError.invalidConfig(path: path, field: field, reason: "must be positive, got \(value)")
+            }
+        }
+        if let layerTypes {
+            if layerTypes.count != layerCount {
+                throw FormatError.invalidConfig(path: path, field: "layer_types",
+                                                reason: "\(layerTypes.count) entries for \(layerCount) layers")
+            }
+            if let bad = layerTypes.first(where: { !["sliding_attention", "full_attention"].contains($0) }) {
+                throw FormatError.invalidConfig(path: path, field: "layer_types", reason: "'\(bad)' is not supported")
+            }
         }
         if fusedProjections && (attentionBias || mlpBias) {
             throw FormatError.invalidConfig(path: path, field: attentionBias ? "attention_bias" : "mlp_bias",

@@ -30,6 +30,10 @@ public struct CPUBackend: Backend {
         linearAccumulating(consume y, x, weight: weight, scale: scale)
     }
     public func multiply(_ a: Tensor, _ b: Tensor) -> Tensor { elementwise(a, b) { $0 * $1 } }
+    public func softCap(_ x: Tensor, cap: Float) -> Tensor { softCapForward(x, cap: cap) }
+    public func softCapBackward(dOutput: Tensor, input: Tensor, cap: Float) -> Tensor {
+        TailorKernels.softCapBackward(dOutput: dOutput, input: input, cap: cap)
+    }
     public func scale(_ a: Tensor, by scale: Float) -> Tensor { elementwise(a, a) { x, _ in scale * x } }
     public func crossEntropy(logits: Tensor, targets: [Int32]) -> Tensor { crossEntropyForward(logits: logits, targets: targets) }
 

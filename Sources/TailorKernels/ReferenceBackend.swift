@@ -40,6 +40,10 @@ public struct ReferenceBackend: Backend {
     }
     public func swiglu(gate: Tensor, up: Tensor) -> Tensor { swigluForwardReference(gate: gate, up: up) }
     public func geglu(gate: Tensor, up: Tensor) -> Tensor { gegluForwardReference(gate: gate, up: up) }
+    public func softCap(_ x: Tensor, cap: Float) -> Tensor { softCapForwardReference(x, cap: cap) }
+    public func softCapBackward(dOutput: Tensor, input: Tensor, cap: Float) -> Tensor {
+        softCapBackwardReference(dOutput: dOutput, input: input, cap: cap)
+    }
     public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
         let x = a.floats(), y = b.floats()
         return Tensor(shape: a.shape, values: (0..<x.count).map { x[$0] + y[$0] })

@@ -1,4 +1,4 @@
-// Qwen3's per-head RMSNorm of q and k (q_norm/k_norm) before RoPE, forward and backward. Legend: M rows, H heads,
+// Qwen3's and Gemma 3's per-head RMSNorm of q and k (q_norm/k_norm) before RoPE, forward and backward. Legend: M rows, H heads,
 // D head size.
 import TailorTensor
 
@@ -8,8 +8,8 @@ struct HeadNormSaved {
     var inverseRMS: Tensor   // (M·H)
 }
 
-/// RMS-normalises each head's D values of `x` (M, H·D) with `weight` (D); returns `x` unchanged when `weight` is nil
-/// (families without q/k norms).
+/// RMS-normalises each head's D values of `x` (M, H·D) with `weight` (D, as applied: Gemma's 1 + w); returns `x`
+/// unchanged when `weight` is nil (families without q/k norms).
 func headNormForward(_ x: Tensor, weight: Tensor?, heads: Int, eps: Float, backend: any Backend) -> (output: Tensor, saved: HeadNormSaved?) {
     guard let weight else { return (x, nil) }
     let rows = x.shape[0], d = weight.count

@@ -55,10 +55,11 @@ public struct LlamaModel: Sendable {
         let positions = positions ?? (0..<batch).flatMap { _ in (0..<t).map { Int32(past + $0) } }
         let newSegments = segments ?? [Int32](repeating: 0, count: tokens.count)
         let angles = rotaryAngles(positions: positions, backend: backend)
+        let localAngles = localRotaryAngles(positions: positions, backend: backend)
 
-        var h = backend.embedding(ids: tokens, table: weights.embedding)                 // (M, C)
+        var h = embed(tokens, backend: backend)                                          // (M, C)
         for l in weights.layers.indices {
-            h = blockForward(l, h, angles: angles, backend: backend, project: { _, linear, x in linear.forward(x, backend: backend) },
+            h = blockForward(l, h, angles: layerAngles(l, global: angles, local: localAngles), backend: backend, project: { _, linear, x in linear.forward(x, backend: backend) },
                              attend: { l, q, k, v in
                 guard var kv = cache else {
                     let shape = selfAttentionShape(layer: l, batch: batch, length: t)
@@ -66,9 +67,8 @@ public struct LlamaModel: Sendable {
                 }
                 cache = nil   // keep `kv` the only reference so appending does not copy the cache
                 kv.append(layer: l, keys: k, values: v, count: t)
-                let shape = AttentionShape(batch: batch, queryLength: t, keyLength: past + t, keyCapacity: kv.capacity,
-                                           heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, queryOffset: past,
-                                           slidingWindow: c.slidingWindow(layer: l))
+                let shape = c.attentionShape(layer: l, batch: batch, queryLength: t, keyLength: past + t,
+                                             keyCapacity: kv.capacity, queryOffset: past)
                 let attended = backend.attention(query: q, key: kv.keys[l], value: kv.values[l], shape: shape,
                                                  segments: kv.segmentsIncluding(newSegments, count: t), keepProbabilities: false)
                 cache = kv
@@ -76,7 +76,7 @@ public struct LlamaModel: Sendable {
             }).output
         }
         cache?.advance(count: t, segments: newSegments)
-        return backend.rmsNorm(h, weight: weights.finalNorm, eps: Float(c.rmsNormEps)).output   // (M, C)
+        return norm(h, weights.finalNorm, backend: backend).output   // (M, C)
     }
 
     /// Logits without a cache.
@@ -93,10 +93,8 @@ public struct LlamaModel: Sendable {
         return finalHidden(tokens: tokens, batch: batch, positions: positions, segments: segments, cache: &none, backend: backend)
     }
 
-    /// Logits `[M, V]` of final hidden states `[M, C]`.
-    public func head(_ normed: Tensor, backend: any Backend) -> Tensor {
-        backend.linear(normed, weight: weights.outputProductWeight, bias: nil, precision: weights.outputPrecision)
-    }
+    /// Logits `[M, V]` of final hidden states `[M, C]` (Gemma 2: soft-capped).
+    public func head(_ normed: Tensor, backend: any Backend) -> Tensor { logits(normed, backend: backend) }
 }
 
 extension KVCache {

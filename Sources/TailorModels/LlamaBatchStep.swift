@@ -49,20 +49,20 @@ extension LlamaModel {
         var positions: [Int32] = []
         for (r, n) in counts.enumerated() { positions += (0..<n).map { Int32(past[r] + $0) } }
         let angles = rotaryAngles(positions: positions, backend: backend)
+        let localAngles = localRotaryAngles(positions: positions, backend: backend)
         let groups = AdapterGroups(rows: rows, starts: starts)
 
-        var h = backend.embedding(ids: rows.flatMap(\.tokens), table: weights.embedding)      // (M, C)
+        var h = embed(rows.flatMap(\.tokens), backend: backend)                             // (M, C)
         for l in weights.layers.indices {
-            h = blockForward(l, h, angles: angles, backend: backend, project: { slot, linear, x in
+            h = blockForward(l, h, angles: layerAngles(l, global: angles, local: localAngles), backend: backend, project: { slot, linear, x in
                 groups.apply(linear, layer: l, slot: slot, input: x, base: linear.forward(x, backend: backend), backend: backend)
             }, attend: { l, q, k, v in
                 var attended: [Tensor] = []
                 for r in rows.indices {
                     let span = starts[r]..<starts[r + 1]
                     caches[r].append(layer: l, keys: k.rows(span), values: v.rows(span), count: span.count)
-                    let shape = AttentionShape(batch: 1, queryLength: span.count, keyLength: past[r] + span.count,
-                                               keyCapacity: caches[r].capacity, heads: c.headCount, kvHeads: c.kvHeadCount,
-                                               headDim: c.headDim, queryOffset: past[r], slidingWindow: c.slidingWindow(layer: l))
+                    let shape = c.attentionShape(layer: l, batch: 1, queryLength: span.count, keyLength: past[r] + span.count,
+                                                 keyCapacity: caches[r].capacity, queryOffset: past[r])
                     attended.append(backend.attention(query: q.rows(span), key: caches[r].keys[l], value: caches[r].values[l],
                                                       shape: shape, segments: nil, keepProbabilities: false).output)
                 }
@@ -72,8 +72,7 @@ extension LlamaModel {
         for r in rows.indices { caches[r].advance(count: counts[r], segments: [Int32](repeating: 0, count: counts[r])) }
         // Only the last token of each row needs logits: the (M, V) head would dominate a prefill step.
         let last = Tensor(concatenatingRows: rows.indices.map { h.rows((starts[$0 + 1] - 1)..<starts[$0 + 1]) })
-        let normed = backend.rmsNorm(last, weight: weights.finalNorm, eps: Float(c.rmsNormEps)).output
-        return backend.linear(normed, weight: weights.outputProductWeight, bias: nil, precision: weights.outputPrecision)
+        return head(norm(last, weights.finalNorm, backend: backend).output, backend: backend)
     }
 }
 

@@ -1,5 +1,6 @@
-// One decoder block of the Llama family (Llama, Mistral, Qwen2/3, Phi-3, SmolLM), forward and backward, written once
-// for every caller: inference with or without a KV cache, the continuous-batching step, and training.
+// One decoder block of the Llama family (Llama, Mistral, Qwen2/3, Phi-3, Gemma 2/3, SmolLM), forward and backward,
+// written once for every caller: inference with or without a KV cache, the continuous-batching step, and training.
+// What the families change in it (Gemma's norms, GeGLU, soft-caps, …) is in BlockVariants.swift.
 // Legend: M rows (B·T), C channels, F feed-forward, H/G query/kv heads, D head size.
 import TailorFormats
 import TailorTensor
@@ -13,7 +14,7 @@ typealias AttendLayer = (_ layer: Int, _ q: Tensor, _ k: Tensor, _ v: Tensor) ->
 struct LlamaLayerActivations {
     var input: Tensor                        // (M, C) residual entering the block
     var attentionNorm: RMSNormOutput         // (M, C), (M)
-    var qNorm: HeadNormSaved?, kNorm: HeadNormSaved?   // Qwen3's per-head norms
+    var qNorm: HeadNormSaved?, kNorm: HeadNormSaved?   // Qwen3's and Gemma 3's per-head norms
     var q: Tensor, k: Tensor, v: Tensor      // (M, H·D), (M, G·D), (M, G·D) after RoPE
     var attention: AttentionOutput           // output (M, H·D); what its backward reads
     var middle: Tensor                       // (M, C) residual after attention
@@ -21,6 +22,9 @@ struct LlamaLayerActivations {
     var gate: Tensor, up: Tensor, gated: Tensor   // (M, F)
     /// What each linear layer's forward kept (training only; `project` fills it).
     var linears = LinearActivations()
+    // Gemma's post-norms: o_proj's and down_proj's outputs (M, C) with their norm statistics; nil without them.
+    var attentionProjected: Tensor? = nil, postAttention: RMSNormOutput? = nil
+    var mlpProjected: Tensor? = nil, postMLP: RMSNormOutput? = nil
 }
 
 /// Per linear layer: its saved adapter state and its LoRA dropout mask.
@@ -35,21 +39,30 @@ extension LlamaModel {
     func blockForward(_ l: Int, _ input: Tensor, angles: RotaryAngles, backend: any Backend,
                       project: ProjectLayer, attend: AttendLayer) -> (output: Tensor, activations: LlamaLayerActivations) {
         let c = configuration, w = weights.layers[l], eps = Float(c.rmsNormEps)
-        let n1 = backend.rmsNorm(input, weight: w.attentionNorm, eps: eps)
+        let n1 = norm(input, w.attentionNorm, backend: backend)
         let (qRaw, kRaw, v) = w.queryKeyValue(n1.output, configuration: c, project: project)
-        let qn = headNormForward(qRaw, weight: w.qNorm, heads: c.headCount, eps: eps, backend: backend)
-        let kn = headNormForward(kRaw, weight: w.kNorm, heads: c.kvHeadCount, eps: eps, backend: backend)
+        let qn = headNormForward(qRaw, weight: w.qNorm.map(c.appliedNormWeight), heads: c.headCount, eps: eps, backend: backend)
+        let kn = headNormForward(kRaw, weight: w.kNorm.map(c.appliedNormWeight), heads: c.kvHeadCount, eps: eps, backend: backend)
         let q = backend.applyRotary(qn.output, heads: c.headCount, angles: angles)
         let k = backend.applyRotary(kn.output, heads: c.kvHeadCount, angles: angles)
         let attention = attend(l, q, k, v)
-        let middle = backend.add(input, project(.o, w.oProj, attention.output))
-        let n2 = backend.rmsNorm(middle, weight: w.mlpNorm, eps: eps)
+        let attentionProjected = project(.o, w.oProj, attention.output)
+        let postAttention = postNorm(attentionProjected, w.postAttentionNorm, backend: backend)
+        let middle = backend.add(input, postAttention.output)
+        let n2 = norm(middle, w.mlpNorm, backend: backend)
         let (gate, up) = w.gateAndUp(n2.output, project: project)
-        let gated = backend.swiglu(gate: gate, up: up)
-        let output = backend.add(middle, project(.down, w.downProj, gated))
-        return (output, LlamaLayerActivations(input: input, attentionNorm: n1, qNorm: qn.saved, kNorm: kn.saved,
-                                              q: q, k: k, v: v, attention: attention, middle: middle, mlpNorm: n2,
-                                              gate: gate, up: up, gated: gated))
+        let gated = gatedActivation(gate: gate, up: up, backend: backend)
+        let mlpProjected = project(.down, w.downProj, gated)
+        let postMLP = postNorm(mlpProjected, w.postMLPNorm, backend: backend)
+        let output = backend.add(middle, postMLP.output)
+        var activations = LlamaLayerActivations(input: input, attentionNorm: n1, qNorm: qn.saved, kNorm: kn.saved,
+                                                q: q, k: k, v: v, attention: attention, middle: middle, mlpNorm: n2,
+                                                gate: gate, up: up, gated: gated)
+        if postAttention.saved != nil {
+            (activations.attentionProjected, activations.postAttention) = (attentionProjected, postAttention.saved)
+        }
+        if postMLP.saved != nil { (activations.mlpProjected, activations.postMLP) = (mlpProjected, postMLP.saved) }
+        return (output, activations)
     }
 
     /// Block `l` backward: the gradient of its output in, the gradient of its input out; adds into `g` what it trains.
@@ -63,28 +76,30 @@ extension LlamaModel {
             }
             return dx ?? Tensor(zeros: x.shape)
         }
-        let dGated = back(.down, w.downProj, dOutput, a.gated)
-        let (dGate, dUp) = backend.swigluBackward(dOutput: dGated, gate: a.gate, up: a.up)
+        let dMLPProjected = postNormBackward(dOutput, input: a.mlpProjected ?? dOutput, w.postMLPNorm, saved: a.postMLP,
+                                             weightGradient: &g.postMLPNorm, backend: backend)
+        let dGated = back(.down, w.downProj, dMLPProjected, a.gated)
+        let (dGate, dUp) = gatedActivationBackward(dOutput: dGated, gate: a.gate, up: a.up, backend: backend)
         let dn2 = w.gateAndUpBackward(dGate: dGate, dUp: dUp, backend: backend) { slot, linear, dy in back(slot, linear, dy, a.mlpNorm.output) }
-        let dMiddle = backend.add(dOutput, backend.rmsNormBackward(dOutput: dn2, input: a.middle, weight: w.mlpNorm,
-                                                                   inverseRMS: a.mlpNorm.inverseRMS, weightGradient: &g.mlpNorm))
-        let dAttended = back(.o, w.oProj, dMiddle, a.attention.output)
+        let dMiddle = backend.add(dOutput, normBackward(dn2, input: a.middle, w.mlpNorm, saved: a.mlpNorm,
+                                                        weightGradient: &g.mlpNorm, backend: backend))
+        let dAttentionProjected = postNormBackward(dMiddle, input: a.attentionProjected ?? dMiddle, w.postAttentionNorm,
+                                                   saved: a.postAttention, weightGradient: &g.postAttentionNorm, backend: backend)
+        let dAttended = back(.o, w.oProj, dAttentionProjected, a.attention.output)
         let dAttention = backend.attentionBackward(dOutput: dAttended, query: a.q, key: a.k, value: a.v,
                                                    probabilities: a.attention.probabilities ?? Tensor(zeros: [0]), shape: shape)
         let dq = headNormBackward(backend.applyRotaryBackward(dAttention.query, heads: c.headCount, angles: angles),
-                                  weight: w.qNorm, saved: a.qNorm, heads: c.headCount, weightGradient: &g.qNorm, backend: backend)
+                                  weight: w.qNorm.map(c.appliedNormWeight), saved: a.qNorm, heads: c.headCount, weightGradient: &g.qNorm, backend: backend)
         let dk = headNormBackward(backend.applyRotaryBackward(dAttention.key, heads: c.kvHeadCount, angles: angles),
-                                  weight: w.kNorm, saved: a.kNorm, heads: c.kvHeadCount, weightGradient: &g.kNorm, backend: backend)
+                                  weight: w.kNorm.map(c.appliedNormWeight), saved: a.kNorm, heads: c.kvHeadCount, weightGradient: &g.kNorm, backend: backend)
         let x1 = a.attentionNorm.output
         let dn1 = w.queryKeyValueBackward(dq: dq, dk: dk, dv: dAttention.value, backend: backend) { slot, linear, dy in back(slot, linear, dy, x1) }
-        return backend.add(dMiddle, backend.rmsNormBackward(dOutput: dn1, input: a.input, weight: w.attentionNorm,
-                                                            inverseRMS: a.attentionNorm.inverseRMS, weightGradient: &g.attentionNorm))
+        return backend.add(dMiddle, normBackward(dn1, input: a.input, w.attentionNorm, saved: a.attentionNorm,
+                                                 weightGradient: &g.attentionNorm, backend: backend))
     }
 
     /// The shape of block `l`'s attention over a batch of `batch` rows of `length` tokens attending to themselves.
     func selfAttentionShape(layer l: Int, batch: Int, length: Int) -> AttentionShape {
-        let c = configuration
-        return AttentionShape(batch: batch, queryLength: length, keyLength: length, heads: c.headCount,
-                              kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow(layer: l))
+        configuration.attentionShape(layer: l, batch: batch, queryLength: length, keyLength: length)
     }
 }

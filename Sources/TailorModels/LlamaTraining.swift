@@ -27,7 +27,8 @@ public struct TrainingBatch: Sendable, Equatable {
 public struct LlamaLayerGradients: Sendable {
     public var attentionNorm: Tensor?
     public var mlpNorm: Tensor?
-    public var qNorm: Tensor? = nil, kNorm: Tensor? = nil   // Qwen3
+    public var qNorm: Tensor? = nil, kNorm: Tensor? = nil   // Qwen3, Gemma 3
+    public var postAttentionNorm: Tensor? = nil, postMLPNorm: Tensor? = nil   // Gemma
     public var linears: PerLinear<LinearGradients>
 }
 
@@ -50,7 +51,9 @@ public struct LlamaGradients: Sendable {
                 if let l = layer[linear: slot] { linears[slot] = LinearGradients(for: l, fullFineTuning: fullFineTuning) }
             }
             return LlamaLayerGradients(attentionNorm: zeros(layer.attentionNorm), mlpNorm: zeros(layer.mlpNorm),
-                                       qNorm: layer.qNorm.flatMap(zeros), kNorm: layer.kNorm.flatMap(zeros), linears: linears)
+                                       qNorm: layer.qNorm.flatMap(zeros), kNorm: layer.kNorm.flatMap(zeros),
+                                       postAttentionNorm: layer.postAttentionNorm.flatMap(zeros),
+                                       postMLPNorm: layer.postMLPNorm.flatMap(zeros), linears: linears)
         }
     }
 }
@@ -88,35 +91,36 @@ extension LlamaModel {
                                     options: TrainingPassOptions = TrainingPassOptions(), backend: any Backend,
                                     tokenLossGradient: (([Float]) -> [Float])? = nil) -> Double {
         let c = configuration, t = batch.tokens.count / batch.batch
-        let angles = rotaryAngles(positions: batch.positions, backend: backend)
-        var h = backend.embedding(ids: batch.tokens, table: weights.embedding)             // (M, C)
+        let globalAngles = rotaryAngles(positions: batch.positions, backend: backend)
+        let localAngles = localRotaryAngles(positions: batch.positions, backend: backend)
+        func angles(_ l: Int) -> RotaryAngles { layerAngles(l, global: globalAngles, local: localAngles) }
+        var h = embed(batch.tokens, backend: backend)                                       // (M, C)
         if options.neftuneAlpha > 0 { h = addNEFTuneNoise(h, alpha: options.neftuneAlpha, length: t, seed: options.seed, backend: backend) }
 
         var inputs: [Tensor] = [], kept: [LlamaLayerActivations?] = []
         for l in 0..<c.layerCount {
             inputs.append(h)
-            let (out, acts) = layerForward(l, h, batch: batch, angles: angles, seed: options.seed, backend: backend)
+            let (out, acts) = layerForward(l, h, batch: batch, angles: angles(l), seed: options.seed, backend: backend)
             kept.append(options.gradientCheckpointing ? nil : acts)
             h = out
         }
-        let final = backend.rmsNorm(h, weight: weights.finalNorm, eps: Float(c.rmsNormEps))
+        let final = norm(h, weights.finalNorm, backend: backend)
         // The head: logits and their gradient (M × V each, the largest tensors of the step) live only in here.
         let (lossSum, dFinal) = headForwardBackward(final.output, targets: batch.targets, lossScale: lossScale,
                                                     tokenLossGradient: tokenLossGradient, gradients: &gradients, backend: backend)
         guard let dFinal else { return lossSum }
-        var dh = backend.rmsNormBackward(dOutput: dFinal, input: h, weight: weights.finalNorm, inverseRMS: final.inverseRMS,
-                                         weightGradient: &gradients.finalNorm)
+        var dh = normBackward(dFinal, input: h, weights.finalNorm, saved: final, weightGradient: &gradients.finalNorm, backend: backend)
         for l in (0..<c.layerCount).reversed() {
-            let acts = kept[l] ?? layerForward(l, inputs[l], batch: batch, angles: angles, seed: options.seed, backend: backend).1
+            let acts = kept[l] ?? layerForward(l, inputs[l], batch: batch, angles: angles(l), seed: options.seed, backend: backend).1
             kept[l] = nil
-            dh = blockBackward(l, dh, acts, shape: selfAttentionShape(layer: l, batch: batch.batch, length: t), angles: angles,
+            dh = blockBackward(l, dh, acts, shape: selfAttentionShape(layer: l, batch: batch.batch, length: t), angles: angles(l),
                                gradients: &gradients.layers[l], backend: backend)
             options.afterLayerBackward?(l, gradients.layers[l])
         }
         if gradients.embedding != nil {
             var table = gradients.embedding ?? Tensor(zeros: weights.embedding.shape)
             gradients.embedding = nil   // keep `table` the only reference while adding into it
-            backend.embeddingBackward(dOutput: dh, ids: batch.tokens, tableGradient: &table)
+            embedBackward(dh, ids: batch.tokens, tableGradient: &table, backend: backend)
             gradients.embedding = table
         }
         return lossSum
@@ -130,8 +134,11 @@ extension LlamaModel {
         let rows = trainedRows(allTargets)
         let normed = rows.map { allNormed.gatheringRows($0) } ?? allNormed
         let targets = rows.map { $0.map { allTargets[$0] } } ?? allTargets
-        let logits = backend.linear(normed, weight: weights.outputProductWeight, bias: nil,
-                                    precision: weights.outputPrecision)   // (M, V)
+        let projected = backend.linear(normed, weight: weights.outputProductWeight, bias: nil,
+                                       precision: weights.outputPrecision)   // (M, V)
+        // Gemma 2's final soft-cap: the uncapped logits stay for its backward (one more M × V tensor, Gemma 2 only).
+        let cap = configuration.finalLogitSoftCap.map(Float.init)
+        let logits = cap.map { backend.softCap(projected, cap: $0) } ?? projected
         // Per-token weights (preference losses) need the losses first. They come from `crossEntropy`, the pass a
         // reference forward uses, so that a policy equal to its reference gets bitwise equal log-probs.
         let dLoss = tokenLossGradient.map { closure -> [Float] in
@@ -141,7 +148,8 @@ extension LlamaModel {
             let weightsOfAll = closure(all)
             return (rows ?? Array(allTargets.indices)).map { weightsOfAll[$0] }
         } ?? [Float](repeating: lossScale, count: targets.count)
-        let (lossTensor, dLogits) = backend.crossEntropyWithGradient(logits: consume logits, targets: targets, dLoss: dLoss)
+        var (lossTensor, dLogits) = backend.crossEntropyWithGradient(logits: consume logits, targets: targets, dLoss: dLoss)
+        if let cap { dLogits = backend.softCapBackward(dOutput: dLogits, input: projected, cap: cap) }
         let losses = lossTensor.floats()
         let lossSum = zip(losses, targets).reduce(0.0) { $0 + ($1.1 == -100 ? 0 : Double($1.0)) }
         var noBias: Tensor? = nil

@@ -11,7 +11,7 @@ public struct LlamaLayerWeights: Sendable {
     public var kProj: Linear?          // (G·D, C)   self_attn.k_proj
     public var vProj: Linear?          // (G·D, C)   self_attn.v_proj
     public var oProj: Linear           // (C, H·D)   self_attn.o_proj
-    public var mlpNorm: Tensor         // (C)        post_attention_layernorm.weight
+    public var mlpNorm: Tensor         // (C)        post_attention_layernorm.weight (Gemma: pre_feedforward_layernorm)
     public var gateProj: Linear?       // (F, C)     mlp.gate_proj
     public var upProj: Linear?         // (F, C)     mlp.up_proj
     public var downProj: Linear        // (C, F)     mlp.down_proj
@@ -19,6 +19,12 @@ public struct LlamaLayerWeights: Sendable {
     public var kNorm: Tensor? = nil    // (D)        self_attn.k_norm.weight (Qwen3)
     public var qkvProj: Linear? = nil  // (H·D + 2·G·D, C)  self_attn.qkv_proj (Phi-3)
     public var gateUpProj: Linear? = nil   // (2F, C)  mlp.gate_up_proj (Phi-3)
+    public var postAttentionNorm: Tensor? = nil   // (C)  post_attention_layernorm.weight (Gemma: on the attention output)
+    public var postMLPNorm: Tensor? = nil         // (C)  post_feedforward_layernorm.weight (Gemma: on the MLP output)
+
+    /// The HF name (within the layer) of `mlpNorm`: Gemma's layers, which also hold post-norms, call the MLP's input
+    /// norm `pre_feedforward_layernorm` and give `post_attention_layernorm` to the norm after attention.
+    public var mlpNormName: String { postAttentionNorm != nil ? "pre_feedforward_layernorm" : "post_attention_layernorm" }
 
     /// The linear slots this layer holds, in slot order.
     public var presentLinears: [LinearSlot] { LinearSlot.allCases.filter { self[linear: $0] != nil } }
@@ -157,12 +163,14 @@ public struct LlamaWeights: Sendable {
                 attentionNorm: try take(p + "input_layernorm.weight"),
                 qProj: try separate(.q, bias: c.qkvBias), kProj: try separate(.k, bias: c.qkvBias),
                 vProj: try separate(.v, bias: c.qkvBias), oProj: try linear(.o, bias: c.outputBias),
-                mlpNorm: try take(p + "post_attention_layernorm.weight"),
+                mlpNorm: try take(p + c.mlpNormName + ".weight"),
                 gateProj: try separate(.gate, bias: c.mlpBias), upProj: try separate(.up, bias: c.mlpBias),
                 downProj: try linear(.down, bias: c.mlpBias),
                 qNorm: try takeIf(c.qkNorm, p + "self_attn.q_norm.weight"), kNorm: try takeIf(c.qkNorm, p + "self_attn.k_norm.weight"),
                 qkvProj: fused ? try linear(.qkv, bias: false) : nil,
-                gateUpProj: fused ? try linear(.gateUp, bias: false) : nil)
+                gateUpProj: fused ? try linear(.gateUp, bias: false) : nil,
+                postAttentionNorm: try takeIf(c.postNorms, p + "post_attention_layernorm.weight"),
+                postMLPNorm: try takeIf(c.postNorms, p + "post_feedforward_layernorm.weight"))
         }
         finalNorm = try take("model.norm.weight")
         lmHead = c.tieWordEmbeddings ? nil : try take("lm_head.weight")
@@ -173,6 +181,7 @@ public struct LlamaWeights: Sendable {
         var total = embedding.byteCount + finalNorm.byteCount + (lmHead?.byteCount ?? 0)
         for layer in layers {
             total += layer.attentionNorm.byteCount + layer.mlpNorm.byteCount + (layer.qNorm?.byteCount ?? 0) + (layer.kNorm?.byteCount ?? 0)
+                + (layer.postAttentionNorm?.byteCount ?? 0) + (layer.postMLPNorm?.byteCount ?? 0)
             for slot in layer.presentLinears {
                 guard let l = layer[linear: slot] else { continue }
                 total += l.weightByteCount + (l.bias?.byteCount ?? 0) + (l.lora.map { $0.a.byteCount + $0.b.byteCount } ?? 0)

@@ -27,7 +27,9 @@ extension LlamaWeights {
         for (l, layer) in layers.enumerated() {
             let p = "model.layers.\(l)."
             out.append((p + "input_layernorm.weight", layer.attentionNorm.converted(to: otherDType)))
-            out.append((p + "post_attention_layernorm.weight", layer.mlpNorm.converted(to: otherDType)))
+            out.append((p + layer.mlpNormName + ".weight", layer.mlpNorm.converted(to: otherDType)))
+            if let norm = layer.postAttentionNorm { out.append((p + "post_attention_layernorm.weight", norm.converted(to: otherDType))) }
+            if let norm = layer.postMLPNorm { out.append((p + "post_feedforward_layernorm.weight", norm.converted(to: otherDType))) }
             if let qNorm = layer.qNorm { out.append((p + "self_attn.q_norm.weight", qNorm.converted(to: otherDType))) }
             if let kNorm = layer.kNorm { out.append((p + "self_attn.k_norm.weight", kNorm.converted(to: otherDType))) }
             for slot in layer.presentLinears {

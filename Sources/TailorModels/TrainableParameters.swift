@@ -5,6 +5,7 @@ import TailorTensor
 public enum ParameterSlot: Sendable, Hashable {
     case embedding, finalNorm, lmHead
     case attentionNorm(layer: Int), mlpNorm(layer: Int), qNorm(layer: Int), kNorm(layer: Int)
+    case postAttentionNorm(layer: Int), postMLPNorm(layer: Int)
     case weight(layer: Int, linear: LinearSlot), bias(layer: Int, linear: LinearSlot)
     case loraA(layer: Int, linear: LinearSlot), loraB(layer: Int, linear: LinearSlot)
 }
@@ -30,9 +31,11 @@ extension LlamaWeights {
             }
             if fullFineTuning {
                 slots.append((p + "input_layernorm.weight", .attentionNorm(layer: l)))
-                slots.append((p + "post_attention_layernorm.weight", .mlpNorm(layer: l)))
+                slots.append((p + layer.mlpNormName + ".weight", .mlpNorm(layer: l)))
                 if layer.qNorm != nil { slots.append((p + "self_attn.q_norm.weight", .qNorm(layer: l))) }
                 if layer.kNorm != nil { slots.append((p + "self_attn.k_norm.weight", .kNorm(layer: l))) }
+                if layer.postAttentionNorm != nil { slots.append((p + "post_attention_layernorm.weight", .postAttentionNorm(layer: l))) }
+                if layer.postMLPNorm != nil { slots.append((p + "post_feedforward_layernorm.weight", .postMLPNorm(layer: l))) }
             }
         }
         if fullFineTuning {
@@ -53,6 +56,8 @@ extension LlamaWeights {
             case .mlpNorm(let l): layers[l].mlpNorm
             case .qNorm(let l): layers[l].qNorm
             case .kNorm(let l): layers[l].kNorm
+            case .postAttentionNorm(let l): layers[l].postAttentionNorm
+            case .postMLPNorm(let l): layers[l].postMLPNorm
             case .weight(let l, let n): layers[l][linear: n]?.weight
             case .bias(let l, let n): layers[l][linear: n]?.bias
             case .loraA(let l, let n): layers[l][linear: n]?.lora?.a
@@ -69,6 +74,8 @@ extension LlamaWeights {
             case .mlpNorm(let l): layers[l].mlpNorm = newValue
             case .qNorm(let l): layers[l].qNorm = newValue
             case .kNorm(let l): layers[l].kNorm = newValue
+            case .postAttentionNorm(let l): layers[l].postAttentionNorm = newValue
+            case .postMLPNorm(let l): layers[l].postMLPNorm = newValue
             case .weight(let l, let n): layers[l][linear: n]?.weight = newValue
             case .bias(let l, let n): layers[l][linear: n]?.bias = newValue
             case .loraA(let l, let n): layers[l][linear: n]?.lora?.a = newValue
@@ -95,7 +102,8 @@ extension LlamaGradients {
         case .embedding: embedding
         case .finalNorm: finalNorm
         case .lmHead: lmHead
-        case .attentionNorm(let l), .mlpNorm(let l), .qNorm(let l), .kNorm(let l), .weight(let l, _), .bias(let l, _), .loraA(let l, _), .loraB(let l, _):
+        case .attentionNorm(let l), .mlpNorm(let l), .qNorm(let l), .kNorm(let l), .postAttentionNorm(let l), .postMLPNorm(let l),
+             .weight(let l, _), .bias(let l, _), .loraA(let l, _), .loraB(let l, _):
             layers[l][slot]
         }
     }
@@ -110,6 +118,8 @@ extension LlamaLayerGradients {
         case .mlpNorm: mlpNorm
         case .qNorm: qNorm
         case .kNorm: kNorm
+        case .postAttentionNorm: postAttentionNorm
+        case .postMLPNorm: postMLPNorm
         case .weight(_, let n): linears[n]?.weight
         case .bias(_, let n): linears[n]?.bias
         case .loraA(_, let n): linears[n]?.loraA
@@ -123,7 +133,8 @@ extension ParameterSlot {
     public var layer: Int? {
         switch self {
         case .embedding, .finalNorm, .lmHead: nil
-        case .attentionNorm(let l), .mlpNorm(let l), .qNorm(let l), .kNorm(let l), .weight(let l, _), .bias(let l, _), .loraA(let l, _), .loraB(let l, _): l
+        case .attentionNorm(let l), .mlpNorm(let l), .qNorm(let l), .kNorm(let l), .postAttentionNorm(let l), .postMLPNorm(let l),
+             .weight(let l, _), .bias(let l, _), .loraA(let l, _), .loraB(let l, _): l
         }
     }
 }

@@ -6,7 +6,8 @@ import TailorFormats
 public struct ModelPreset: Sendable, Equatable {
     /// Lower-case Hub-style name, e.g. `"llama-3.1-8b"`.
     public var name: String
-    /// `"llama"` (Llama 2/3), `"qwen2"` (Qwen2 and 2.5), `"mistral"`, `"smollm2"` or `"phi3"` (Phi-3/3.5-mini).
+    /// `"llama"` (Llama 2/3), `"qwen2"` (Qwen2 and 2.5), `"mistral"`, `"smollm2"`, `"phi3"` (Phi-3/3.5-mini) or
+    /// `"gemma2"`.
     public var family: String
     public var shape: ModelShape
 }
@@ -43,6 +44,9 @@ public enum ModelPresets {
         ("phi-3-mini-4k", "phi3", "phi3", 3072, 8192, 32, 32, 32, 32064, false, nil),
         ("phi-3-mini-128k", "phi3", "phi3", 3072, 8192, 32, 32, 32, 32064, false, nil),
         ("phi-3.5-mini", "phi3", "phi3", 3072, 8192, 32, 32, 32, 32064, false, nil),
+        ("gemma-2-2b", "gemma2", "gemma2", 2304, 9216, 26, 8, 4, 256000, true, 256),
+        ("gemma-2-9b", "gemma2", "gemma2", 3584, 14336, 42, 16, 8, 256000, true, 256),
+        ("gemma-2-27b", "gemma2", "gemma2", 4608, 36864, 46, 32, 16, 256000, true, 128),
     ]
 
     /// Every preset, in the table's order.
@@ -65,7 +69,7 @@ public enum ModelPresets {
     private static let familyAliases: [String: String] = [
         "llama": "llama", "llama2": "llama", "llama3": "llama", "qwen": "qwen2", "qwen2": "qwen2",
         "qwen2.5": "qwen2", "mistral": "mistral", "smollm": "smollm2", "smollm2": "smollm2",
-        "phi": "phi3", "phi3": "phi3", "phi3.5": "phi3",
+        "phi": "phi3", "phi3": "phi3", "phi3.5": "phi3", "gemma": "gemma2", "gemma2": "gemma2",
     ]
 
     /// The preset called `name`: case-insensitive, an `org/` prefix and `-instruct`/`-chat`/`-hf` suffixes ignored

@@ -78,13 +78,14 @@ extension ModelConfig {
         let c = hiddenSize, i = intermediateSize
         return c * queryWidth + 2 * c * keyValueWidth + queryWidth * c + 3 * c * i
     }
-    /// Biases (q/k/v, o, MLP) and the two RMSNorm weights of one layer.
+    /// Biases (q/k/v, o, MLP) and the RMSNorm weights of one layer (two; Gemma four).
     public var layerSmallParameters: Int {
         var count = 2 * hiddenSize
         if qkvBias { count += queryWidth + 2 * keyValueWidth }
         if outputBias { count += hiddenSize }
         if mlpBias { count += 2 * intermediateSize + hiddenSize }
         if qkNorm { count += 2 * headDim }   // Qwen3's q_norm and k_norm
+        if postNorms { count += 2 * hiddenSize }   // Gemma's post-attention and post-feedforward norms
         return count
     }
     /// Weights of the decoder-layer linears: the parameters QLoRA stores in 4 bits.

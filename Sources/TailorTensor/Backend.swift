@@ -18,9 +18,13 @@ public struct AttentionShape: Sendable, Equatable {
     /// Sliding-window attention (Mistral's `sliding_window`): query index p sees key j only when p - j < window,
     /// transformers' `kv_idx > q_idx - sliding_window`; nil for full causal attention.
     public var slidingWindow: Int?
+    /// The factor q·k is multiplied by; nil for `head_dim^-0.5` (Gemma 2: `query_pre_attn_scalar^-0.5`).
+    public var scale: Float?
+    /// Gemma 2's `attn_logit_softcapping`: scaled scores s become `cap·tanh(s/cap)` before masking and softmax.
+    public var logitSoftCap: Float?
 
     public init(batch: Int, queryLength: Int, keyLength: Int, keyCapacity: Int? = nil, heads: Int, kvHeads: Int,
-                headDim: Int, queryOffset: Int = 0, slidingWindow: Int? = nil) {
+                headDim: Int, queryOffset: Int = 0, slidingWindow: Int? = nil, scale: Float? = nil, logitSoftCap: Float? = nil) {
         self.batch = batch
         self.queryLength = queryLength
         self.keyLength = keyLength
@@ -30,6 +34,8 @@ public struct AttentionShape: Sendable, Equatable {
         self.headDim = headDim
         self.queryOffset = queryOffset
         self.slidingWindow = slidingWindow
+        self.scale = scale
+        self.logitSoftCap = logitSoftCap
     }
 }
 
@@ -110,6 +116,8 @@ public protocol Backend: Sendable {
     /// in one product that accumulates (no separate M × N update and elementwise pass); pass `y` with `consume` so its
     /// bytes are written in place.
     func addingLinear(_ y: consuming Tensor, _ x: Tensor, weight: Tensor, scale: Float) -> Tensor
+    /// `cap · tanh(x / cap)`, elementwise (Gemma 2's final logit soft-capping).
+    func softCap(_ x: Tensor, cap: Float) -> Tensor
     /// `a · b`, elementwise.
     func multiply(_ a: Tensor, _ b: Tensor) -> Tensor
     /// `scale · a`, elementwise.
@@ -136,6 +144,8 @@ public protocol Backend: Sendable {
     /// Gradients of query, key and value from the probabilities the forward kept.
     func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, probabilities: Tensor,
                            shape: AttentionShape) -> AttentionGradients
+    /// Gradient of `softCap`'s input `x`: `dy · (1 - tanh²(x / cap))`.
+    func softCapBackward(dOutput: Tensor, input: Tensor, cap: Float) -> Tensor
     /// Gradients of `swiglu`'s gate and up inputs.
     func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor)
     /// Gradients of `geglu`'s gate and up inputs.

@@ -7,7 +7,7 @@ import TailorModels
 import TailorTestSupport
 
 final class LlamaParityTests: XCTestCase {
-    static let names = ["tiny-llama", "tiny-qwen2", "tiny-llama3-rope", "tiny-qwen3", "tiny-phi3", "tiny-mistral-swa"]
+    static let names = ["tiny-llama", "tiny-qwen2", "tiny-llama3-rope", "tiny-qwen3", "tiny-phi3", "tiny-mistral-swa", "tiny-gemma2", "tiny-gemma3"]
 
     func testLogitsAndLossMatchTransformers() throws {
         for name in Self.names {

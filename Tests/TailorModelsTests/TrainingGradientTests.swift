@@ -17,24 +17,12 @@ final class TrainingGradientTests: XCTestCase {
                              positions: (0..<b).flatMap { _ in (0..<t).map(Int32.init) }, batch: b)
     }
 
-    func flatten(_ g: LlamaGradients, tied: Bool) -> [String: Tensor] {
+    /// The gradients under their checkpoint names (HF for full fine-tuning, PEFT for LoRA), through the model's own
+    /// slot table (`trainableSlots`), so a tensor the table forgets is missing here and fails the name check.
+    func flatten(_ g: LlamaGradients, weights: LlamaWeights) -> [String: Tensor] {
         var out: [String: Tensor] = [:]
-        out["model.embed_tokens.weight"] = g.embedding
-        out["model.norm.weight"] = g.finalNorm
-        if !tied { out["lm_head.weight"] = g.lmHead }
-        for (l, layer) in g.layers.enumerated() {
-            let p = "model.layers.\(l)."
-            out[p + "input_layernorm.weight"] = layer.attentionNorm
-            out[p + "post_attention_layernorm.weight"] = layer.mlpNorm
-            out[p + "self_attn.q_norm.weight"] = layer.qNorm
-            out[p + "self_attn.k_norm.weight"] = layer.kNorm
-            for (slot, lg) in layer.linears.present {
-                let name = slot.moduleName
-                out[p + name + ".weight"] = lg.weight
-                out[p + name + ".bias"] = lg.bias
-                out["base_model.model." + p + name + ".lora_A.weight"] = lg.loraA
-                out["base_model.model." + p + name + ".lora_B.weight"] = lg.loraB
-            }
+        for (name, slot) in weights.trainableSlots(fullFineTuning: true) + weights.trainableSlots(fullFineTuning: false) {
+            out[name] = g[slot]
         }
         return out
     }
@@ -49,7 +37,7 @@ final class TrainingGradientTests: XCTestCase {
                                                       options: TrainingPassOptions(gradientCheckpointing: checkpointing),
                                                       backend: CPUBackend())
                 XCTAssertEqual(Float(sum / Double(b.trainedTokenCount)), try expected.tensor("loss").floats()[0], accuracy: 1e-5)
-                let ours = flatten(grads, tied: f.model.configuration.tieWordEmbeddings)
+                let ours = flatten(grads, weights: f.model.weights)
                 let names = expected.names.filter { $0.hasPrefix("grad.") }
                 XCTAssertEqual(Set(names.map { String($0.dropFirst(5)) }), Set(ours.keys), "\(name): trained parameters")
                 for gradName in names {
@@ -77,7 +65,7 @@ final class TrainingGradientTests: XCTestCase {
             let sum = f.model.accumulateGradients(batch: b, lossScale: 1 / Float(b.trainedTokenCount), into: &grads,
                                                   backend: CPUBackend())
             XCTAssertEqual(Float(sum / Double(b.trainedTokenCount)), try expected.tensor("lora_loss").floats()[0], accuracy: 1e-5)
-            let ours = flatten(grads, tied: f.model.configuration.tieWordEmbeddings)
+            let ours = flatten(grads, weights: f.model.weights)
             let names = expected.names.filter { $0.hasPrefix("lora_grad.") }
             XCTAssertEqual(Set(names.map { String($0.dropFirst(10)) }), Set(ours.keys), "\(name): trained adapters")
             for gradName in names {
@@ -104,7 +92,7 @@ final class TrainingGradientTests: XCTestCase {
                 var grads = LlamaGradients(for: f.model.weights, fullFineTuning: false)
                 let sum = f.model.accumulateGradients(batch: b, lossScale: 1 / Float(b.trainedTokenCount), into: &grads,
                                                       backend: backend)
-                return (sum, flatten(grads, tied: f.model.configuration.tieWordEmbeddings))
+                return (sum, flatten(grads, weights: f.model.weights))
             }
             let (fastSum, fast) = gradients(CPUBackend()), (slowSum, slow) = gradients(ReferenceBackend())
             // Qwen3's q/k norms rescale each head to unit RMS, so a bf16 rounding flip before them moves the attention
@@ -143,7 +131,7 @@ final class TrainingGradientTests: XCTestCase {
             func gradients(_ backend: any Backend) -> [String: Tensor] {
                 var grads = LlamaGradients(for: f.model.weights, fullFineTuning: true)
                 _ = f.model.accumulateGradients(batch: b, lossScale: 1 / Float(b.trainedTokenCount), into: &grads, backend: backend)
-                return flatten(grads, tied: f.model.configuration.tieWordEmbeddings)
+                return flatten(grads, weights: f.model.weights)
             }
             let fast = gradients(CPUBackend()), slow = gradients(ReferenceBackend())
             let expected = try SafeTensorsFile(url: f.directory.appendingPathComponent("gradients.safetensors"))

@@ -52,6 +52,31 @@ final class ModelShapeTests: XCTestCase {
         XCTAssertEqual(layout.perLayer[0], ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"])
     }
 
+    /// Gemma-2-2B (four norms per layer, head_dim 256 ≠ 2304 / 8, tied head): 2,614,341,888 parameters and, with r 8
+    /// on all-linear, 10,383,360 LoRA parameters — what transformers 5.25 / PEFT 0.21.2 count on this config
+    /// (Gemma2ForCausalLM.num_parameters(), get_peft_model(...).get_nb_trainable_parameters()).
+    func testGemma2ParameterCounts() throws {
+        let config = ModelConfig(modelType: "gemma2", vocabSize: 256_000, hiddenSize: 2304, intermediateSize: 9216, layerCount: 26,
+                                 headCount: 8, kvHeadCount: 4, headDim: 256, tieWordEmbeddings: true)
+        XCTAssertEqual(config.parameterCount, 2_614_341_888)
+        XCTAssertEqual(config.embeddingParameters + config.layerCount * (config.layerLinearWeights + config.layerSmallParameters)
+                       + config.hiddenSize, config.parameterCount)
+        let request = PlanRequest(model: ModelShape(config: config), memoryPerDevice: ByteSize(gib: 24))
+        XCTAssertEqual(try Planner().adapterLayout(ModelShape(config: config), request: request, rank: 8).parameters, 10_383_360)
+    }
+
+    /// Gemma-3-1B (Gemma 2's four norms plus q_norm/k_norm, one kv head): 999,885,952 parameters and 6,522,880 r-8
+    /// all-linear LoRA parameters, as transformers 5.25 / PEFT 0.21.2 count Gemma3ForCausalLM on this config.
+    func testGemma3ParameterCounts() throws {
+        let config = ModelConfig(modelType: "gemma3_text", vocabSize: 262_144, hiddenSize: 1152, intermediateSize: 6912,
+                                 layerCount: 26, headCount: 4, kvHeadCount: 1, headDim: 256, tieWordEmbeddings: true)
+        XCTAssertEqual(config.parameterCount, 999_885_952)
+        XCTAssertEqual(config.embeddingParameters + config.layerCount * (config.layerLinearWeights + config.layerSmallParameters)
+                       + config.hiddenSize, config.parameterCount)
+        let request = PlanRequest(model: ModelShape(config: config), memoryPerDevice: ByteSize(gib: 24))
+        XCTAssertEqual(try Planner().adapterLayout(ModelShape(config: config), request: request, rank: 8).parameters, 6_522_880)
+    }
+
     func testEveryPresetMatchesTransformers() throws {
         let reference = try Fixture.data("presets")
         XCTAssertEqual(Set(reference.keys), Set(ModelPresets.all.map(\.name)))

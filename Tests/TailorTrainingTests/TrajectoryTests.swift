@@ -62,7 +62,7 @@ final class TrajectoryTests: XCTestCase {
     }
 
     func testTrajectoriesMatchTransformersTrainer() throws {
-        for name in ["tiny-llama", "tiny-qwen2", "tiny-qwen3", "tiny-phi3"] {
+        for name in ["tiny-llama", "tiny-qwen2", "tiny-qwen3", "tiny-phi3", "tiny-gemma2", "tiny-gemma3"] {
             let (model, config, rows, expected) = try Self.load(name)
             for (method, run) in [(TrainingMethod.full, expected.full), (.lora, expected.lora)] {
                 let out = FileManager.default.temporaryDirectory.appendingPathComponent("tailor-trajectory-\(name)-\(method)-\(UUID())")

@@ -26,7 +26,7 @@ PINNED = {
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "Tests" / "TailorModelsTests" / "Fixtures"
 
-TINY_MODELS = ("tiny-llama", "tiny-qwen2", "tiny-llama3-rope", "tiny-qwen3", "tiny-phi3", "tiny-mistral-swa")
+TINY_MODELS = ("tiny-llama", "tiny-qwen2", "tiny-llama3-rope", "tiny-qwen3", "tiny-phi3", "tiny-mistral-swa", "tiny-gemma2", "tiny-gemma3")
 
 
 def selected(names):
@@ -67,7 +67,7 @@ def check_versions() -> None:
 
 def make_config(name: str):
     """The transformers config of one tiny model (f32, eager attention, no dropout)."""
-    from transformers import LlamaConfig, MistralConfig, Phi3Config, Qwen2Config, Qwen3Config
+    from transformers import Gemma2Config, Gemma3TextConfig, LlamaConfig, MistralConfig, Phi3Config, Qwen2Config, Qwen3Config
 
     common = dict(
         vocab_size=256,
@@ -140,6 +140,46 @@ def make_config(name: str):
             sliding_window=4,
             rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
         )
+    elif name == "tiny-gemma2":
+        # Gemma 2: embeddings scaled by sqrt(64), (1 + w) norms before and after attention and MLP, GeGLU (tanh GELU),
+        # head_dim 32 != 64 / 4, scaling query_pre_attn_scalar**-0.5 = 24**-0.5 (not head_dim's), tied head.
+        # Layer 0 slides (window 4 < the batch's 11 positions), layer 1 is global (transformers' layer_types). The
+        # soft-caps are small (attention 4, final 3; the released models use 50 and 30) so that tanh is far from
+        # linear on these random scores and logits: a missing or wrong cap moves logits by far more than 1e-4.
+        gemma = {k: v for k, v in common.items() if k != "hidden_act"}
+        cfg = Gemma2Config(
+            **gemma,
+            hidden_activation="gelu_pytorch_tanh",
+            head_dim=32,
+            query_pre_attn_scalar=24,
+            sliding_window=4,
+            attn_logit_softcapping=4.0,
+            final_logit_softcapping=3.0,
+            max_position_embeddings=128,
+            rms_norm_eps=1e-6,
+            tie_word_embeddings=True,
+            rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+        )
+    elif name == "tiny-gemma3":
+        # Gemma 3 (text): Gemma 2's block without soft-caps, plus (1 + w) q_norm/k_norm per head before RoPE, 5 local
+        # layers to 1 global (6 layers: 0-4 slide with window 4, 5 is global), and two RoPE bases: 10000 on local
+        # layers, 1e6 with linear scaling (factor 2) on the global one, as the released 4B+ models.
+        gemma = {k: v for k, v in common.items() if k != "hidden_act"}
+        gemma["num_hidden_layers"] = 6
+        cfg = Gemma3TextConfig(
+            **gemma,
+            hidden_activation="gelu_pytorch_tanh",
+            head_dim=32,
+            query_pre_attn_scalar=24,
+            sliding_window=4,
+            max_position_embeddings=128,
+            rms_norm_eps=1e-6,
+            tie_word_embeddings=True,
+            rope_parameters={
+                "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+                "full_attention": {"rope_type": "linear", "factor": 2.0, "rope_theta": 1000000.0},
+            },
+        )
     elif name == "tiny-llama3-rope":
         # head_dim 16, theta 5e5: wavelengths 6.3 (< high_wl 16, kept), 32.6 (smoothed), >= 168 (> low_wl 64,
         # divided by 8), so all three llama3 regimes are exercised.
@@ -178,7 +218,9 @@ def build_model(name: str, seed: int = 0):
                 std = 0.2 if cfg.tie_word_embeddings else 1.0
                 p.copy_(torch.randn(p.shape, generator=gen) * std)
             elif "norm" in pname:
-                p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=gen))
+                # Gemma's norms multiply by (1 + w): w near 0 gives the same scale as Llama's w near 1.
+                offset = 0.0 if cfg.model_type.startswith("gemma") else 1.0
+                p.copy_(offset + 0.1 * torch.randn(p.shape, generator=gen))
             elif pname.endswith(".bias"):
                 p.copy_(0.1 * torch.randn(p.shape, generator=gen))
             else:

@@ -13,7 +13,8 @@ reference.safetensors:
     loss F32 []                  transformers' causal-LM loss (shifted labels, mean over non-ignored targets)
     incremental_logits F32 [11, V]  row 0 fed one token at a time through past_key_values (DynamicCache)
     inv_freq F32 [head_dim / 2]  the model's RoPE inverse frequencies (after llama3 scaling where configured;
-                                 LongRoPE: the long set, as the last cached step used)
+                                 LongRoPE: the long set, as the last cached step used; Gemma 3: the global layers')
+    local_inv_freq F32 [head_dim / 2]  Gemma 3 only: the sliding layers' set
     short_inv_freq F32 [head_dim / 2]  LongRoPE only: the short set
 """
 
@@ -67,8 +68,15 @@ def write_model(name: str) -> None:
         "logits": logits.contiguous(),
         "loss": loss.reshape(()).contiguous(),
         "incremental_logits": incremental.contiguous(),
-        "inv_freq": model.model.rotary_emb.inv_freq.float().contiguous(),
     }
+    rotary = model.model.rotary_emb
+    if hasattr(rotary, "inv_freq"):
+        tensors["inv_freq"] = rotary.inv_freq.float().contiguous()
+    else:
+        # Gemma 3: one set per layer type; inv_freq is the global layers' (full_attention), local_inv_freq the
+        # sliding layers'.
+        tensors["inv_freq"] = rotary.full_attention_inv_freq.float().contiguous()
+        tensors["local_inv_freq"] = rotary.sliding_attention_inv_freq.float().contiguous()
     if longrope:
         # After the last (long) step inv_freq holds the long set; original_inv_freq the short one.
         tensors["short_inv_freq"] = model.model.rotary_emb.original_inv_freq.float().contiguous()

@@ -23,7 +23,7 @@ import torch
 
 import models_common as mc
 
-TRAJECTORY_MODELS = ("tiny-llama", "tiny-qwen2", "tiny-qwen3", "tiny-phi3")
+TRAJECTORY_MODELS = ("tiny-llama", "tiny-qwen2", "tiny-qwen3", "tiny-phi3", "tiny-gemma2", "tiny-gemma3")
 N_ROWS = 40
 MIN_LEN, MAX_LEN = 3, 16
 

@@ -60,6 +60,9 @@ PRESETS = {
     "phi-3-mini-4k": ("phi3", 3072, 8192, 32, 32, 32, 32064, False, None),
     "phi-3-mini-128k": ("phi3", 3072, 8192, 32, 32, 32, 32064, False, None),
     "phi-3.5-mini": ("phi3", 3072, 8192, 32, 32, 32, 32064, False, None),
+    "gemma-2-2b": ("gemma2", 2304, 9216, 26, 8, 4, 256000, True, 256),
+    "gemma-2-9b": ("gemma2", 3584, 14336, 42, 16, 8, 256000, True, 256),
+    "gemma-2-27b": ("gemma2", 4608, 36864, 46, 32, 16, 256000, True, 128),
 }
 
 
@@ -71,14 +74,16 @@ def check_versions():
 
 
 def make_config(model_type, hidden, inter, layers, heads, kv, vocab, tied, head_dim, attn="sdpa"):
-    from transformers import LlamaConfig, MistralConfig, Phi3Config, Qwen2Config
-    cls = {"llama": LlamaConfig, "qwen2": Qwen2Config, "mistral": MistralConfig, "phi3": Phi3Config}[model_type]
+    from transformers import Gemma2Config, LlamaConfig, MistralConfig, Phi3Config, Qwen2Config
+    cls = {"llama": LlamaConfig, "qwen2": Qwen2Config, "mistral": MistralConfig, "phi3": Phi3Config,
+           "gemma2": Gemma2Config}[model_type]
     kwargs = dict(vocab_size=vocab, hidden_size=hidden, intermediate_size=inter, num_hidden_layers=layers,
                   num_attention_heads=heads, num_key_value_heads=kv, tie_word_embeddings=tied)
     if head_dim is not None:
         kwargs["head_dim"] = head_dim
     cfg = cls(**kwargs)
-    cfg._attn_implementation = attn
+    # Gemma 2 has no sdpa path (soft-capping); eager builds the same modules.
+    cfg._attn_implementation = "eager" if model_type == "gemma2" else attn
     return cfg
 
 

@@ -19,6 +19,9 @@ func keyIsVisible(_ shape: AttentionShape, _ segments: UnsafePointer<Int32>?, ba
 /// `1/sqrt(D)` rounded once to f32, as transformers' `head_dim ** -0.5` is.
 func attentionScale(_ headDim: Int) -> Float { Float(1.0 / Double(headDim).squareRoot()) }
 
+/// The score scale of `shape`: its own, or `1/sqrt(D)`.
+func attentionScale(_ shape: AttentionShape) -> Float { shape.scale ?? attentionScale(shape.headDim) }
+
 /// Fast path: two BLAS products per (batch, head) with a masked softmax between them.
 func attentionForward(query: Tensor, key: Tensor, value: Tensor, shape s: AttentionShape, segments: KeySegments?,
                       keepProbabilities: Bool) -> AttentionOutput {
@@ -26,7 +29,7 @@ func attentionForward(query: Tensor, key: Tensor, value: Tensor, shape s: Attent
     precondition(query.count == s.batch * s.queryLength * s.heads * s.headDim, "attention: query \(query.shape)")
     precondition(key.count == s.batch * s.keyCapacity * s.kvHeads * s.headDim, "attention: key \(key.shape)")
     let (tq, tk, d, h, g) = (s.queryLength, s.keyLength, s.headDim, s.heads, s.kvHeads)
-    let group = h / g, scale = attentionScale(d)
+    let group = h / g, scale = attentionScale(s)
     var out = Tensor(uninitialized: [s.batch * tq, h * d])
     var probs = keepProbabilities ? Tensor(uninitialized: [s.batch, h, tq, tk]) : nil
     func run(_ probsBase: UnsafeMutablePointer<Float>?) {
@@ -46,6 +49,9 @@ func attentionForward(query: Tensor, key: Tensor, value: Tensor, shape s: Attent
                         let p = probsBase.map { $0 + pair * tq * tk } ?? scratch
                         GEMM.sgemmSerial(transposeA: false, transposeB: true, m: tq, n: tk, k: d, alpha: scale,
                                    a: qBase, lda: h * d, b: kBase, ldb: g * d, c: p, ldc: tk)
+                        if let cap = s.logitSoftCap {
+                            for e in 0..<(tq * tk) { p[e] = softCapped(p[e], cap: cap) }
+                        }
                         for i in 0..<tq { maskedSoftmaxRow(p + i * tk, s, seg, batch: b, query: i) }
                         GEMM.sgemmSerial(transposeA: false, transposeB: false, m: tq, n: d, k: tk,
                                    a: p, lda: tk, b: vBase, ldb: g * d, c: op + b * tq * h * d + head * d, ldc: h * d)
@@ -107,7 +113,8 @@ func attentionForwardReference(query: Tensor, key: Tensor, value: Tensor, shape 
                         for e in 0..<d {
                             dot += Double(q[((b * tq + i) * h + head) * d + e]) * Double(k[((b * s.keyCapacity + j) * g + kvHead) * d + e])
                         }
-                        scores[j] = dot / Double(d).squareRoot()
+                        scores[j] = s.scale.map { dot * Double($0) } ?? dot / Double(d).squareRoot()
+                        if let cap = s.logitSoftCap { scores[j] = Double(cap) * Foundation.tanh(scores[j] / Double(cap)) }
                     }
                     let maxValue = scores.max() ?? -.infinity
                     guard maxValue > -.infinity else { continue }

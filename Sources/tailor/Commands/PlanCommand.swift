@@ -8,11 +8,11 @@ struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Predict memory and time of full fine-tuning, LoRA and QLoRA, and recommend one.",
-        discussion: "Give --model (a folder or GGUF) or --params (e.g. 7B, with --arch llama|qwen2|mistral|smollm|phi3) or --preset (e.g. Llama-3.1-8B).")
+        discussion: "Give --model (a folder or GGUF) or --params (e.g. 7B, with --arch llama|qwen2|mistral|smollm|phi3|gemma2) or --preset (e.g. Llama-3.1-8B).")
 
     @Option(help: "A model on disk.") var model: String?
     @Option(help: "A parameter count such as 7B or 135M (the nearest known configuration of --arch is used).") var params: String?
-    @Option(help: "Family for --params: llama, qwen2, mistral, smollm, phi3.") var arch = "llama"
+    @Option(help: "Family for --params: llama, qwen2, mistral, smollm, phi3, gemma2.") var arch = "llama"
     @Option(help: "A known configuration, e.g. Llama-3.1-8B, Qwen2.5-7B, SmolLM2-135M.") var preset: String?
     @Option(help: "Memory per device, e.g. 24GB or 80GiB.") var memory: String
     @Option(help: "Number of devices.") var gpus = 1
