@@ -41,7 +41,7 @@ final class TemplateFixtureTests: XCTestCase {
 
     func testBuiltInTextsMatchFixtureFiles() throws {
         let files = ["chatml": "smollm2", "qwen2.5": "qwen2.5", "qwen3": "qwen3", "llama3": "llama3", "llama2": "llama2", "mistral": "mistral",
-                     "gemma2": "gemma2", "phi3": "phi3", "chatglm4": "chatglm4", "deepseek-v2": "deepseek-v2",
+                     "gemma2": "gemma2", "gemma3": "gemma3", "phi3": "phi3", "chatglm4": "chatglm4", "deepseek-v2": "deepseek-v2",
                      "deepseek-v3": "deepseek-v3"]
         XCTAssertEqual(Set(ChatTemplate.builtInNames), Set(files.keys))
         for (name, file) in files {

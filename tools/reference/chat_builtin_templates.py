@@ -20,6 +20,7 @@ BUILT_IN = [
     ("llama2", "llama2", "<s>", "</s>", "meta-llama/Llama-2-13b-chat-hf"),
     ("mistral", "mistral", "<s>", "</s>", "mistralai/Mistral-7B-Instruct-v0.2"),
     ("gemma2", "gemma2", "<bos>", "<eos>", "google/gemma-2-2b-it"),
+    ("gemma3", "gemma3", "<bos>", "<eos>", "google/gemma-3-4b-it"),
     ("phi3", "phi3", "<s>", "<|endoftext|>", "microsoft/Phi-3.5-mini-instruct"),
     ("chatglm4", "chatglm4", None, "<|endoftext|>", "THUDM/glm-4-9b-chat"),
     ("deepseek-v2", "deepseek-v2", "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "deepseek-ai/DeepSeek-V2-Lite-Chat"),

@@ -51,6 +51,7 @@ MODELS = {
     "llama2": ("<s>", "</s>"),
     "mistral": ("<s>", "</s>"),
     "gemma2": ("<bos>", "<eos>"),
+    "gemma3": ("<bos>", "<eos>"),
     "phi3": ("<s>", "<|endoftext|>"),
     "chatglm4": (None, "<|endoftext|>"),
     "deepseek-v2": ("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"),
