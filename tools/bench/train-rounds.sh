@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Training speed, interleaved rounds: Tailor (bf16 products) against tuned PyTorch + PEFT (MKL shim + tcmalloc,
+# Training speed, interleaved rounds: Tailor (its default products: bf16, or f32 without bf16 dot products) against tuned PyTorch + PEFT (MKL shim + tcmalloc,
 # tools/bench/tuned-torch-env.sh) in f32 and in bf16, LoRA rank 16 on all linear layers and full fine-tuning, batch
 # 4 x 256, with the matrix-product ceiling measured in every round. Appends JSON lines to OUT and prints medians,
 # ratios and achieved fractions of the bf16 ceiling (tools/bench/summarize_rounds.py).
@@ -8,12 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 model="$1"; rounds="${2:-2}"; out="${3:-bench-train.jsonl}"; python="${4:-/opt/refvenv/bin/python}"
 tailor=.build/release/tailor
+# Tailor's products: bf16 where the CPU has bf16 dot products (its default), else f32; TAILOR_DTYPE overrides.
+dtype_default=$(grep -qw avx512_bf16 /proc/cpuinfo && echo bf16 || echo f32)
+tailor_dtype="${TAILOR_DTYPE:-$dtype_default}"
 preload="$(tools/bench/tuned-torch-env.sh)"
 record() { printf '{"round": %d, "side": "%s", "what": "%s", "result": %s}\n' "$1" "$2" "$3" "$(tr -d '\n')" >> "$out"; }
 for round in $(seq 1 "$rounds"); do
   LD_PRELOAD="$preload" $python tools/bench/ceiling.py | tail -1 | record "$round" ceiling matmul
   for method in lora full; do
-    $tailor bench train --model "$model" --method $method --lora-rank 16 --compute-dtype bf16 --json \
+    $tailor bench train --model "$model" --method $method --lora-rank 16 --compute-dtype "$tailor_dtype" --json \
       | record "$round" tailor "train-$method"
     for dtype in f32 bf16; do
       LD_PRELOAD="$preload" $python tools/bench/torch_train.py --gguf "$model" --method $method --lora-r 16 --lora-alpha 32 \
