@@ -73,13 +73,13 @@ public struct LlamaModel: Sendable {
                                            slidingWindow: c.slidingWindow(layer: l))
                 attended = backend.attention(query: q, key: kv.keys[l], value: kv.values[l], shape: shape,
                                              segments: kv.segmentsIncluding(newSegments, count: t),
-                                             keepProbabilities: false).output
+                                             keepLogSumExp: false).output
                 cache = kv
             } else {
                 let shape = AttentionShape(batch: batch, queryLength: t, keyLength: t, heads: c.headCount,
                                            kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow(layer: l))
                 attended = backend.attention(query: q, key: k, value: v, shape: shape,
-                                             segments: segments, keepProbabilities: false).output
+                                             segments: segments, keepLogSumExp: false).output
             }
             h = backend.add(h, w.oProj.forward(attended, backend: backend))
             let y = backend.rmsNorm(h, weight: w.mlpNorm, eps: Float(c.rmsNormEps)).output

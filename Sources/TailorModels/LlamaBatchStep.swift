@@ -71,7 +71,7 @@ extension LlamaModel {
                                            keyCapacity: caches[r].capacity, heads: c.headCount, kvHeads: c.kvHeadCount,
                                            headDim: c.headDim, queryOffset: past[r], slidingWindow: c.slidingWindow(layer: l))
                 attended.append(backend.attention(query: q.rows(span), key: caches[r].keys[l], value: caches[r].values[l],
-                                                  shape: shape, segments: nil, keepProbabilities: false).output)
+                                                  shape: shape, segments: nil, keepLogSumExp: false).output)
             }
             h = backend.add(h, project(Tensor(concatenatingRows: attended), "self_attn.o_proj", w.oProj))
             let y = backend.rmsNorm(h, weight: w.mlpNorm, eps: Float(c.rmsNormEps)).output

@@ -81,7 +81,7 @@ struct LlamaLayerActivations {
     var input: Tensor                        // (M, C) residual entering the block
     var attentionNorm: RMSNormOutput         // (M, C), (M)
     var q: Tensor, k: Tensor, v: Tensor      // (M, H·D), (M, G·D), (M, G·D) after RoPE
-    var probabilities: Tensor                // (B, H, T, T)
+    var logSumExp: Tensor                    // (M, H) per-row log Σ exp of the attention scores
     var attended: Tensor                     // (M, H·D)
     var middle: Tensor                       // (M, C) residual after attention
     var mlpNorm: RMSNormOutput
@@ -190,14 +190,14 @@ extension LlamaModel {
         let shape = AttentionShape(batch: batch.batch, queryLength: t, keyLength: t, heads: c.headCount,
                                    kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow(layer: l))
         let attention = backend.attention(query: q, key: k, value: v, shape: shape, segments: batch.segments,
-                                          keepProbabilities: true)
+                                          keepLogSumExp: true)
         let middle = backend.add(input, run("self_attn.o_proj", w.oProj, attention.output))
         let n2 = backend.rmsNorm(middle, weight: w.mlpNorm, eps: Float(c.rmsNormEps))
         let (gate, up) = w.gateAndUp(n2.output, project: run)
         let gated = backend.swiglu(gate: gate, up: up)
         let output = backend.add(middle, run("mlp.down_proj", w.downProj, gated))
         let acts = LlamaLayerActivations(input: input, attentionNorm: n1, q: q, k: k, v: v,
-                                         probabilities: attention.probabilities ?? Tensor(zeros: [0]),
+                                         logSumExp: attention.logSumExp ?? Tensor(zeros: [0]),
                                          attended: attention.output, middle: middle, mlpNorm: n2, gate: gate, up: up,
                                          gated: gated, saved: saved, masks: masks, qNorm: qn.saved, kNorm: kn.saved)
         return (output, acts)
@@ -223,8 +223,8 @@ extension LlamaModel {
         let dAttended = back("self_attn.o_proj", w.oProj, dMiddle, a.attended)
         let shape = AttentionShape(batch: batch.batch, queryLength: t, keyLength: t, heads: c.headCount,
                                    kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow(layer: l))
-        let dAttention = backend.attentionBackward(dOutput: dAttended, query: a.q, key: a.k, value: a.v,
-                                                   probabilities: a.probabilities, shape: shape)
+        let dAttention = backend.attentionBackward(dOutput: dAttended, query: a.q, key: a.k, value: a.v, output: a.attended,
+                                                   logSumExp: a.logSumExp, shape: shape, segments: batch.segments)
         let dq = headNormBackward(backend.applyRotaryBackward(dAttention.query, heads: c.headCount, angles: angles),
                                   weight: w.qNorm, saved: a.qNorm, heads: c.headCount, weightGradient: &g.qNorm, backend: backend)
         let dk = headNormBackward(backend.applyRotaryBackward(dAttention.key, heads: c.kvHeadCount, angles: angles),
