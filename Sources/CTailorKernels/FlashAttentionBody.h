@@ -16,7 +16,7 @@ typedef float FN(vfu) __attribute__((vector_size(TK_W * 4), aligned(4), may_alia
 
 TK_TARGET static inline VF FN(load)(const float *p) { return *(const VFU *)p; }
 TK_TARGET static inline void FN(store)(float *p, VF x) { *(VFU *)p = x; }
-TK_TARGET static inline VF FN(splat)(float x) { VF zero = {0}; return zero + x; }
+TK_TARGET static inline VF FN(splat)(float x) { VF v; for (int i = 0; i < TK_W; i++) v[i] = x; return v; }
 TK_TARGET static inline VF FN(select)(VI mask, VF a, VF b) { return (VF)(((VI)a & mask) | ((VI)b & ~mask)); }
 
 /// e^x with the degree-6 polynomial of `fastExp` (CrossEntropy.swift); 0 below -87 and for -inf.
@@ -90,19 +90,25 @@ TK_TARGET static void FN(gemm)(int64_t m, int64_t n, int64_t k, const float *a, 
     }
 }
 
-/// Scores of a block in place: the transform, then -inf where the mask hides the key (every key when `visibility`
-/// is TK_BLOCK_PARTIAL is checked; columns past the last key are always hidden).
-TK_TARGET static void FN(transform_and_mask)(const tk_attention_shape *s, float *sc, int64_t rows, int64_t nq,
-                                             int64_t b, int64_t p0, int64_t k0, int64_t nk, int visibility) {
+/// The first `ncols` scores of each block row in place: the transform, then -inf where the mask hides the key (each
+/// key is checked when `visibility` is TK_BLOCK_PARTIAL; columns past the last key, j ≥ nk, are always hidden).
+TK_TARGET static void FN(transform_and_mask)(const tk_attention_shape *s, float *sc, int64_t rows, int64_t nq, int64_t b,
+                                             int64_t p0, int64_t k0, int64_t nk, int64_t ncols, int visibility) {
     for (int64_t r = 0; r < rows; r++) {
         float *row = sc + r * TK_BK;
-        for (int64_t j = 0; j < TK_BK; j += TK_W) FN(store)(row + j, FN(score)(FN(load)(row + j), s));
+        for (int64_t j = 0; j < ncols; j += TK_W) FN(store)(row + j, FN(score)(FN(load)(row + j), s));
         int64_t pos = p0 + r % nq;
         if (visibility == TK_BLOCK_PARTIAL) {
-            for (int64_t j = 0; j < nk; j++) if (!tk_key_visible(s, b, pos, k0 + j)) row[j] = -INFINITY;
+            for (int64_t j = 0; j < nk && j < ncols; j++) if (!tk_key_visible(s, b, pos, k0 + j)) row[j] = -INFINITY;
         }
-        for (int64_t j = nk; j < TK_BK; j++) row[j] = -INFINITY;
+        for (int64_t j = nk; j < ncols; j++) row[j] = -INFINITY;
     }
+}
+
+/// Columns of a key block that queries up to position p1 can reach, rounded up to whole vectors (the causal
+/// diagonal leaves the rest of the block hidden).
+static inline int64_t FN(reachable_columns)(int64_t p1, int64_t k0, int64_t nk) {
+    return tk_round_up(tk_min(nk, p1 - k0 + 1), TK_W);
 }
 
 /// Rows [rows, m) of a block are padding: zero queries, zero weights.
@@ -110,13 +116,18 @@ TK_TARGET static int FN(forward)(const tk_attention_shape *s, const float *q, co
                                  float *out, float *lse, int64_t item_begin, int64_t item_end) {
     const int64_t tq = s->query_length, tk = s->key_length, cap = s->key_capacity, h = s->heads, g = s->kv_heads;
     const int64_t d = s->head_dim, group = h / g, dp = tk_round_up(d, TK_W), nqb = (tq + TK_BQ - 1) / TK_BQ;
-    const int64_t mb = tk_round_up(group * TK_BQ, 4), win = s->sliding_window;
-    float *buffer = malloc(sizeof(float) * (size_t)(2 * mb * dp + mb * TK_BK + 2 * dp * TK_BK + 2 * mb));
-    if (!buffer) return -1;
-    float *qp = buffer, *acc = qp + mb * dp, *sc = acc + mb * dp, *kt = sc + mb * TK_BK, *vp = kt + dp * TK_BK;
-    float *mx = vp + TK_BK * dp, *sum = mx + mb;
+    const int64_t mb = tk_round_up(group * TK_BQ, 4), win = s->sliding_window, nkb = (tk + TK_BK - 1) / TK_BK;
+    // K (transposed) and V of the current (batch, kv head), packed block by block as items first need them: a
+    // worker's items are consecutive, so the query blocks of one pair share the packing.
+    float *buffer = malloc(sizeof(float) * (size_t)(2 * mb * dp + mb * TK_BK + 2 * nkb * dp * TK_BK + 2 * mb));
+    unsigned char *packed = calloc((size_t)nkb + 1, 1);
+    if (!buffer || !packed) { free(buffer); free(packed); return -1; }
+    float *qp = buffer, *acc = qp + mb * dp, *sc = acc + mb * dp, *kts = sc + mb * TK_BK, *vps = kts + nkb * dp * TK_BK;
+    float *mx = vps + nkb * TK_BK * dp, *sum = mx + mb;
+    int64_t packedPair = -1;
     for (int64_t item = item_begin; item < item_end; item++) {
         const int64_t b = item / (g * nqb), kvh = (item / nqb) % g, q0 = (item % nqb) * TK_BQ;
+        if (item / nqb != packedPair) { packedPair = item / nqb; memset(packed, 0, (size_t)nkb); }
         const int64_t nq = tk_min(TK_BQ, tq - q0), rows = group * nq, m = tk_round_up(rows, 4);
         const int64_t p0 = s->query_offset + q0, p1 = p0 + nq - 1;
         memset(qp, 0, sizeof(float) * (size_t)(m * dp));
@@ -130,26 +141,31 @@ TK_TARGET static int FN(forward)(const tk_attention_shape *s, const float *q, co
             const int64_t nk = tk_min(TK_BK, tk - k0);
             const int visibility = tk_block_visibility(s, b, p0, p1, k0, nk);
             if (visibility == TK_BLOCK_HIDDEN) continue;
-            memset(kt, 0, sizeof(float) * (size_t)(dp * TK_BK));
-            memset(vp, 0, sizeof(float) * (size_t)(TK_BK * dp));
-            for (int64_t j = 0; j < nk; j++) {
-                const float *kr = k + ((b * cap + k0 + j) * g + kvh) * d, *vr = v + ((b * cap + k0 + j) * g + kvh) * d;
-                for (int64_t e = 0; e < d; e++) kt[e * TK_BK + j] = kr[e];
-                memcpy(vp + j * dp, vr, sizeof(float) * (size_t)d);
+            float *kt = kts + k0 / TK_BK * dp * TK_BK, *vp = vps + k0 / TK_BK * TK_BK * dp;
+            if (!packed[k0 / TK_BK]) {
+                packed[k0 / TK_BK] = 1;
+                memset(kt, 0, sizeof(float) * (size_t)(dp * TK_BK));
+                memset(vp, 0, sizeof(float) * (size_t)(TK_BK * dp));
+                for (int64_t j = 0; j < nk; j++) {
+                    const float *kr = k + ((b * cap + k0 + j) * g + kvh) * d, *vr = v + ((b * cap + k0 + j) * g + kvh) * d;
+                    for (int64_t e = 0; e < d; e++) kt[e * TK_BK + j] = kr[e];
+                    memcpy(vp + j * dp, vr, sizeof(float) * (size_t)d);
+                }
             }
-            FN(gemm)(m, TK_BK, dp, qp, dp, 1, kt, TK_BK, sc, TK_BK, 0);
-            FN(transform_and_mask)(s, sc, rows, nq, b, p0, k0, nk, visibility);
+            const int64_t ncols = FN(reachable_columns)(p1, k0, nk);
+            FN(gemm)(m, ncols, dp, qp, dp, 1, kt, TK_BK, sc, TK_BK, 0);
+            FN(transform_and_mask)(s, sc, rows, nq, b, p0, k0, nk, ncols, visibility);
             // Online softmax: rescale what the row has so far to the new running maximum.
             for (int64_t r = 0; r < m; r++) {
                 float *row = sc + r * TK_BK;
-                if (r >= rows) { memset(row, 0, sizeof(float) * TK_BK); continue; }
+                if (r >= rows) { memset(row, 0, sizeof(float) * (size_t)ncols); continue; }
                 VF vm = FN(load)(row);
-                for (int64_t j = TK_W; j < TK_BK; j += TK_W) { VF x = FN(load)(row + j); vm = FN(select)(x > vm, x, vm); }
+                for (int64_t j = TK_W; j < ncols; j += TK_W) { VF x = FN(load)(row + j); vm = FN(select)(x > vm, x, vm); }
                 const float blockMax = FN(hmax)(vm), newMax = blockMax > mx[r] ? blockMax : mx[r];
-                if (newMax == -INFINITY) { memset(row, 0, sizeof(float) * TK_BK); continue; }
+                if (newMax == -INFINITY) { memset(row, 0, sizeof(float) * (size_t)ncols); continue; }
                 const float correction = mx[r] == -INFINITY ? 0 : expf(mx[r] - newMax);
                 VF vs = {0};
-                for (int64_t j = 0; j < TK_BK; j += TK_W) {
+                for (int64_t j = 0; j < ncols; j += TK_W) {
                     VF p = FN(exp)(FN(load)(row + j) - newMax);
                     FN(store)(row + j, p);
                     vs += p;
@@ -161,7 +177,7 @@ TK_TARGET static int FN(forward)(const tk_attention_shape *s, const float *q, co
                     for (int64_t e = 0; e < dp; e += TK_W) FN(store)(o + e, FN(load)(o + e) * correction);
                 }
             }
-            FN(gemm)(m, dp, TK_BK, sc, TK_BK, 1, vp, dp, acc, dp, 1);
+            FN(gemm)(m, dp, ncols, sc, TK_BK, 1, vp, dp, acc, dp, 1);
         }
         for (int64_t r = 0; r < rows; r++) {
             const int64_t i = q0 + r % nq, head = kvh * group + r / nq;
@@ -172,6 +188,7 @@ TK_TARGET static int FN(forward)(const tk_attention_shape *s, const float *q, co
         }
     }
     free(buffer);
+    free(packed);
     return 0;
 }
 
@@ -224,24 +241,25 @@ TK_TARGET static int FN(backward)(const tk_attention_shape *s, const float *q, c
                 if (visibility == TK_BLOCK_HIDDEN) continue;
                 touched = 1;
                 const float *qi = qa + qb * mb * dp, *doi = doa + qb * mb * dp, *li = ls + qb * mb, *di = delta + qb * mb;
-                FN(gemm)(m, TK_BK, dp, qi, dp, 1, kt, TK_BK, sc, TK_BK, 0);
-                FN(transform_and_mask)(s, sc, rows, nq, b, p0, k0, nk, visibility);
+                const int64_t ncols = FN(reachable_columns)(p1, k0, nk);
+                FN(gemm)(m, ncols, dp, qi, dp, 1, kt, TK_BK, sc, TK_BK, 0);
+                FN(transform_and_mask)(s, sc, rows, nq, b, p0, k0, nk, ncols, visibility);
                 for (int64_t r = 0; r < m; r++) {
                     const VF l = FN(splat)(li[r]);
-                    for (int64_t j = 0; j < TK_BK; j += TK_W) FN(store)(pb + r * TK_BK + j, FN(exp)(FN(load)(sc + r * TK_BK + j) - l));
+                    for (int64_t j = 0; j < ncols; j += TK_W) FN(store)(pb + r * TK_BK + j, FN(exp)(FN(load)(sc + r * TK_BK + j) - l));
                 }
-                FN(gemm)(TK_BK, dp, m, pb, 1, TK_BK, doi, dp, dva, dp, 1);        // dV += Pᵀ·dO
-                FN(gemm)(m, TK_BK, dp, doi, dp, 1, vt, TK_BK, ds, TK_BK, 0);     // dP = dO·Vᵀ
+                FN(gemm)(ncols, dp, m, pb, 1, TK_BK, doi, dp, dva, dp, 1);        // dV += Pᵀ·dO
+                FN(gemm)(m, ncols, dp, doi, dp, 1, vt, TK_BK, ds, TK_BK, 0);     // dP = dO·Vᵀ
                 for (int64_t r = 0; r < m; r++) {
                     const VF dr = FN(splat)(di[r]);
-                    for (int64_t j = 0; j < TK_BK; j += TK_W) {
+                    for (int64_t j = 0; j < ncols; j += TK_W) {
                         const int64_t o = r * TK_BK + j;
                         const VF dt = FN(load)(pb + o) * (FN(load)(ds + o) - dr);
                         FN(store)(ds + o, FN(score_backward)(dt, FN(load)(sc + o), s));
                     }
                 }
-                FN(gemm)(m, dp, TK_BK, ds, TK_BK, 1, kp, dp, dqa + qb * mb * dp, dp, 1);   // dQ += dS·K
-                FN(gemm)(TK_BK, dp, m, ds, 1, TK_BK, qi, dp, dka, dp, 1);                 // dK += dSᵀ·Q
+                FN(gemm)(m, dp, ncols, ds, TK_BK, 1, kp, dp, dqa + qb * mb * dp, dp, 1);   // dQ += dS·K
+                FN(gemm)(ncols, dp, m, ds, 1, TK_BK, qi, dp, dka, dp, 1);                 // dK += dSᵀ·Q
             }
             if (!touched) continue;
             for (int64_t j = 0; j < nk; j++) {
