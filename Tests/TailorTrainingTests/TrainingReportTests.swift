@@ -41,14 +41,20 @@ final class TrainingReportTests: XCTestCase {
         XCTAssertEqual(summary.trainSeconds, trainSeconds, accuracy: 1e-12)
         XCTAssertEqual(summary.evalSeconds, rows.reduce(0.0) { $0 + (number($1, "eval_seconds") ?? 0) }, accuracy: 1e-12)
         XCTAssertGreaterThan(summary.evalSeconds, 0)
+        // JSONSerialization on Linux may round the 17th digit differently from the shortest form JSONEncoder wrote
+        // (and StepRecord reads back exactly), so losses read both ways agree to 1e-14, not bit for bit.
+        func assertSame(_ a: Double?, _ b: Double?, _ what: String) {
+            guard let a, let b else { return XCTAssertEqual(a, b, what) }
+            XCTAssertEqual(a, b, accuracy: 1e-14 * abs(b), what)
+        }
         let losses = rows.compactMap { number($0, "loss") }
-        XCTAssertEqual(summary.finalTrainLoss, losses.last)
+        assertSame(summary.finalTrainLoss, losses.last, "final train loss")
         XCTAssertEqual(summary.meanTrainLoss, losses.reduce(0, +) / 6, accuracy: 1e-12)
-        XCTAssertEqual(summary.bestTrainLoss?.loss, losses.min())
+        assertSame(summary.bestTrainLoss?.loss, losses.min(), "best train loss")
         let evals = rows.compactMap { number($0, "eval_loss") }
         XCTAssertEqual(evals.count, 3)
-        XCTAssertEqual(summary.finalEvalLoss, evals.last)
-        XCTAssertEqual(summary.bestEvalLoss?.loss, evals.min())
+        assertSame(summary.finalEvalLoss, evals.last, "final eval loss")
+        assertSame(summary.bestEvalLoss?.loss, evals.min(), "best eval loss")
         XCTAssertEqual(summary.tokensPerSecond, Double(summary.tokens) / trainSeconds, accuracy: 1e-9)
         XCTAssertEqual(summary.peakMemoryBytes.map(Double.init), rows.compactMap { number($0, "peak_memory_bytes") }.max())
         // JSONSerialization on Linux may round the 17th digit differently from the shortest form JSONEncoder wrote.
