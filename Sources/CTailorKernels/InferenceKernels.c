@@ -18,6 +18,8 @@ static int force_scalar = 0;
 
 void tk_force_scalar(int on) { force_scalar = on; }
 
+int tk_scalar_forced(void) { return force_scalar; }
+
 int tk_has_avx512_inference(void) {
 #if TK_X86
     if (force_scalar) return 0;

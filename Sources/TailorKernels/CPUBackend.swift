@@ -19,8 +19,8 @@ public struct CPUBackend: Backend {
     }
     public func applyRotary(_ x: Tensor, heads: Int, angles: RotaryAngles) -> Tensor { applyRotaryForward(x, heads: heads, angles: angles) }
     public func attention(query: Tensor, key: Tensor, value: Tensor, shape: AttentionShape, segments: KeySegments?,
-                          keepProbabilities: Bool) -> AttentionOutput {
-        attentionForward(query: query, key: key, value: value, shape: shape, segments: segments, keepProbabilities: keepProbabilities)
+                          keepLogSumExp: Bool) -> AttentionOutput {
+        attentionForward(query: query, key: key, value: value, shape: shape, segments: segments, keepLogSumExp: keepLogSumExp)
     }
     public func swiglu(gate: Tensor, up: Tensor) -> Tensor { swigluForward(gate: gate, up: up) }
     public func geglu(gate: Tensor, up: Tensor) -> Tensor { gegluForward(gate: gate, up: up) }
@@ -53,10 +53,10 @@ public struct CPUBackend: Backend {
     public func applyRotaryBackward(_ dOutput: Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
         TailorKernels.applyRotaryBackward(dOutput, heads: heads, angles: angles)
     }
-    public func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, probabilities: Tensor,
-                                  shape: AttentionShape) -> AttentionGradients {
-        TailorKernels.attentionBackward(dOutput: dOutput, query: query, key: key, value: value,
-                                        probabilities: probabilities, shape: shape)
+    public func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, output: Tensor, logSumExp: Tensor,
+                                  shape: AttentionShape, segments: KeySegments?) -> AttentionGradients {
+        TailorKernels.attentionBackward(dOutput: dOutput, query: query, key: key, value: value, output: output,
+                                        logSumExp: logSumExp, shape: shape, segments: segments)
     }
     public func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor) {
         TailorKernels.swigluBackward(dOutput: dOutput, gate: gate, up: up)

@@ -35,8 +35,8 @@ public struct ReferenceBackend: Backend {
         return Tensor(shape: x.shape, values: out)
     }
     public func attention(query: Tensor, key: Tensor, value: Tensor, shape: AttentionShape, segments: KeySegments?,
-                          keepProbabilities: Bool) -> AttentionOutput {
-        attentionForwardReference(query: query, key: key, value: value, shape: shape, segments: segments, keepProbabilities: keepProbabilities)
+                          keepLogSumExp: Bool) -> AttentionOutput {
+        attentionForwardReference(query: query, key: key, value: value, shape: shape, segments: segments, keepLogSumExp: keepLogSumExp)
     }
     public func swiglu(gate: Tensor, up: Tensor) -> Tensor { swigluForwardReference(gate: gate, up: up) }
     public func geglu(gate: Tensor, up: Tensor) -> Tensor { gegluForwardReference(gate: gate, up: up) }
@@ -111,9 +111,9 @@ public struct ReferenceBackend: Backend {
         } }
         return Tensor(shape: dOutput.shape, values: dx)
     }
-    public func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, probabilities: Tensor,
-                                  shape: AttentionShape) -> AttentionGradients {
-        attentionBackwardReference(dOutput: dOutput, query: query, key: key, value: value, probabilities: probabilities, shape: shape)
+    public func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, output: Tensor, logSumExp: Tensor,
+                                  shape: AttentionShape, segments: KeySegments?) -> AttentionGradients {
+        attentionBackwardReference(dOutput: dOutput, query: query, key: key, value: value, shape: shape, segments: segments)
     }
     public func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor) {
         let dy = dOutput.floats(), g = gate.floats(), u = up.floats()

@@ -63,14 +63,14 @@ public struct LlamaModel: Sendable {
                              attend: { l, q, k, v in
                 guard var kv = cache else {
                     let shape = selfAttentionShape(layer: l, batch: batch, length: t)
-                    return backend.attention(query: q, key: k, value: v, shape: shape, segments: segments, keepProbabilities: false)
+                    return backend.attention(query: q, key: k, value: v, shape: shape, segments: segments, keepLogSumExp: false)
                 }
                 cache = nil   // keep `kv` the only reference so appending does not copy the cache
                 kv.append(layer: l, keys: k, values: v, count: t)
                 let shape = c.attentionShape(layer: l, batch: batch, queryLength: t, keyLength: past + t,
                                              keyCapacity: kv.capacity, queryOffset: past)
                 let attended = backend.attention(query: q, key: kv.keys[l], value: kv.values[l], shape: shape,
-                                                 segments: kv.segmentsIncluding(newSegments, count: t), keepProbabilities: false)
+                                                 segments: kv.segmentsIncluding(newSegments, count: t), keepLogSumExp: false)
                 cache = kv
                 return attended
             }).output

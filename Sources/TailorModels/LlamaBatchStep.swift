@@ -64,9 +64,9 @@ extension LlamaModel {
                     let shape = c.attentionShape(layer: l, batch: 1, queryLength: span.count, keyLength: past[r] + span.count,
                                                  keyCapacity: caches[r].capacity, queryOffset: past[r])
                     attended.append(backend.attention(query: q.rows(span), key: caches[r].keys[l], value: caches[r].values[l],
-                                                      shape: shape, segments: nil, keepProbabilities: false).output)
+                                                      shape: shape, segments: nil, keepLogSumExp: false).output)
                 }
-                return AttentionOutput(output: Tensor(concatenatingRows: attended), probabilities: nil)
+                return AttentionOutput(output: Tensor(concatenatingRows: attended), logSumExp: nil)
             }).output
         }
         for r in rows.indices { caches[r].advance(count: counts[r], segments: [Int32](repeating: 0, count: counts[r])) }

@@ -66,7 +66,7 @@ extension LlamaModel {
     }
 
     /// Block `l` backward: the gradient of its output in, the gradient of its input out; adds into `g` what it trains.
-    func blockBackward(_ l: Int, _ dOutput: Tensor, _ a: LlamaLayerActivations, shape: AttentionShape,
+    func blockBackward(_ l: Int, _ dOutput: Tensor, _ a: LlamaLayerActivations, shape: AttentionShape, segments: KeySegments?,
                        angles: RotaryAngles, gradients g: inout LlamaLayerGradients, backend: any Backend) -> Tensor {
         let c = configuration, w = weights.layers[l]
         func back(_ slot: LinearSlot, _ linear: Linear, _ dy: Tensor, _ x: Tensor) -> Tensor {
@@ -87,7 +87,8 @@ extension LlamaModel {
                                                    saved: a.postAttention, weightGradient: &g.postAttentionNorm, backend: backend)
         let dAttended = back(.o, w.oProj, dAttentionProjected, a.attention.output)
         let dAttention = backend.attentionBackward(dOutput: dAttended, query: a.q, key: a.k, value: a.v,
-                                                   probabilities: a.attention.probabilities ?? Tensor(zeros: [0]), shape: shape)
+                                                   output: a.attention.output, logSumExp: a.attention.logSumExp ?? Tensor(zeros: [0]),
+                                                   shape: shape, segments: segments)
         let dq = headNormBackward(backend.applyRotaryBackward(dAttention.query, heads: c.headCount, angles: angles),
                                   weight: w.qNorm.map(c.appliedNormWeight), saved: a.qNorm, heads: c.headCount, weightGradient: &g.qNorm, backend: backend)
         let dk = headNormBackward(backend.applyRotaryBackward(dAttention.key, heads: c.kvHeadCount, angles: angles),

@@ -113,7 +113,8 @@ extension LlamaModel {
         for l in (0..<c.layerCount).reversed() {
             let acts = kept[l] ?? layerForward(l, inputs[l], batch: batch, angles: angles(l), seed: options.seed, backend: backend).1
             kept[l] = nil
-            dh = blockBackward(l, dh, acts, shape: selfAttentionShape(layer: l, batch: batch.batch, length: t), angles: angles(l),
+            dh = blockBackward(l, dh, acts, shape: selfAttentionShape(layer: l, batch: batch.batch, length: t), segments: batch.segments,
+                               angles: angles(l),
                                gradients: &gradients.layers[l], backend: backend)
             options.afterLayerBackward?(l, gradients.layers[l])
         }
@@ -176,7 +177,7 @@ extension LlamaModel {
             linears.saved[slot] = saved
             return y
         }, attend: { _, q, k, v in
-            backend.attention(query: q, key: k, value: v, shape: shape, segments: batch.segments, keepProbabilities: true)
+            backend.attention(query: q, key: k, value: v, shape: shape, segments: batch.segments, keepLogSumExp: true)
         })
         activations.linears = linears
         return (output, activations)

@@ -51,9 +51,9 @@ public enum EngineMemory {
         let trainable = method == .full ? s.parameterCount : adapterParameters
 
         // Kept per layer by LlamaModel.layerForward (f32): input, both norm outputs (+ 1/rms), q, k, v, attention
-        // probabilities, attention output, the residual in the middle, gate, up and their SwiGLU product; LoRA
-        // keeps x·Aᵀ per adapter, and with dropout the dropped input and its mask.
-        var perLayer = m * (4 * c + 2 + 2 * qw + 2 * kvw + 3 * f) + batch * s.headCount * sequenceLength * sequenceLength
+        // output and its per-row log-sum-exp (H per token), the residual in the middle, gate, up and their SwiGLU
+        // product; LoRA keeps x·Aᵀ per adapter, and with dropout the dropped input and its mask.
+        var perLayer = m * (4 * c + 2 + 2 * qw + 2 * kvw + 3 * f + s.headCount)
         if method != .full {
             perLayer += adaptedLinears.reduce(0) { $0 + m * rank + (loraDropout ? 2 * m * $1.inFeatures : 0) }
         }

@@ -51,11 +51,12 @@ public struct RMSNormOutput: Sendable {
     public init(output: Tensor, inverseRMS: Tensor) { self.output = output; self.inverseRMS = inverseRMS }
 }
 
-/// Output of attention: heads concatenated, and the softmax probabilities when asked for (for backward).
+/// Output of attention: heads concatenated, and when asked for (for backward) each row's log Σ_j exp(score_j) over
+/// its visible keys (-inf for a row that sees none), from which the backward recomputes the probabilities.
 public struct AttentionOutput: Sendable {
     public var output: Tensor   // [B·Tq, H·D]
-    public var probabilities: Tensor?   // [B, H, Tq, Tk]
-    public init(output: Tensor, probabilities: Tensor?) { self.output = output; self.probabilities = probabilities }
+    public var logSumExp: Tensor?   // [B·Tq, H]
+    public init(output: Tensor, logSumExp: Tensor?) { self.output = output; self.logSumExp = logSumExp }
 }
 
 /// Cosine and sine of the rotary angles for a list of positions: `[M, D/2]` each.
@@ -103,7 +104,7 @@ public protocol Backend: Sendable {
     /// Scaled dot-product attention with grouped-query heads, causal mask and optional segments.
     /// query `[B·Tq, H·D]`; key/value `[B·keyCapacity, G·D]`.
     func attention(query: Tensor, key: Tensor, value: Tensor, shape: AttentionShape, segments: KeySegments?,
-                   keepProbabilities: Bool) -> AttentionOutput
+                   keepLogSumExp: Bool) -> AttentionOutput
     /// `silu(gate) · up`, elementwise.
     func swiglu(gate: Tensor, up: Tensor) -> Tensor
     /// `gelu_tanh(gate) · up`, elementwise (Gemma's GeGLU; torch's `gelu(approximate="tanh")`).
@@ -141,9 +142,10 @@ public protocol Backend: Sendable {
                          weightGradient: inout Tensor?) -> Tensor
     /// Gradient of `applyRotary` with respect to its input.
     func applyRotaryBackward(_ dOutput: Tensor, heads: Int, angles: RotaryAngles) -> Tensor
-    /// Gradients of query, key and value from the probabilities the forward kept.
-    func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, probabilities: Tensor,
-                           shape: AttentionShape) -> AttentionGradients
+    /// Gradients of query, key and value; `output` and `logSumExp` are the forward's (kept with `keepLogSumExp`),
+    /// `segments` the forward's.
+    func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, output: Tensor, logSumExp: Tensor,
+                           shape: AttentionShape, segments: KeySegments?) -> AttentionGradients
     /// Gradient of `softCap`'s input `x`: `dy · (1 - tanh²(x / cap))`.
     func softCapBackward(dOutput: Tensor, input: Tensor, cap: Float) -> Tensor
     /// Gradients of `swiglu`'s gate and up inputs.

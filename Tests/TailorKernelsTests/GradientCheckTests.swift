@@ -169,10 +169,10 @@ final class GradientCheckTests: XCTestCase {
             } } }
             return out
         }
-        let forward = cpu.attention(query: q, key: k, value: v, shape: shape, segments: segments, keepProbabilities: true)
-        guard let probs = forward.probabilities else { return XCTFail("no probabilities") }
+        let forward = cpu.attention(query: q, key: k, value: v, shape: shape, segments: segments, keepLogSumExp: true)
+        guard let lse = forward.logSumExp else { return XCTFail("no log-sum-exp") }
         let grads = cpu.attentionBackward(dOutput: Tensor(shape: [10, 16], values: u), query: q, key: k, value: v,
-                                          probabilities: probs, shape: shape)
+                                          output: forward.output, logSumExp: lse, shape: shape, segments: segments)
         let (qd, kd, vd) = (q.floats().map(Double.init), k.floats().map(Double.init), v.floats().map(Double.init))
         check("attention dq", x: q.floats(), analytic: grads.query.floats()) { dot(u, f($0, kd, vd)) }
         check("attention dk", x: k.floats(), analytic: grads.key.floats()) { dot(u, f(qd, $0, vd)) }
@@ -195,11 +195,12 @@ final class GradientCheckTests: XCTestCase {
         let shape = AttentionShape(batch: 1, queryLength: 6, keyLength: 6, heads: 3, kvHeads: 1, headDim: 8)
         let q = Tensor.random([6, 24], seed: 23), k = Tensor.random([6, 8], seed: 24), v = Tensor.random([6, 8], seed: 25)
         let dO = Tensor.random([6, 24], seed: 26)
-        guard let p = cpu.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepProbabilities: true).probabilities else {
-            return XCTFail("no probabilities")
-        }
-        let fast = cpu.attentionBackward(dOutput: dO, query: q, key: k, value: v, probabilities: p, shape: shape)
-        let slow = reference.attentionBackward(dOutput: dO, query: q, key: k, value: v, probabilities: p, shape: shape)
+        let forward = cpu.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepLogSumExp: true)
+        guard let lse = forward.logSumExp else { return XCTFail("no log-sum-exp") }
+        let fast = cpu.attentionBackward(dOutput: dO, query: q, key: k, value: v, output: forward.output, logSumExp: lse,
+                                         shape: shape, segments: nil)
+        let slow = reference.attentionBackward(dOutput: dO, query: q, key: k, value: v, output: forward.output, logSumExp: lse,
+                                               shape: shape, segments: nil)
         for (a, b, what) in [(fast.query, slow.query, "dq"), (fast.key, slow.key, "dk"), (fast.value, slow.value, "dv")] {
             if let failure = closenessFailure(a.floats(), b.floats(), tolerance: 1e-5, what: "attention \(what)") { XCTFail(failure) }
         }

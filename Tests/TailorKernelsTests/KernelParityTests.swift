@@ -54,11 +54,11 @@ final class KernelParityTests: XCTestCase {
         segments[1] = -1                       // a padding key in row 0
         for j in 4..<10 { segments[10 + j] = 1 } // two packed samples in row 1
         for segs in [nil, segments] as [KeySegments?] {
-            let fast = cpu.attention(query: q, key: k, value: v, shape: shape, segments: segs, keepProbabilities: true)
-            let slow = reference.attention(query: q, key: k, value: v, shape: shape, segments: segs, keepProbabilities: true)
+            let fast = cpu.attention(query: q, key: k, value: v, shape: shape, segments: segs, keepLogSumExp: true)
+            let slow = reference.attention(query: q, key: k, value: v, shape: shape, segments: segs, keepLogSumExp: true)
             assertClose(fast.output, slow.output, tolerance: 1e-5, "attention output")
-            if let fp = fast.probabilities, let sp = slow.probabilities { assertClose(fp, sp, tolerance: 1e-6, "attention probs") }
-            else { XCTFail("probabilities missing") }
+            if let fl = fast.logSumExp, let sl = slow.logSumExp { assertClose(fl, sl, tolerance: 1e-5, "attention log-sum-exp") }
+            else { XCTFail("log-sum-exp missing") }
         }
     }
 
@@ -67,9 +67,9 @@ final class KernelParityTests: XCTestCase {
         let shape = AttentionShape(batch: 1, queryLength: 4, keyLength: 4, heads: 2, kvHeads: 1, headDim: 4)
         let q = Tensor.random([4, 8], seed: 13), v = Tensor.random([4, 4], seed: 15)
         var k = Tensor.random([4, 4], seed: 14)
-        let before = cpu.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepProbabilities: false).output.floats()
+        let before = cpu.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepLogSumExp: false).output.floats()
         k.withUnsafeMutableFloats { $0[12] += 5 }   // key 3
-        let after = cpu.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepProbabilities: false).output.floats()
+        let after = cpu.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepLogSumExp: false).output.floats()
         XCTAssertEqual(Array(before[0..<24]), Array(after[0..<24]), "queries 0-2 must not see key 3")
         XCTAssertNotEqual(Array(before[24..<32]), Array(after[24..<32]), "query 3 sees key 3")
     }
@@ -81,20 +81,27 @@ final class KernelParityTests: XCTestCase {
                                    queryOffset: 2, slidingWindow: 3)
         let q = Tensor.random([5, 8], seed: 23), v = Tensor.random([9, 4], seed: 25)
         var k = Tensor.random([9, 4], seed: 24)
-        let fast = cpu.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepProbabilities: true)
-        let slow = reference.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepProbabilities: true)
+        let fast = cpu.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepLogSumExp: true)
+        let slow = reference.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepLogSumExp: true)
         assertClose(fast.output, slow.output, tolerance: 1e-5, "sliding-window attention")
-        let p = fast.probabilities?.floats() ?? []
-        for head in 0..<2 {
-            for i in 0..<5 {
-                for j in 0..<7 {
+        if let fl = fast.logSumExp, let sl = slow.logSumExp { assertClose(fl, sl, tolerance: 1e-5, "sliding-window log-sum-exp") }
+        else { XCTFail("log-sum-exp missing") }
+        // Each query sees exactly its window: changing one key moves exactly the queries whose window holds it.
+        for j in 0..<7 {
+            var changed = k
+            changed.withUnsafeMutableFloats { for e in 0..<4 { $0[j * 4 + e] += 3 } }
+            let moved = cpu.attention(query: q, key: changed, value: v, shape: shape, segments: nil, keepLogSumExp: false).output.floats()
+            let base = fast.output.floats()
+            for head in 0..<2 {
+                for i in 0..<5 {
                     let visible = j <= i + 2 && i + 2 - j < 3
-                    XCTAssertEqual(p[(head * 5 + i) * 7 + j] > 0, visible, "head \(head) query \(i + 2) key \(j)")
+                    let row = (i * 2 + head) * 4
+                    XCTAssertEqual(Array(moved[row..<(row + 4)]) != Array(base[row..<(row + 4)]), visible, "head \(head) query \(i + 2) key \(j)")
                 }
             }
         }
         k.withUnsafeMutableFloats { $0[4] += 5 }   // key 1
-        let after = cpu.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepProbabilities: false).output.floats()
+        let after = cpu.attention(query: q, key: k, value: v, shape: shape, segments: nil, keepLogSumExp: false).output.floats()
         let before = fast.output.floats()
         XCTAssertNotEqual(Array(before[0..<16]), Array(after[0..<16]), "queries at 2 and 3 see key 1")
         XCTAssertEqual(Array(before[16..<40]), Array(after[16..<40]), "queries at 4…6 do not")

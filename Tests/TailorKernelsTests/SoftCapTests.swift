@@ -76,12 +76,13 @@ final class SoftCapTests: XCTestCase {
         XCTAssertNotNil(closenessFailure(expected, uncapped, tolerance: 1e-2, what: "cap"), "the cap must matter on these scores")
         var results: [AttentionGradients] = []
         for backend in [cpu as any Backend, reference] {
-            let forward = backend.attention(query: q, key: k, value: v, shape: shape, segments: segments, keepProbabilities: true)
+            let forward = backend.attention(query: q, key: k, value: v, shape: shape, segments: segments, keepLogSumExp: true)
             if let failure = closenessFailure(forward.output.floats(), expected, tolerance: 1e-5, what: "capped attention (\(backend.name))") {
                 XCTFail(failure)
             }
-            guard let p = forward.probabilities else { return XCTFail("no probabilities") }
-            let grads = backend.attentionBackward(dOutput: dO, query: q, key: k, value: v, probabilities: p, shape: shape)
+            guard let lse = forward.logSumExp else { return XCTFail("no log-sum-exp") }
+            let grads = backend.attentionBackward(dOutput: dO, query: q, key: k, value: v, output: forward.output, logSumExp: lse,
+                                                  shape: shape, segments: segments)
             results.append(grads)
             let u = dO.floats().map(Double.init)
             func loss(_ q: [Double], _ k: [Double], _ v: [Double]) -> Double {

@@ -1,9 +1,10 @@
 """Matrix-product ceilings of this machine, measured the way a peer reaches them: torch.matmul with 2 threads on
 SmolLM2-sized shapes (M = 1024 rows, K x N = 576 x 1536 and 1536 x 576), f32 (MKL; run with the tuned preload) and
 bf16 (oneDNN). Prints one JSON line: {"f32_gflops": ..., "bf16_gflops": ...} (best of 5 x 20 products each).
-Usage: LD_PRELOAD="$(tools/bench/tuned-torch-env.sh)" /opt/refvenv/bin/python tools/bench/ceiling.py
+Usage: LD_PRELOAD="$(tools/bench/tuned-torch-env.sh)" /opt/refvenv/bin/python tools/bench/ceiling.py [--f32-only]
 """
 import json
+import sys
 import time
 
 import torch
@@ -28,4 +29,7 @@ def gflops(dtype: torch.dtype) -> float:
 
 if __name__ == "__main__":
     torch.set_num_threads(2)
-    print(json.dumps({"f32_gflops": round(gflops(torch.float32), 1), "bf16_gflops": round(gflops(torch.bfloat16), 1)}))
+    result = {"f32_gflops": round(gflops(torch.float32), 1)}
+    if "--f32-only" not in sys.argv:   # bf16 without bf16 dot products is slow and of no use to f32-only benchmarks
+        result["bf16_gflops"] = round(gflops(torch.bfloat16), 1)
+    print(json.dumps(result))

@@ -44,6 +44,38 @@ void tk_gemm_q8(const int8_t *xq, const float *xd, size_t m, const int8_t *wq, c
 /// the read cannot be optimised away (the memory-bandwidth probe).
 uint64_t tk_read_memory(const void *p, size_t bytes);
 
+/// 1 while `tk_force_scalar(1)` holds: every kernel with a choice runs its portable body.
+int tk_scalar_forced(void);
+
+/// One attention call (Swift's `AttentionShape`). q `[B·Tq, H·D]`; k, v `[B·key_capacity, G·D]` with the first
+/// `key_length` rows of each batch entry filled; query i sits at key position `query_offset + i`.
+typedef struct {
+    int64_t batch, query_length, key_length, key_capacity, heads, kv_heads, head_dim, query_offset;
+    /// Keys at least this many positions back are hidden; 0 for none.
+    int64_t sliding_window;
+    /// The factor on q·k (1/sqrt(D), or Gemma's query_pre_attn_scalar^-0.5).
+    float scale;
+    /// Gemma 2's attention logit soft-cap: scaled scores s become cap·tanh(s/cap); 0 for none.
+    float soft_cap;
+    /// `[batch · key_capacity]` sample ids (-1 padding), or NULL; see Swift's `KeySegments`.
+    const int32_t *segments;
+} tk_attention_shape;
+
+/// The attention bodies this CPU runs: 2 AVX-512, 1 AVX2 + FMA, 0 portable.
+int tk_attention_instruction_set(void);
+/// Work items of `tk_attention_forward`: (batch, kv head, block of query positions).
+int64_t tk_attention_forward_items(const tk_attention_shape *s);
+/// Blocked causal attention with an online softmax for items [item_begin, item_end): writes their rows of
+/// `out [B·Tq, H·D]` and, when `lse` is not NULL, of `lse [B·Tq, H]` (log Σ exp of the scores; -inf for a row that
+/// sees no key, whose output is 0). Returns 0, or -1 when scratch memory cannot be allocated.
+int tk_attention_forward(const tk_attention_shape *s, const float *q, const float *k, const float *v, float *out,
+                         float *lse, int64_t item_begin, int64_t item_end);
+/// Backward for the (batch, kv head) pairs [pair_begin, pair_end) from the forward's `out` and `lse`: writes their
+/// rows of `dq`, adds into their rows of `dk` and `dv` (zeroed by the caller). Returns 0, or -1 without memory.
+int tk_attention_backward(const tk_attention_shape *s, const float *q, const float *k, const float *v, const float *out,
+                          const float *dout, const float *lse, float *dq, float *dk, float *dv,
+                          int64_t pair_begin, int64_t pair_end);
+
 #ifdef __cplusplus
 }
 #endif

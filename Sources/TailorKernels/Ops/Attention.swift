@@ -1,5 +1,6 @@
 // Grouped-query scaled dot-product attention with a causal mask, an optional sliding window and optional sample
-// segments (packing, padding).
+// segments (packing, padding): the blocked kernel with an online softmax, and the naive f64 oracle.
+import CTailorKernels
 import Foundation
 import TailorTensor
 
@@ -16,92 +17,78 @@ func keyIsVisible(_ shape: AttentionShape, _ segments: UnsafePointer<Int32>?, ba
     return querySegment < 0 || querySegment == keySegment
 }
 
-/// `1/sqrt(D)` rounded once to f32, as transformers' `head_dim ** -0.5` is.
+/// `1/sqrt(D)` rounded once to f32, as transformers' `head_dim ** -0.5` is. The score transform (this scale, and any
+/// further per-score function) is `score`/`score_backward` in FlashAttentionBody.h and `scores[j] = …` in the
+/// reference below.
 func attentionScale(_ headDim: Int) -> Float { Float(1.0 / Double(headDim).squareRoot()) }
 
-/// The score scale of `shape`: its own, or `1/sqrt(D)`.
+/// The score scale of `shape`: its own (Gemma: `query_pre_attn_scalar^-0.5`), or `1/sqrt(D)`.
 func attentionScale(_ shape: AttentionShape) -> Float { shape.scale ?? attentionScale(shape.headDim) }
 
-/// Fast path: two BLAS products per (batch, head) with a masked softmax between them.
+/// Fast path: the blocked kernel with an online softmax (`FlashAttention.c`), which keeps no T×T matrix. Work items
+/// are (batch, kv head, block of 32 query positions), split over the cores.
 func attentionForward(query: Tensor, key: Tensor, value: Tensor, shape s: AttentionShape, segments: KeySegments?,
-                      keepProbabilities: Bool) -> AttentionOutput {
-    precondition(s.heads % s.kvHeads == 0, "attention: \(s.heads) heads are not a multiple of \(s.kvHeads) kv heads")
-    precondition(query.count == s.batch * s.queryLength * s.heads * s.headDim, "attention: query \(query.shape)")
-    precondition(key.count == s.batch * s.keyCapacity * s.kvHeads * s.headDim, "attention: key \(key.shape)")
-    let (tq, tk, d, h, g) = (s.queryLength, s.keyLength, s.headDim, s.heads, s.kvHeads)
-    let group = h / g, scale = attentionScale(s)
-    var out = Tensor(uninitialized: [s.batch * tq, h * d])
-    var probs = keepProbabilities ? Tensor(uninitialized: [s.batch, h, tq, tk]) : nil
-    func run(_ probsBase: UnsafeMutablePointer<Float>?) {
-    out.withUnsafeMutableFloats { o in
-        query.withUnsafeFloats { q in key.withUnsafeFloats { k in value.withUnsafeFloats { v in
-            let (op, qp, kp, vp) = (o.baseAddress!, q.baseAddress!, k.baseAddress!, v.baseAddress!)
-            segments.withOptionalPointer { seg in
-                let pairs = s.batch * h
-                Parallel.forEachChunk(pairs, costPerItem: 4 * tq * tk * d) { range in
-                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tq * tk)
-                    defer { scratch.deallocate() }
-                    for pair in range {
-                        let b = pair / h, head = pair % h, kvHead = head / group
-                        let qBase = qp + b * tq * h * d + head * d
-                        let kBase = kp + b * s.keyCapacity * g * d + kvHead * d
-                        let vBase = vp + b * s.keyCapacity * g * d + kvHead * d
-                        let p = probsBase.map { $0 + pair * tq * tk } ?? scratch
-                        GEMM.sgemmSerial(transposeA: false, transposeB: true, m: tq, n: tk, k: d, alpha: scale,
-                                   a: qBase, lda: h * d, b: kBase, ldb: g * d, c: p, ldc: tk)
-                        if let cap = s.logitSoftCap {
-                            for e in 0..<(tq * tk) { p[e] = softCapped(p[e], cap: cap) }
+                      keepLogSumExp: Bool) -> AttentionOutput {
+    checkAttentionShape(s, query: query, key: key, value: value, segments: segments)
+    var out = Tensor(uninitialized: [s.batch * s.queryLength, s.heads * s.headDim])
+    var lse = keepLogSumExp ? Tensor(uninitialized: [s.batch * s.queryLength, s.heads]) : nil
+    func run(_ lseBase: UnsafeMutablePointer<Float>?) {
+        out.withUnsafeMutableFloats { o in
+            query.withUnsafeFloats { q in key.withUnsafeFloats { k in value.withUnsafeFloats { v in
+                let (op, qp, kp, vp) = (o.baseAddress!, q.baseAddress!, k.baseAddress!, v.baseAddress!)
+                segments.withOptionalPointer { seg in
+                    withUnsafePointer(to: cShape(s, seg)) { cs in
+                        let items = Int(tk_attention_forward_items(cs))
+                        let cost = 4 * (s.heads / s.kvHeads) * 32 * s.keyLength * s.headDim
+                        Parallel.forEachChunk(items, costPerItem: cost) { range in
+                            let status = tk_attention_forward(cs, qp, kp, vp, op, lseBase, Int64(range.lowerBound), Int64(range.upperBound))
+                            precondition(status == 0, "attention: no memory for the kernel's scratch blocks")
                         }
-                        for i in 0..<tq { maskedSoftmaxRow(p + i * tk, s, seg, batch: b, query: i) }
-                        GEMM.sgemmSerial(transposeA: false, transposeB: false, m: tq, n: d, k: tk,
-                                   a: p, lda: tk, b: vBase, ldb: g * d, c: op + b * tq * h * d + head * d, ldc: h * d)
                     }
                 }
-            }
-        } } }
+            } } }
+        }
     }
-    }
-    if var p = probs {
-        probs = nil   // keep `p` the only reference so writing does not copy
-        p.withUnsafeMutableFloats { run($0.baseAddress) }
-        probs = p
+    if var l = lse {
+        lse = nil   // keep `l` the only reference so writing does not copy
+        l.withUnsafeMutableFloats { run($0.baseAddress) }
+        lse = l
     } else {
         run(nil)
     }
-    return AttentionOutput(output: out, probabilities: probs)
+    return AttentionOutput(output: out, logSumExp: lse)
 }
 
-/// In-place softmax of one score row over the visible keys; hidden keys become exactly 0.
-@inline(__always)
-private func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, _ s: AttentionShape, _ seg: UnsafePointer<Int32>?,
-                              batch b: Int, query i: Int) {
-    var maxValue = -Float.infinity
-    for j in 0..<s.keyLength where keyIsVisible(s, seg, batch: b, query: i, key: j) { maxValue = max(maxValue, row[j]) }
-    if maxValue == -.infinity {   // nothing visible: output zeros rather than NaN
-        for j in 0..<s.keyLength { row[j] = 0 }
-        return
+/// Sizes the kernels index by; a mismatch is a programming error in the model code.
+func checkAttentionShape(_ s: AttentionShape, query: Tensor, key: Tensor, value: Tensor, segments: KeySegments?) {
+    precondition(s.kvHeads > 0 && s.heads % s.kvHeads == 0, "attention: \(s.heads) heads are not a multiple of \(s.kvHeads) kv heads")
+    precondition(s.keyLength <= s.keyCapacity, "attention: \(s.keyLength) keys exceed the capacity \(s.keyCapacity)")
+    precondition(query.count == s.batch * s.queryLength * s.heads * s.headDim, "attention: query \(query.shape)")
+    precondition(key.count == s.batch * s.keyCapacity * s.kvHeads * s.headDim, "attention: key \(key.shape)")
+    precondition(value.count == key.count, "attention: value \(value.shape)")
+    precondition((s.slidingWindow ?? 1) > 0, "attention: sliding window \(s.slidingWindow ?? 0)")
+    if let segments {
+        precondition(segments.count == s.batch * s.keyCapacity, "attention: \(segments.count) segment ids")
+        precondition(s.queryOffset + s.queryLength <= s.keyCapacity, "attention: queries past the key capacity")
     }
-    var sum: Float = 0
-    for j in 0..<s.keyLength {
-        if keyIsVisible(s, seg, batch: b, query: i, key: j) {
-            let e = fastExp(row[j] - maxValue)   // ≤ 0 after subtracting the maximum
-            row[j] = e
-            sum += e
-        } else {
-            row[j] = 0
-        }
-    }
-    let inv = 1 / sum
-    for j in 0..<s.keyLength { row[j] *= inv }
+}
+
+/// The C view of `s`; `segments` must outlive its use.
+func cShape(_ s: AttentionShape, _ segments: UnsafePointer<Int32>?) -> tk_attention_shape {
+    tk_attention_shape(batch: Int64(s.batch), query_length: Int64(s.queryLength), key_length: Int64(s.keyLength),
+                       key_capacity: Int64(s.keyCapacity), heads: Int64(s.heads), kv_heads: Int64(s.kvHeads),
+                       head_dim: Int64(s.headDim), query_offset: Int64(s.queryOffset),
+                       sliding_window: Int64(s.slidingWindow ?? 0), scale: attentionScale(s),
+                       soft_cap: s.logitSoftCap ?? 0, segments: segments)
 }
 
 /// Naive oracle in f64.
 func attentionForwardReference(query: Tensor, key: Tensor, value: Tensor, shape s: AttentionShape,
-                               segments: KeySegments?, keepProbabilities: Bool) -> AttentionOutput {
+                               segments: KeySegments?, keepLogSumExp: Bool) -> AttentionOutput {
     let (tq, tk, d, h, g) = (s.queryLength, s.keyLength, s.headDim, s.heads, s.kvHeads)
     let q = query.floats(), k = key.floats(), v = value.floats()
     var out = [Float](repeating: 0, count: s.batch * tq * h * d)
-    var probs = [Float](repeating: 0, count: s.batch * h * tq * tk)
+    var lse = [Float](repeating: -.infinity, count: s.batch * tq * h)
     segments.withOptionalPointer { seg in
         for b in 0..<s.batch {
             for head in 0..<h {
@@ -113,16 +100,15 @@ func attentionForwardReference(query: Tensor, key: Tensor, value: Tensor, shape 
                         for e in 0..<d {
                             dot += Double(q[((b * tq + i) * h + head) * d + e]) * Double(k[((b * s.keyCapacity + j) * g + kvHead) * d + e])
                         }
-                        scores[j] = s.scale.map { dot * Double($0) } ?? dot / Double(d).squareRoot()
-                        if let cap = s.logitSoftCap { scores[j] = Double(cap) * Foundation.tanh(scores[j] / Double(cap)) }
+                        scores[j] = referenceScore(dot, s)
                     }
                     let maxValue = scores.max() ?? -.infinity
                     guard maxValue > -.infinity else { continue }
                     let exps = scores.map { Foundation.exp($0 - maxValue) }
                     let sum = exps.reduce(0, +)
+                    lse[(b * tq + i) * h + head] = Float(maxValue + Foundation.log(sum))
                     for j in 0..<tk {
                         let p = exps[j] / sum
-                        probs[((b * h + head) * tq + i) * tk + j] = Float(p)
                         for e in 0..<d {
                             out[((b * tq + i) * h + head) * d + e] += Float(p * Double(v[((b * s.keyCapacity + j) * g + kvHead) * d + e]))
                         }
@@ -132,7 +118,14 @@ func attentionForwardReference(query: Tensor, key: Tensor, value: Tensor, shape 
         }
     }
     return AttentionOutput(output: Tensor(shape: [s.batch * tq, h * d], values: out),
-                           probabilities: keepProbabilities ? Tensor(shape: [s.batch, h, tq, tk], values: probs) : nil)
+                           logSumExp: keepLogSumExp ? Tensor(shape: [s.batch * tq, h], values: lse) : nil)
+}
+
+/// The reference's score of a raw q·k in f64: scaled, then soft-capped (`cap·tanh(s/cap)`) where the shape has a cap.
+func referenceScore(_ dot: Double, _ s: AttentionShape) -> Double {
+    let scaled = dot * (s.scale.map(Double.init) ?? 1 / Double(s.headDim).squareRoot())
+    guard let cap = s.logitSoftCap.map(Double.init) else { return scaled }
+    return cap * Foundation.tanh(scaled / cap)
 }
 
 extension Optional where Wrapped == [Int32] {

@@ -13,7 +13,7 @@ import TailorTraining
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure speed and memory.", subcommands: [BenchForward.self, BenchTrain.self, BenchTokenizer.self, LatencyCommand.self])
+        commandName: "bench", abstract: "Measure speed and memory.", subcommands: [BenchForward.self, BenchTrain.self, BenchAttention.self, BenchTokenizer.self, LatencyCommand.self])
 }
 
 struct BenchForward: ParsableCommand {
