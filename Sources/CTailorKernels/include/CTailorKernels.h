@@ -1,6 +1,6 @@
 // Vector kernels for inference (matrix-vector products on bf16 and q8_0-style int8 weights, a memory-read probe).
-// Each has an AVX-512 body chosen at run time (__builtin_cpu_supports) and a portable scalar body with the same
-// arithmetic; Swift compiles for baseline x86-64, so the instruction-set specific code lives here.
+// Each has an AVX-512 body, an AVX2 body and a portable scalar body with the same arithmetic, the best one the CPU
+// has chosen at run time (__builtin_cpu_supports); Swift compiles for baseline x86-64, so the instruction-set specific code lives here.
 // Legend: M input rows, K input features, N output features (weight rows), weights stored [N, K] row-major.
 #ifndef CTAILORKERNELS_H
 #define CTAILORKERNELS_H
@@ -15,10 +15,20 @@ extern "C" {
 /// Values per int8 block (one scale each), as GGML's q8_0.
 #define TK_Q8_BLOCK 32
 
-/// 1 when the AVX-512 bodies (F, BW, VL, BF16, VNNI) run on this CPU, 0 when the scalar ones do.
-int tk_has_avx512_inference(void);
-/// Forces the scalar bodies (1) or lets the CPU decide (0); for tests comparing both.
-void tk_force_scalar(int on);
+/// The kernels' bodies, slowest first.
+enum {
+    /// Portable C.
+    TK_KERNEL_SCALAR = 0,
+    /// AVX2 + FMA + F16C (x86-64 since Haswell and Zen 1).
+    TK_KERNEL_AVX2 = 1,
+    /// AVX-512 F, BW, VL, BF16 and VNNI (Cooper Lake, Sapphire Rapids, Zen 4 and later).
+    TK_KERNEL_AVX512 = 2,
+};
+/// The body the kernels run: the best one this CPU has, at most the cap of `tk_cap_inference_kernel`.
+int tk_inference_kernel(void);
+/// Caps the bodies at `level` (a TK_KERNEL_ value; tests compare each body the CPU has with the scalar one);
+/// TK_KERNEL_AVX512 lifts the cap.
+void tk_cap_inference_kernel(int level);
 
 /// f32 → bf16 bits, round to nearest even (NaN stays a quiet NaN), `count` values.
 void tk_round_bf16(const float *x, uint16_t *out, size_t count);

@@ -70,8 +70,20 @@ private func addBias(_ bias: Tensor?, to out: UnsafeMutableBufferPointer<Float>,
     bias.withUnsafeFloats { b in for i in 0..<m { for j in 0..<n { out[i * n + j] += b[j] } } }
 }
 
-/// Whether the streaming kernels run their AVX-512 bodies on this CPU (else the portable scalar ones).
-public var streamingKernelsUseAVX512: Bool { tk_has_avx512_inference() != 0 }
+/// The bodies of the streaming products' vector kernels (CTailorKernels), slowest first.
+public enum StreamingKernelBody: Int32, CaseIterable, Comparable, Sendable {
+    /// Portable C.
+    case scalar
+    /// AVX2 + FMA + F16C: bf16 widened to f32 in registers, q8_0 by vpmaddubsw (llama.cpp's AVX2 dot product).
+    case avx2
+    /// AVX-512 with BF16 and VNNI dot products.
+    case avx512
+
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// The body the streaming products run on this CPU: the best one it has.
+public var streamingKernelBody: StreamingKernelBody { StreamingKernelBody(rawValue: tk_inference_kernel()) ?? .scalar }
 
 /// `x` quantized to q8_0 blocks and decoded again: the input the int8 product multiplies (tests' oracle input).
 func int8RoundTrip(_ x: Tensor) -> Tensor {
@@ -81,9 +93,9 @@ func int8RoundTrip(_ x: Tensor) -> Tensor {
     return Tensor(shape: x.shape, values: (0..<(m * k)).map { Float(q[$0]) * d[$0 / Int8BlockMatrix.blockSize] })
 }
 
-/// Runs `body` with the kernels' portable scalar bodies instead of the AVX-512 ones (tests compare both).
-func withScalarStreamingKernels<R>(_ body: () throws -> R) rethrows -> R {
-    tk_force_scalar(1)
-    defer { tk_force_scalar(0) }
+/// Runs `body` with the kernels' bodies capped at `cap` (tests compare each body the CPU has with the scalar one).
+func withStreamingKernels<R>(cappedAt cap: StreamingKernelBody, _ body: () throws -> R) rethrows -> R {
+    tk_cap_inference_kernel(cap.rawValue)
+    defer { tk_cap_inference_kernel(StreamingKernelBody.avx512.rawValue) }
     return try body()
 }
