@@ -58,6 +58,10 @@ void tk_round_bf16(const float *x, uint16_t *out, size_t count) {
     for (size_t i = 0; i < count; i++) out[i] = bf16_round(x[i]);
 }
 
+void tk_widen_bf16(const uint16_t *x, float *out, size_t count) {
+    for (size_t i = 0; i < count; i++) out[i] = tk_bf16_float(x[i]);
+}
+
 // MARK: bf16
 
 static void gemm_bf16_scalar(const uint16_t *xb, size_t m, const uint16_t *w, size_t k, size_t row_begin,

@@ -5,6 +5,9 @@
 
 #if TK_X86
 #define TK_AVX2 __attribute__((target("avx2,fma,f16c")))
+#ifndef TK_PREFETCH_ROWS
+#define TK_PREFETCH_ROWS 4
+#endif
 
 TK_AVX2 static inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -35,6 +38,7 @@ bf16_tile(const uint16_t *xb, size_t rows, const uint16_t *w, size_t k, size_t j
             xhi[i] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, xv));
         }
         for (int r = 0; r < 4; r++) {
+            _mm_prefetch((const char *)(wr[r] + p + TK_PREFETCH_ROWS * k), _MM_HINT_T0);
             __m256i wv = _mm256_loadu_si256((const __m256i *)(wr[r] + p));
             __m256 wlo = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, wv));
             __m256 whi = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, wv));
@@ -93,6 +97,7 @@ q8_tile(const int8_t *xq, const float *xd, size_t rows, const int8_t *wq, const 
         __m256i xv[2];
         for (size_t i = 0; i < rows; i++) xv[i] = _mm256_loadu_si256((const __m256i *)(xq + i * k + b * TK_Q8_BLOCK));
         for (int r = 0; r < 4; r++) {
+            _mm_prefetch((const char *)(wr[r] + b * TK_Q8_BLOCK + TK_PREFETCH_ROWS * k), _MM_HINT_T0);
             __m256i wv = _mm256_loadu_si256((const __m256i *)(wr[r] + b * TK_Q8_BLOCK));
             __m256i aw = _mm256_sign_epi8(wv, wv);
             float ws = _cvtsh_ss(sr[r][b]);

@@ -33,6 +33,9 @@ void tk_cap_inference_kernel(int level);
 /// f32 → bf16 bits, round to nearest even (NaN stays a quiet NaN), `count` values.
 void tk_round_bf16(const float *x, uint16_t *out, size_t count);
 
+/// bf16 bits → f32 (exact), `count` values.
+void tk_widen_bf16(const uint16_t *x, float *out, size_t count);
+
 /// `y[i·ldy + j] = Σ_k xb[i·k + k'] · w[j·k + k']` for rows i < m and weight rows j in [row_begin, row_end),
 /// products of bf16 values accumulated in f32.
 void tk_gemm_bf16(const uint16_t *xb, size_t m, const uint16_t *w, size_t k, size_t row_begin, size_t row_end,
