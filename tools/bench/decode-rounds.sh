@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Inference speed, interleaved rounds: Tailor f32, bf16 and int8 (`tailor bench forward`, batch 1) against llama.cpp
-# (llama-cpp-python built from source, 2 threads, tools/bench/llamacpp_forward.py) on the bf16 and q8_0 GGUFs that
+# (llama-cpp-python built from source, tools/bench/llamacpp_forward.py; 2 threads, and 1 thread: its threads spin at
+# every barrier, so on a machine where other jobs take a core 1 thread is llama.cpp's faster setting) on the bf16 and q8_0 GGUFs that
 # `tailor export gguf` writes from the same model. Every Tailor run measures the memory read in the same run; the
 # summary (tools/bench/summarize_decode.py) reports prefill 1 x T and greedy decode tokens/s medians, ratios, and each
 # side's weight stream (weight bytes per token x tokens/s) as a fraction of the median measured memory read.
@@ -20,8 +21,10 @@ for round in $(seq 1 "$rounds"); do
       | record "$round" tailor "$dtype"
   done
   for type in bf16 q8_0; do
-    $python tools/bench/llamacpp_forward.py --gguf "$gguf_dir/model-$type.gguf" --threads 2 --repeats 3 --decode-tokens 64 \
-      | tail -1 | record "$round" llamacpp "$type"
+    for threads in 2 1; do
+      $python tools/bench/llamacpp_forward.py --gguf "$gguf_dir/model-$type.gguf" --threads $threads --repeats 3 \
+        --decode-tokens 64 | tail -1 | record "$round" "llamacpp-${threads}t" "$type"
+    done
   done
 done
 $python tools/bench/summarize_decode.py "$out"

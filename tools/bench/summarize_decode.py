@@ -41,10 +41,12 @@ def main(path: str) -> None:
         stream = f"{weight_bytes / 1e6:.0f} MB/token, {decode * weight_bytes / 1e9:.1f} GB/s = " \
                  f"{100 * decode * weight_bytes / bandwidth:.0f}% of memory read" if weight_bytes else "GGUF gone"
         print(f"{side} {what} (n={len(rs)}): prefill {prefill:.1f} tok/s, decode {decode:.1f} tok/s ({stream})")
-    for ours, theirs in [("bf16", "bf16"), ("int8", "q8_0"), ("f32", "bf16")]:
-        if ("tailor", ours) in summary and ("llamacpp", theirs) in summary:
-            (p1, d1), (p2, d2) = summary[("tailor", ours)], summary[("llamacpp", theirs)]
-            print(f"Tailor {ours} / llama.cpp {theirs}: prefill {p1 / p2:.2f}x, decode {d1 / d2:.2f}x")
+    peers = sorted({side for side, _ in summary if side != "tailor"})
+    for ours, theirs in [("bf16", "bf16"), ("int8", "q8_0")]:
+        for peer in peers:
+            if ("tailor", ours) in summary and (peer, theirs) in summary:
+                (p1, d1), (p2, d2) = summary[("tailor", ours)], summary[(peer, theirs)]
+                print(f"Tailor {ours} / {peer} {theirs}: prefill {p1 / p2:.2f}x, decode {d1 / d2:.2f}x")
 
 
 if __name__ == "__main__":
