@@ -86,14 +86,14 @@ static int tk_block_visibility(const tk_attention_shape *s, int64_t b, int64_t p
 
 int tk_attention_instruction_set(void) {
 #if TK_X86_ATTENTION
-    if (tk_scalar_forced()) return 0;
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") ? 2
-            : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
+        cached = __builtin_cpu_supports("avx512f") ? TK_KERNEL_AVX512
+            : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? TK_KERNEL_AVX2 : TK_KERNEL_SCALAR;
     }
-    return cached;
+    const int cap = tk_inference_kernel_cap();
+    return cached < cap ? cached : cap;
 #else
     return 0;
 #endif

@@ -1,42 +1,45 @@
 // Inference kernels: bf16 and q8_0-style int8 matrix products for few input rows (decode), a memory-read probe.
-// See include/CTailorKernels.h. The AVX-512 bodies are compiled for those instructions only (target attribute) and
-// chosen at run time; the scalar bodies compute the same sums in another order.
-#include "CTailorKernels.h"
+// See include/CTailorKernels.h. Each has a scalar body, an AVX2 + FMA + F16C body (InferenceKernelsAVX2.c) and an
+// AVX-512 body (here), the vector ones compiled for those instructions only (target attribute); the best one the
+// CPU has runs, chosen at run time. The vector bodies compute the scalar bodies' sums in another order.
+#include "InferenceKernelsShared.h"
 
 #include <math.h>
-#include <string.h>
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define TK_X86 1
-#include <immintrin.h>
+#if TK_X86
 #define TK_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx512vnni,f16c")))
-#else
-#define TK_X86 0
 #endif
 
-static int force_scalar = 0;
+static int kernel_cap = TK_KERNEL_AVX512;
 
-void tk_force_scalar(int on) { force_scalar = on; }
+void tk_cap_inference_kernel(int level) { kernel_cap = level; }
 
-int tk_scalar_forced(void) { return force_scalar; }
+int tk_inference_kernel_cap(void) { return kernel_cap; }
 
-int tk_has_avx512_inference(void) {
+static int cpu_kernel(void) {
 #if TK_X86
-    if (force_scalar) return 0;
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
             && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16")
-            && __builtin_cpu_supports("avx512vnni");
+            && __builtin_cpu_supports("avx512vnni"))
+            cached = TK_KERNEL_AVX512;
+        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+            cached = TK_KERNEL_AVX2;
+        else
+            cached = TK_KERNEL_SCALAR;
     }
     return cached;
 #else
-    return 0;
+    return TK_KERNEL_SCALAR;
 #endif
 }
 
-static inline size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
+int tk_inference_kernel(void) {
+    int cpu = cpu_kernel();
+    return cpu < kernel_cap ? cpu : kernel_cap;
+}
 
 static inline uint16_t bf16_round(float value) {
     uint32_t bits;
@@ -44,19 +47,6 @@ static inline uint16_t bf16_round(float value) {
     if (value != value) return (uint16_t)((bits | 0x00400000u) >> 16);
     uint32_t rounding = ((bits >> 16) & 1u) + 0x7FFFu;
     return (uint16_t)((bits + rounding) >> 16);
-}
-
-static inline float bf16_float(uint16_t bits) {
-    uint32_t wide = (uint32_t)bits << 16;
-    float value;
-    memcpy(&value, &wide, 4);
-    return value;
-}
-
-static inline float f16_float(uint16_t bits) {
-    _Float16 half;
-    memcpy(&half, &bits, 2);
-    return (float)half;
 }
 
 static inline uint16_t f16_bits(float value) {
@@ -70,6 +60,10 @@ void tk_round_bf16(const float *x, uint16_t *out, size_t count) {
     for (size_t i = 0; i < count; i++) out[i] = bf16_round(x[i]);
 }
 
+void tk_widen_bf16(const uint16_t *x, float *out, size_t count) {
+    for (size_t i = 0; i < count; i++) out[i] = tk_bf16_float(x[i]);
+}
+
 // MARK: bf16
 
 static void gemm_bf16_scalar(const uint16_t *xb, size_t m, const uint16_t *w, size_t k, size_t row_begin,
@@ -79,7 +73,7 @@ static void gemm_bf16_scalar(const uint16_t *xb, size_t m, const uint16_t *w, si
         for (size_t i = 0; i < m; i++) {
             const uint16_t *xr = xb + i * k;
             float sum = 0;
-            for (size_t p = 0; p < k; p++) sum += bf16_float(xr[p]) * bf16_float(wr[p]);
+            for (size_t p = 0; p < k; p++) sum += tk_bf16_float(xr[p]) * tk_bf16_float(wr[p]);
             y[i * ldy + j] = sum;
         }
     }
@@ -91,7 +85,7 @@ static void gemm_bf16_scalar(const uint16_t *xb, size_t m, const uint16_t *w, si
 TK_AVX512 __attribute__((always_inline)) static inline void
 bf16_tile(const uint16_t *xb, size_t rows, const uint16_t *w, size_t k, size_t j, size_t row_end, float *y, size_t ldy) {
     const uint16_t *wr[4];
-    for (int r = 0; r < 4; r++) wr[r] = w + min_size(j + r, row_end - 1) * k;
+    for (int r = 0; r < 4; r++) wr[r] = w + tk_min_size(j + r, row_end - 1) * k;
     __m512 acc[4][4];
     for (int r = 0; r < 4; r++)
         for (size_t i = 0; i < rows; i++) acc[r][i] = _mm512_setzero_ps();
@@ -114,7 +108,7 @@ TK_AVX512 static void gemm_bf16_avx512(const uint16_t *xb, size_t m, const uint1
         for (size_t i = 0; i < m; i += 4) {
             const uint16_t *x = xb + i * k;
             float *out = y + i * ldy;
-            switch (min_size(4, m - i)) {
+            switch (tk_min_size(4, m - i)) {
             case 1: bf16_tile(x, 1, w, k, j, row_end, out, ldy); break;
             case 2: bf16_tile(x, 2, w, k, j, row_end, out, ldy); break;
             case 3: bf16_tile(x, 3, w, k, j, row_end, out, ldy); break;
@@ -129,7 +123,11 @@ void tk_gemm_bf16(const uint16_t *xb, size_t m, const uint16_t *w, size_t k, siz
                   float *y, size_t ldy) {
     if (row_begin >= row_end || m == 0) return;
 #if TK_X86
-    if (tk_has_avx512_inference()) { gemm_bf16_avx512(xb, m, w, k, row_begin, row_end, y, ldy); return; }
+    switch (tk_inference_kernel()) {
+    case TK_KERNEL_AVX512: gemm_bf16_avx512(xb, m, w, k, row_begin, row_end, y, ldy); return;
+    case TK_KERNEL_AVX2: tk_gemm_bf16_avx2(xb, m, w, k, row_begin, row_end, y, ldy); return;
+    default: break;
+    }
 #endif
     gemm_bf16_scalar(xb, m, w, k, row_begin, row_end, y, ldy);
 }
@@ -142,7 +140,7 @@ static inline float quantize_block(const float *x, int8_t *q, float *rounded_sca
     for (int i = 0; i < TK_Q8_BLOCK; i++) amax = fmaxf(amax, fabsf(x[i]));
     float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
     for (int i = 0; i < TK_Q8_BLOCK; i++) q[i] = (int8_t)roundf(x[i] * id);
-    *rounded_scale_out = f16_scale ? f16_float(f16_bits(d)) : d;
+    *rounded_scale_out = f16_scale ? tk_f16_float(f16_bits(d)) : d;
     return d;
 }
 
@@ -170,7 +168,7 @@ static void gemm_q8_scalar(const int8_t *xq, const float *xd, size_t m, const in
                 const int8_t *wb = wq + j * k + b * TK_Q8_BLOCK, *xb = xq + i * k + b * TK_Q8_BLOCK;
                 int32_t dot = 0;
                 for (int e = 0; e < TK_Q8_BLOCK; e++) dot += (int32_t)wb[e] * (int32_t)xb[e];
-                sum += (float)dot * (f16_float(wd[j * blocks + b]) * xd[i * blocks + b]);
+                sum += (float)dot * (tk_f16_float(wd[j * blocks + b]) * xd[i * blocks + b]);
             }
             y[i * ldy + j] = sum;
         }
@@ -189,7 +187,7 @@ q8_tile(const int8_t *xq, const float *xd, size_t rows, const int8_t *wq, const 
     const int8_t *wr[4];
     const uint16_t *sr[4];
     for (int r = 0; r < 4; r++) {
-        size_t row = min_size(j + r, row_end - 1);
+        size_t row = tk_min_size(j + r, row_end - 1);
         wr[r] = wq + row * k;
         sr[r] = wd + row * blocks;
     }
@@ -225,7 +223,7 @@ q8_tile(const int8_t *xq, const float *xd, size_t rows, const int8_t *wq, const 
         __m512 ws[4];
         for (int r = 0; r < 4; r++) {
             wv[r] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(low, wr[r] + b * TK_Q8_BLOCK), offset);
-            ws[r] = _mm512_set1_ps(f16_float(sr[r][b]));
+            ws[r] = _mm512_set1_ps(tk_f16_float(sr[r][b]));
         }
         for (size_t i = 0; i < rows; i++) {
             __m512i xv = _mm512_maskz_loadu_epi8(low, xq + i * k + b * TK_Q8_BLOCK);
@@ -250,7 +248,7 @@ TK_AVX512 static void gemm_q8_avx512(const int8_t *xq, const float *xd, size_t m
             const int8_t *x = xq + i * k;
             const float *s = xd + i * blocks;
             float *out = y + i * ldy;
-            switch (min_size(4, m - i)) {
+            switch (tk_min_size(4, m - i)) {
             case 1: q8_tile(x, s, 1, wq, wd, k, j, row_end, out, ldy); break;
             case 2: q8_tile(x, s, 2, wq, wd, k, j, row_end, out, ldy); break;
             case 3: q8_tile(x, s, 3, wq, wd, k, j, row_end, out, ldy); break;
@@ -265,7 +263,11 @@ void tk_gemm_q8(const int8_t *xq, const float *xd, size_t m, const int8_t *wq, c
                 size_t row_begin, size_t row_end, float *y, size_t ldy) {
     if (row_begin >= row_end || m == 0) return;
 #if TK_X86
-    if (tk_has_avx512_inference()) { gemm_q8_avx512(xq, xd, m, wq, wd, k, row_begin, row_end, y, ldy); return; }
+    switch (tk_inference_kernel()) {
+    case TK_KERNEL_AVX512: gemm_q8_avx512(xq, xd, m, wq, wd, k, row_begin, row_end, y, ldy); return;
+    case TK_KERNEL_AVX2: tk_gemm_q8_avx2(xq, xd, m, wq, wd, k, row_begin, row_end, y, ldy); return;
+    default: break;
+    }
 #endif
     gemm_q8_scalar(xq, xd, m, wq, wd, k, row_begin, row_end, y, ldy);
 }
@@ -291,7 +293,11 @@ TK_AVX512 static uint64_t read_memory_avx512(const void *p, size_t bytes) {
 
 uint64_t tk_read_memory(const void *p, size_t bytes) {
 #if TK_X86
-    if (tk_has_avx512_inference()) return read_memory_avx512(p, bytes);
+    switch (tk_inference_kernel()) {
+    case TK_KERNEL_AVX512: return read_memory_avx512(p, bytes);
+    case TK_KERNEL_AVX2: return tk_read_memory_avx2(p, bytes);
+    default: break;
+    }
 #endif
     const uint64_t *words = (const uint64_t *)p;
     uint64_t a = 0, b = 0;

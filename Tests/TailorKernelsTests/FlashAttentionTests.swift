@@ -70,8 +70,8 @@ final class FlashAttentionTests: XCTestCase {
     }
 
     func checkAll(portable: Bool) {
-        tk_force_scalar(portable ? 1 : 0)
-        defer { tk_force_scalar(0) }
+        tk_cap_inference_kernel(portable ? StreamingKernelBody.scalar.rawValue : StreamingKernelBody.avx512.rawValue)
+        defer { tk_cap_inference_kernel(StreamingKernelBody.avx512.rawValue) }
         let variant = portable ? "portable" : "isa \(tk_attention_instruction_set())"
         for (n, c) in Self.cases.enumerated() {
             let s = c.shape, what = "\(c.name) (\(variant))"

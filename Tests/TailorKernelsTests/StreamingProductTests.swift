@@ -1,4 +1,5 @@
-// Decode products (bf16 and q8_0 weights, few input rows) against the reference backend, AVX-512 and scalar bodies.
+// Decode products (bf16 and q8_0 weights, few input rows) against the reference backend, every kernel body the CPU
+// has (AVX-512, AVX2, scalar).
 import XCTest
 import TailorTensor
 import TailorTestSupport
@@ -8,12 +9,13 @@ final class StreamingProductTests: XCTestCase {
     let cpu = CPUBackend(), reference = ReferenceBackend()
 
     /// (rows, outputs, inputs): one row (decode), batched decode up to the streaming limit, odd sizes and tails.
-    let shapes = [(1, 7, 33), (1, 130, 577), (3, 9, 64), (5, 67, 96), (16, 33, 320), (4, 1, 1)]
+    let shapes = [(1, 7, 33), (1, 130, 577), (2, 10, 49), (3, 9, 64), (4, 6, 160), (5, 67, 96), (16, 33, 320), (4, 1, 1)]
 
-    /// Both kernel bodies where the CPU has the AVX-512 one, else the scalar one twice.
+    /// Every kernel body this CPU has, best first, down to the scalar one.
     func forEachBody(_ body: (String) -> Void) {
-        body(streamingKernelsUseAVX512 ? "avx512" : "scalar")
-        withScalarStreamingKernels { body("scalar") }
+        for cap in StreamingKernelBody.allCases.reversed() where cap <= streamingKernelBody {
+            withStreamingKernels(cappedAt: cap) { body("\(cap)") }
+        }
     }
 
     func testBF16ProductMatchesRoundedOperands() {

@@ -1,6 +1,6 @@
 // Vector kernels for inference (matrix-vector products on bf16 and q8_0-style int8 weights, a memory-read probe).
-// Each has an AVX-512 body chosen at run time (__builtin_cpu_supports) and a portable scalar body with the same
-// arithmetic; Swift compiles for baseline x86-64, so the instruction-set specific code lives here.
+// Each has an AVX-512 body, an AVX2 body and a portable scalar body with the same arithmetic, the best one the CPU
+// has chosen at run time (__builtin_cpu_supports); Swift compiles for baseline x86-64, so the instruction-set specific code lives here.
 // Legend: M input rows, K input features, N output features (weight rows), weights stored [N, K] row-major.
 #ifndef CTAILORKERNELS_H
 #define CTAILORKERNELS_H
@@ -15,13 +15,26 @@ extern "C" {
 /// Values per int8 block (one scale each), as GGML's q8_0.
 #define TK_Q8_BLOCK 32
 
-/// 1 when the AVX-512 bodies (F, BW, VL, BF16, VNNI) run on this CPU, 0 when the scalar ones do.
-int tk_has_avx512_inference(void);
-/// Forces the scalar bodies (1) or lets the CPU decide (0); for tests comparing both.
-void tk_force_scalar(int on);
+/// The kernels' bodies, slowest first.
+enum {
+    /// Portable C.
+    TK_KERNEL_SCALAR = 0,
+    /// AVX2 + FMA + F16C (x86-64 since Haswell and Zen 1).
+    TK_KERNEL_AVX2 = 1,
+    /// AVX-512 F, BW, VL, BF16 and VNNI (Cooper Lake, Sapphire Rapids, Zen 4 and later).
+    TK_KERNEL_AVX512 = 2,
+};
+/// The body the kernels run: the best one this CPU has, at most the cap of `tk_cap_inference_kernel`.
+int tk_inference_kernel(void);
+/// Caps the bodies at `level` (a TK_KERNEL_ value; tests compare each body the CPU has with the scalar one);
+/// TK_KERNEL_AVX512 lifts the cap.
+void tk_cap_inference_kernel(int level);
 
 /// f32 → bf16 bits, round to nearest even (NaN stays a quiet NaN), `count` values.
 void tk_round_bf16(const float *x, uint16_t *out, size_t count);
+
+/// bf16 bits → f32 (exact), `count` values.
+void tk_widen_bf16(const uint16_t *x, float *out, size_t count);
 
 /// `y[i·ldy + j] = Σ_k xb[i·k + k'] · w[j·k + k']` for rows i < m and weight rows j in [row_begin, row_end),
 /// products of bf16 values accumulated in f32.
@@ -44,8 +57,8 @@ void tk_gemm_q8(const int8_t *xq, const float *xd, size_t m, const int8_t *wq, c
 /// the read cannot be optimised away (the memory-bandwidth probe).
 uint64_t tk_read_memory(const void *p, size_t bytes);
 
-/// 1 while `tk_force_scalar(1)` holds: every kernel with a choice runs its portable body.
-int tk_scalar_forced(void);
+/// The cap `tk_cap_inference_kernel` set (TK_KERNEL_AVX512: none); the attention kernels obey it too.
+int tk_inference_kernel_cap(void);
 
 /// One attention call (Swift's `AttentionShape`). q `[B·Tq, H·D]`; k, v `[B·key_capacity, G·D]` with the first
 /// `key_length` rows of each batch entry filled; query i sits at key position `query_offset + i`.
@@ -61,7 +74,7 @@ typedef struct {
     const int32_t *segments;
 } tk_attention_shape;
 
-/// The attention bodies this CPU runs: 2 AVX-512, 1 AVX2 + FMA, 0 portable.
+/// The attention bodies this CPU runs, as a TK_KERNEL_ value (2 AVX-512, 1 AVX2 + FMA, 0 portable), at most the cap.
 int tk_attention_instruction_set(void);
 /// Work items of `tk_attention_forward`: (batch, kv head, block of query positions).
 int64_t tk_attention_forward_items(const tk_attention_shape *s);

@@ -6,6 +6,7 @@
 #if canImport(CDNNL)
 import CDNNL
 #endif
+import CTailorKernels
 import Synchronization
 import TailorTensor
 
@@ -159,28 +160,40 @@ enum BF16Matmul {
     /// Where in a storage a packed weight came from.
     struct PackedWeightKey: Hashable { var byteOffset: Int, n: Int, k: Int }
 
-    /// The operands widened back to f32 and multiplied by SGEMM: the fallback and the portable path.
+    /// The operands widened back to f32 and multiplied by SGEMM: the fallback and the portable path (CPUs without
+    /// bf16 dot products, where oneDNN has no bf16 matmul kernel).
     static func emulated(_ a: BF16Operand, _ b: BF16Operand, into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         let (m, k, n) = (a.rows, a.columns, b.columns)
         let a32 = widened(a), b32 = widened(b)
-        defer { a32.deallocate(); b32.deallocate() }
+        defer { a32.values.deallocate(); b32.values.deallocate() }
         if k == 0 {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
-        GEMM.sgemmSerial(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a32, lda: k, b: b32, ldb: n,
+        GEMM.sgemmSerial(transposeA: a32.transposed, transposeB: b32.transposed, m: m, n: n, k: k,
+                         a: a32.values, lda: a32.leadingDimension, b: b32.values, ldb: b32.leadingDimension,
                          beta: accumulate ? 1 : 0, c: c, ldc: ldc)
     }
 
-    /// A dense row-major f32 copy of an operand (the caller deallocates it).
-    static func widened(_ x: BF16Operand) -> UnsafeMutablePointer<Float> {
+    /// A dense f32 copy of an operand (the caller deallocates `values`), read in the order it is stored: row-major
+    /// when its rows are contiguous, else column-major when its columns are (a transposed weight: `transposed`, the
+    /// leading dimension is then its row count) — contiguous runs widened by `tk_widen_bf16`, not element by element.
+    static func widened(_ x: BF16Operand) -> (values: UnsafeMutablePointer<Float>, transposed: Bool, leadingDimension: Int) {
         let out = UnsafeMutablePointer<Float>.allocate(capacity: max(1, x.rows * x.columns))
+        if x.columnStride == 1 || x.columns == 1 {
+            for i in 0..<x.rows { tk_widen_bf16(x.base + i * x.rowStride, out + i * x.columns, x.columns) }
+            return (out, false, max(1, x.columns))
+        }
+        if x.rowStride == 1 || x.rows == 1 {
+            for j in 0..<x.columns { tk_widen_bf16(x.base + j * x.columnStride, out + j * x.rows, x.rows) }
+            return (out, true, max(1, x.rows))
+        }
         for i in 0..<x.rows {
             for j in 0..<x.columns {
                 out[i * x.columns + j] = HalfConversion.float(fromBF16: x.base[i * x.rowStride + j * x.columnStride])
             }
         }
-        return out
+        return (out, false, max(1, x.columns))
     }
 
     /// A bf16 copy of an f32 (or f16) tensor, rounded to nearest even, converted on all cores; bf16 tensors as they are.

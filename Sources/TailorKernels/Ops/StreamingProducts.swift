@@ -31,10 +31,15 @@ func bf16StreamingProduct(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor 
 }
 
 /// `y[M, N] = x[M, K] · Wᵀ` for a q8_0 `W`: each input row quantized to blocks of 32 int8 like the weight, exact
-/// integer block sums scaled by both scales (llama.cpp's q8_0 · q8_0 product). Any M.
+/// integer block sums scaled by both scales (llama.cpp's q8_0 · q8_0 product). Any M. Without AVX-512 VNNI, more
+/// than `streamingProductMaxRows` rows (prefill) multiply the decoded input and weight with SGEMM instead: the same
+/// products, summed in f32 in another order, at SGEMM's rate rather than vpmaddubsw's.
 func int8Product(_ x: Tensor, weight: Int8BlockMatrix, bias: Tensor?) -> Tensor {
     let n = weight.shape[0], k = weight.shape[1], m = x.count / k, blocks = k / Int8BlockMatrix.blockSize
     precondition(x.count == m * k, "int8 product: input \(x.shape) does not match weight \(weight.shape)")
+    if m > streamingProductMaxRows && streamingKernelBody < .avx512 {
+        return packedLinearForward(int8RoundTrip(x), weight: weight, bias: bias)
+    }
     let xq = UnsafeMutablePointer<Int8>.allocate(capacity: m * k)
     let xd = UnsafeMutablePointer<Float>.allocate(capacity: m * blocks)
     defer { xq.deallocate(); xd.deallocate() }
@@ -70,20 +75,37 @@ private func addBias(_ bias: Tensor?, to out: UnsafeMutableBufferPointer<Float>,
     bias.withUnsafeFloats { b in for i in 0..<m { for j in 0..<n { out[i * n + j] += b[j] } } }
 }
 
-/// Whether the streaming kernels run their AVX-512 bodies on this CPU (else the portable scalar ones).
-public var streamingKernelsUseAVX512: Bool { tk_has_avx512_inference() != 0 }
+/// The bodies of the streaming products' vector kernels (CTailorKernels), slowest first.
+public enum StreamingKernelBody: Int32, CaseIterable, Comparable, Sendable {
+    /// Portable C.
+    case scalar
+    /// AVX2 + FMA + F16C: bf16 widened to f32 in registers, q8_0 by vpmaddubsw (llama.cpp's AVX2 dot product).
+    case avx2
+    /// AVX-512 with BF16 and VNNI dot products.
+    case avx512
 
-/// `x` quantized to q8_0 blocks and decoded again: the input the int8 product multiplies (tests' oracle input).
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// The body the streaming products run on this CPU: the best one it has.
+public var streamingKernelBody: StreamingKernelBody { StreamingKernelBody(rawValue: tk_inference_kernel()) ?? .scalar }
+
+/// `x` quantized to q8_0 blocks and decoded again: the input the int8 product multiplies (the SGEMM path's input,
+/// tests' oracle input).
 func int8RoundTrip(_ x: Tensor) -> Tensor {
     let k = x.shape[x.rank - 1], m = x.count / k, blocks = k / Int8BlockMatrix.blockSize
     var q = [Int8](repeating: 0, count: m * k), d = [Float](repeating: 0, count: m * blocks)
     x.withUnsafeFloats { tk_quantize_q8($0.baseAddress!, m, k, &q, &d) }
-    return Tensor(shape: x.shape, values: (0..<(m * k)).map { Float(q[$0]) * d[$0 / Int8BlockMatrix.blockSize] })
+    var out = Tensor(uninitialized: x.shape)
+    out.withUnsafeMutableFloats { o in
+        for i in 0..<(m * k) { o[i] = Float(q[i]) * d[i / Int8BlockMatrix.blockSize] }
+    }
+    return out
 }
 
-/// Runs `body` with the kernels' portable scalar bodies instead of the AVX-512 ones (tests compare both).
-func withScalarStreamingKernels<R>(_ body: () throws -> R) rethrows -> R {
-    tk_force_scalar(1)
-    defer { tk_force_scalar(0) }
+/// Runs `body` with the kernels' bodies capped at `cap` (tests compare each body the CPU has with the scalar one).
+func withStreamingKernels<R>(cappedAt cap: StreamingKernelBody, _ body: () throws -> R) rethrows -> R {
+    tk_cap_inference_kernel(cap.rawValue)
+    defer { tk_cap_inference_kernel(StreamingKernelBody.avx512.rawValue) }
     return try body()
 }

@@ -1,0 +1,41 @@
+// What the inference kernel files share (not public): bf16/f16 bit conversions and the AVX2 bodies' entry points,
+// which InferenceKernels.c dispatches to. Legend as in include/CTailorKernels.h.
+#ifndef TK_INFERENCE_KERNELS_SHARED_H
+#define TK_INFERENCE_KERNELS_SHARED_H
+
+#include "CTailorKernels.h"
+
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define TK_X86 1
+#include <immintrin.h>
+#else
+#define TK_X86 0
+#endif
+
+static inline size_t tk_min_size(size_t a, size_t b) { return a < b ? a : b; }
+
+static inline float tk_bf16_float(uint16_t bits) {
+    uint32_t wide = (uint32_t)bits << 16;
+    float value;
+    memcpy(&value, &wide, 4);
+    return value;
+}
+
+static inline float tk_f16_float(uint16_t bits) {
+    _Float16 half;
+    memcpy(&half, &bits, 2);
+    return (float)half;
+}
+
+#if TK_X86
+/// The AVX2 + FMA + F16C bodies (InferenceKernelsAVX2.c), same contracts as the public functions.
+void tk_gemm_bf16_avx2(const uint16_t *xb, size_t m, const uint16_t *w, size_t k, size_t row_begin, size_t row_end,
+                       float *y, size_t ldy);
+void tk_gemm_q8_avx2(const int8_t *xq, const float *xd, size_t m, const int8_t *wq, const uint16_t *wd, size_t k,
+                     size_t row_begin, size_t row_end, float *y, size_t ldy);
+uint64_t tk_read_memory_avx2(const void *p, size_t bytes);
+#endif
+
+#endif
