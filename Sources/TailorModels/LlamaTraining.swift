@@ -135,11 +135,16 @@ extension LlamaModel {
         let rows = trainedRows(allTargets)
         let normed = rows.map { allNormed.gatheringRows($0) } ?? allNormed
         let targets = rows.map { $0.map { allTargets[$0] } } ?? allTargets
-        let projected = backend.linear(normed, weight: weights.outputProductWeight, bias: nil,
-                                       precision: weights.outputPrecision)   // (M, V)
+        var logits = backend.linear(normed, weight: weights.outputProductWeight, bias: nil,
+                                    precision: weights.outputPrecision)   // (M, V)
         // Gemma 2's final soft-cap: the uncapped logits stay for its backward (one more M × V tensor, Gemma 2 only).
+        // Without a cap nothing else holds `logits`, so the loss pass can turn its storage into the gradient.
         let cap = configuration.finalLogitSoftCap.map(Float.init)
-        let logits = cap.map { backend.softCap(projected, cap: $0) } ?? projected
+        var uncapped: Tensor? = nil
+        if let cap {
+            uncapped = logits
+            logits = backend.softCap(logits, cap: cap)
+        }
         // Per-token weights (preference losses) need the losses first. They come from `crossEntropy`, the pass a
         // reference forward uses, so that a policy equal to its reference gets bitwise equal log-probs.
         let dLoss = tokenLossGradient.map { closure -> [Float] in
@@ -150,7 +155,7 @@ extension LlamaModel {
             return (rows ?? Array(allTargets.indices)).map { weightsOfAll[$0] }
         } ?? [Float](repeating: lossScale, count: targets.count)
         var (lossTensor, dLogits) = backend.crossEntropyWithGradient(logits: consume logits, targets: targets, dLoss: dLoss)
-        if let cap { dLogits = backend.softCapBackward(dOutput: dLogits, input: projected, cap: cap) }
+        if let cap, let uncapped { dLogits = backend.softCapBackward(dOutput: dLogits, input: uncapped, cap: cap) }
         let losses = lossTensor.floats()
         let lossSum = zip(losses, targets).reduce(0.0) { $0 + ($1.1 == -100 ? 0 : Double($1.0)) }
         var noBias: Tensor? = nil
