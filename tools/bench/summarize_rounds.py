@@ -21,7 +21,8 @@ def main(path: str) -> None:
         r = row["result"]
         if row["side"] == "ceiling":
             values[("ceiling", "f32")].append(r["f32_gflops"])
-            values[("ceiling", "bf16")].append(r["bf16_gflops"])
+            if "bf16_gflops" in r:
+                values[("ceiling", "bf16")].append(r["bf16_gflops"])
         else:
             values[(row["what"], row["side"])].append(r)
     f32 = statistics.median(values[("ceiling", "f32")]) if values[("ceiling", "f32")] else None

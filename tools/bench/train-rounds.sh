@@ -11,14 +11,18 @@ tailor=.build/release/tailor
 # Tailor's products: bf16 where the CPU has bf16 dot products (its default), else f32; TAILOR_DTYPE overrides.
 dtype_default=$(grep -qw avx512_bf16 /proc/cpuinfo && echo bf16 || echo f32)
 tailor_dtype="${TAILOR_DTYPE:-$dtype_default}"
+# Without bf16 dot products PyTorch's bf16 mode (and its bf16 matmul ceiling) is emulated and many times slower than
+# f32, so only f32 is timed there; TORCH_DTYPES overrides.
+if [ "$dtype_default" = bf16 ]; then torch_dtypes="${TORCH_DTYPES:-f32 bf16}"; ceiling_flags=""; else
+  torch_dtypes="${TORCH_DTYPES:-f32}"; ceiling_flags="--f32-only"; fi
 preload="$(tools/bench/tuned-torch-env.sh)"
 record() { printf '{"round": %d, "side": "%s", "what": "%s", "result": %s}\n' "$1" "$2" "$3" "$(tr -d '\n')" >> "$out"; }
 for round in $(seq 1 "$rounds"); do
-  LD_PRELOAD="$preload" $python tools/bench/ceiling.py | tail -1 | record "$round" ceiling matmul
+  LD_PRELOAD="$preload" $python tools/bench/ceiling.py $ceiling_flags | tail -1 | record "$round" ceiling matmul
   for method in lora full; do
     $tailor bench train --model "$model" --method $method --lora-rank 16 --compute-dtype "$tailor_dtype" --json \
       | record "$round" tailor "train-$method"
-    for dtype in f32 bf16; do
+    for dtype in $torch_dtypes; do
       LD_PRELOAD="$preload" $python tools/bench/torch_train.py --gguf "$model" --method $method --lora-r 16 --lora-alpha 32 \
         --dtype $dtype | tail -1 | record "$round" "torch-tuned-$dtype" "train-$method"
     done
