@@ -50,7 +50,7 @@ public struct LlamaModel: Sendable {
     /// The final norm's output `[B·T, C]` (see `forward`).
     public func finalHidden(tokens: [Int32], batch: Int, positions: [Int32]? = nil, segments: [Int32]? = nil,
                             cache: inout KVCache?, backend: any Backend) -> Tensor {
-        let c = configuration, t = tokens.count / batch
+        let t = tokens.count / batch
         let past = cache?.length ?? 0
         let positions = positions ?? (0..<batch).flatMap { _ in (0..<t).map { Int32(past + $0) } }
         let newSegments = segments ?? [Int32](repeating: 0, count: tokens.count)
@@ -66,11 +66,7 @@ public struct LlamaModel: Sendable {
                     return backend.attention(query: q, key: k, value: v, shape: shape, segments: segments, keepLogSumExp: false)
                 }
                 cache = nil   // keep `kv` the only reference so appending does not copy the cache
-                kv.append(layer: l, keys: k, values: v, count: t)
-                let shape = c.attentionShape(layer: l, batch: batch, queryLength: t, keyLength: past + t,
-                                             keyCapacity: kv.capacity, queryOffset: past)
-                let attended = backend.attention(query: q, key: kv.keys[l], value: kv.values[l], shape: shape,
-                                                 segments: kv.segmentsIncluding(newSegments, count: t), keepLogSumExp: false)
+                let attended = attendCached(l, q: q, k: k, v: v, count: t, cache: &kv, newSegments: newSegments, backend: backend)
                 cache = kv
                 return attended
             }).output

@@ -42,7 +42,6 @@ extension LlamaModel {
     /// for it alone with its adapter attached: every op is row-wise except attention, which runs per row.
     public func forwardStep(rows: [BatchStepRow], caches: inout [KVCache], backend: any Backend) -> Tensor {
         precondition(rows.count == caches.count && rows.allSatisfy { !$0.tokens.isEmpty }, "batch step: one cache per non-empty row")
-        let c = configuration
         let counts = rows.map(\.tokens.count)
         let starts = counts.reduce(into: [0]) { $0.append($0[$0.count - 1] + $1) }   // row offsets in M
         let past = caches.map(\.length)
@@ -60,11 +59,8 @@ extension LlamaModel {
                 var attended: [Tensor] = []
                 for r in rows.indices {
                     let span = starts[r]..<starts[r + 1]
-                    caches[r].append(layer: l, keys: k.rows(span), values: v.rows(span), count: span.count)
-                    let shape = c.attentionShape(layer: l, batch: 1, queryLength: span.count, keyLength: past[r] + span.count,
-                                                 keyCapacity: caches[r].capacity, queryOffset: past[r])
-                    attended.append(backend.attention(query: q.rows(span), key: caches[r].keys[l], value: caches[r].values[l],
-                                                      shape: shape, segments: nil, keepLogSumExp: false).output)
+                    attended.append(attendCached(l, q: q.rows(span), k: k.rows(span), v: v.rows(span), count: span.count,
+                                                 cache: &caches[r], newSegments: nil, backend: backend).output)
                 }
                 return AttentionOutput(output: Tensor(concatenatingRows: attended), logSumExp: nil)
             }).output

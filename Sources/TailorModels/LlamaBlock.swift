@@ -103,4 +103,16 @@ extension LlamaModel {
     func selfAttentionShape(layer l: Int, batch: Int, length: Int) -> AttentionShape {
         configuration.attentionShape(layer: l, batch: batch, queryLength: length, keyLength: length)
     }
+
+    /// Block `l`'s attention over a KV cache: appends k and v (`count` new positions per batch entry of the cache) to
+    /// layer `l`, then attends q to every cached key. `newSegments` are the new positions' sample ids (nil: one sample).
+    func attendCached(_ l: Int, q: Tensor, k: Tensor, v: Tensor, count: Int, cache: inout KVCache, newSegments: [Int32]?,
+                      backend: any Backend) -> AttentionOutput {
+        let past = cache.length
+        cache.append(layer: l, keys: k, values: v, count: count)
+        let shape = configuration.attentionShape(layer: l, batch: cache.batch, queryLength: count, keyLength: past + count,
+                                                 keyCapacity: cache.capacity, queryOffset: past)
+        return backend.attention(query: q, key: cache.keys[l], value: cache.values[l], shape: shape,
+                                 segments: newSegments.map { cache.segmentsIncluding($0, count: count) }, keepLogSumExp: false)
+    }
 }
