@@ -21,6 +21,33 @@ enum ExportFixtures {
     static func base(_ model: String) throws -> URL { try root.appendingPathComponent(model).appendingPathComponent("base") }
     static func adapter(_ model: String) throws -> URL { try root.appendingPathComponent(model).appendingPathComponent("adapter") }
 
+    /// A tiny model of the TailorModels fixtures (`tiny-qwen3`, `tiny-gemma2`, …).
+    static func tinyModel(_ name: String) -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../TailorModelsTests/Fixtures/\(name)").standardized
+    }
+
+    /// `base` merged with its `lora-init` adapter into `folder/merged` (f32); the merge's self-check must hold within
+    /// 1e-4. Returns the merged folder.
+    static func mergedWithInitAdapter(_ base: URL, in folder: URL, file: StaticString = #filePath, line: UInt = #line) throws -> URL {
+        let merged = folder.appendingPathComponent("merged")
+        let merge = try ExportPipeline.merge(MergeRequest(base: base, adapters: [base.appendingPathComponent("lora-init")],
+                                                          output: merged, dtype: .f32))
+        let check = try XCTUnwrap(merge.check, file: file, line: line)
+        XCTAssertLessThanOrEqual(check.maxLogitDifference, 1e-4, check.summary, file: file, line: line)
+        return merged
+    }
+
+    /// `base` exported as an f32 GGUF at `out`; the export's self-check must hold within 1e-4 with 100% top-1
+    /// agreement. Returns the written file.
+    static func exportedF32GGUF(_ base: URL, to out: URL, file: StaticString = #filePath, line: UInt = #line) throws -> GGUFFile {
+        let export = try ExportPipeline.exportGGUF(GGUFExportRequest(base: base, output: out, precision: .f32))
+        let check = try XCTUnwrap(export.check, file: file, line: line)
+        XCTAssertLessThanOrEqual(check.maxLogitDifference, 1e-4, check.summary, file: file, line: line)
+        XCTAssertEqual(check.topOneAgreement, 1, file: file, line: line)
+        return try GGUFFile(url: out)
+    }
+
     /// A fresh temporary folder removed at the end of the test.
     static func temporaryFolder(_ test: XCTestCase) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tailor-export-\(UUID().uuidString)")

@@ -8,16 +8,11 @@ import TailorModels
 import XCTest
 
 final class Gemma2ExportTests: XCTestCase {
-    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../TailorModelsTests/Fixtures/tiny-gemma2").standardized
+    static let fixture = ExportFixtures.tinyModel("tiny-gemma2")
 
     func testMergeAndGGUFExportKeepTheGemmaNorms() throws {
         let temp = try ExportFixtures.temporaryFolder(self)
-        let merged = temp.appendingPathComponent("merged")
-        let merge = try ExportPipeline.merge(MergeRequest(base: Self.fixture, adapters: [Self.fixture.appendingPathComponent("lora-init")],
-                                                          output: merged, dtype: .f32))
-        let mergeCheck = try XCTUnwrap(merge.check)
-        XCTAssertLessThanOrEqual(mergeCheck.maxLogitDifference, 1e-4, mergeCheck.summary)
+        let merged = try ExportFixtures.mergedWithInitAdapter(Self.fixture, in: temp)
         let folder = try ModelCheckpoint.load(from: merged, eager: false)
         XCTAssertEqual(folder.config.modelType, "gemma2")
         XCTAssertEqual(folder.config.finalLogitSoftCap, 3)
@@ -27,11 +22,7 @@ final class Gemma2ExportTests: XCTestCase {
         }
 
         let out = temp.appendingPathComponent("g2.gguf")
-        let export = try ExportPipeline.exportGGUF(GGUFExportRequest(base: merged, output: out, precision: .f32))
-        let check = try XCTUnwrap(export.check)
-        XCTAssertLessThanOrEqual(check.maxLogitDifference, 1e-4, check.summary)
-        XCTAssertEqual(check.topOneAgreement, 1)
-        let file = try GGUFFile(url: out)
+        let file = try ExportFixtures.exportedF32GGUF(merged, to: out)
         XCTAssertEqual(file.metadata["general.architecture"], .string("gemma2"))
         XCTAssertEqual(file.metadata["gemma2.attention.key_length"], .uint32(32))
         XCTAssertEqual(file.metadata["gemma2.attention.sliding_window"], .uint32(4))

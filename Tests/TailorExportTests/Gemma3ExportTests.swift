@@ -8,16 +8,11 @@ import TailorModels
 import XCTest
 
 final class Gemma3ExportTests: XCTestCase {
-    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../TailorModelsTests/Fixtures/tiny-gemma3").standardized
+    static let fixture = ExportFixtures.tinyModel("tiny-gemma3")
 
     func testMergeAndGGUFExportKeepTheGemma3Norms() throws {
         let temp = try ExportFixtures.temporaryFolder(self)
-        let merged = temp.appendingPathComponent("merged")
-        let merge = try ExportPipeline.merge(MergeRequest(base: Self.fixture, adapters: [Self.fixture.appendingPathComponent("lora-init")],
-                                                          output: merged, dtype: .f32))
-        let mergeCheck = try XCTUnwrap(merge.check)
-        XCTAssertLessThanOrEqual(mergeCheck.maxLogitDifference, 1e-4, mergeCheck.summary)
+        let merged = try ExportFixtures.mergedWithInitAdapter(Self.fixture, in: temp)
         let folder = try ModelCheckpoint.load(from: merged, eager: false)
         XCTAssertEqual(folder.config.modelType, "gemma3_text")
         XCTAssertEqual(folder.config.localRopeTheta, 10000)
@@ -28,11 +23,7 @@ final class Gemma3ExportTests: XCTestCase {
         }
 
         let out = temp.appendingPathComponent("g3.gguf")
-        let export = try ExportPipeline.exportGGUF(GGUFExportRequest(base: merged, output: out, precision: .f32))
-        let check = try XCTUnwrap(export.check)
-        XCTAssertLessThanOrEqual(check.maxLogitDifference, 1e-4, check.summary)
-        XCTAssertEqual(check.topOneAgreement, 1)
-        let file = try GGUFFile(url: out)
+        let file = try ExportFixtures.exportedF32GGUF(merged, to: out)
         XCTAssertEqual(file.metadata["general.architecture"], .string("gemma3"))
         XCTAssertEqual(file.metadata["gemma3.attention.key_length"], .uint32(32))
         XCTAssertEqual(file.metadata["gemma3.attention.sliding_window"], .uint32(4))

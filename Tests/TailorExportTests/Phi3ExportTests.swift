@@ -8,16 +8,11 @@ import TailorModels
 import XCTest
 
 final class Phi3ExportTests: XCTestCase {
-    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../TailorModelsTests/Fixtures/tiny-phi3").standardized
+    static let fixture = ExportFixtures.tinyModel("tiny-phi3")
 
     func testMergeAndGGUFExportKeepTheFusedLayersAndLongRoPE() throws {
         let temp = try ExportFixtures.temporaryFolder(self)
-        let merged = temp.appendingPathComponent("merged")
-        let merge = try ExportPipeline.merge(MergeRequest(base: Self.fixture, adapters: [Self.fixture.appendingPathComponent("lora-init")],
-                                                          output: merged, dtype: .f32))
-        let mergeCheck = try XCTUnwrap(merge.check)
-        XCTAssertLessThanOrEqual(mergeCheck.maxLogitDifference, 1e-4, mergeCheck.summary)
+        let merged = try ExportFixtures.mergedWithInitAdapter(Self.fixture, in: temp)
         let folder = try ModelCheckpoint.load(from: merged, eager: false)
         XCTAssertEqual(folder.config.modelType, "phi3")
         XCTAssertEqual(folder.config.ropeScaling, try ModelConfig.load(from: Self.fixture.appendingPathComponent("config.json")).ropeScaling)
@@ -26,11 +21,7 @@ final class Phi3ExportTests: XCTestCase {
         XCTAssertNil(folder.tensorShapes["model.layers.0.self_attn.q_proj.weight"])
 
         let out = temp.appendingPathComponent("phi3.gguf")
-        let export = try ExportPipeline.exportGGUF(GGUFExportRequest(base: merged, output: out, precision: .f32))
-        let check = try XCTUnwrap(export.check)
-        XCTAssertLessThanOrEqual(check.maxLogitDifference, 1e-4, check.summary)
-        XCTAssertEqual(check.topOneAgreement, 1)
-        let file = try GGUFFile(url: out)
+        let file = try ExportFixtures.exportedF32GGUF(merged, to: out)
         XCTAssertEqual(file.metadata["general.architecture"], .string("phi3"))
         XCTAssertEqual(file.metadata["phi3.rope.scaling.original_context_length"], .uint32(8))
         XCTAssertEqual(file.metadata["phi3.attention.sliding_window"], .uint32(0))

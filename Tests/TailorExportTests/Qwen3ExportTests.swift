@@ -7,26 +7,17 @@ import TailorModels
 import XCTest
 
 final class Qwen3ExportTests: XCTestCase {
-    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../TailorModelsTests/Fixtures/tiny-qwen3").standardized
+    static let fixture = ExportFixtures.tinyModel("tiny-qwen3")
 
     func testMergeAndGGUFExportKeepTheHeadNorms() throws {
         let temp = try ExportFixtures.temporaryFolder(self)
-        let merged = temp.appendingPathComponent("merged")
-        let merge = try ExportPipeline.merge(MergeRequest(base: Self.fixture, adapters: [Self.fixture.appendingPathComponent("lora-init")],
-                                                          output: merged, dtype: .f32))
-        let mergeCheck = try XCTUnwrap(merge.check)
-        XCTAssertLessThanOrEqual(mergeCheck.maxLogitDifference, 1e-4, mergeCheck.summary)
+        let merged = try ExportFixtures.mergedWithInitAdapter(Self.fixture, in: temp)
         let folder = try ModelCheckpoint.load(from: merged, eager: false)
         XCTAssertEqual(folder.config.modelType, "qwen3")
         XCTAssertEqual(folder.tensorShapes["model.layers.1.self_attn.k_norm.weight"], [32])
 
         let out = temp.appendingPathComponent("q3.gguf")
-        let export = try ExportPipeline.exportGGUF(GGUFExportRequest(base: merged, output: out, precision: .f32))
-        let check = try XCTUnwrap(export.check)
-        XCTAssertLessThanOrEqual(check.maxLogitDifference, 1e-4, check.summary)
-        XCTAssertEqual(check.topOneAgreement, 1)
-        let file = try GGUFFile(url: out)
+        let file = try ExportFixtures.exportedF32GGUF(merged, to: out)
         XCTAssertEqual(file.metadata["general.architecture"], .string("qwen3"))
         XCTAssertEqual(file.metadata["qwen3.attention.key_length"], .uint32(32))
         XCTAssertEqual(file.info("blk.0.attn_q_norm.weight")?.dims, [32])
