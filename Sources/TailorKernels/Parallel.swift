@@ -1,4 +1,5 @@
 // Splitting loops over the cores. Kernels are synchronous; parallelism lives inside them.
+import CTailorKernels
 import Dispatch
 
 enum Parallel {
@@ -15,11 +16,22 @@ enum Parallel {
             return
         }
         withoutActuallyEscaping(body) { body in
-            // Each worker gets a disjoint range; the closure's captured pointers are only read or written per range.
-            let task = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let split = { (c: Int) in
                 let start = count * c / chunks, end = count * (c + 1) / chunks
-                if start < end { task.value(start..<end) }
+                if start < end { body(start..<end) }
+            }
+            // The spinning pool (CTailorKernels/WorkerPool.c) when it takes the job; GCD otherwise (another job is
+            // running, a nested call, or a platform without the pool).
+            var job = split
+            let pooled = withUnsafeMutablePointer(to: &job) { pointer in
+                tk_pool_run(chunks, { context, index in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
+                }, pointer) != 0
+            }
+            if !pooled {
+                // Each worker gets a disjoint range; the closure's captured pointers are only read or written per range.
+                let task = UncheckedSendable(split)
+                DispatchQueue.concurrentPerform(iterations: chunks) { c in task.value(c) }
             }
         }
     }

@@ -38,10 +38,12 @@ extension LlamaModel {
         return local
     }
 
-    /// The input embeddings of `ids` (M, C): Gemma multiplies them by √C rounded to the table's dtype, as
-    /// transformers' `embed_scale.to(weight.dtype)`.
+    /// The input embeddings of `ids` (M, C), from the int8 head when the embedding is tied to it (see
+    /// `LlamaWeights.outputPacked`): Gemma multiplies them by √C rounded to the table's dtype, as transformers'
+    /// `embed_scale.to(weight.dtype)`.
     func embed(_ ids: [Int32], backend: any Backend) -> Tensor {
-        let rows = backend.embedding(ids: ids, table: weights.embedding)
+        let tiedPacked = weights.lmHead == nil ? weights.outputPacked : nil
+        let rows = tiedPacked.map { $0.rows(ids) } ?? backend.embedding(ids: ids, table: weights.embedding)
         guard let factor = embeddingFactor else { return rows }
         return backend.scale(rows, by: factor)
     }
@@ -98,7 +100,8 @@ extension LlamaModel {
 
     /// Logits (M, V) of final hidden states (M, C): the output projection, then Gemma 2's final soft-cap.
     func logits(_ normed: Tensor, backend: any Backend) -> Tensor {
-        let raw = backend.linear(normed, weight: weights.outputProductWeight, bias: nil, precision: weights.outputPrecision)
+        let raw = weights.outputPacked.map { backend.linear(normed, packedWeight: $0, bias: nil, precision: weights.outputPrecision) }
+            ?? backend.linear(normed, weight: weights.outputProductWeight, bias: nil, precision: weights.outputPrecision)
         guard let cap = configuration.finalLogitSoftCap else { return raw }
         return backend.softCap(raw, cap: Float(cap))
     }

@@ -5,7 +5,7 @@ import TailorTensor
 extension LlamaModel {
     /// Bytes of weights one decoded token reads: every decoder linear layer as stored and the output head.
     public var decodeWeightBytes: Int {
-        weights.layers.reduce(weights.outputProductWeight.byteCount) { total, layer in
+        weights.layers.reduce(weights.outputPacked?.byteCount ?? weights.outputProductWeight.byteCount) { total, layer in
             total + layer.presentLinears.reduce(0) { $0 + (layer[linear: $1]?.weightByteCount ?? 0) }
         }
     }
@@ -25,7 +25,6 @@ extension LlamaModel {
                 checksum += linear.forward(input, backend: backend).withUnsafeFloats { $0[0] }
             }
         }
-        let logits = backend.linear(x, weight: weights.outputProductWeight, bias: nil, precision: weights.outputPrecision)
-        return checksum + logits.withUnsafeFloats { $0[0] }
+        return checksum + logits(x, backend: backend).withUnsafeFloats { $0[0] }
     }
 }

@@ -38,17 +38,13 @@ extension LlamaModel {
         let budget = min(options.maxNewTokens, max(1, configuration.contextLength - prompt.count))
         var cache: KVCache? = KVCache(configuration: configuration, batch: 1, capacity: prompt.count + budget)
         var sampler = TokenSampler(options: options)
-        var logits = forward(tokens: prompt, batch: 1, cache: &cache, backend: backend)
-        var lastRow = prompt.count - 1
+        var logits = lastPositionLogits(tokens: prompt, batch: 1, cache: &cache, backend: backend)
         var produced: [Int32] = []
         while produced.count < budget {
-            let next = logits.withUnsafeFloats { l in
-                sampler.pick(from: UnsafeBufferPointer(rebasing: l[(lastRow * configuration.vocabSize)..<((lastRow + 1) * configuration.vocabSize)]))
-            }
+            let next = logits.withUnsafeFloats { sampler.pick(from: $0) }
             produced.append(next)
             if !onToken(next) || options.stopTokens.contains(next) || produced.count == budget { break }
             logits = forward(tokens: [next], batch: 1, cache: &cache, backend: backend)
-            lastRow = 0
         }
         return produced
     }

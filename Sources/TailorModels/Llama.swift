@@ -91,6 +91,15 @@ public struct LlamaModel: Sendable {
 
     /// Logits `[M, V]` of final hidden states `[M, C]` (Gemma 2: soft-capped).
     public func head(_ normed: Tensor, backend: any Backend) -> Tensor { logits(normed, backend: backend) }
+
+    /// A prompt's prefill: `batch` rows of `tokens` through the model (appended to `cache` as `forward` does), and
+    /// the logits `[batch, V]` of each row's last position only, all that the first new token needs (the head over
+    /// every position is a fifth of a small model's prefill: SmolLM2's 49,152 × 576).
+    public func lastPositionLogits(tokens: [Int32], batch: Int, cache: inout KVCache?, backend: any Backend) -> Tensor {
+        let hidden = finalHidden(tokens: tokens, batch: batch, cache: &cache, backend: backend)
+        let t = tokens.count / batch
+        return head(Tensor(concatenatingRows: (1...batch).map { hidden.rows(($0 * t - 1)..<($0 * t)) }), backend: backend)
+    }
 }
 
 extension KVCache {

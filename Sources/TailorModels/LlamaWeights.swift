@@ -71,6 +71,11 @@ public struct LlamaWeights: Sendable {
     public var outputPrecision: MatmulPrecision = .f32
     /// bf16 copy of a trained f32 output projection for bf16 products (see `refreshComputeCopies`).
     public var outputComputeCopy: Tensor?
+    /// Inference only (`storeLinearLayersAsInt8`): the output projection as q8_0 blocks, which the logits are
+    /// computed with in place of the dense one. When the head is tied, the input embeddings are looked up in it
+    /// too and `embedding` is left empty (`[0, C]`), as llama.cpp's q8_0 files store one int8 table for both.
+    /// Nothing trains it: set it only on a model that is no longer trained.
+    public var outputPacked: (any PackedMatrix)?
 
     /// The output projection actually used (the embedding when tied).
     public var outputProjection: Tensor { lmHead ?? embedding }

@@ -48,10 +48,15 @@ extension LlamaWeights {
 }
 
 extension LlamaWeights {
-    /// Inference with int8 weights: every decoder linear layer whose input width is a multiple of 32 is quantized
-    /// to q8_0 blocks (`Int8BlockMatrix`, from the weights as loaded); the others, the embedding and the output
-    /// head are stored and multiplied in bf16. Adapters stay f32.
+    /// Inference with int8 weights: every decoder linear layer whose input width is a multiple of 32, and the output
+    /// head, are quantized to q8_0 blocks (`Int8BlockMatrix`, from the weights as loaded), as in llama.cpp's q8_0
+    /// files; a tied embedding is then looked up in the int8 head (`outputPacked`), an untied one stays bf16, and
+    /// layers whose input width is not a multiple of 32 are stored and multiplied in bf16. Adapters stay f32.
     public mutating func storeLinearLayersAsInt8() {
+        outputPacked = try? Int8BlockMatrix(quantizing: outputProjection)
+        if lmHead == nil, outputPacked != nil {
+            embedding = Tensor(uninitialized: [0, embedding.shape[1]], dtype: .bf16)
+        }
         updateEachLinear { linear in
             guard linear.packed == nil, let int8 = try? Int8BlockMatrix(quantizing: linear.weight) else { return }
             var quantized = Linear(packed: int8, bias: linear.bias)

@@ -208,6 +208,20 @@ public protocol PackedMatrix: Sendable {
 }
 
 extension PackedMatrix {
+    /// Rows `ids` decoded to f32, `[ids.count, shape[1]]`: an embedding lookup in a packed table. Every id must
+    /// be a row of the matrix.
+    public func rows(_ ids: [Int32]) -> Tensor {
+        let columns = shape[1]
+        var out = Tensor(uninitialized: [ids.count, columns])
+        out.withUnsafeMutableFloats { o in
+            for (m, id) in ids.enumerated() {
+                precondition(id >= 0 && Int(id) < shape[0], "token id \(id) outside the vocabulary of \(shape[0])")
+                dequantizeRows(Int(id)..<(Int(id) + 1), into: o.baseAddress! + m * columns)
+            }
+        }
+        return out
+    }
+
     /// The whole matrix decoded to a dense f32 tensor.
     public func decoded() -> Tensor {
         var out = Tensor(uninitialized: shape)

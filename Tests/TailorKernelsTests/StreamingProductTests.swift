@@ -75,6 +75,14 @@ final class StreamingProductTests: XCTestCase {
         XCTAssertEqual(try Int8BlockMatrix(quantizing: w).byteCount, 5 * 96 + 2 * 5 * 3)
     }
 
+    func testPackedRowsLookUpDecodedRows() throws {
+        // The int8 embedding lookup: rows in any order, repeated, equal the decoded matrix's rows.
+        let int8 = try Int8BlockMatrix(quantizing: Tensor.random([9, 64], seed: 12))
+        let decoded = int8.decoded().floats(), ids: [Int32] = [8, 0, 3, 3]
+        XCTAssertEqual(int8.rows(ids).shape, [4, 64])
+        XCTAssertEqual(int8.rows(ids).floats(), ids.flatMap { decoded[(Int($0) * 64)..<(Int($0) * 64 + 64)] })
+    }
+
     func testInt8RefusesWidthsThatAreNotWholeBlocks() {
         XCTAssertThrowsError(try Int8BlockMatrix(quantizing: Tensor.random([4, 33], seed: 1))) { error in
             XCTAssertEqual(error as? InferenceWeightsError, .int8ColumnsNotMultipleOfBlock(columns: 33))

@@ -17,6 +17,10 @@ final class InferencePrecisionTests: XCTestCase {
             weights.updateEachLinear { if $0.packed is Int8BlockMatrix { int8Layers += 1 } }
             XCTAssertEqual(int8Layers, weights.layers.reduce(0) { $0 + $1.presentLinears.count },
                            "\(name): every layer's width is a multiple of 32")
+            XCTAssertTrue(weights.outputPacked is Int8BlockMatrix, "\(name): the head is int8")
+            if weights.lmHead == nil {
+                XCTAssertEqual(weights.embedding.shape[0], 0, "\(name): a tied embedding is looked up in the int8 head")
+            }
             f = f.with(weights: weights)
             let ids = try f.ints("input_ids"), mask = try f.ints("attention_mask"), batch = try f.shape("input_ids")[0]
             let segments = mask.map { $0 == 1 ? Int32(0) : -1 }

@@ -1,4 +1,5 @@
-// Vector kernels for inference (matrix-vector products on bf16 and q8_0-style int8 weights, a memory-read probe).
+// Vector kernels for inference (matrix-vector products on bf16 and q8_0-style int8 weights, a memory-read probe),
+// blocked attention, and the worker pool that Swift's kernels split their loops over.
 // Each has an AVX-512 body, an AVX2 body and a portable scalar body with the same arithmetic, the best one the CPU
 // has chosen at run time (__builtin_cpu_supports); Swift compiles for baseline x86-64, so the instruction-set specific code lives here.
 // Legend: M input rows, K input features, N output features (weight rows), weights stored [N, K] row-major.
@@ -88,6 +89,15 @@ int tk_attention_forward(const tk_attention_shape *s, const float *q, const floa
 int tk_attention_backward(const tk_attention_shape *s, const float *q, const float *k, const float *v, const float *out,
                           const float *dout, const float *lse, float *dq, float *dk, float *dv,
                           int64_t pair_begin, int64_t pair_end);
+
+/// One chunk of a job on the worker pool: `index` is 0 ... chunks - 1.
+typedef void (*tk_pool_task)(void *context, size_t index);
+/// Runs `task(context, i)` for every i in 0 ..< chunks, chunk 0 on the calling thread and the others on the pool's
+/// worker threads (started at the first call: chunks - 1 of them; they spin briefly between jobs, then sleep), and
+/// returns 1 when all have finished. Returns 0 without running anything when the pool cannot take the job: on a
+/// platform without it, with fewer than 2 chunks or another count than the first call's, from inside a pool job,
+/// while another thread's job runs, or when threads cannot be started. The caller then runs the chunks itself.
+int tk_pool_run(size_t chunks, tk_pool_task task, void *context);
 
 #ifdef __cplusplus
 }

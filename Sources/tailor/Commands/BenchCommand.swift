@@ -74,16 +74,22 @@ struct BenchForward: ParsableCommand {
             }
             return times.sorted()[times.count / 2]
         }
+        // Prefill as generation runs it (and llama.cpp's eval): the prompt into a KV cache, logits of the last
+        // position of each row.
+        func prefill(_ tokens: [Int32], batch: Int) {
+            var cache: KVCache? = KVCache(configuration: m.configuration, batch: batch, capacity: tokens.count / batch)
+            _ = m.lastPositionLogits(tokens: tokens, batch: batch, cache: &cache, backend: backend)
+        }
         let single = tokens(sequenceLength), batch = tokens(batchSize * sequenceLength)
-        _ = m.forward(tokens: tokens(16), batch: 1, backend: backend)   // warm-up
-        let prefill1 = median { _ = m.forward(tokens: single, batch: 1, backend: backend) }
-        let prefillB = median { _ = m.forward(tokens: batch, batch: batchSize, backend: backend) }
+        prefill(tokens(16), batch: 1)   // warm-up
+        let prefill1 = median { prefill(single, batch: 1) }
+        let prefillB = median { prefill(batch, batch: batchSize) }
         let prompt = tokens(16)
         let decode = median {
             _ = m.generate(prompt: prompt, options: GenerationOptions(maxNewTokens: decodeTokens), backend: backend)
         }
         // Decode time excludes the prompt's prefill, measured separately.
-        let promptTime = median { _ = m.forward(tokens: prompt, batch: 1, backend: backend) }
+        let promptTime = median { prefill(prompt, batch: 1) }
         let productsTime = median { for _ in 0..<5 { _ = m.decodeProducts(backend: backend) } } / 5
         let bandwidth = MemoryBandwidth.measureRead()
         let decodeRate = Double(decodeTokens - 1) / max(decode - promptTime, 1e-9)
