@@ -94,15 +94,17 @@ q8_tile(const int8_t *xq, const float *xd, size_t rows, const int8_t *wq, const 
     __m256 acc[4][2];
     for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     for (size_t b = 0; b < blocks; b++) {
-        __m256i xv[2];
-        for (size_t i = 0; i < rows; i++) xv[i] = _mm256_loadu_si256((const __m256i *)(xq + i * k + b * TK_Q8_BLOCK));
+        __m256i xv[2], ax[2];
+        for (size_t i = 0; i < rows; i++) {
+            xv[i] = _mm256_loadu_si256((const __m256i *)(xq + i * k + b * TK_Q8_BLOCK));
+            ax[i] = _mm256_sign_epi8(xv[i], xv[i]);
+        }
         for (int r = 0; r < 4; r++) {
             _mm_prefetch((const char *)(wr[r] + b * TK_Q8_BLOCK + TK_PREFETCH_ROWS * k), _MM_HINT_T0);
             __m256i wv = _mm256_loadu_si256((const __m256i *)(wr[r] + b * TK_Q8_BLOCK));
-            __m256i aw = _mm256_sign_epi8(wv, wv);
             float ws = _cvtsh_ss(sr[r][b]);
             for (size_t i = 0; i < rows; i++) {
-                __m256i pairs = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv[i], wv));
+                __m256i pairs = _mm256_maddubs_epi16(ax[i], _mm256_sign_epi8(wv, xv[i]));
                 __m256 dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones));
                 acc[r][i] = _mm256_fmadd_ps(dot, _mm256_set1_ps(ws * xd[i * blocks + b]), acc[r][i]);
             }
