@@ -2,13 +2,15 @@
 // thread through the kernel costs tens of microseconds (more in a virtual machine, where the wake-up is an
 // inter-processor interrupt through the hypervisor), as long as a decode step's whole matrix-vector product; a worker
 // that is still spinning picks the next job up in well under a microsecond. Workers spin for TK_POOL_SPIN_NS after
-// their last job and then sleep on a futex, so an idle process leaves the cores alone.
+// their last job (yielding every few microseconds to any other thread that wants the core, such as a second MPI rank
+// on it) and then sleep on a futex, so an idle process leaves the cores alone.
 //
 // Protocol. The caller publishes a job (function and context) and bumps `generation`; every worker runs its chunk
 // (worker i chunk i, so a job has exactly workers + 1 chunks) and decrements `remaining`; the caller runs chunk 0 and
 // returns once `remaining` is 0. Since the caller waits for every worker before it may publish the next job, the
-// job's fields are stable while any worker reads them. A worker that sleeps registers in `sleepers` before it re-checks the generation (both sequentially
-// consistent), and the caller reads `sleepers` after bumping it, so a wake-up is never lost.
+// job's fields are stable while any worker reads them. A worker that sleeps registers in `sleepers` before it
+// re-checks the generation (both sequentially consistent), and the caller reads `sleepers` after bumping it, so a
+// wake-up is never lost. Workers start inside the first job's call, before it bumps the generation from 0.
 #include "CTailorKernels.h"
 
 #if defined(__linux__)
@@ -68,7 +70,10 @@ static uint32_t await_generation(uint32_t seen) {
         uint32_t current = atomic_load_explicit(&pool.generation, memory_order_acquire);
         if (current != seen) return current;
         TK_RELAX();
-        if ((spins & 255) == 0 && now_ns() > deadline) break;
+        if ((spins & 255) == 0) {
+            if (now_ns() > deadline) break;
+            sched_yield();   // every few microseconds: another runnable thread on this core (MPI ranks) goes first
+        }
     }
     for (;;) {
         atomic_fetch_add(&pool.sleepers, 1);
