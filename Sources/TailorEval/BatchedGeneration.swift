@@ -55,16 +55,16 @@ public enum BatchedGeneration {
             o.seed = options.seed &+ UInt64(row)
             return TokenSampler(options: o)
         }
-        var logits = model.forward(tokens: tokens, batch: b, positions: positions, segments: segments, cache: &cache,
-                                   backend: backend)
-        var lastRow = t - 1, rowsPerItem = t
+        // Left-padded, so every row's prompt ends at position t - 1: the logits of that position only.
+        var logits = model.lastPositionLogits(tokens: tokens, batch: b, positions: positions, segments: segments,
+                                              cache: &cache, backend: backend)
         var produced = [[Int32]](repeating: [], count: b)
         var done = [Bool](repeating: false, count: b)
         for step in 0..<budget {
             var next = [Int32](repeating: 0, count: b)
             logits.withUnsafeFloats { l in
                 for row in 0..<b where !done[row] {
-                    let base = (row * rowsPerItem + lastRow) * v
+                    let base = row * v
                     next[row] = samplers[row].pick(from: UnsafeBufferPointer(rebasing: l[base..<(base + v)]))
                     produced[row].append(next[row])
                     if options.stopTokens.contains(next[row]) || produced[row].count == budget { done[row] = true }
@@ -76,8 +76,6 @@ public enum BatchedGeneration {
             let stepSegments = (0..<b).map { produced[$0].count == step + 1 && !done[$0] ? Int32(0) : Int32(-1) }
             logits = model.forward(tokens: next, batch: b, positions: stepPositions, segments: stepSegments,
                                    cache: &cache, backend: backend)
-            lastRow = 0
-            rowsPerItem = 1
         }
         return produced
     }

@@ -95,8 +95,10 @@ public struct LlamaModel: Sendable {
     /// A prompt's prefill: `batch` rows of `tokens` through the model (appended to `cache` as `forward` does), and
     /// the logits `[batch, V]` of each row's last position only, all that the first new token needs (the head over
     /// every position is a fifth of a small model's prefill: SmolLM2's 49,152 × 576).
-    public func lastPositionLogits(tokens: [Int32], batch: Int, cache: inout KVCache?, backend: any Backend) -> Tensor {
-        let hidden = finalHidden(tokens: tokens, batch: batch, cache: &cache, backend: backend)
+    public func lastPositionLogits(tokens: [Int32], batch: Int, positions: [Int32]? = nil, segments: [Int32]? = nil,
+                                   cache: inout KVCache?, backend: any Backend) -> Tensor {
+        let hidden = finalHidden(tokens: tokens, batch: batch, positions: positions, segments: segments, cache: &cache,
+                                 backend: backend)
         let t = tokens.count / batch
         return head(Tensor(concatenatingRows: (1...batch).map { hidden.rows(($0 * t - 1)..<($0 * t)) }), backend: backend)
     }
