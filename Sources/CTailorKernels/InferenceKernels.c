@@ -158,6 +158,14 @@ void tk_quantize_q8_weights(const float *x, size_t n, size_t k, int8_t *q, uint1
     }
 }
 
+void tk_dequantize_q8_rows(const int8_t *q, const uint16_t *scales, size_t rows, size_t k, float *out) {
+    size_t blocks = rows * (k / TK_Q8_BLOCK);
+    for (size_t b = 0; b < blocks; b++) {
+        float d = tk_f16_float(scales[b]);
+        for (int e = 0; e < TK_Q8_BLOCK; e++) out[b * TK_Q8_BLOCK + e] = (float)q[b * TK_Q8_BLOCK + e] * d;
+    }
+}
+
 static void gemm_q8_scalar(const int8_t *xq, const float *xd, size_t m, const int8_t *wq, const uint16_t *wd,
                            size_t k, size_t row_begin, size_t row_end, float *y, size_t ldy) {
     size_t blocks = k / TK_Q8_BLOCK;

@@ -5,10 +5,12 @@
 // their last job (yielding every few microseconds to any other thread that wants the core, such as a second MPI rank
 // on it) and then sleep on a futex, so an idle process leaves the cores alone.
 //
-// Protocol. The caller publishes a job (function and context) and bumps `generation`; every worker runs its chunk
-// (worker i chunk i, so a job has exactly workers + 1 chunks) and decrements `remaining`; the caller runs chunk 0 and
-// returns once `remaining` is 0. Since the caller waits for every worker before it may publish the next job, the
-// job's fields are stable while any worker reads them. A worker that sleeps registers in `sleepers` before it
+// Protocol. The caller publishes a job (function and context) and bumps `generation` to g; worker i claims chunk i
+// (a job has exactly workers + 1 chunks) by moving `claimed[i]` from g - 1 to g, runs it and decrements `remaining`.
+// The caller runs chunk 0, then claims every chunk no worker has claimed yet and runs it itself (a worker that the
+// scheduler has not run yet, on a busy machine, costs at most its chunk done on the caller's core, not a wait), and
+// returns once `remaining` is 0. Since every chunk is claimed and finished before the caller may publish the next
+// job, the job's fields are stable while any worker that won its claim reads them; a late worker's claim fails. A worker that sleeps registers in `sleepers` before it
 // re-checks the generation (both sequentially consistent), and the caller reads `sleepers` after bumping it, so a
 // wake-up is never lost. Workers start inside the first job's call, before it bumps the generation from 0.
 #include "CTailorKernels.h"
@@ -39,6 +41,8 @@ static struct {
     _Atomic uint32_t generation;
     _Atomic int32_t remaining;
     _Atomic int32_t sleepers;
+    /// The generation whose chunk i was claimed last (index 0 unused).
+    _Atomic uint32_t claimed[TK_POOL_MAX_WORKERS + 1];
     atomic_flag busy;
     tk_pool_task task;
     void *context;
@@ -91,6 +95,8 @@ static void *worker_main(void *argument) {
     uint32_t seen = 0;  // workers start inside the first job's call, before it publishes generation 1
     for (;;) {
         seen = await_generation(seen);
+        uint32_t previous = seen - 1;
+        if (!atomic_compare_exchange_strong(&pool.claimed[index], &previous, seen)) continue;  // the caller took it
         pool.task(pool.context, (size_t)index);
         atomic_fetch_sub_explicit(&pool.remaining, 1, memory_order_release);
     }
@@ -125,11 +131,18 @@ int tk_pool_run(size_t chunks, tk_pool_task task, void *context) {
     pool.task = task;
     pool.context = context;
     atomic_store_explicit(&pool.remaining, (int32_t)chunks - 1, memory_order_relaxed);
-    atomic_fetch_add(&pool.generation, 1);  // sequentially consistent: ordered before the read of `sleepers`
+    const uint32_t generation = atomic_fetch_add(&pool.generation, 1) + 1;  // sequentially consistent: before `sleepers`
     if (atomic_load(&pool.sleepers) > 0) futex_wake_all(&pool.generation);
 
     inside_pool_job = 1;
     task(context, 0);
+    for (size_t i = 1; i < chunks; i++) {
+        uint32_t previous = generation - 1;
+        if (atomic_compare_exchange_strong(&pool.claimed[i], &previous, generation)) {
+            task(context, i);
+            atomic_fetch_sub_explicit(&pool.remaining, 1, memory_order_relaxed);
+        }
+    }
     inside_pool_job = 0;
 
     int64_t yield_after = 0;

@@ -54,6 +54,9 @@ void tk_quantize_q8_weights(const float *x, size_t n, size_t k, int8_t *q, uint1
 void tk_gemm_q8(const int8_t *xq, const float *xd, size_t m, const int8_t *wq, const uint16_t *wd, size_t k,
                 size_t row_begin, size_t row_end, float *y, size_t ldy);
 
+/// Decodes `rows` rows of a q8_0 weight (`q` their `rows·K` values, `scales` their `rows·K/32` f16 scales) to f32:
+/// each value times its block's scale, as GGML's dequantize_row_q8_0.
+void tk_dequantize_q8_rows(const int8_t *q, const uint16_t *scales, size_t rows, size_t k, float *out);
 /// Reads `bytes` (a multiple of 64) from `p` with wide loads and returns a value depending on every byte, so that
 /// the read cannot be optimised away (the memory-bandwidth probe).
 uint64_t tk_read_memory(const void *p, size_t bytes);

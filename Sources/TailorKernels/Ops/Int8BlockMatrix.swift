@@ -38,14 +38,12 @@ public struct Int8BlockMatrix: PackedMatrix {
     public var byteCount: Int { quants.count + 2 * scales.count }
 
     public func dequantizeRows(_ rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        guard !rows.isEmpty else { return }
         let k = shape[1], blocks = k / Self.blockSize
-        for row in rows {
-            for b in 0..<blocks {
-                let scale = HalfConversion.float(fromF16: scales[row * blocks + b])
-                for e in 0..<Self.blockSize {
-                    let p = row * k + b * Self.blockSize + e
-                    out[(row - rows.lowerBound) * k + b * Self.blockSize + e] = Float(quants[p]) * scale
-                }
+        quants.withUnsafeBufferPointer { q in
+            scales.withUnsafeBufferPointer { s in
+                tk_dequantize_q8_rows(q.baseAddress! + rows.lowerBound * k, s.baseAddress! + rows.lowerBound * blocks,
+                                      rows.count, k, out)
             }
         }
     }
