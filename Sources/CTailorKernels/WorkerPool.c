@@ -10,9 +10,10 @@
 // The caller runs chunk 0, then claims every chunk no worker has claimed yet and runs it itself (a worker that the
 // scheduler has not run yet, on a busy machine, costs at most its chunk done on the caller's core, not a wait), and
 // returns once `remaining` is 0. Since every chunk is claimed and finished before the caller may publish the next
-// job, the job's fields are stable while any worker that won its claim reads them; a late worker's claim fails. A worker that sleeps registers in `sleepers` before it
-// re-checks the generation (both sequentially consistent), and the caller reads `sleepers` after bumping it, so a
-// wake-up is never lost. Workers start inside the first job's call, before it bumps the generation from 0.
+// job, the job's fields are stable while any worker that won its claim reads them; a late worker's claim fails.
+// A worker that sleeps registers in `sleepers` before it re-checks the generation (both sequentially consistent), and
+// the caller reads `sleepers` after bumping it, so a wake-up is never lost. Workers start inside the first job's
+// call, before it bumps the generation from 0.
 #include "CTailorKernels.h"
 
 #if defined(__linux__)
