@@ -194,11 +194,7 @@ q8_tile(const int8_t *xq, const float *xd, size_t rows, const int8_t *wq, const 
     const size_t blocks = k / TK_Q8_BLOCK;
     const int8_t *wr[4];
     const uint16_t *sr[4];
-    for (int r = 0; r < 4; r++) {
-        size_t row = tk_min_size(j + r, row_end - 1);
-        wr[r] = wq + row * k;
-        sr[r] = wd + row * blocks;
-    }
+    tk_q8_tile_rows(wq, wd, k, j, row_end, wr, sr);
     const __m512i offset = _mm512_set1_epi8((char)0x80);
     const __m512i halves = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
     __m512 acc[4][4];

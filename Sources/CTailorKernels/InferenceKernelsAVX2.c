@@ -85,11 +85,7 @@ q8_tile(const int8_t *xq, const float *xd, size_t rows, const int8_t *wq, const 
     const size_t blocks = k / TK_Q8_BLOCK;
     const int8_t *wr[4];
     const uint16_t *sr[4];
-    for (int r = 0; r < 4; r++) {
-        size_t row = tk_min_size(j + r, row_end - 1);
-        wr[r] = wq + row * k;
-        sr[r] = wd + row * blocks;
-    }
+    tk_q8_tile_rows(wq, wd, k, j, row_end, wr, sr);
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[4][2];
     for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();

@@ -16,6 +16,18 @@
 
 static inline size_t tk_min_size(size_t a, size_t b) { return a < b ? a : b; }
 
+/// The four weight rows (values and f16 scales) of the q8_0 tile that starts at row `j`: rows past `row_end` repeat
+/// the last one (their results are not stored).
+static inline void tk_q8_tile_rows(const int8_t *wq, const uint16_t *wd, size_t k, size_t j, size_t row_end,
+                                   const int8_t *wr[4], const uint16_t *sr[4]) {
+    const size_t blocks = k / TK_Q8_BLOCK;
+    for (int r = 0; r < 4; r++) {
+        size_t row = tk_min_size(j + r, row_end - 1);
+        wr[r] = wq + row * k;
+        sr[r] = wd + row * blocks;
+    }
+}
+
 static inline float tk_bf16_float(uint16_t bits) {
     uint32_t wide = (uint32_t)bits << 16;
     float value;

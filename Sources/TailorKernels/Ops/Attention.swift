@@ -49,13 +49,7 @@ func attentionForward(query: Tensor, key: Tensor, value: Tensor, shape s: Attent
             } } }
         }
     }
-    if var l = lse {
-        lse = nil   // keep `l` the only reference so writing does not copy
-        l.withUnsafeMutableFloats { run($0.baseAddress) }
-        lse = l
-    } else {
-        run(nil)
-    }
+    lse.withUnsafeMutableFloatsIfPresent(run)
     return AttentionOutput(output: out, logSumExp: lse)
 }
 
@@ -126,6 +120,17 @@ func referenceScore(_ dot: Double, _ s: AttentionShape) -> Double {
     let scaled = dot * (s.scale.map(Double.init) ?? 1 / Double(s.headDim).squareRoot())
     guard let cap = s.logitSoftCap.map(Double.init) else { return scaled }
     return cap * Foundation.tanh(scaled / cap)
+}
+
+extension Optional where Wrapped == Tensor {
+    /// Runs `body` with the tensor's floats to write in place, or with nil when there is no tensor (an output the
+    /// caller did not ask for).
+    mutating func withUnsafeMutableFloatsIfPresent(_ body: (UnsafeMutablePointer<Float>?) -> Void) {
+        guard var tensor = self else { return body(nil) }
+        self = nil   // keep `tensor` the only reference so writing does not copy
+        tensor.withUnsafeMutableFloats { body($0.baseAddress) }
+        self = tensor
+    }
 }
 
 extension Optional where Wrapped == [Int32] {

@@ -72,13 +72,7 @@ func materializedAttentionForward(query: Tensor, key: Tensor, value: Tensor, sha
         } } }
     }
     }
-    if var p = probs {
-        probs = nil   // keep `p` the only reference so writing does not copy
-        p.withUnsafeMutableFloats { run($0.baseAddress) }
-        probs = p
-    } else {
-        run(nil)
-    }
+    probs.withUnsafeMutableFloatsIfPresent(run)
     return (out, probs)
 }
 
