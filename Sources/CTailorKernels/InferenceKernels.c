@@ -146,11 +146,28 @@ static inline float quantize_block(const float *x, int8_t *q, float *rounded_sca
 
 void tk_quantize_q8(const float *x, size_t m, size_t k, int8_t *q, float *scales) {
     size_t blocks = m * (k / TK_Q8_BLOCK);
+#if TK_X86
+    if (tk_inference_kernel() >= TK_KERNEL_AVX2) {
+        tk_quantize_q8_blocks_avx2(x, blocks, q, scales);
+        return;
+    }
+#endif
     for (size_t b = 0; b < blocks; b++) quantize_block(x + b * TK_Q8_BLOCK, q + b * TK_Q8_BLOCK, scales + b, 0);
 }
 
 void tk_quantize_q8_weights(const float *x, size_t n, size_t k, int8_t *q, uint16_t *scales) {
     size_t blocks = n * (k / TK_Q8_BLOCK);
+#if TK_X86
+    if (tk_inference_kernel() >= TK_KERNEL_AVX2) {
+        float d[64];
+        for (size_t b = 0; b < blocks; b += 64) {
+            size_t count = tk_min_size(64, blocks - b);
+            tk_quantize_q8_blocks_avx2(x + b * TK_Q8_BLOCK, count, q + b * TK_Q8_BLOCK, d);
+            for (size_t i = 0; i < count; i++) scales[b + i] = f16_bits(d[i]);
+        }
+        return;
+    }
+#endif
     for (size_t b = 0; b < blocks; b++) {
         float rounded;
         float d = quantize_block(x + b * TK_Q8_BLOCK, q + b * TK_Q8_BLOCK, &rounded, 1);

@@ -123,6 +123,39 @@ TK_AVX2 void tk_gemm_q8_avx2(const int8_t *xq, const float *xd, size_t m, const 
     }
 }
 
+// Quantizes `blocks` blocks of 32 values as the scalar quantize_block does, bit for bit: the same scale, the same
+// reciprocal and one multiply per value, and roundf's rounding (half away from zero) rebuilt from truncation: t =
+// trunc(v), plus sign(v) where |v − t| ≥ 0.5 (v − t is exact). The int32 results are packed to bytes in order
+// (packs interleaves 128-bit lanes; the final permutation undoes it).
+TK_AVX2 void tk_quantize_q8_blocks_avx2(const float *x, size_t blocks, int8_t *q, float *scales) {
+    const __m256 sign = _mm256_set1_ps(-0.0f), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (size_t b = 0; b < blocks; b++) {
+        const float *xb = x + b * TK_Q8_BLOCK;
+        __m256 v[4], amax = _mm256_setzero_ps();
+        for (int i = 0; i < 4; i++) {
+            v[i] = _mm256_loadu_ps(xb + 8 * i);
+            amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, v[i]));
+        }
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float d = _mm_cvtss_f32(m4) / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+        scales[b] = d;
+        const __m256 scale = _mm256_set1_ps(id);
+        __m256i n[4];
+        for (int i = 0; i < 4; i++) {
+            __m256 y = _mm256_mul_ps(v[i], scale);
+            __m256 t = _mm256_round_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            __m256 away = _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_sub_ps(y, t)), half, _CMP_GE_OQ);
+            t = _mm256_add_ps(t, _mm256_and_ps(away, _mm256_or_ps(_mm256_and_ps(y, sign), one)));
+            n[i] = _mm256_cvttps_epi32(t);
+        }
+        __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(n[0], n[1]), _mm256_packs_epi32(n[2], n[3]));
+        _mm256_storeu_si256((__m256i *)(q + b * TK_Q8_BLOCK), _mm256_permutevar8x32_epi32(packed, order));
+    }
+}
+
 // MARK: memory probe
 
 TK_AVX2 uint64_t tk_read_memory_avx2(const void *p, size_t bytes) {

@@ -48,6 +48,8 @@ void tk_gemm_bf16_avx2(const uint16_t *xb, size_t m, const uint16_t *w, size_t k
 void tk_gemm_q8_avx2(const int8_t *xq, const float *xd, size_t m, const int8_t *wq, const uint16_t *wd, size_t k,
                      size_t row_begin, size_t row_end, float *y, size_t ldy);
 uint64_t tk_read_memory_avx2(const void *p, size_t bytes);
+/// `blocks` consecutive blocks of `tk_quantize_q8`, bit for bit.
+void tk_quantize_q8_blocks_avx2(const float *x, size_t blocks, int8_t *q, float *scales);
 #endif
 
 #endif

@@ -1,5 +1,6 @@
 // Decode products (bf16 and q8_0 weights, few input rows) against the reference backend, every kernel body the CPU
 // has (AVX-512, AVX2, scalar).
+import CTailorKernels
 import XCTest
 import TailorTensor
 import TailorTestSupport
@@ -73,6 +74,32 @@ final class StreamingProductTests: XCTestCase {
             for i in range { XCTAssertEqual(decoded[i], source[i], accuracy: step * 0.57, "weight \(i)") }
         }
         XCTAssertEqual(try Int8BlockMatrix(quantizing: w).byteCount, 5 * 96 + 2 * 5 * 3)
+    }
+
+    func testInt8InputQuantizationFollowsGGMLBitForBit() {
+        // GGML's quantize_row_q8_0_ref: d = max|x|/127, q = roundf(x·(1/d)), halves away from zero. Blocks whose
+        // max is 127 (d = 1) put values exactly on halves and just beside them; the others are random, one is zero.
+        var values = [Float](repeating: 0, count: 6 * 32)
+        let crafted: [Float] = [127, 2.5, -2.5, 0.5, -0.5, 126.5, -126.5, 0.49999997, -0.49999997, 1.5000001, 3.4999998,
+                                -0.0, 1e-30, 64.5, -64.5, 7.5]
+        for (i, v) in crafted.enumerated() { values[i] = v }
+        let random = Tensor.random([4 * 32], seed: 21).floats()
+        for i in 0..<(3 * 32) { values[32 + i] = random[i] * Float(1 + i % 7) }
+        // block 4 stays zero; block 5 holds tiny values
+        for i in 0..<32 { values[5 * 32 + i] = random[96 + i] * 1e-6 }
+        var expectedQ = [Int8](), expectedD = [Float]()
+        for b in 0..<6 {
+            let block = values[(b * 32)..<(b * 32 + 32)]
+            let d = block.map(abs).max()! / 127, id: Float = d != 0 ? 1 / d : 0
+            expectedD.append(d)
+            expectedQ += block.map { Int8(($0 * id).rounded()) }
+        }
+        forEachBody { kernel in
+            var q = [Int8](repeating: 0, count: values.count), d = [Float](repeating: 0, count: 6)
+            tk_quantize_q8(values, 2, 96, &q, &d)
+            XCTAssertEqual(q, expectedQ, "\(kernel) values")
+            XCTAssertEqual(d, expectedD, "\(kernel) scales")
+        }
     }
 
     func testPackedRowsLookUpDecodedRows() throws {
