@@ -69,9 +69,13 @@ public struct TrainingPassOptions: Sendable {
     /// Called with block l's gradients (accumulated so far) as soon as its backward is done, on the calling thread:
     /// data-parallel training starts summing them over the ranks while the blocks below run their backward.
     public var afterLayerBackward: (@Sendable (Int, LlamaLayerGradients) -> Void)?
+    /// Rows of each block the output head and loss run on (their logits, rows × vocabulary, are all of them that exist
+    /// at once); nil: as many as fit `LlamaModel.headBlockElements`.
+    public var headBlockRows: Int?
 
     public init(gradientCheckpointing: Bool = false, seed: UInt64 = 0, neftuneAlpha: Float = 0,
-                afterLayerBackward: (@Sendable (Int, LlamaLayerGradients) -> Void)? = nil) {
+                afterLayerBackward: (@Sendable (Int, LlamaLayerGradients) -> Void)? = nil, headBlockRows: Int? = nil) {
+        self.headBlockRows = headBlockRows
         self.gradientCheckpointing = gradientCheckpointing
         self.seed = seed
         self.neftuneAlpha = neftuneAlpha
@@ -106,7 +110,7 @@ extension LlamaModel {
         }
         let final = norm(h, weights.finalNorm, backend: backend)
         // The head: logits and their gradient (M × V each, the largest tensors of the step) live only in here.
-        let (lossSum, dFinal) = headForwardBackward(final.output, targets: batch.targets, lossScale: lossScale,
+        let (lossSum, dFinal) = headForwardBackward(final.output, targets: batch.targets, lossScale: lossScale, blockRows: options.headBlockRows,
                                                     tokenLossGradient: tokenLossGradient, gradients: &gradients, backend: backend)
         guard let dFinal else { return lossSum }
         var dh = normBackward(dFinal, input: h, weights.finalNorm, saved: final, weightGradient: &gradients.finalNorm, backend: backend)
@@ -129,45 +133,63 @@ extension LlamaModel {
 
     /// Output projection, loss and the gradient flowing back into the final norm; accumulates the head's gradient
     /// (the embedding's when tied). Returns the sum of the trained tokens' NLL.
-    func headForwardBackward(_ allNormed: Tensor, targets allTargets: [Int32], lossScale: Float, tokenLossGradient: (([Float]) -> [Float])?,
+    func headForwardBackward(_ allNormed: Tensor, targets allTargets: [Int32], lossScale: Float, blockRows requestedRows: Int?,
+                             tokenLossGradient: (([Float]) -> [Float])?,
                              gradients: inout LlamaGradients, backend: any Backend) -> (Double, Tensor?) {
         // Only trained positions go through the head: the others' logits get no gradient (see HeadRows.swift).
         let rows = trainedRows(allTargets)
         let normed = rows.map { allNormed.gatheringRows($0) } ?? allNormed
         let targets = rows.map { $0.map { allTargets[$0] } } ?? allTargets
-        var logits = backend.linear(normed, weight: weights.outputProductWeight, bias: nil,
-                                    precision: weights.outputPrecision)   // (M, V)
-        // Gemma 2's final soft-cap: the uncapped logits stay for its backward (one more M × V tensor, Gemma 2 only).
-        // Without a cap nothing else holds `logits`, so the loss pass can turn its storage into the gradient.
-        let cap = configuration.finalLogitSoftCap.map(Float.init)
-        var uncapped: Tensor? = nil
-        if let cap {
-            uncapped = logits
-            logits = backend.softCap(logits, cap: cap)
-        }
-        // Per-token weights (preference losses) need the losses first. They come from `crossEntropy`, the pass a
-        // reference forward uses, so that a policy equal to its reference gets bitwise equal log-probs.
-        let dLoss = tokenLossGradient.map { closure -> [Float] in
-            let losses = backend.crossEntropy(logits: logits, targets: targets).floats()
-            var all = [Float](repeating: 0, count: allTargets.count)
-            for (i, r) in (rows ?? Array(allTargets.indices)).enumerated() { all[r] = losses[i] }
-            let weightsOfAll = closure(all)
-            return (rows ?? Array(allTargets.indices)).map { weightsOfAll[$0] }
-        } ?? [Float](repeating: lossScale, count: targets.count)
-        var (lossTensor, dLogits) = backend.crossEntropyWithGradient(logits: consume logits, targets: targets, dLoss: dLoss)
-        if let cap, let uncapped { dLogits = backend.softCapBackward(dOutput: dLogits, input: uncapped, cap: cap) }
-        let losses = lossTensor.floats()
-        let lossSum = zip(losses, targets).reduce(0.0) { $0 + ($1.1 == -100 ? 0 : Double($1.0)) }
+        // Per-token weights (preference losses) need every row's loss before any gradient: one block of all rows.
+        // Otherwise the head runs in blocks of rows, so its logits (M × V, SmolLM2's largest tensor: 201 MB at 4 × 256)
+        // never exist whole and each block's buffer is the previous block's (no fresh pages to fault in).
+        let fitting = max(16, Self.headBlockElements / max(1, weights.outputProjection.shape[0]))
+        let blockRows = tokenLossGradient == nil ? max(1, requestedRows ?? fitting) : targets.count
+        var lossSum = 0.0
+        let whole = blockRows >= targets.count
+        var dNormed = Tensor(uninitialized: whole ? [0, normed.shape[1]] : normed.shape)
         var noBias: Tensor? = nil
         let tied = weights.lmHead == nil
         var headGradient = tied ? gradients.embedding : gradients.lmHead
         if tied { gradients.embedding = nil } else { gradients.lmHead = nil }   // one reference while accumulating
-        let dNormed = backend.linearBackward(dOutput: dLogits, input: normed, weight: weights.outputProductWeight,
-                                             weightGradient: &headGradient, biasGradient: &noBias, needInputGradient: true,
-                                             precision: weights.outputPrecision)
+        for start in stride(from: 0, to: targets.count, by: blockRows) {
+            let block = start..<min(targets.count, start + blockRows)
+            let x = whole ? normed : normed.rows(block)
+            let blockTargets = Array(targets[block])
+            var logits = backend.linear(x, weight: weights.outputProductWeight, bias: nil,
+                                        precision: weights.outputPrecision)   // (rows, V)
+            // Gemma 2's final soft-cap: the uncapped logits stay for its backward (one more tensor, Gemma 2 only).
+            // Without a cap nothing else holds `logits`, so the loss pass can turn its storage into the gradient.
+            let cap = configuration.finalLogitSoftCap.map(Float.init)
+            var uncapped: Tensor? = nil
+            if let cap {
+                uncapped = logits
+                logits = backend.softCap(logits, cap: cap)
+            }
+            // Per-token weights (preference losses) need the losses first. They come from `crossEntropy`, the pass a
+            // reference forward uses, so that a policy equal to its reference gets bitwise equal log-probs.
+            let dLoss = tokenLossGradient.map { closure -> [Float] in
+                let losses = backend.crossEntropy(logits: logits, targets: blockTargets).floats()
+                var all = [Float](repeating: 0, count: allTargets.count)
+                for (i, r) in (rows ?? Array(allTargets.indices)).enumerated() { all[r] = losses[i] }
+                let weightsOfAll = closure(all)
+                return (rows ?? Array(allTargets.indices)).map { weightsOfAll[$0] }
+            } ?? [Float](repeating: lossScale, count: block.count)
+            var (lossTensor, dLogits) = backend.crossEntropyWithGradient(logits: consume logits, targets: blockTargets, dLoss: dLoss)
+            if let cap, let uncapped { dLogits = backend.softCapBackward(dOutput: dLogits, input: uncapped, cap: cap) }
+            lossSum += zip(lossTensor.floats(), blockTargets).reduce(0.0) { $0 + ($1.1 == -100 ? 0 : Double($1.0)) }
+            let dx = backend.linearBackward(dOutput: dLogits, input: x, weight: weights.outputProductWeight,
+                                            weightGradient: &headGradient, biasGradient: &noBias, needInputGradient: true,
+                                            precision: weights.outputPrecision)
+            guard let dx else { continue }
+            if whole { dNormed = dx } else { dx.copyRows(into: &dNormed, block.indices.map { ($0 - block.lowerBound, $0) }) }
+        }
         if tied { gradients.embedding = headGradient } else { gradients.lmHead = headGradient }
-        return (lossSum, rows.flatMap { r in dNormed.map { $0.scatteringRows(r, into: allTargets.count) } } ?? dNormed)
+        return (lossSum, rows.map { dNormed.scatteringRows($0, into: allTargets.count) } ?? dNormed)
     }
+
+    /// Logits per block of the training head (rows × vocabulary): 8 Mi values, 32 MiB in f32 (341 rows of SmolLM2).
+    static let headBlockElements = 1 << 23
 
     /// Block `l` forward over the batch, keeping what its backward needs: each linear layer's adapter state and
     /// LoRA dropout mask (drawn here), and the attention's saved state.
