@@ -83,7 +83,7 @@ struct BenchForward: ParsableCommand {
         let single = tokens(sequenceLength), batch = tokens(batchSize * sequenceLength)
         prefill(tokens(16), batch: 1)   // warm-up
         let prefill1 = median { prefill(single, batch: 1) }
-        let prefillB = median { prefill(batch, batch: batchSize) }
+        let prefillB = batchSize == 1 ? prefill1 : median { prefill(batch, batch: batchSize) }   // 1×T is measured above
         let prompt = tokens(16)
         let decode = median {
             _ = m.generate(prompt: prompt, options: GenerationOptions(maxNewTokens: decodeTokens), backend: backend)
@@ -109,7 +109,9 @@ struct BenchForward: ParsableCommand {
         var table = TextTable("measure", "value")
         table.add("products", precision.computeDtype)
         table.add("prefill 1×\(sequenceLength)", String(format: "%.1f tokens/s", report.prefill1TokensPerSecond))
-        table.add("prefill \(batchSize)×\(sequenceLength)", String(format: "%.1f tokens/s", report.prefillBatchTokensPerSecond))
+        if batchSize > 1 {
+            table.add("prefill \(batchSize)×\(sequenceLength)", String(format: "%.1f tokens/s", report.prefillBatchTokensPerSecond))
+        }
         table.add("greedy decode (KV cache)", String(format: "%.1f tokens/s", report.decodeTokensPerSecond))
         table.add("weights read per token", ReportFormat.bytes(report.decodeWeightBytes))
         table.add("decode weight stream", String(format: "%.1f GB/s (%.0f%% of memory read)", decodeBytes / 1e9, 100 * report.decodeBandwidthFraction))
