@@ -148,6 +148,7 @@ extension LlamaModel {
         // Blocks of equal size (SmolLM2 at 4 × 256: 7 × 147 rows rather than 6 × 170 + 4): one pooled buffer size, no tiny GEMM.
         let blockCount = max(1, (targets.count + mostRows - 1) / mostRows)
         let blockRows = max(1, (targets.count + blockCount - 1) / blockCount)
+        let cap = configuration.finalLogitSoftCap.map(Float.init)
         var lossSum = 0.0
         let whole = blockRows >= targets.count
         var dNormed = Tensor(uninitialized: whole ? [0, normed.shape[1]] : normed.shape)
@@ -163,7 +164,6 @@ extension LlamaModel {
                                         precision: weights.outputPrecision)   // (rows, V)
             // Gemma 2's final soft-cap: the uncapped logits stay for its backward (one more tensor, Gemma 2 only).
             // Without a cap nothing else holds `logits`, so the loss pass can turn its storage into the gradient.
-            let cap = configuration.finalLogitSoftCap.map(Float.init)
             var uncapped: Tensor? = nil
             if let cap {
                 uncapped = logits
