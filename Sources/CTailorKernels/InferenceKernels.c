@@ -89,7 +89,9 @@ bf16_tile(const uint16_t *xb, size_t rows, const uint16_t *w, size_t k, size_t j
     __m512 acc[4][4];
     for (int r = 0; r < 4; r++)
         for (size_t i = 0; i < rows; i++) acc[r][i] = _mm512_setzero_ps();
+    const size_t next = 2 * (j + 4) * k;   // byte offset of the next tile
     for (size_t p = 0; p < k; p += 32) {
+        tk_prefetch_weight(w, next + 8 * p, 256);
         __mmask32 mask = k - p >= 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << (k - p)) - 1);
         __m512i wv[4];
         for (int r = 0; r < 4; r++) wv[r] = _mm512_maskz_loadu_epi16(mask, wr[r] + p);
@@ -217,8 +219,10 @@ q8_tile(const int8_t *xq, const float *xd, size_t rows, const int8_t *wq, const 
     __m512 acc[4][4];
     for (int r = 0; r < 4; r++)
         for (size_t i = 0; i < rows; i++) acc[r][i] = _mm512_setzero_ps();
+    const size_t next = (j + 4) * k;   // byte offset of the next tile
     size_t b = 0;
     for (; b + 2 <= blocks; b += 2) {
+        tk_prefetch_weight(wq, next + 4 * TK_Q8_BLOCK * b, 8 * TK_Q8_BLOCK);
         __m512i wv[4];
         __m512 ws[4];
         for (int r = 0; r < 4; r++) {

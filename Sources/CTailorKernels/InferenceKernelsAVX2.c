@@ -5,9 +5,6 @@
 
 #if TK_X86
 #define TK_AVX2 __attribute__((target("avx2,fma,f16c")))
-#ifndef TK_PREFETCH_ROWS
-#define TK_PREFETCH_ROWS 4
-#endif
 
 TK_AVX2 static inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -30,7 +27,9 @@ bf16_tile(const uint16_t *xb, size_t rows, const uint16_t *w, size_t k, size_t j
     __m256 acc[4][2];
     for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     const size_t k16 = k & ~(size_t)15;
+    const size_t next = 2 * (j + 4) * k;   // byte offset of the next tile
     for (size_t p = 0; p < k16; p += 16) {
+        tk_prefetch_weight(w, next + 8 * p, 128);
         __m256 xlo[2], xhi[2];
         for (size_t i = 0; i < rows; i++) {
             __m256i xv = _mm256_loadu_si256((const __m256i *)(xb + i * k + p));
@@ -38,7 +37,6 @@ bf16_tile(const uint16_t *xb, size_t rows, const uint16_t *w, size_t k, size_t j
             xhi[i] = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, xv));
         }
         for (int r = 0; r < 4; r++) {
-            _mm_prefetch((const char *)(wr[r] + p + TK_PREFETCH_ROWS * k), _MM_HINT_T0);
             __m256i wv = _mm256_loadu_si256((const __m256i *)(wr[r] + p));
             __m256 wlo = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, wv));
             __m256 whi = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, wv));
@@ -89,14 +87,15 @@ q8_tile(const int8_t *xq, const float *xd, size_t rows, const int8_t *wq, const 
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[4][2];
     for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    const size_t next = (j + 4) * k;   // byte offset of the next tile
     for (size_t b = 0; b < blocks; b++) {
+        tk_prefetch_weight(wq, next + 4 * TK_Q8_BLOCK * b, 4 * TK_Q8_BLOCK);
         __m256i xv[2], ax[2];
         for (size_t i = 0; i < rows; i++) {
             xv[i] = _mm256_loadu_si256((const __m256i *)(xq + i * k + b * TK_Q8_BLOCK));
             ax[i] = _mm256_sign_epi8(xv[i], xv[i]);
         }
         for (int r = 0; r < 4; r++) {
-            _mm_prefetch((const char *)(wr[r] + b * TK_Q8_BLOCK + TK_PREFETCH_ROWS * k), _MM_HINT_T0);
             __m256i wv = _mm256_loadu_si256((const __m256i *)(wr[r] + b * TK_Q8_BLOCK));
             float ws = _cvtsh_ss(sr[r][b]);
             for (size_t i = 0; i < rows; i++) {

@@ -28,6 +28,21 @@ static inline void tk_q8_tile_rows(const int8_t *wq, const uint16_t *wd, size_t 
     }
 }
 
+/// Prefetches `bytes` (a multiple of 64) at byte `offset` of the weight that starts at `base`. The streaming kernels
+/// read a tile of four weight rows at a time and, at each step, prefetch as many bytes of the next tile as they have
+/// just read of the current one (offset: the next tile's first byte plus what they have read so far), so the next
+/// tile arrives in one sequential sweep, a tile ahead: 1.3× (bf16) to 1.7× (int8) the weight stream of prefetching
+/// the four rows separately on Zen 3 (one core, SmolLM2's shapes, weights not in cache). Past the weight's end the
+/// addresses are only prefetched, never read.
+static inline void tk_prefetch_weight(const void *base, size_t offset, size_t bytes) {
+#if TK_X86
+    uintptr_t at = (uintptr_t)base + offset;
+    for (size_t line = 0; line < bytes; line += 64) _mm_prefetch((const char *)(at + line), _MM_HINT_T0);
+#else
+    (void)base; (void)offset; (void)bytes;
+#endif
+}
+
 static inline float tk_bf16_float(uint16_t bits) {
     uint32_t wide = (uint32_t)bits << 16;
     float value;
