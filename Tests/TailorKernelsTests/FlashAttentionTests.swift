@@ -43,6 +43,18 @@ final class FlashAttentionTests: XCTestCase {
              segments: segments(batch: 2, capacity: 130) { b, j in b == 0 ? (j < 3 ? -1 : 0) : (j < 60 ? 0 : 1) }),
         Case(name: "decode one token", shape: AttentionShape(batch: 2, queryLength: 1, keyLength: 131, keyCapacity: 160, heads: 9,
                                                              kvHeads: 3, headDim: 64, queryOffset: 130)),
+        // Decode-like shapes (a few positions against a cache): odd head sizes, windows, padding and packed samples.
+        Case(name: "decode, head size 20, padding", shape: AttentionShape(batch: 2, queryLength: 1, keyLength: 90, keyCapacity: 96,
+                                                                          heads: 6, kvHeads: 2, headDim: 20, queryOffset: 89),
+             segments: segments(batch: 2, capacity: 96) { b, j in b == 0 ? (j < 7 ? -1 : 0) : (j < 40 ? 3 : j < 90 ? 4 : -1) }),
+        Case(name: "decode three tokens, window 9", shape: AttentionShape(batch: 1, queryLength: 3, keyLength: 70, keyCapacity: 80,
+                                                                          heads: 8, kvHeads: 2, headDim: 12, queryOffset: 67,
+                                                                          slidingWindow: 9)),
+        Case(name: "decode four tokens, first keys", shape: AttentionShape(batch: 1, queryLength: 4, keyLength: 4, heads: 2,
+                                                                           kvHeads: 1, headDim: 8)),
+        Case(name: "decode, a query that sees nothing", shape: AttentionShape(batch: 2, queryLength: 2, keyLength: 33, keyCapacity: 40,
+                                                                              heads: 4, kvHeads: 4, headDim: 16, queryOffset: 31),
+             segments: segments(batch: 2, capacity: 40) { b, j in b == 0 ? (j < 31 ? 1 : j == 31 ? 2 : 1) : (j < 32 ? -1 : 0) }),
     ]
 
     /// Inputs of a case; key and value rows past `keyLength` hold NaN, which no kernel may read.
