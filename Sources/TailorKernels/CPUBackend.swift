@@ -25,7 +25,7 @@ public struct CPUBackend: Backend {
     public func swiglu(gate: Tensor, up: Tensor) -> Tensor { swigluForward(gate: gate, up: up) }
     public func geglu(gate: Tensor, up: Tensor) -> Tensor { gegluForward(gate: gate, up: up) }
     public func add(_ a: Tensor, _ b: Tensor) -> Tensor { addForward(a, b) }
-    public func addScaled(_ a: Tensor, _ b: Tensor, scale: Float) -> Tensor { elementwise(a, b) { $0 + scale * $1 } }
+    public func addScaled(_ a: Tensor, _ b: Tensor, scale: Float) -> Tensor { addScaledForward(a, b, scale: scale) }
     public func addingLinear(_ y: consuming Tensor, _ x: Tensor, weight: Tensor, scale: Float) -> Tensor {
         linearAccumulating(consume y, x, weight: weight, scale: scale)
     }

@@ -31,6 +31,7 @@ final class KernelParityTests: XCTestCase {
         let g = Tensor.random([300, 96], seed: 7, scale: 6), u = Tensor.random([300, 96], seed: 8)
         assertClose(cpu.swiglu(gate: g, up: u), reference.swiglu(gate: g, up: u), tolerance: 1e-6, "swiglu")
         assertClose(cpu.add(g, u), reference.add(g, u), tolerance: 0, "add")
+        assertClose(cpu.addScaled(g, u, scale: 0.37), reference.addScaled(g, u, scale: 0.37), tolerance: 0, "add scaled")
     }
 
     func testRotary() {

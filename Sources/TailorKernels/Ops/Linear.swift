@@ -38,7 +38,7 @@ func linearAccumulating(_ y: consuming Tensor, _ x: Tensor, weight: Tensor, scal
     let k = weight.shape[1], n = weight.shape[0], m = x.count / max(k, 1)
     precondition(x.count == m * k && y.count == m * n, "linear accumulate: x \(x.shape), weight \(weight.shape), y \(y.shape)")
     guard weight.dtype == .f32, x.dtype == .f32, m > 0, n > 0, k > 0 else {
-        return elementwise(y, linearForward(x, weight: weight, bias: nil)) { $0 + scale * $1 }
+        return addScaledForward(y, linearForward(x, weight: weight, bias: nil), scale: scale)
     }
     y.withUnsafeMutableFloats { c in
         x.withUnsafeFloats { a in
