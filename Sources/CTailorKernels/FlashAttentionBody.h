@@ -7,35 +7,7 @@
 // a whole vector), BQ query positions per block, BK keys per block. A block's rows stack the H/G query heads that
 // share one key/value head (row r: head r / nq, position r % nq), so K and V are read once for the whole group.
 
-typedef float FN(vf) __attribute__((vector_size(TK_W * 4)));
-typedef int32_t FN(vi) __attribute__((vector_size(TK_W * 4)));
-typedef float FN(vfu) __attribute__((vector_size(TK_W * 4), aligned(4), may_alias));
-#define VF FN(vf)
-#define VI FN(vi)
-#define VFU FN(vfu)
-
-TK_TARGET static inline VF FN(load)(const float *p) { return *(const VFU *)p; }
-TK_TARGET static inline void FN(store)(float *p, VF x) { *(VFU *)p = x; }
-TK_TARGET static inline VF FN(splat)(float x) { VF v; for (int i = 0; i < TK_W; i++) v[i] = x; return v; }
-TK_TARGET static inline VF FN(select)(VI mask, VF a, VF b) { return (VF)(((VI)a & mask) | ((VI)b & ~mask)); }
-
-/// e^x with the degree-6 polynomial of `fastExp` (CrossEntropy.swift); 0 below -87 and for -inf.
-TK_TARGET static inline VF FN(exp)(VF x) {
-    VI keep = x >= -87.0f;
-    VF c = FN(select)(keep, x, FN(splat)(-87.0f));
-    VF shifted = c * 1.44269504f + 12582912.0f;   // adding 1.5·2²³ rounds to an integer held in the low bits
-    VF n = shifted - 12582912.0f;
-    VF r = (c - n * 0.693145751953125f) - n * 1.4286068e-6f;
-    VF p = FN(splat)(1.0f / 720);
-    p = p * r + 1.0f / 120;
-    p = p * r + 1.0f / 24;
-    p = p * r + 1.0f / 6;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    VI two = (((VI)shifted - 0x4B400000) + 127) << 23;
-    return (VF)((VI)(p * (VF)two) & keep);
-}
+#include "VectorMath.h"
 
 /// The per-score transform before the mask, t = f(raw q·k), and its derivative applied to dL/dt. Every kernel
 /// goes through this pair; a transform such as a tanh soft-cap belongs here (and in the reference).

@@ -93,6 +93,12 @@ int tk_attention_backward(const tk_attention_shape *s, const float *q, const flo
                           const float *dout, const float *lse, float *dq, float *dk, float *dv,
                           int64_t pair_begin, int64_t pair_end);
 
+/// SwiGLU on values [begin, end): `out = silu(gate)·up`, silu(g) = g·σ(g).
+void tk_swiglu_forward(const float *gate, const float *up, float *out, size_t begin, size_t end);
+/// Its backward on values [begin, end): `dup = dout·silu(gate)`, `dgate = dout·up·σ(g)·(1 + g·(1 − σ(g)))`.
+void tk_swiglu_backward(const float *dout, const float *gate, const float *up, float *dgate, float *dup, size_t begin,
+                        size_t end);
+
 /// One chunk of a job on the worker pool: `index` is 0 ... chunks - 1.
 typedef void (*tk_pool_task)(void *context, size_t index);
 /// Runs `task(context, i)` for every i in 0 ..< chunks, chunk 0 on the calling thread and the others on the pool's

@@ -1,4 +1,5 @@
-// SwiGLU gate of the Llama MLP: silu(gate) · up, with silu(z) = z · sigmoid(z).
+// SwiGLU gate of the Llama MLP: silu(gate) · up, with silu(z) = z · sigmoid(z) (vector kernels: CTailorKernels/Activations.c).
+import CTailorKernels
 import Foundation
 import TailorTensor
 
@@ -9,11 +10,8 @@ func swigluForward(gate: Tensor, up: Tensor) -> Tensor {
         gate.withUnsafeFloats { g in
             up.withUnsafeFloats { u in
                 let (o, gp, upp) = (out.baseAddress!, g.baseAddress!, u.baseAddress!)
-                Parallel.forEachChunk(gate.count, costPerItem: 20) { range in
-                    for i in range {
-                        let z = gp[i]
-                        o[i] = z / (1 + Foundation.exp(-z)) * upp[i]
-                    }
+                Parallel.forEachChunk(gate.count, costPerItem: 4) { range in
+                    tk_swiglu_forward(gp, upp, o, range.lowerBound, range.upperBound)
                 }
             }
         }
@@ -70,12 +68,8 @@ func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor,
     dGate.withUnsafeMutableFloats { dg in dUp.withUnsafeMutableFloats { du in
         dOutput.withUnsafeFloats { dy in gate.withUnsafeFloats { g in up.withUnsafeFloats { u in
             let (dgp, dup, dyp, gp, upp) = (dg.baseAddress!, du.baseAddress!, dy.baseAddress!, g.baseAddress!, u.baseAddress!)
-            Parallel.forEachChunk(gate.count, costPerItem: 30) { range in
-                for i in range {
-                    let z = gp[i], sigmoid = 1 / (1 + Foundation.exp(-z))
-                    dup[i] = dyp[i] * z * sigmoid
-                    dgp[i] = dyp[i] * upp[i] * sigmoid * (1 + z * (1 - sigmoid))
-                }
+            Parallel.forEachChunk(gate.count, costPerItem: 6) { range in
+                tk_swiglu_backward(dyp, gp, upp, dgp, dup, range.lowerBound, range.upperBound)
             }
         } } }
     } }

@@ -1,0 +1,53 @@
+// SwiGLU forward and backward, vectorized (the sigmoid's exponential by the polynomial the attention kernels use).
+// See include/CTailorKernels.h; the bodies are ActivationsBody.h, compiled once per instruction set.
+#include "CTailorKernels.h"
+
+#define FN(name) name##_portable
+#define TK_W 4
+#define TK_TARGET
+#include "ActivationsBody.h"
+#undef FN
+#undef TK_W
+#undef TK_TARGET
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define TK_X86_ACTIVATIONS 1
+#define FN(name) name##_avx2
+#define TK_W 8
+#define TK_TARGET __attribute__((target("avx2,fma")))
+#include "ActivationsBody.h"
+#undef FN
+#undef TK_W
+#undef TK_TARGET
+#else
+#define TK_X86_ACTIVATIONS 0
+#endif
+
+/// AVX2 where the CPU has it (and the cap allows it): the activations are memory-bound, AVX-512 would add nothing.
+static int use_avx2(void) {
+#if TK_X86_ACTIVATIONS
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return cached && tk_inference_kernel_cap() >= TK_KERNEL_AVX2;
+#else
+    return 0;
+#endif
+}
+
+void tk_swiglu_forward(const float *gate, const float *up, float *out, size_t begin, size_t end) {
+#if TK_X86_ACTIVATIONS
+    if (use_avx2()) { swiglu_forward_avx2(gate, up, out, begin, end); return; }
+#endif
+    swiglu_forward_portable(gate, up, out, begin, end);
+}
+
+void tk_swiglu_backward(const float *dout, const float *gate, const float *up, float *dgate, float *dup, size_t begin,
+                        size_t end) {
+#if TK_X86_ACTIVATIONS
+    if (use_avx2()) { swiglu_backward_avx2(dout, gate, up, dgate, dup, begin, end); return; }
+#endif
+    swiglu_backward_portable(dout, gate, up, dgate, dup, begin, end);
+}
