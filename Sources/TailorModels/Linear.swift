@@ -76,17 +76,22 @@ public struct Linear: Sendable {
     func forward(_ x: Tensor, backend: any Backend, dropoutMask: Tensor?) -> (output: Tensor, saved: Saved) {
         let base = packed.map { backend.linear(x, packedWeight: $0, bias: bias, precision: precision) }
             ?? backend.linear(x, weight: productWeight, bias: bias, precision: precision)
-        guard let lora else { return (base, Saved(droppedInput: nil, lowRank: nil)) }
-        let dropped = dropoutMask.map { backend.multiply(x, $0) }
-        let lowRank = backend.linear(dropped ?? x, weight: lora.a, bias: nil)                      // (M, R)
+        let saved = savedState(x, backend: backend, dropoutMask: dropoutMask)
+        guard let lora, let lowRank = saved.lowRank else { return (base, saved) }
         if lora.isDoRA {
             let update = backend.linear(lowRank, weight: lora.b, bias: nil)                         // (M, N)
-            return (doraOutput(base: base, update: update, dropped: dropped, lora: lora, backend: backend),
-                    Saved(droppedInput: dropped, lowRank: lowRank))
+            return (doraOutput(base: base, update: update, dropped: saved.droppedInput, lora: lora, backend: backend), saved)
         }
         // base + s·(lowRank·Bᵀ), accumulated into the base output in one product.
-        return (backend.addingLinear(consume base, lowRank, weight: lora.b, scale: lora.scaling),
-                Saved(droppedInput: dropped, lowRank: lowRank))
+        return (backend.addingLinear(consume base, lowRank, weight: lora.b, scale: lora.scaling), saved)
+    }
+
+    /// What the training forward saves for the backward, without the layer's output (no product with the base
+    /// weight): gradient checkpointing's recomputation of a layer whose output nothing reads.
+    func savedState(_ x: Tensor, backend: any Backend, dropoutMask: Tensor?) -> Saved {
+        guard let lora else { return Saved(droppedInput: nil, lowRank: nil) }
+        let dropped = dropoutMask.map { backend.multiply(x, $0) }
+        return Saved(droppedInput: dropped, lowRank: backend.linear(dropped ?? x, weight: lora.a, bias: nil))   // (M, R)
     }
 
     /// Backward: returns dx when asked; accumulates into `gradients` the parts it holds (weight, bias, A, B).

@@ -10,6 +10,9 @@ import TailorTensor
 /// batch step).
 typealias AttendLayer = (_ layer: Int, _ q: Tensor, _ k: Tensor, _ v: Tensor) -> AttentionOutput
 
+/// Keeps what one linear layer's backward needs without running its product (`Linear.savedState`).
+typealias SaveLayer = (_ slot: LinearSlot, _ linear: Linear, _ input: Tensor) -> Void
+
 /// What one block's forward keeps for its backward.
 struct LlamaLayerActivations {
     var input: Tensor                        // (M, C) residual entering the block
@@ -36,8 +39,13 @@ struct LinearActivations {
 extension LlamaModel {
     /// Block `l` on the residual `input` (M, C): its output (M, C) and what its backward needs. `project` runs each
     /// linear layer (plainly, keeping what training needs, or with per-row adapters); `attend` runs attention.
+    ///
+    /// `outputUnused`, for gradient checkpointing's recomputation (only the activations are read): when the block
+    /// has no post-MLP norm and a plain down projection, the down projection's product is skipped (a quarter of a
+    /// block's product work), `outputUnused` keeps what its backward needs, and the output returned is empty (0 × C).
     func blockForward(_ l: Int, _ input: Tensor, angles: RotaryAngles, backend: any Backend,
-                      project: ProjectLayer, attend: AttendLayer) -> (output: Tensor, activations: LlamaLayerActivations) {
+                      project: ProjectLayer, attend: AttendLayer,
+                      outputUnused: SaveLayer? = nil) -> (output: Tensor, activations: LlamaLayerActivations) {
         let c = configuration, w = weights.layers[l], eps = Float(c.rmsNormEps)
         let n1 = norm(input, w.attentionNorm, backend: backend)
         let (qRaw, kRaw, v) = w.queryKeyValue(n1.output, configuration: c, project: project)
@@ -52,17 +60,20 @@ extension LlamaModel {
         let n2 = norm(middle, w.mlpNorm, backend: backend)
         let (gate, up) = w.gateAndUp(n2.output, project: project)
         let gated = gatedActivation(gate: gate, up: up, backend: backend)
-        let mlpProjected = project(.down, w.downProj, gated)
-        let postMLP = postNorm(mlpProjected, w.postMLPNorm, backend: backend)
-        let output = backend.add(middle, postMLP.output)
         var activations = LlamaLayerActivations(input: input, attentionNorm: n1, qNorm: qn.saved, kNorm: kn.saved,
                                                 q: q, k: k, v: v, attention: attention, middle: middle, mlpNorm: n2,
                                                 gate: gate, up: up, gated: gated)
         if postAttention.saved != nil {
             (activations.attentionProjected, activations.postAttention) = (attentionProjected, postAttention.saved)
         }
+        if let outputUnused, w.postMLPNorm == nil, w.downProj.lora?.isDoRA != true {
+            outputUnused(.down, w.downProj, gated)
+            return (Tensor(zeros: [0, c.hiddenSize]), activations)
+        }
+        let mlpProjected = project(.down, w.downProj, gated)
+        let postMLP = postNorm(mlpProjected, w.postMLPNorm, backend: backend)
         if postMLP.saved != nil { (activations.mlpProjected, activations.postMLP) = (mlpProjected, postMLP.saved) }
-        return (output, activations)
+        return (backend.add(middle, postMLP.output), activations)
     }
 
     /// Block `l` backward: the gradient of its output in, the gradient of its input out; adds into `g` what it trains.

@@ -115,7 +115,8 @@ extension LlamaModel {
         guard let dFinal else { return lossSum }
         var dh = normBackward(dFinal, input: h, weights.finalNorm, saved: final, weightGradient: &gradients.finalNorm, backend: backend)
         for l in (0..<c.layerCount).reversed() {
-            let acts = kept[l] ?? layerForward(l, inputs[l], batch: batch, angles: angles(l), seed: options.seed, backend: backend).1
+            let acts = kept[l] ?? layerForward(l, inputs[l], batch: batch, angles: angles(l), seed: options.seed,
+                                               outputNeeded: false, backend: backend).1
             kept[l] = nil
             dh = blockBackward(l, dh, acts, shape: selfAttentionShape(layer: l, batch: batch.batch, length: t), segments: batch.segments,
                                angles: angles(l),
@@ -195,19 +196,25 @@ extension LlamaModel {
     static let headBlockElements = 1 << 23
 
     /// Block `l` forward over the batch, keeping what its backward needs: each linear layer's adapter state and
-    /// LoRA dropout mask (drawn here), and the attention's saved state.
+    /// LoRA dropout mask (drawn here), and the attention's saved state. Without `outputNeeded` (recomputation for the
+    /// backward) the block may skip its last product and return an empty output (`blockForward`'s `outputUnused`).
     func layerForward(_ l: Int, _ input: Tensor, batch: TrainingBatch, angles: RotaryAngles, seed: UInt64,
-                      backend: any Backend) -> (Tensor, LlamaLayerActivations) {
+                      outputNeeded: Bool = true, backend: any Backend) -> (Tensor, LlamaLayerActivations) {
         var linears = LinearActivations()
         let shape = selfAttentionShape(layer: l, batch: batch.batch, length: batch.tokens.count / batch.batch)
-        var (output, activations) = blockForward(l, input, angles: angles, backend: backend, project: { slot, linear, x in
+        func mask(_ slot: LinearSlot, _ linear: Linear, _ x: Tensor) -> Tensor? {
             let mask = dropoutMask(for: linear, layer: l, slot: slot, rows: x.shape[0], seed: seed)
             if let mask { linears.masks[slot] = mask }
-            let (y, saved) = linear.forward(x, backend: backend, dropoutMask: mask)
+            return mask
+        }
+        var (output, activations) = blockForward(l, input, angles: angles, backend: backend, project: { slot, linear, x in
+            let (y, saved) = linear.forward(x, backend: backend, dropoutMask: mask(slot, linear, x))
             linears.saved[slot] = saved
             return y
         }, attend: { _, q, k, v in
             backend.attention(query: q, key: k, value: v, shape: shape, segments: batch.segments, keepLogSumExp: true)
+        }, outputUnused: outputNeeded ? nil : { slot, linear, x in
+            linears.saved[slot] = linear.savedState(x, backend: backend, dropoutMask: mask(slot, linear, x))
         })
         activations.linears = linears
         return (output, activations)

@@ -81,6 +81,38 @@ final class TrainingGradientTests: XCTestCase {
         }
     }
 
+    /// Gradient checkpointing recomputes each block without its last product (the down projection's output is not
+    /// read); the adapters' gradients, dropout masks included, must equal those of the pass that keeps everything,
+    /// bit for bit (the same products on the same operands).
+    func testCheckpointedLoRAWithDropoutEqualsTheKeptPass() throws {
+        for name in LlamaParityTests.names {
+            var f = try FixtureModel(name)
+            let b = try batch(f)
+            var weights = f.model.weights
+            _ = try PEFTAdapter.load(from: f.directory.appendingPathComponent("lora-init"), into: &weights)
+            for l in weights.layers.indices {
+                for slot in weights.layers[l].presentLinears { weights.layers[l][linear: slot]?.lora?.dropout = 0.25 }
+            }
+            f = f.with(weights: weights)
+            func gradients(checkpointing: Bool) -> (Double, [String: Tensor]) {
+                var grads = LlamaGradients(for: f.model.weights, fullFineTuning: false)
+                let sum = f.model.accumulateGradients(batch: b, lossScale: 1 / Float(b.trainedTokenCount), into: &grads,
+                                                      options: TrainingPassOptions(gradientCheckpointing: checkpointing, seed: 7),
+                                                      backend: CPUBackend())
+                return (sum, flatten(grads, weights: f.model.weights))
+            }
+            let (keptSum, kept) = gradients(checkpointing: false), (recomputedSum, recomputed) = gradients(checkpointing: true)
+            XCTAssertEqual(recomputedSum, keptSum, "\(name): loss")
+            XCTAssertFalse(kept.isEmpty)
+            for (param, want) in kept {
+                XCTAssertTrue(recomputed[param]?.floats() == want.floats(), "\(name) ∂\(param): differs from the kept pass")
+            }
+            let down = kept.keys.filter { $0.contains("down_proj.lora_A") }
+            XCTAssertFalse(down.isEmpty, "\(name): the down projection's adapter is trained")
+            XCTAssertTrue(down.allSatisfy { kept[$0]?.floats().contains { $0 != 0 } == true }, "\(name): non-zero ∂A of down_proj")
+        }
+    }
+
     func testLoRAGradientsWithBF16BaseProducts() throws {
         for name in LlamaParityTests.names {
             var f = try FixtureModel(name)
