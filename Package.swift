@@ -48,7 +48,7 @@ let package = Package(
         ]),
         .target(name: "TailorMetrics", dependencies: ["TailorText"]),
         .target(name: "TailorQuantization", dependencies: ["TailorTensor", "TailorText"]),
-        .target(name: "TailorOptim", dependencies: ["TailorTensor"]),
+        .target(name: "TailorOptim", dependencies: ["TailorTensor", "CTailorKernels"]),
         .target(name: "TailorTraining", dependencies: ["TailorTensor", "TailorText", "TailorModels", "TailorOptim", "TailorFormats", "TailorQuantization",
                                                   "TailorDistributed", "TailorReport", "TailorData", "TailorPlan", "TailorChat", "TailorTokenizers",
                                                   .product(name: "SwiftProtobuf", package: "swift-protobuf")]),

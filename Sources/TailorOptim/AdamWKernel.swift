@@ -1,4 +1,5 @@
 // The element-wise AdamW update in f32, in torch's single-tensor operation order, with a naive reference beside it.
+import CTailorKernels
 import Dispatch
 import TailorTensor
 
@@ -39,11 +40,16 @@ func adamwElement(_ p: inout Float, _ g: Float, _ m: inout Float, _ v: inout Flo
     p = pi + (s.negativeStepSize * mi) / denom
 }
 
-/// The update over `range` of one parameter, through raw element addresses.
+/// The update over `range` of one parameter, through raw element addresses: `adamwElement`'s operations as one
+/// vector kernel (CTailorKernels' `tk_adamw`; the same bits: vector sqrt, division and fma round as scalar ones).
 @inline(__always)
 func adamwUpdate(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                  _ v: UnsafeMutablePointer<Float>, _ range: Range<Int>, _ s: AdamWScalars) {
-    for i in range { adamwElement(&p[i], g[i], &m[i], &v[i], s) }
+    var scalars = tk_adamw_scalars(has_decay: s.decay == nil ? 0 : 1, decay: s.decay ?? 1, lerp_weight: s.lerpWeight,
+                                   beta2: s.beta2, one_minus_beta2: s.oneMinusBeta2,
+                                   bias_correction2_sqrt: s.biasCorrection2Sqrt, epsilon: s.epsilon,
+                                   negative_step_size: s.negativeStepSize)
+    tk_adamw(p, g, m, v, range.lowerBound, range.upperBound, &scalars)
 }
 
 /// The naive reference: one parameter, arrays, one thread. Tests hold the parallel kernel to it bit for bit.

@@ -99,6 +99,21 @@ void tk_swiglu_forward(const float *gate, const float *up, float *out, size_t be
 void tk_swiglu_backward(const float *dout, const float *gate, const float *up, float *dgate, float *dup, size_t begin,
                         size_t end);
 
+/// The per-step f32 scalars of AdamW (TailorOptim's `AdamWScalars`).
+typedef struct {
+    int has_decay;                 // 0: the parameter's group has no weight decay (no multiply)
+    float decay;                   // 1 - lr·wd
+    float lerp_weight;             // 1 - β1
+    float beta2, one_minus_beta2;
+    float bias_correction2_sqrt;   // sqrt(1 - β2^t)
+    float epsilon;
+    float negative_step_size;      // -lr / (1 - β1^t)
+} tk_adamw_scalars;
+
+/// AdamW on elements [begin, end) of one parameter `p` with its gradient `g` and moments `m`, `v`, in torch's
+/// single-tensor f32 operation order (TailorOptim's `adamwElement`), bit for bit.
+void tk_adamw(float *p, const float *g, float *m, float *v, size_t begin, size_t end, const tk_adamw_scalars *s);
+
 /// One chunk of a job on the worker pool: `index` is 0 ... chunks - 1.
 typedef void (*tk_pool_task)(void *context, size_t index);
 /// Runs `task(context, i)` for every i in 0 ..< chunks, chunk 0 on the calling thread and the others on the pool's
