@@ -1,6 +1,8 @@
-// SwiGLU forward and backward, vectorized (the sigmoid's exponential by the polynomial the attention kernels use).
+// SwiGLU forward and backward and the softmax cross-entropy, vectorized (exponentials by the polynomial the attention
+// kernels use).
 // See include/CTailorKernels.h; the bodies are ActivationsBody.h, compiled once per instruction set.
 #include "CTailorKernels.h"
+#include <math.h>
 
 #define FN(name) name##_portable
 #define TK_W 4
@@ -50,4 +52,12 @@ void tk_swiglu_backward(const float *dout, const float *gate, const float *up, f
     if (use_avx2()) { swiglu_backward_avx2(dout, gate, up, dgate, dup, begin, end); return; }
 #endif
     swiglu_backward_portable(dout, gate, up, dgate, dup, begin, end);
+}
+
+void tk_cross_entropy(float *logits, size_t v, const int32_t *targets, const float *dloss, float *losses,
+                      size_t row_begin, size_t row_end) {
+#if TK_X86_ACTIVATIONS
+    if (use_avx2()) { cross_entropy_avx2(logits, v, targets, dloss, losses, row_begin, row_end); return; }
+#endif
+    cross_entropy_portable(logits, v, targets, dloss, losses, row_begin, row_end);
 }

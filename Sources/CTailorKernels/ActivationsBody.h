@@ -39,6 +39,57 @@ TK_TARGET static void FN(swiglu_backward)(const float *dout, const float *gate, 
     }
 }
 
+/// The softmax cross-entropy of rows [row_begin, row_end) of `logits` (v columns), forward and backward in one pass per
+/// row, the gradient written over the logits (`crossEntropyWithGradient` in CrossEntropy.swift): e = exp(x − max) by
+/// fastExp's polynomial, summed in f32 over blocks of 256 and the blocks in f64; loss = log Σ + max − x[target];
+/// gradient = e·dloss/Σ, minus dloss at the target. Rows whose target is -100 get loss 0 and a zero gradient. Targets
+/// are in [0, v) otherwise (the caller checks).
+TK_TARGET static void FN(cross_entropy)(float *logits, size_t v, const int32_t *targets, const float *dloss, float *losses,
+                                        size_t row_begin, size_t row_end) {
+    for (size_t r = row_begin; r < row_end; r++) {
+        float *row = logits + r * v;
+        const int32_t target = targets[r];
+        if (target == -100) {
+            losses[r] = 0;
+            for (size_t j = 0; j < v; j++) row[j] = 0;
+            continue;
+        }
+        size_t j = 0;
+        VF mv = FN(splat)(-INFINITY);
+        for (; j + TK_W <= v; j += TK_W) { const VF x = FN(load)(row + j); mv = FN(select)(x > mv, x, mv); }
+        float max = -INFINITY;
+        for (int l = 0; l < TK_W; l++) if (mv[l] > max) max = mv[l];
+        for (; j < v; j++) if (row[j] > max) max = row[j];
+        const float target_logit = row[target];
+        const VF shift = FN(splat)(max);
+        double sum = 0;
+        for (size_t start = 0; start < v; start += 256) {
+            const size_t end = start + 256 < v ? start + 256 : v;
+            VF acc = FN(splat)(0);
+            for (j = start; j + TK_W <= end; j += TK_W) {
+                const VF e = FN(exp_clamped)(FN(load)(row + j) - shift);
+                FN(store)(row + j, e);
+                acc += e;
+            }
+            float block = 0;
+            for (int l = 0; l < TK_W; l++) block += acc[l];
+            for (; j < end; j++) {   // the block's last values, one vector padded with zeros
+                VF x = {0};
+                x[0] = row[j] - max;
+                row[j] = FN(exp_clamped)(x)[0];
+                block += row[j];
+            }
+            sum += block;
+        }
+        losses[r] = (float)(log(sum) + (double)max - (double)target_logit);
+        const float scale = dloss[r] / (float)sum;
+        const VF s = FN(splat)(scale);
+        for (j = 0; j + TK_W <= v; j += TK_W) FN(store)(row + j, FN(load)(row + j) * s);
+        for (; j < v; j++) row[j] *= scale;
+        row[target] -= dloss[r];
+    }
+}
+
 #undef VF
 #undef VI
 #undef VFU

@@ -117,15 +117,33 @@ final class KernelParityTests: XCTestCase {
         XCTAssertEqual(fast.floats()[4], 0)
     }
 
+    /// The vector kernel (each body this CPU has, and the portable one) against the reference's separate passes: rows
+    /// of several 256-value blocks and of a ragged last block and vector, logits far below the maximum (exp clamped),
+    /// -100 targets and a zero loss weight.
     func testFusedCrossEntropyMatchesForwardAndBackward() {
-        let logits = Tensor.random([6, 3000], seed: 17, scale: 8)
-        let targets: [Int32] = [5, -100, 2999, 0, -100, 1500], dLoss: [Float] = [0.5, 0.5, 0.25, 1, 0.5, 0]
-        let (losses, dLogits) = cpu.crossEntropyWithGradient(logits: logits, targets: targets, dLoss: dLoss)
-        assertClose(losses, reference.crossEntropy(logits: logits, targets: targets), tolerance: 1e-6, "fused loss")
-        assertClose(dLogits, reference.crossEntropyBackward(logits: logits, targets: targets, dLoss: dLoss),
-                    tolerance: 1e-6, "fused gradient")
-        XCTAssertEqual(logits.floats()[0], Tensor.random([6, 3000], seed: 17, scale: 8).floats()[0],
-                       "a caller's copy of the logits is not overwritten")
+        for cap in [StreamingKernelBody.avx512, .scalar] {
+            withStreamingKernels(cappedAt: cap) {
+                for width in [3000, 257, 7] {
+                    var logits = Tensor.random([6, width], seed: 17, scale: 8)
+                    logits.withUnsafeMutableFloats { $0[width + 1] = -200 }   // e^(x - max) below e^-87
+                    let targets: [Int32] = [5, -100, Int32(width - 1), 0, -100, Int32(width / 2)]
+                    let dLoss: [Float] = [0.5, 0.5, 0.25, 1, 0.5, 0]
+                    let (losses, dLogits) = cpu.crossEntropyWithGradient(logits: logits, targets: targets, dLoss: dLoss)
+                    let what = "width \(width), body cap \(cap)"
+                    assertClose(losses, reference.crossEntropy(logits: logits, targets: targets), tolerance: 1e-6, "fused loss, \(what)")
+                    assertClose(dLogits, reference.crossEntropyBackward(logits: logits, targets: targets, dLoss: dLoss),
+                                tolerance: 1e-6, "fused gradient, \(what)")
+                    XCTAssertEqual(logits.floats()[0], Tensor.random([6, width], seed: 17, scale: 8).floats()[0],
+                                   "a caller's copy of the logits is not overwritten")
+                }
+                // A NaN logit makes its row's loss NaN (training stops on it), not a finite number.
+                var poisoned = Tensor.random([2, 300], seed: 18)
+                poisoned.withUnsafeMutableFloats { $0[7] = .nan }
+                let losses = cpu.crossEntropyWithGradient(logits: poisoned, targets: [3, 3], dLoss: [1, 1]).losses.floats()
+                XCTAssertTrue(losses[0].isNaN, "body cap \(cap): \(losses)")
+                XCTAssertTrue(losses[1].isFinite, "body cap \(cap): \(losses)")
+            }
+        }
     }
 
     func testFastExpWithinThreeTenMillionths() {

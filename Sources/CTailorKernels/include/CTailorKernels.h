@@ -99,6 +99,12 @@ void tk_swiglu_forward(const float *gate, const float *up, float *out, size_t be
 void tk_swiglu_backward(const float *dout, const float *gate, const float *up, float *dgate, float *dup, size_t begin,
                         size_t end);
 
+/// Softmax cross-entropy of rows [row_begin, row_end) of `logits` (rows of v values), forward and backward in one
+/// pass: `losses[r]` = log Σ exp − logits[target] (0 for target -100), the rows overwritten with their gradient
+/// (softmax − onehot)·dloss[r] (zeros for target -100). Targets other than -100 must be in [0, v).
+void tk_cross_entropy(float *logits, size_t v, const int32_t *targets, const float *dloss, float *losses,
+                      size_t row_begin, size_t row_end);
+
 /// The per-step f32 scalars of AdamW (TailorOptim's `AdamWScalars`).
 typedef struct {
     int has_decay;                 // 0: the parameter's group has no weight decay (no multiply)

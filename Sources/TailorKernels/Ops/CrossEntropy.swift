@@ -1,4 +1,5 @@
 // Softmax cross-entropy per row with the -100 ignore index, logits in f32.
+import CTailorKernels
 import Foundation
 import TailorTensor
 
@@ -71,43 +72,27 @@ func crossEntropyBackward(logits: Tensor, targets: [Int32], dLoss: [Float]) -> T
     return dLogits
 }
 
-/// Forward and backward in one pass per row, the gradient written over the logits: exp is computed once per
-/// element (with `fastExp`) and no second V-wide buffer is allocated. Losses sum the exponentials in f64, as
-/// `crossEntropyForward` does.
+/// Forward and backward in one pass per row, the gradient written over the logits (the vector kernel
+/// `tk_cross_entropy`): exp is computed once per element (by `fastExp`'s polynomial) and no second V-wide buffer is
+/// allocated. Losses sum the exponentials in f32 blocks of 256 and the blocks in f64.
 func crossEntropyWithGradient(logits: consuming Tensor, targets: [Int32], dLoss: [Float]) -> (losses: Tensor, dLogits: Tensor) {
     let m = targets.count, v = logits.count / max(m, 1)
+    for target in targets where target != ignoredLabel {
+        precondition(target >= 0 && Int(target) < v, "target \(target) outside the vocabulary of \(v)")
+    }
+    precondition(dLoss.count == m, "cross entropy: \(dLoss.count) loss weights for \(m) rows")
+    guard m > 0 else { return (Tensor(uninitialized: [0]), logits) }
     var dLogits = logits   // unique when the caller handed the logits over: no copy
     var losses = Tensor(uninitialized: [m])
     losses.withUnsafeMutableFloats { out in
         dLogits.withUnsafeMutableFloats { l in
-            let (o, lp) = (out.baseAddress!, l.baseAddress!)
-            Parallel.forEachChunk(m, costPerItem: 8 * v) { rows in
-                for r in rows {
-                    let row = lp + r * v, target = targets[r]
-                    if target == ignoredLabel {
-                        o[r] = 0
-                        row.update(repeating: 0, count: v)
-                        continue
+            targets.withUnsafeBufferPointer { t in
+                dLoss.withUnsafeBufferPointer { d in
+                    let (o, lp) = (UncheckedSendable(out.baseAddress!), UncheckedSendable(l.baseAddress!))
+                    let (tp, dp) = (UncheckedSendable(t.baseAddress!), UncheckedSendable(d.baseAddress!))
+                    Parallel.forEachChunk(m, costPerItem: 8 * v) { rows in
+                        tk_cross_entropy(lp.value, v, tp.value, dp.value, o.value, rows.lowerBound, rows.upperBound)
                     }
-                    precondition(target >= 0 && Int(target) < v, "target \(target) outside the vocabulary of \(v)")
-                    var maxValue = -Float.infinity
-                    for j in 0..<v { maxValue = max(maxValue, row[j]) }
-                    let targetLogit = row[Int(target)]
-                    var sum64 = 0.0
-                    // Blocks of 256 summed in f32, the blocks in f64: the loss keeps f64-like accuracy while the
-                    // inner loop stays vectorisable.
-                    var start = 0
-                    while start < v {
-                        let end = min(v, start + 256)
-                        var block: Float = 0
-                        for j in start..<end { let e = fastExp(row[j] - maxValue); row[j] = e; block += e }
-                        sum64 += Double(block)
-                        start = end
-                    }
-                    o[r] = Float(Foundation.log(sum64) + Double(maxValue) - Double(targetLogit))
-                    let scale = dLoss[r] / Float(sum64)
-                    for j in 0..<v { row[j] *= scale }
-                    row[Int(target)] -= dLoss[r]
                 }
             }
         }
