@@ -2,6 +2,7 @@
 // kernels use).
 // See include/CTailorKernels.h; the bodies are ActivationsBody.h, compiled once per instruction set.
 #include "CTailorKernels.h"
+#include "VariantChoice.h"
 #include <math.h>
 
 #define FN(name) name##_portable
@@ -25,9 +26,8 @@
 #define TK_X86_ACTIVATIONS 0
 #endif
 
-/// AVX2 where the CPU has it (and the cap allows it): the activations are memory-bound, AVX-512 would add nothing.
-static int use_avx2(void) {
-#if TK_X86_ACTIVATIONS
+int tk_use_avx2_fma(void) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
@@ -41,7 +41,7 @@ static int use_avx2(void) {
 
 void tk_swiglu_forward(const float *gate, const float *up, float *out, size_t begin, size_t end) {
 #if TK_X86_ACTIVATIONS
-    if (use_avx2()) { swiglu_forward_avx2(gate, up, out, begin, end); return; }
+    if (tk_use_avx2_fma()) { swiglu_forward_avx2(gate, up, out, begin, end); return; }
 #endif
     swiglu_forward_portable(gate, up, out, begin, end);
 }
@@ -49,7 +49,7 @@ void tk_swiglu_forward(const float *gate, const float *up, float *out, size_t be
 void tk_swiglu_backward(const float *dout, const float *gate, const float *up, float *dgate, float *dup, size_t begin,
                         size_t end) {
 #if TK_X86_ACTIVATIONS
-    if (use_avx2()) { swiglu_backward_avx2(dout, gate, up, dgate, dup, begin, end); return; }
+    if (tk_use_avx2_fma()) { swiglu_backward_avx2(dout, gate, up, dgate, dup, begin, end); return; }
 #endif
     swiglu_backward_portable(dout, gate, up, dgate, dup, begin, end);
 }
@@ -57,7 +57,7 @@ void tk_swiglu_backward(const float *dout, const float *gate, const float *up, f
 void tk_cross_entropy(float *logits, size_t v, const int32_t *targets, const float *dloss, float *losses,
                       size_t row_begin, size_t row_end) {
 #if TK_X86_ACTIVATIONS
-    if (use_avx2()) { cross_entropy_avx2(logits, v, targets, dloss, losses, row_begin, row_end); return; }
+    if (tk_use_avx2_fma()) { cross_entropy_avx2(logits, v, targets, dloss, losses, row_begin, row_end); return; }
 #endif
     cross_entropy_portable(logits, v, targets, dloss, losses, row_begin, row_end);
 }
