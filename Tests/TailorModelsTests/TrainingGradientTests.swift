@@ -27,6 +27,15 @@ final class TrainingGradientTests: XCTestCase {
         return out
     }
 
+    /// Fixture `name` with PEFT's initial LoRA adapter (`lora-init`) attached, then `edit` applied to its weights.
+    func loraFixture(_ name: String, edit: (inout LlamaWeights) -> Void = { _ in }) throws -> FixtureModel {
+        let f = try FixtureModel(name)
+        var weights = f.model.weights
+        _ = try PEFTAdapter.load(from: f.directory.appendingPathComponent("lora-init"), into: &weights)
+        edit(&weights)
+        return f.with(weights: weights)
+    }
+
     func testFullFineTuningGradientsMatchTransformers() throws {
         for name in LlamaParityTests.names {
             let f = try FixtureModel(name), b = try batch(f)
@@ -58,11 +67,7 @@ final class TrainingGradientTests: XCTestCase {
 
     func testLoRAGradientsMatchPEFT() throws {
         for name in LlamaParityTests.names {
-            var f = try FixtureModel(name)
-            let b = try batch(f)
-            var weights = f.model.weights
-            _ = try PEFTAdapter.load(from: f.directory.appendingPathComponent("lora-init"), into: &weights)
-            f = f.with(weights: weights)
+            let f = try loraFixture(name), b = try batch(f)
             let expected = try SafeTensorsFile(url: f.directory.appendingPathComponent("gradients.safetensors"))
             var grads = LlamaGradients(for: f.model.weights, fullFineTuning: false)
             let sum = f.model.accumulateGradients(batch: b, lossScale: 1 / Float(b.trainedTokenCount), into: &grads,
@@ -86,14 +91,12 @@ final class TrainingGradientTests: XCTestCase {
     /// bit for bit (the same products on the same operands).
     func testCheckpointedLoRAWithDropoutEqualsTheKeptPass() throws {
         for name in LlamaParityTests.names {
-            var f = try FixtureModel(name)
-            let b = try batch(f)
-            var weights = f.model.weights
-            _ = try PEFTAdapter.load(from: f.directory.appendingPathComponent("lora-init"), into: &weights)
-            for l in weights.layers.indices {
-                for slot in weights.layers[l].presentLinears { weights.layers[l][linear: slot]?.lora?.dropout = 0.25 }
+            let f = try loraFixture(name) { weights in
+                for l in weights.layers.indices {
+                    for slot in weights.layers[l].presentLinears { weights.layers[l][linear: slot]?.lora?.dropout = 0.25 }
+                }
             }
-            f = f.with(weights: weights)
+            let b = try batch(f)
             func gradients(checkpointing: Bool) -> (Double, [String: Tensor]) {
                 var grads = LlamaGradients(for: f.model.weights, fullFineTuning: false)
                 let sum = f.model.accumulateGradients(batch: b, lossScale: 1 / Float(b.trainedTokenCount), into: &grads,
@@ -115,14 +118,9 @@ final class TrainingGradientTests: XCTestCase {
 
     func testLoRAGradientsWithBF16BaseProducts() throws {
         for name in LlamaParityTests.names {
-            var f = try FixtureModel(name)
-            let b = try batch(f)
-            var weights = f.model.weights
-            _ = try PEFTAdapter.load(from: f.directory.appendingPathComponent("lora-init"), into: &weights)
-            weights.setMatmulPrecision(.bf16, storeFrozenAsBF16: true)
-            XCTAssertEqual(weights.layers[0].oProj.weight.dtype, .bf16, "frozen base stored as bf16")
-            XCTAssertEqual(weights.layers[0].oProj.lora?.a.dtype, .f32, "adapters stay f32")
-            f = f.with(weights: weights)
+            let f = try loraFixture(name) { $0.setMatmulPrecision(.bf16, storeFrozenAsBF16: true) }, b = try batch(f)
+            XCTAssertEqual(f.model.weights.layers[0].oProj.weight.dtype, .bf16, "frozen base stored as bf16")
+            XCTAssertEqual(f.model.weights.layers[0].oProj.lora?.a.dtype, .f32, "adapters stay f32")
             func gradients(_ backend: any Backend) -> (Double, [String: Tensor]) {
                 var grads = LlamaGradients(for: f.model.weights, fullFineTuning: false)
                 let sum = f.model.accumulateGradients(batch: b, lossScale: 1 / Float(b.trainedTokenCount), into: &grads,
