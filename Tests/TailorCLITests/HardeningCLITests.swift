@@ -81,6 +81,17 @@ final class HardeningCLITests: TailorCLITestCase {
         }
     }
 
+    /// `bench train` allocates its random rows first: a sequence, batch or step count past its bounds is refused
+    /// with their names before any allocation, under the address-space limit.
+    func testBenchTrainRefusesSizesPastItsBounds() throws {
+        let model = CLITests.tinyLlama.path
+        for flags in [["--sequence-length", "100000000000"], ["--batch-size", "100000000"], ["--steps", "99999999999999"]] {
+            let result = try limitedTailor(["bench", "train", "--model", model] + flags)
+            XCTAssertEqual(result.status, 64, "\(flags): \(result.output)")
+            XCTAssertTrue(result.output.contains("--sequence-length ≤") && result.output.contains("--steps ≤ 10000"), result.output)
+        }
+    }
+
     func testQuantizeNeedsForceToReplaceItsOutput() throws {
         let out = scratch.appendingPathComponent("q")
         let model = CLITests.repository.appendingPathComponent("Tests/TailorModelsTests/Fixtures/tiny-qwen2").path

@@ -164,6 +164,11 @@ struct BenchTrain: ParsableCommand {
         // The decoder is handed to the trainer (nothing else keeps its weights), as `tailor train` does.
         var pending: LoadedModel? = try model.load()
         guard let checkpoint = pending?.checkpoint else { return }
+        // Bounded as `bench forward` is: the random rows are allocated before anything else can refuse them.
+        let context = checkpoint.config.contextLength
+        guard sequenceLength <= context, batchSize <= 1024, steps <= 10_000 else {
+            throw ValidationError("need --sequence-length ≤ \(context) (the model's context), --batch-size ≤ 1024 and --steps ≤ 10000")
+        }
         var rng = SplitMix64(seed: 7)
         let vocab = UInt64(checkpoint.config.vocabSize)
         let rows = (0..<(batchSize * (steps + 1))).map { _ in
