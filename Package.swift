@@ -2,8 +2,8 @@
 // Tailor: full fine-tuning, LoRA and QLoRA for open LLMs, in Swift.
 import PackageDescription
 
-/// Linux links Debian's OpenBLAS through the CBLAS system-library target and oneDNN (bf16 matrix products) through
-/// CDNNL; macOS uses Accelerate (bf16 products are then emulated in f32).
+/// Linux links Debian's OpenBLAS (f32 matrix-vector products) through the CBLAS system-library target and oneDNN (f32
+/// and bf16 matrix products) through CDNNL; macOS uses Accelerate (bf16 products are then emulated in f32).
 let blasDependency: [Target.Dependency] = [
     .target(name: "CBLAS", condition: .when(platforms: [.linux])),
     .target(name: "CDNNL", condition: .when(platforms: [.linux])),

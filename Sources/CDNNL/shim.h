@@ -1,4 +1,4 @@
-// oneDNN's C API (Debian's libdnnl-dev): bf16 matrix products with f32 accumulation.
+// oneDNN's C API (Debian's libdnnl-dev): f32 products (dnnl_sgemm) and bf16 matrix products with f32 accumulation.
 #include <oneapi/dnnl/dnnl.h>
 
 // Debian's oneDNN runs on OpenMP (libgomp). Tailor splits products over its own workers and runs oneDNN

@@ -140,8 +140,11 @@ final class TrainingGradientTests: XCTestCase {
                 let want = try expected.tensor(gradName).floats(), reference = slow[param]?.floats() ?? []
                 // CPU (oneDNN) and the reference multiply the same bf16 operands and differ only in f32 summation
                 // order — but an ulp of difference can flip a later bf16 rounding (2⁻⁸ relative) of one element, and
-                // such flips add up through the layers (3e-3 measured). Single products agree to 1e-5 (kernel tests).
-                if let failure = closenessFailure(fast[param]?.floats() ?? [], reference, tolerance: 1e-2,
+                // such flips add up through the layers. Measured, as a fraction of the largest entry: up to 1.4e-2 on
+                // tiny-gemma3 and 7.5e-3 on tiny-phi3 with oneDNN's f32 summation order, 9.5e-3 on tiny-gemma3 and
+                // 5.9e-3 on tiny-gemma2 with OpenBLAS's; under 3.3e-3 elsewhere. A wrong product is off by order 1.
+                // Single products agree to 1e-5 (kernel tests).
+                if let failure = closenessFailure(fast[param]?.floats() ?? [], reference, tolerance: 2.5e-2,
                                                   floor: max(reference.map(abs).max() ?? 1, 1e-6),
                                                   what: "\(name) ∂\(param) bf16 CPU vs reference") { XCTFail(failure) }
                 // Against PEFT's f32 gradients: bf16 keeps 8 significant bits, so a few percent of the largest entry
