@@ -1,5 +1,5 @@
-// SwiGLU forward and backward and the softmax cross-entropy, vectorized (exponentials by the polynomial the attention
-// kernels use).
+// SwiGLU and GeGLU forward and backward and the softmax cross-entropy, vectorized (exponentials, and GeGLU's tanh, by
+// the polynomial the attention kernels use).
 // See include/CTailorKernels.h; the bodies are ActivationsBody.h, compiled once per instruction set.
 #include "CTailorKernels.h"
 #include "VariantChoice.h"
@@ -52,6 +52,21 @@ void tk_swiglu_backward(const float *dout, const float *gate, const float *up, f
     if (tk_use_avx2_fma()) { swiglu_backward_avx2(dout, gate, up, dgate, dup, begin, end); return; }
 #endif
     swiglu_backward_portable(dout, gate, up, dgate, dup, begin, end);
+}
+
+void tk_geglu_forward(const float *gate, const float *up, float *out, size_t begin, size_t end) {
+#if TK_X86_ACTIVATIONS
+    if (tk_use_avx2_fma()) { geglu_forward_avx2(gate, up, out, begin, end); return; }
+#endif
+    geglu_forward_portable(gate, up, out, begin, end);
+}
+
+void tk_geglu_backward(const float *dout, const float *gate, const float *up, float *dgate, float *dup, size_t begin,
+                       size_t end) {
+#if TK_X86_ACTIVATIONS
+    if (tk_use_avx2_fma()) { geglu_backward_avx2(dout, gate, up, dgate, dup, begin, end); return; }
+#endif
+    geglu_backward_portable(dout, gate, up, dgate, dup, begin, end);
 }
 
 void tk_cross_entropy(float *logits, size_t v, const int32_t *targets, const float *dloss, float *losses,

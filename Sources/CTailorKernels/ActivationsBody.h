@@ -1,4 +1,4 @@
-// One instruction-set variant of the gated activations (Activations.c includes this file once per variant with
+// One instruction-set variant of the gated activations (SwiGLU, GeGLU) and the loss (Activations.c includes this file once per variant with
 // TK_W, FN(name) and TK_TARGET defined, as FlashAttentionBody.h). σ(g) from e = e^-|g| (at most 1, so the
 // polynomial exp neither overflows nor loses the tail): σ = 1/(1 + e) for g ≥ 0, e/(1 + e) below.
 #include "VectorMath.h"
@@ -36,6 +36,54 @@ TK_TARGET static void FN(swiglu_backward)(const float *dout, const float *gate, 
         const float s = FN(sigmoid)(g)[0];
         dup[i] = dout[i] * gate[i] * s;
         dgate[i] = dout[i] * up[i] * s * (1.0f + gate[i] * (1.0f - s));
+    }
+}
+
+/// tanh(a) = (1 − e)/(1 + e) with e = e^-2|a| (at most 1: no overflow; ±1 from |a| ≈ 43.5 on), the sign of a restored.
+TK_TARGET static inline VF FN(tanh)(VF a) {
+    const VF m = FN(select)(a < 0, a, -a);   // -|a|
+    const VF e = FN(exp_clamped)(m + m);
+    const VF one = FN(splat)(1.0f);
+    const VF t = (one - e) / (one + e);
+    return FN(select)(a < 0, -t, t);
+}
+
+/// transformers' gelu_pytorch_tanh, gelu(z) = ½z(1 + tanh a) with a = c(z + kz³), c = √(2/π), k = 0.044715, and its
+/// derivative ½(1 + tanh a) + ½z(1 − tanh²a)·c(1 + 3kz²). The derivative's second term takes z clamped to ±100:
+/// beyond, tanh a is ±1 exactly and the term is 0 (unclamped, z² overflows past 1.8e19 and 0·∞ would be NaN).
+TK_TARGET static inline VF FN(gelu_tanh)(VF z, VF *derivative) {
+    const float c = 0.7978845608028654f, k = 0.044715f;
+    const VF t = FN(tanh)(c * (z + k * z * z * z));
+    const VF zc = FN(select)(z > 100.0f, FN(splat)(100.0f), FN(select)(z < -100.0f, FN(splat)(-100.0f), z));
+    if (derivative) *derivative = 0.5f * (1.0f + t) + 0.5f * zc * (1.0f - t * t) * c * (1.0f + 3.0f * k * zc * zc);
+    return 0.5f * z * (1.0f + t);
+}
+
+TK_TARGET static void FN(geglu_forward)(const float *gate, const float *up, float *out, size_t begin, size_t end) {
+    size_t i = begin;
+    for (; i + TK_W <= end; i += TK_W) FN(store)(out + i, FN(gelu_tanh)(FN(load)(gate + i), 0) * FN(load)(up + i));
+    for (; i < end; i++) {   // the last values, one vector padded with zeros
+        VF g = {0};
+        g[0] = gate[i];
+        out[i] = FN(gelu_tanh)(g, 0)[0] * up[i];
+    }
+}
+
+TK_TARGET static void FN(geglu_backward)(const float *dout, const float *gate, const float *up, float *dgate, float *dup,
+                                         size_t begin, size_t end) {
+    size_t i = begin;
+    for (; i + TK_W <= end; i += TK_W) {
+        VF derivative;
+        const VF dy = FN(load)(dout + i), value = FN(gelu_tanh)(FN(load)(gate + i), &derivative);
+        FN(store)(dup + i, dy * value);
+        FN(store)(dgate + i, dy * FN(load)(up + i) * derivative);
+    }
+    for (; i < end; i++) {
+        VF g = {0}, derivative;
+        g[0] = gate[i];
+        const float value = FN(gelu_tanh)(g, &derivative)[0];
+        dup[i] = dout[i] * value;
+        dgate[i] = dout[i] * up[i] * derivative[0];
     }
 }
 

@@ -99,6 +99,12 @@ void tk_swiglu_forward(const float *gate, const float *up, float *out, size_t be
 void tk_swiglu_backward(const float *dout, const float *gate, const float *up, float *dgate, float *dup, size_t begin,
                         size_t end);
 
+/// GeGLU on values [begin, end): `out = gelu_tanh(gate)·up` (transformers' gelu_pytorch_tanh).
+void tk_geglu_forward(const float *gate, const float *up, float *out, size_t begin, size_t end);
+/// Its backward on values [begin, end): `dup = dout·gelu_tanh(gate)`, `dgate = dout·up·gelu_tanh′(gate)`.
+void tk_geglu_backward(const float *dout, const float *gate, const float *up, float *dgate, float *dup, size_t begin,
+                       size_t end);
+
 /// Softmax cross-entropy of rows [row_begin, row_end) of `logits` (rows of v values), forward and backward in one
 /// pass: `losses[r]` = log Σ exp − logits[target] (0 for target -100), the rows overwritten with their gradient
 /// (softmax − onehot)·dloss[r] (zeros for target -100). Targets other than -100 must be in [0, v).

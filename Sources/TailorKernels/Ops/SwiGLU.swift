@@ -5,13 +5,20 @@ import TailorTensor
 
 func swigluForward(gate: Tensor, up: Tensor) -> Tensor {
     precondition(gate.shape == up.shape, "swiglu: gate \(gate.shape) ≠ up \(up.shape)")
+    return gatedForward(gate: gate, up: up, costPerItem: 4, tk_swiglu_forward)
+}
+
+/// A gated activation's forward `out = act(gate)·up` by its vector kernel (`kernel(gate, up, out, begin, end)`),
+/// split over the cores; `costPerItem` as in `Parallel.forEachChunk`.
+func gatedForward(gate: Tensor, up: Tensor, costPerItem: Int,
+                  _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void) -> Tensor {
     var y = Tensor(uninitialized: gate.shape)
     y.withUnsafeMutableFloats { out in
         gate.withUnsafeFloats { g in
             up.withUnsafeFloats { u in
                 let (o, gp, upp) = (out.baseAddress!, g.baseAddress!, u.baseAddress!)
-                Parallel.forEachChunk(gate.count, costPerItem: 4) { range in
-                    tk_swiglu_forward(gp, upp, o, range.lowerBound, range.upperBound)
+                Parallel.forEachChunk(gate.count, costPerItem: costPerItem) { range in
+                    kernel(gp, upp, o, range.lowerBound, range.upperBound)
                 }
             }
         }
@@ -64,12 +71,20 @@ func addScaledForward(_ a: Tensor, _ b: Tensor, scale: Float) -> Tensor {
 
 /// Backward of silu(g)·u: du = dy·silu(g), dg = dy·u·σ(g)·(1 + g·(1 - σ(g))).
 func swigluBackward(dOutput: Tensor, gate: Tensor, up: Tensor) -> (gate: Tensor, up: Tensor) {
+    gatedBackward(dOutput: dOutput, gate: gate, up: up, costPerItem: 6, tk_swiglu_backward)
+}
+
+/// A gated activation's backward by its vector kernel (`kernel(dout, gate, up, dgate, dup, begin, end)`), split
+/// over the cores: returns (dgate, dup).
+func gatedBackward(dOutput: Tensor, gate: Tensor, up: Tensor, costPerItem: Int,
+                   _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+                              UnsafeMutablePointer<Float>, Int, Int) -> Void) -> (gate: Tensor, up: Tensor) {
     var dGate = Tensor(uninitialized: gate.shape), dUp = Tensor(uninitialized: gate.shape)
     dGate.withUnsafeMutableFloats { dg in dUp.withUnsafeMutableFloats { du in
         dOutput.withUnsafeFloats { dy in gate.withUnsafeFloats { g in up.withUnsafeFloats { u in
             let (dgp, dup, dyp, gp, upp) = (dg.baseAddress!, du.baseAddress!, dy.baseAddress!, g.baseAddress!, u.baseAddress!)
-            Parallel.forEachChunk(gate.count, costPerItem: 6) { range in
-                tk_swiglu_backward(dyp, gp, upp, dgp, dup, range.lowerBound, range.upperBound)
+            Parallel.forEachChunk(gate.count, costPerItem: costPerItem) { range in
+                kernel(dyp, gp, upp, dgp, dup, range.lowerBound, range.upperBound)
             }
         } } }
     } }
