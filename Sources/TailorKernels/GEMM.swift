@@ -18,7 +18,7 @@ import CDNNL
 /// different core counts, as they do between instruction sets).
 ///
 /// oneDNN rather than OpenBLAS for the products with more than one row: on the training step's shapes it is as fast
-/// on the large products and 1.4–1.9× on LoRA's rank-16 ones (OpenBLAS packs a whole operand per call), and it
+/// on the large products and 1.3–1.9× on LoRA's rank-16 ones (OpenBLAS packs a whole operand per call), and it
 /// writes C in the product's pass where OpenBLAS first scales (or zeroes) C in a pass of its own. Measured in
 /// BENCHMARKS.md ("Session 11").
 enum GEMM {
