@@ -1,6 +1,6 @@
-// One instruction-set variant of the gated activations (SwiGLU, GeGLU) and the loss (Activations.c includes this file once per variant with
-// TK_W, FN(name) and TK_TARGET defined, as FlashAttentionBody.h). σ(g) from e = e^-|g| (at most 1, so the
-// polynomial exp neither overflows nor loses the tail): σ = 1/(1 + e) for g ≥ 0, e/(1 + e) below.
+// One instruction-set variant of the gated activations (SwiGLU, GeGLU) and the loss (Activations.c includes this file
+// once per variant through CompileBodies.h, with TK_W, FN(name) and TK_TARGET defined). σ(g) from e = e^-|g| (at most
+// 1, so the polynomial exp neither overflows nor loses the tail): σ = 1/(1 + e) for g ≥ 0, e/(1 + e) below.
 #include "VectorMath.h"
 
 TK_TARGET static inline VF FN(sigmoid)(VF g) {

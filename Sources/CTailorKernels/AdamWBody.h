@@ -1,7 +1,7 @@
-// One instruction-set variant of the AdamW update (AdamW.c includes this file once per variant with TK_W, FN(name)
-// and TK_TARGET defined, as ActivationsBody.h). The operations and their order are TailorOptim's `adamwElement`
-// (torch's single-tensor f32 path); vector sqrt, division and fma round as the scalar ones, so every variant gives
-// the same bits.
+// One instruction-set variant of the AdamW update (AdamW.c includes this file once per variant through
+// CompileBodies.h, with TK_W, FN(name) and TK_TARGET defined). The operations and their order are TailorOptim's
+// `adamwElement` (torch's single-tensor f32 path); vector sqrt, division and fma round as the scalar ones, so every
+// variant gives the same bits.
 #include "VectorMath.h"
 
 TK_TARGET static void FN(adamw)(float *p, const float *g, float *m, float *v, size_t begin, size_t end,

@@ -1,7 +1,8 @@
 // Blocked causal attention with an online softmax (FlashAttention-2 on the CPU): the forward keeps only the output and
 // each row's log-sum-exp, the backward recomputes the probabilities block by block. Blocks the mask hides entirely
 // (the causal upper half, other samples of a packed row, keys outside a sliding window) are skipped.
-// See include/CTailorKernels.h; the kernel bodies are FlashAttentionBody.h, compiled once per instruction set.
+// See include/CTailorKernels.h; the kernel bodies are FlashAttentionBody.h, compiled once per instruction set
+// (CompileBodies.h).
 #include "CTailorKernels.h"
 
 #include <math.h>
@@ -55,37 +56,12 @@ static int tk_block_visibility(const tk_attention_shape *s, int64_t b, int64_t p
     return all ? TK_BLOCK_VISIBLE : TK_BLOCK_PARTIAL;
 }
 
-#define FN(name) name##_portable
-#define TK_W 4
-#define TK_TARGET
-#include "FlashAttentionBody.h"
-#undef FN
-#undef TK_W
-#undef TK_TARGET
-
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define TK_X86_ATTENTION 1
-#define FN(name) name##_avx2
-#define TK_W 8
-#define TK_TARGET __attribute__((target("avx2,fma")))
-#include "FlashAttentionBody.h"
-#undef FN
-#undef TK_W
-#undef TK_TARGET
-
-#define FN(name) name##_avx512
-#define TK_W 16
-#define TK_TARGET __attribute__((target("avx512f,fma")))
-#include "FlashAttentionBody.h"
-#undef FN
-#undef TK_W
-#undef TK_TARGET
-#else
-#define TK_X86_ATTENTION 0
-#endif
+#define TK_BODY "FlashAttentionBody.h"
+#define TK_BODY_AVX512
+#include "CompileBodies.h"
 
 int tk_attention_instruction_set(void) {
-#if TK_X86_ATTENTION
+#if TK_X86_BODIES
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
@@ -105,7 +81,7 @@ int64_t tk_attention_forward_items(const tk_attention_shape *s) {
 
 int tk_attention_forward(const tk_attention_shape *s, const float *q, const float *k, const float *v, float *out,
                          float *lse, int64_t item_begin, int64_t item_end) {
-#if TK_X86_ATTENTION
+#if TK_X86_BODIES
     switch (tk_attention_instruction_set()) {
     case 2: return forward_avx512(s, q, k, v, out, lse, item_begin, item_end);
     case 1: return forward_avx2(s, q, k, v, out, lse, item_begin, item_end);
@@ -118,7 +94,7 @@ int tk_attention_forward(const tk_attention_shape *s, const float *q, const floa
 int tk_attention_backward(const tk_attention_shape *s, const float *q, const float *k, const float *v, const float *out,
                           const float *dout, const float *lse, float *dq, float *dk, float *dv,
                           int64_t pair_begin, int64_t pair_end) {
-#if TK_X86_ATTENTION
+#if TK_X86_BODIES
     switch (tk_attention_instruction_set()) {
     case 2: return backward_avx512(s, q, k, v, out, dout, lse, dq, dk, dv, pair_begin, pair_end);
     case 1: return backward_avx2(s, q, k, v, out, dout, lse, dq, dk, dv, pair_begin, pair_end);

@@ -1,5 +1,6 @@
-// Which body the memory-bound vector kernels (Activations.c, AdamW.c) run: AVX2 + FMA where the CPU has both and the
-// cap (`tk_cap_inference_kernel`) allows it, else the portable one. AVX-512 would add nothing to a memory-bound pass.
+// Which body the memory-bound vector kernels (Activations.c, AdamW.c; TK_RUN_BODY in CompileBodies.h) run: AVX2 +
+// FMA where the CPU has both and the cap (`tk_cap_inference_kernel`) allows it, else the portable one. AVX-512 would
+// add nothing to a memory-bound pass.
 #ifndef TK_VARIANT_CHOICE_H
 #define TK_VARIANT_CHOICE_H
 

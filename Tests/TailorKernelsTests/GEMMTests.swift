@@ -1,6 +1,7 @@
 // The f32 products: oneDNN's SGEMM and the BLAS one, each checked against f64 dot products on every transpose
 // combination, alpha and beta, leading dimensions wider than the operands, odd sizes and the degenerate ones.
 import XCTest
+import TailorTensor
 import TailorTestSupport
 @testable import TailorKernels
 
@@ -22,13 +23,7 @@ final class GEMMTests: XCTestCase {
         return out
     }
 
-    private func values(_ count: Int, seed: UInt64) -> [Float] {
-        var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1
-        return (0..<count).map { _ in
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Float(Int(state >> 40) % 2001 - 1000) / 1000
-        }
-    }
+    private func values(_ count: Int, seed: UInt64) -> [Float] { Tensor.random([count], seed: seed).floats() }
 
     /// Runs one product through `run` and compares it with the f64 reference (a NaN in C must vanish at beta = 0).
     private func check(m: Int, n: Int, k: Int, ta: Bool, tb: Bool, alpha: Float, beta: Float, seed: UInt64,
