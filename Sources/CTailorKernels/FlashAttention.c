@@ -103,3 +103,53 @@ int tk_attention_backward(const tk_attention_shape *s, const float *q, const flo
 #endif
     return backward_portable(s, q, k, v, out, dout, lse, dq, dk, dv, pair_begin, pair_end);
 }
+
+int64_t tk_attention_decode_items(const tk_attention_shape *s) {
+    return s->batch * s->kv_heads * ((s->key_length + TK_BK - 1) / TK_BK);
+}
+
+int tk_attention_decode(const tk_attention_shape *s, const float *q, const float *k, const float *v, float *partial,
+                        int64_t item_begin, int64_t item_end) {
+    float *scratch = malloc(sizeof(float) * (size_t)(s->heads / s->kv_heads * s->query_length * TK_BK));
+    if (!scratch) return -1;
+#if TK_X86_BODIES
+    switch (tk_attention_instruction_set()) {
+    case 2: decode_avx512(s, q, k, v, partial, scratch, item_begin, item_end); break;
+    case 1: decode_avx2(s, q, k, v, partial, scratch, item_begin, item_end); break;
+    default: decode_portable(s, q, k, v, partial, scratch, item_begin, item_end); break;
+    }
+#else
+    decode_portable(s, q, k, v, partial, scratch, item_begin, item_end);
+#endif
+    free(scratch);
+    return 0;
+}
+
+void tk_attention_decode_combine(const tk_attention_shape *s, const float *partial, float *out, float *lse) {
+    const int64_t tq = s->query_length, h = s->heads, g = s->kv_heads, d = s->head_dim, group = h / g;
+    const int64_t rows = group * tq, nc = (s->key_length + TK_BK - 1) / TK_BK, stride = d + 2;
+    for (int64_t b = 0; b < s->batch; b++) {
+        for (int64_t kvh = 0; kvh < g; kvh++) {
+            // Item (b, c, kvh) is number (b·nc + c)·g + kvh; chunk c of row r lies at first + (c·g·rows + r)·stride.
+            const float *first = partial + (b * nc * g + kvh) * rows * stride;
+            for (int64_t r = 0; r < rows; r++) {
+                const int64_t i = r % tq, head = kvh * group + r / tq;
+                float *o = out + ((b * tq + i) * h + head) * d;
+                float mx = -INFINITY, sum = 0;
+                for (int64_t c = 0; c < nc; c++) { const float m = first[(c * g * rows + r) * stride]; mx = m > mx ? m : mx; }
+                for (int64_t e = 0; e < d; e++) o[e] = 0;
+                if (mx == -INFINITY) { if (lse) lse[(b * tq + i) * h + head] = -INFINITY; continue; }
+                for (int64_t c = 0; c < nc; c++) {
+                    const float *p = first + (c * g * rows + r) * stride;
+                    if (p[0] == -INFINITY) continue;
+                    const float w = expf(p[0] - mx);
+                    sum += w * p[1];
+                    for (int64_t e = 0; e < d; e++) o[e] += w * p[2 + e];
+                }
+                const float inv = sum > 0 ? 1 / sum : 0;
+                for (int64_t e = 0; e < d; e++) o[e] *= inv;
+                if (lse) lse[(b * tq + i) * h + head] = sum > 0 ? mx + logf(sum) : -INFINITY;
+            }
+        }
+    }
+}

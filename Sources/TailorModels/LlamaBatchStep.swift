@@ -119,14 +119,19 @@ extension Tensor {
         precondition(!parts.isEmpty, "concatenating no tensors")
         if parts.count == 1 { self = parts[0]; return }
         let rowShape = Array(parts[0].shape.dropFirst())
-        var bytes: [UInt8] = []
-        for part in parts {
-            precondition(Array(part.shape.dropFirst()) == rowShape && part.dtype == parts[0].dtype, "concatenating \(part) to \(parts[0])")
-            part.withUnsafeRawBytes { bytes.append(contentsOf: $0) }
+        var out = Tensor(uninitialized: [parts.reduce(0) { $0 + $1.shape[0] }] + rowShape, dtype: parts[0].dtype)
+        out.withUnsafeMutableRawBytes { dst in
+            var offset = 0
+            for part in parts {
+                precondition(Array(part.shape.dropFirst()) == rowShape && part.dtype == parts[0].dtype, "concatenating \(part) to \(parts[0])")
+                part.withUnsafeRawBytes { src in
+                    guard let from = src.baseAddress, let to = dst.baseAddress else { return }
+                    (to + offset).copyMemory(from: from, byteCount: src.count)
+                    offset += src.count
+                }
+            }
         }
-        self = bytes.withUnsafeBytes {
-            Tensor(shape: [parts.reduce(0) { $0 + $1.shape[0] }] + rowShape, dtype: parts[0].dtype, copying: $0)
-        }
+        self = out
     }
 
     /// Overwrites the rows in `spans` (in order) with the rows of `source`.

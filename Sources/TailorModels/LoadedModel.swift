@@ -1,4 +1,5 @@
 // A model read from disk: its checkpoint (files, configuration, tensor summary) and the decoder built from it.
+import CTailorKernels
 import Foundation
 import TailorFormats
 import TailorTensor
@@ -8,7 +9,7 @@ public struct LoadedModel: Sendable {
     /// What was read: configuration, tensors, summaries, format.
     public let checkpoint: ModelCheckpoint
     /// The decoder ready to run.
-    public let model: LlamaModel
+    public private(set) var model: LlamaModel
 
     /// Reads `url` (a folder with config.json and safetensors, or a .gguf file) and builds the decoder.
     public static func load(from url: URL) throws -> LoadedModel {
@@ -34,17 +35,33 @@ public struct LoadedModel: Sendable {
         return LoadedModel(checkpoint: checkpoint, model: LlamaModel(configuration: model.configuration, weights: weights))
     }
 
-    /// The same model stored for inference in `precision` (f32 and bf16 as `withMatmulPrecision`; int8 stores the
-    /// decoder's linear layers as q8_0 blocks, see `LlamaWeights.storeLinearLayersAsInt8`).
-    public func withMatmulPrecision(_ precision: InferencePrecision) -> LoadedModel {
+    /// The same model stored for inference in `precision` (see `storeForInference`); the original is kept.
+    public func withMatmulPrecision(_ precision: InferencePrecision, joiningProjections: Bool = false) -> LoadedModel {
+        var converted = self
+        converted.storeForInference(precision, joiningProjections: joiningProjections)
+        return converted
+    }
+
+    /// Stores the weights for inference in `precision`, in place: f32 as they are, bf16 as `withMatmulPrecision`,
+    /// int8 with the decoder's linear layers as q8_0 blocks (`LlamaWeights.storeLinearLayersAsInt8`). When this
+    /// value holds the only reference to its weights, each original is freed as soon as it is converted (the model is
+    /// never held twice over), and the heap is trimmed afterwards.
+    ///
+    /// `joiningProjections`: with bf16 and int8, each block's q/k/v and gate/up are also joined into one product each
+    /// (`LlamaWeights.joinProjectionsForInference`) as they are converted. Only for a model whose adapters are all
+    /// attached: adapters cannot be attached by module name afterwards. f32 keeps them apart (joining would copy the
+    /// f32 weights).
+    public mutating func storeForInference(_ precision: InferencePrecision, joiningProjections: Bool = false) {
         switch precision {
-        case .f32: return withMatmulPrecision(MatmulPrecision.f32)
-        case .bf16: return withMatmulPrecision(MatmulPrecision.bf16)
+        case .f32: return
+        case .bf16:
+            if joiningProjections { model.weights.joinProjectionsForInference(storedAs: .bf16) }
+            model.weights.setMatmulPrecision(.bf16, storeFrozenAsBF16: true)
         case .int8:
-            var weights = model.weights
-            weights.storeLinearLayersAsInt8()
-            return LoadedModel(checkpoint: checkpoint, model: LlamaModel(configuration: model.configuration, weights: weights))
+            model.weights.storeLinearLayersAsInt8()
+            if joiningProjections { model.weights.joinProjectionsForInference() }
         }
+        tk_trim_heap()
     }
 }
 

@@ -1,7 +1,8 @@
 // The blocked attention kernel (forward and backward) against the f64 reference on shapes that exercise the blocks:
 // lengths that are not multiples of the 32-query and 64-key blocks, grouped and ungrouped heads, padding on either
-// side, packed samples, sliding windows, a KV cache with spare capacity and single-token decode; every case in the
-// instruction set this CPU runs and in the portable body.
+// side, packed samples, sliding windows, a KV cache with spare capacity, and decode shapes (a few queries against a
+// cache: the decode kernel, whose 64-key chunks are merged); every case in the instruction set this CPU runs and in
+// the portable body.
 import CTailorKernels
 import XCTest
 import TailorTensor
@@ -55,6 +56,14 @@ final class FlashAttentionTests: XCTestCase {
         Case(name: "decode, a query that sees nothing", shape: AttentionShape(batch: 2, queryLength: 2, keyLength: 33, keyCapacity: 40,
                                                                               heads: 4, kvHeads: 4, headDim: 16, queryOffset: 31),
              segments: segments(batch: 2, capacity: 40) { b, j in b == 0 ? (j < 31 ? 1 : j == 31 ? 2 : 1) : (j < 32 ? -1 : 0) }),
+        // Long caches: the decode kernel's chunks of 64 keys merged (first and last chunks partial, hidden ones).
+        Case(name: "decode, 300 keys, soft-cap", shape: AttentionShape(batch: 1, queryLength: 1, keyLength: 300, keyCapacity: 320,
+                                                                       heads: 9, kvHeads: 3, headDim: 64, queryOffset: 299,
+                                                                       scale: 0.1, logitSoftCap: 5)),
+        Case(name: "decode two tokens, 200 keys, window 100, packed", shape: AttentionShape(batch: 2, queryLength: 2, keyLength: 200,
+                                                                                            heads: 8, kvHeads: 2, headDim: 36,
+                                                                                            queryOffset: 198, slidingWindow: 100),
+             segments: segments(batch: 2, capacity: 200) { b, j in b == 0 ? (j < 150 ? 0 : 1) : (j < 10 ? -1 : 2) }),
     ]
 
     /// Inputs of a case; key and value rows past `keyLength` hold NaN, which no kernel may read.

@@ -87,6 +87,17 @@ int64_t tk_attention_forward_items(const tk_attention_shape *s);
 /// sees no key, whose output is 0). Returns 0, or -1 when scratch memory cannot be allocated.
 int tk_attention_forward(const tk_attention_shape *s, const float *q, const float *k, const float *v, float *out,
                          float *lse, int64_t item_begin, int64_t item_end);
+/// Work items of `tk_attention_decode`: (batch, chunk of 64 keys, kv head).
+int64_t tk_attention_decode_items(const tk_attention_shape *s);
+/// Attention of a few query positions (decoding) over many keys, split over the keys (flash-decoding) so that every
+/// core has work with one query: for items [item_begin, item_end), each chunk's partial softmax (its maximum, its
+/// Σ exp and its unnormalised output) into `partial`, `items × (H/G · Tq) × (D + 2)` floats; K and V are read
+/// where they lie. Returns 0, or -1 when scratch memory cannot be allocated.
+int tk_attention_decode(const tk_attention_shape *s, const float *q, const float *k, const float *v, float *partial,
+                        int64_t item_begin, int64_t item_end);
+/// Merges the chunks' partial results of every item into `out [B·Tq, H·D]` and, when not NULL, `lse [B·Tq, H]`,
+/// as `tk_attention_forward` writes them.
+void tk_attention_decode_combine(const tk_attention_shape *s, const float *partial, float *out, float *lse);
 /// Backward for the (batch, kv head) pairs [pair_begin, pair_end) from the forward's `out` and `lse`: writes their
 /// rows of `dq`, adds into their rows of `dk` and `dv` (zeroed by the caller). Returns 0, or -1 without memory.
 int tk_attention_backward(const tk_attention_shape *s, const float *q, const float *k, const float *v, const float *out,
@@ -134,6 +145,10 @@ typedef void (*tk_pool_task)(void *context, size_t index);
 /// platform without it, with fewer than 2 chunks or another count than the first call's, from inside a pool job,
 /// while another thread's job runs, or when threads cannot be started. The caller then runs the chunks itself.
 int tk_pool_run(size_t chunks, tk_pool_task task, void *context);
+
+/// Returns the heap's free memory to the system (glibc's malloc_trim; nothing elsewhere): after a large
+/// conversion has freed what it replaced.
+void tk_trim_heap(void);
 
 #ifdef __cplusplus
 }

@@ -25,11 +25,19 @@ func attentionScale(_ headDim: Int) -> Float { Float(1.0 / Double(headDim).squar
 /// The score scale of `shape`: its own (Gemma: `query_pre_attn_scalar^-0.5`), or `1/sqrt(D)`.
 func attentionScale(_ shape: AttentionShape) -> Float { shape.scale ?? attentionScale(shape.headDim) }
 
+/// Most query rows per kv head (query positions × the heads that share it) for which the forward takes the decode
+/// kernel: with so few rows the blocked kernel's packing of K and V costs more than its products save.
+let attentionDecodeMaxRows = 16
+
 /// Fast path: the blocked kernel with an online softmax (`FlashAttention.c`), which keeps no T×T matrix. Work items
-/// are (batch, kv head, block of 32 query positions), split over the cores.
+/// are (batch, kv head, block of 32 query positions), split over the cores. Decode-shaped calls (at most
+/// `attentionDecodeMaxRows` rows per kv head) take `attentionDecode` instead.
 func attentionForward(query: Tensor, key: Tensor, value: Tensor, shape s: AttentionShape, segments: KeySegments?,
                       keepLogSumExp: Bool) -> AttentionOutput {
     checkAttentionShape(s, query: query, key: key, value: value, segments: segments)
+    if s.queryLength * (s.heads / s.kvHeads) <= attentionDecodeMaxRows {
+        return attentionDecode(query: query, key: key, value: value, shape: s, segments: segments, keepLogSumExp: keepLogSumExp)
+    }
     var out = Tensor(uninitialized: [s.batch * s.queryLength, s.heads * s.headDim])
     var lse = keepLogSumExp ? Tensor(uninitialized: [s.batch * s.queryLength, s.heads]) : nil
     func run(_ lseBase: UnsafeMutablePointer<Float>?) {
@@ -50,6 +58,34 @@ func attentionForward(query: Tensor, key: Tensor, value: Tensor, shape s: Attent
         }
     }
     lse.withUnsafeMutableFloatsIfPresent(run)
+    return AttentionOutput(output: out, logSumExp: lse)
+}
+
+/// Decode-shaped attention, split over chunks of 64 keys so that one query keeps every core busy (flash-decoding):
+/// each chunk's partial softmax in parallel (`tk_attention_decode`), then their merge (`tk_attention_decode_combine`).
+/// K and V are read in place, not packed.
+func attentionDecode(query: Tensor, key: Tensor, value: Tensor, shape s: AttentionShape, segments: KeySegments?,
+                     keepLogSumExp: Bool) -> AttentionOutput {
+    var out = Tensor(uninitialized: [s.batch * s.queryLength, s.heads * s.headDim])
+    var lse = keepLogSumExp ? Tensor(uninitialized: [s.batch * s.queryLength, s.heads]) : nil
+    let rows = s.queryLength * (s.heads / s.kvHeads)
+    segments.withOptionalPointer { seg in
+        withUnsafePointer(to: cShape(s, seg)) { cs in
+            let items = Int(tk_attention_decode_items(cs))
+            let partial = UnsafeMutablePointer<Float>.allocate(capacity: items * rows * (s.headDim + 2))
+            defer { partial.deallocate() }
+            query.withUnsafeFloats { q in key.withUnsafeFloats { k in value.withUnsafeFloats { v in
+                let (qp, kp, vp, pp) = (q.baseAddress!, k.baseAddress!, v.baseAddress!, UncheckedSendable(partial))
+                Parallel.forEachChunk(items, costPerItem: 4 * rows * 64 * s.headDim) { range in
+                    let status = tk_attention_decode(cs, qp, kp, vp, pp.value, Int64(range.lowerBound), Int64(range.upperBound))
+                    precondition(status == 0, "attention: no memory for the decode kernel's scratch")
+                }
+            } } }
+            out.withUnsafeMutableFloats { o in
+                lse.withUnsafeMutableFloatsIfPresent { tk_attention_decode_combine(cs, partial, o.baseAddress!, $0) }
+            }
+        }
+    }
     return AttentionOutput(output: out, logSumExp: lse)
 }
 

@@ -54,7 +54,8 @@ struct BenchForward: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try model.load().withMatmulPrecision(precision.precision())
+        var loaded = try model.load()
+        loaded.storeForInference(try precision.precision(), joiningProjections: true)
         let m = loaded.model, backend = CPUBackend()
         let context = m.configuration.contextLength
         guard (1...context).contains(sequenceLength), (1...1024).contains(batchSize), (0...max(0, context - 16)).contains(decodeTokens) else {

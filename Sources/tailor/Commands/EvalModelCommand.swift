@@ -55,7 +55,7 @@ struct EvalModelCommand: ParsableCommand {
         let tuned = try evaluate(config, model: chat.load(), label: compareBase ? "tuned" : "model")
         var base: EvalRun?
         if compareBase {
-            let loaded: LoadedModel
+            var loaded: LoadedModel
             if let baseModel {
                 guard FileManager.default.fileExists(atPath: baseModel) else { throw ValidationError("--base-model \(baseModel): no such file or folder") }
                 loaded = try LoadedModel.load(from: URL(fileURLWithPath: baseModel))
@@ -63,7 +63,8 @@ struct EvalModelCommand: ParsableCommand {
                 loaded = try chat.model.load()
             }
             // The base runs in the same precision as the tuned model, so the deltas measure the adapter only.
-            base = try evaluate(config, model: ChatModel(loaded: loaded.withMatmulPrecision(chat.precision.precision()),
+            loaded.storeForInference(try chat.precision.precision(), joiningProjections: true)
+            base = try evaluate(config, model: ChatModel(loaded: loaded,
                                                          templateChoice: chat.template), label: "base")
         }
         let report = EvalReport(task: chosen, data: data, model: chat.model.model, adapter: chat.adapter, tuned: tuned,

@@ -33,7 +33,7 @@ struct LatencyCommand: ParsableCommand {
     func run() throws {
         var loaded = try model.load()
         if let adapter { loaded = try loaded.applyingAdapter(at: URL(fileURLWithPath: adapter)) }
-        loaded = try loaded.withMatmulPrecision(precision.precision())
+        loaded.storeForInference(try precision.precision(), joiningProjections: true)
         if let prompts {
             guard concurrency > 0 else { throw ValidationError("--concurrency must be ≥ 1") }
             let chat = try ChatModel(loaded: loaded)

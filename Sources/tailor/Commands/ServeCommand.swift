@@ -64,9 +64,11 @@ struct ServeCommand: ParsableCommand {
         settings.maxBodyBytes = maxBodyBytes
         settings.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
         let name = servedModelName ?? model.url.deletingPathExtension().lastPathComponent
-        let (modelOption, template, precision) = (model, template, try precision.precision())
-        let source = ServedModelSource(name: name, adapters: try adapters()) {
-            let loaded = try modelOption.load().withMatmulPrecision(precision)
+        let (modelOption, template, precision, adapters) = (model, template, try precision.precision(), try adapters())
+        let source = ServedModelSource(name: name, adapters: adapters) {
+            // Requests attach adapters by module name, so the projections are joined only when none is served.
+            var loaded = try modelOption.load()
+            loaded.storeForInference(precision, joiningProjections: adapters.isEmpty)
             return ServedModel(chat: try ChatModel(loaded: loaded, templateChoice: template),
                                contextLength: loaded.checkpoint.config.maxPositionEmbeddings)
         }

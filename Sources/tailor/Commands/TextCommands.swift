@@ -16,9 +16,10 @@ struct ChatModelOptions: ParsableArguments {
 
     /// The model with the adapter applied, in the chosen precision.
     func loadModel() throws -> LoadedModel {
-        let loaded = try model.load()
-        let adapted = try adapter.map { try loaded.applyingAdapter(at: URL(fileURLWithPath: $0)) } ?? loaded
-        return try adapted.withMatmulPrecision(precision.precision())
+        var loaded = try model.load()
+        if let adapter { loaded = try loaded.applyingAdapter(at: URL(fileURLWithPath: adapter)) }
+        loaded.storeForInference(try precision.precision(), joiningProjections: true)
+        return loaded
     }
 
     /// The model with its tokenizer and chat template.
