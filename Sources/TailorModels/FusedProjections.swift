@@ -1,8 +1,7 @@
 // Phi-3's fused projections: one `qkv_proj` (output columns q, k, v) and one `gate_up_proj` (gate, up) run as one
 // product (adapter included, as PEFT wraps the fused layer) whose output is split by columns; backward joins the
-// column gradients and runs one backward. Inference joins the separate layers of other families the same way. Legend: M rows, C channels, F feed-forward, H/G query/kv heads, D head size.
+// column gradients and runs one backward. Legend: M rows, C channels, F feed-forward, H/G query/kv heads, D head size.
 import TailorFormats
-import TailorKernels
 import TailorTensor
 
 extension Tensor {
@@ -45,51 +44,6 @@ extension Tensor {
             start += width
         }
         self = out
-    }
-}
-
-extension Linear {
-    /// One layer whose output is `parts`' outputs side by side, their weights stacked by rows (as Phi-3 stores
-    /// q, k, v in one `qkv_proj`), a dense weight stored as `dtype` (default: as the parts are); nil when they cannot
-    /// be joined: an adapter or a bf16 working copy on any part, different input widths, storage (dense of one
-    /// dtype, or q8_0 blocks) or precision, or biases on some only.
-    static func joining(_ parts: [Linear], storedAs dtype: DType? = nil) -> Linear? {
-        guard let first = parts.first,
-              parts.allSatisfy({ $0.lora == nil && $0.computeCopy == nil && $0.precision == first.precision
-                                  && $0.inFeatures == first.inFeatures }) else { return nil }
-        let biases = parts.compactMap(\.bias)
-        guard biases.isEmpty || biases.count == parts.count else { return nil }
-        var joined: Linear
-        if parts.allSatisfy({ $0.packed == nil && $0.weight.dtype == first.weight.dtype }) {
-            joined = Linear(weight: Tensor(concatenatingRows: parts.map { $0.weight.converted(to: dtype ?? first.weight.dtype) }))
-        } else {
-            let blocks = parts.compactMap { $0.packed as? Int8BlockMatrix }
-            guard blocks.count == parts.count, let stacked = Int8BlockMatrix(stacking: blocks) else { return nil }
-            joined = Linear(packed: stacked)
-        }
-        joined.bias = biases.isEmpty ? nil : Tensor(concatenatingRows: biases)
-        joined.precision = first.precision
-        return joined
-    }
-}
-
-extension LlamaWeights {
-    /// For inference only: each block's q, k, v and its gate, up joined into one layer each (`Linear.joining`, the
-    /// `qkvProj` and `gateUpProj` Phi-3 has), so that a decoded token hands the workers four products per block
-    /// instead of seven and rounds or quantizes each input once. Parts that cannot be joined stay apart. Adapters
-    /// can no longer be attached by module name afterwards (`q_proj` is gone): attach them first. Dense weights are
-    /// stored as `dtype` (default: as they are), converted part by part into the joined weight.
-    public mutating func joinProjectionsForInference(storedAs dtype: DType? = nil) {
-        for l in layers.indices {
-            var layer = layers[l]
-            if let q = layer.qProj, let k = layer.kProj, let v = layer.vProj, let qkv = Linear.joining([q, k, v], storedAs: dtype) {
-                (layer.qkvProj, layer.qProj, layer.kProj, layer.vProj) = (qkv, nil, nil, nil)
-            }
-            if let gate = layer.gateProj, let up = layer.upProj, let gateUp = Linear.joining([gate, up], storedAs: dtype) {
-                (layer.gateUpProj, layer.gateProj, layer.upProj) = (gateUp, nil, nil)
-            }
-            layers[l] = layer
-        }
     }
 }
 

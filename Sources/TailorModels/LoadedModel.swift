@@ -1,5 +1,4 @@
 // A model read from disk: its checkpoint (files, configuration, tensor summary) and the decoder built from it.
-import CTailorKernels
 import Foundation
 import TailorFormats
 import TailorTensor
@@ -36,32 +35,22 @@ public struct LoadedModel: Sendable {
     }
 
     /// The same model stored for inference in `precision` (see `storeForInference`); the original is kept.
-    public func withMatmulPrecision(_ precision: InferencePrecision, joiningProjections: Bool = false) -> LoadedModel {
+    public func withMatmulPrecision(_ precision: InferencePrecision) -> LoadedModel {
         var converted = self
-        converted.storeForInference(precision, joiningProjections: joiningProjections)
+        converted.storeForInference(precision)
         return converted
     }
 
     /// Stores the weights for inference in `precision`, in place: f32 as they are, bf16 as `withMatmulPrecision`,
     /// int8 with the decoder's linear layers as q8_0 blocks (`LlamaWeights.storeLinearLayersAsInt8`). When this
-    /// value holds the only reference to its weights, each original is freed as soon as it is converted (the model is
-    /// never held twice over), and the heap is trimmed afterwards.
-    ///
-    /// `joiningProjections`: with bf16 and int8, each block's q/k/v and gate/up are also joined into one product each
-    /// (`LlamaWeights.joinProjectionsForInference`) as they are converted. Only for a model whose adapters are all
-    /// attached: adapters cannot be attached by module name afterwards. f32 keeps them apart (joining would copy the
-    /// f32 weights).
-    public mutating func storeForInference(_ precision: InferencePrecision, joiningProjections: Bool = false) {
+    /// value holds the only reference to its weights, each original is freed as soon as it is converted, so the
+    /// model is never held twice over (SmolLM2 in bf16: 0.77 GB peak resident memory instead of 0.96).
+    public mutating func storeForInference(_ precision: InferencePrecision) {
         switch precision {
         case .f32: return
-        case .bf16:
-            if joiningProjections { model.weights.joinProjectionsForInference(storedAs: .bf16) }
-            model.weights.setMatmulPrecision(.bf16, storeFrozenAsBF16: true)
-        case .int8:
-            model.weights.storeLinearLayersAsInt8()
-            if joiningProjections { model.weights.joinProjectionsForInference() }
+        case .bf16: model.weights.setMatmulPrecision(.bf16, storeFrozenAsBF16: true)
+        case .int8: model.weights.storeLinearLayersAsInt8()
         }
-        tk_trim_heap()
     }
 }
 

@@ -146,10 +146,6 @@ typedef void (*tk_pool_task)(void *context, size_t index);
 /// while another thread's job runs, or when threads cannot be started. The caller then runs the chunks itself.
 int tk_pool_run(size_t chunks, tk_pool_task task, void *context);
 
-/// Returns the heap's free memory to the system (glibc's malloc_trim; nothing elsewhere): after a large
-/// conversion has freed what it replaced.
-void tk_trim_heap(void);
-
 #ifdef __cplusplus
 }
 #endif

@@ -35,15 +35,6 @@ public struct Int8BlockMatrix: PackedMatrix {
         self.scales = scales
     }
 
-    /// The rows of `parts` one after another (a weight whose output is the parts' outputs side by side); nil when
-    /// there are none or their input widths differ.
-    public init?(stacking parts: [Int8BlockMatrix]) {
-        guard let k = parts.first?.shape[1], parts.allSatisfy({ $0.shape[1] == k }) else { return nil }
-        shape = [parts.reduce(0) { $0 + $1.shape[0] }, k]
-        quants = parts.flatMap(\.quants)
-        scales = parts.flatMap(\.scales)
-    }
-
     public var byteCount: Int { quants.count + 2 * scales.count }
 
     public func dequantizeRows(_ rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {

@@ -55,7 +55,7 @@ struct BenchForward: ParsableCommand {
 
     func run() throws {
         var loaded = try model.load()
-        loaded.storeForInference(try precision.precision(), joiningProjections: true)
+        loaded.storeForInference(try precision.precision())
         let m = loaded.model, backend = CPUBackend()
         let context = m.configuration.contextLength
         guard (1...context).contains(sequenceLength), (1...1024).contains(batchSize), (0...max(0, context - 16)).contains(decodeTokens) else {

@@ -63,7 +63,7 @@ struct EvalModelCommand: ParsableCommand {
                 loaded = try chat.model.load()
             }
             // The base runs in the same precision as the tuned model, so the deltas measure the adapter only.
-            loaded.storeForInference(try chat.precision.precision(), joiningProjections: true)
+            loaded.storeForInference(try chat.precision.precision())
             base = try evaluate(config, model: ChatModel(loaded: loaded,
                                                          templateChoice: chat.template), label: "base")
         }

@@ -33,7 +33,7 @@ struct LatencyCommand: ParsableCommand {
     func run() throws {
         var loaded = try model.load()
         if let adapter { loaded = try loaded.applyingAdapter(at: URL(fileURLWithPath: adapter)) }
-        loaded.storeForInference(try precision.precision(), joiningProjections: true)
+        loaded.storeForInference(try precision.precision())
         if let prompts {
             guard concurrency > 0 else { throw ValidationError("--concurrency must be ≥ 1") }
             let chat = try ChatModel(loaded: loaded)

@@ -64,11 +64,10 @@ struct ServeCommand: ParsableCommand {
         settings.maxBodyBytes = maxBodyBytes
         settings.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
         let name = servedModelName ?? model.url.deletingPathExtension().lastPathComponent
-        let (modelOption, template, precision, adapters) = (model, template, try precision.precision(), try adapters())
-        let source = ServedModelSource(name: name, adapters: adapters) {
-            // Requests attach adapters by module name, so the projections are joined only when none is served.
+        let (modelOption, template, precision) = (model, template, try precision.precision())
+        let source = ServedModelSource(name: name, adapters: try adapters()) {
             var loaded = try modelOption.load()
-            loaded.storeForInference(precision, joiningProjections: adapters.isEmpty)
+            loaded.storeForInference(precision)
             return ServedModel(chat: try ChatModel(loaded: loaded, templateChoice: template),
                                contextLength: loaded.checkpoint.config.maxPositionEmbeddings)
         }

@@ -18,7 +18,7 @@ struct ChatModelOptions: ParsableArguments {
     func loadModel() throws -> LoadedModel {
         var loaded = try model.load()
         if let adapter { loaded = try loaded.applyingAdapter(at: URL(fileURLWithPath: adapter)) }
-        loaded.storeForInference(try precision.precision(), joiningProjections: true)
+        loaded.storeForInference(try precision.precision())
         return loaded
     }
 
