@@ -4,7 +4,8 @@
 # every barrier, so on a machine where other jobs take a core 1 thread is llama.cpp's faster setting) on the bf16 and q8_0 GGUFs that
 # `tailor export gguf` writes from the same model. Every Tailor run measures the memory read in the same run; the
 # summary (tools/bench/summarize_decode.py) reports prefill 1 x T and greedy decode tokens/s medians, ratios, and each
-# side's weight stream (weight bytes per token x tokens/s) as a fraction of the median measured memory read.
+# side's weight stream (weight bytes per token x tokens/s) as a fraction of the median measured memory read. The
+# "-long" sides decode after a 1024-token prompt (Tailor: `tailor bench latency`), where attention reads a long cache.
 # Usage: tools/bench/decode-rounds.sh MODEL.gguf [ROUNDS=3] [OUT=bench-decode.jsonl] [PYTHON=/opt/refvenv/bin/python]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,6 +26,15 @@ for round in $(seq 1 "$rounds"); do
       $python tools/bench/llamacpp_forward.py --gguf "$gguf_dir/model-$type.gguf" --threads $threads --repeats 3 \
         --decode-tokens 64 | tail -1 | record "$round" "llamacpp-${threads}t" "$type"
     done
+  done
+  # Decoding against a long KV cache: 64 tokens after a 1024-token prompt (prefill 1 x 1024 alongside).
+  for dtype in bf16 int8; do
+    $tailor bench latency --model "$model" --compute-dtype $dtype --prompt-tokens 1024 --new-tokens 64 --runs 3 --json \
+      | record "$round" tailor-long "$dtype"
+  done
+  for type in bf16 q8_0; do
+    $python tools/bench/llamacpp_forward.py --gguf "$gguf_dir/model-$type.gguf" --threads 2 --repeats 3 \
+      --sequence-length 1024 --decode-prompt 1024 --decode-tokens 64 | tail -1 | record "$round" "llamacpp-2t-long" "$type"
   done
 done
 $python tools/bench/summarize_decode.py "$out"

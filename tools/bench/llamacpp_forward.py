@@ -3,10 +3,11 @@
 The counterpart of `tailor bench forward` for the GGUFs `tailor export gguf` writes (bf16, q8_0).
 Versions used: llama-cpp-python built from source into /opt/refvenv (2026-12-06), numpy from the same venv.
 Usage: /opt/refvenv/bin/python tools/bench/llamacpp_forward.py --gguf MODEL.gguf [--threads 2] [--repeats 3]
-       [--sequence-length 256] [--decode-tokens 64]
+       [--sequence-length 256] [--decode-tokens 64] [--decode-prompt 16]
 Prints one JSON line:
     prefill_1xT_tok_s   T / seconds of evaluating T random tokens in one batch on an empty cache (median)
-    decode_tok_s        new tokens / seconds of the token-by-token greedy loop after a 16-token prompt (median)
+    decode_tok_s        new tokens / seconds of the token-by-token greedy loop after a --decode-prompt-token prompt
+                        (default 16; a long prompt measures decoding against a long KV cache) (median)
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sequence-length", type=int, default=256)
     parser.add_argument("--decode-tokens", type=int, default=64)
+    parser.add_argument("--decode-prompt", type=int, default=16)
     args = parser.parse_args()
 
-    llm = Llama(model_path=args.gguf, n_ctx=1024, n_batch=512, n_ubatch=512, n_threads=args.threads,
+    context = max(1024, args.sequence_length, args.decode_prompt + args.decode_tokens)
+    llm = Llama(model_path=args.gguf, n_ctx=context, n_batch=512, n_ubatch=512, n_threads=args.threads,
                 n_threads_batch=args.threads, verbose=False)
     rng = random.Random(42)
     vocab = llm.n_vocab()
@@ -51,14 +54,15 @@ def main() -> None:
     decode = []
     for _ in range(args.repeats):
         llm.reset()
-        llm.eval(tokens(16))
+        llm.eval(tokens(args.decode_prompt))
         start = time.perf_counter()
         for _ in range(args.decode_tokens):
-            nxt = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+            # The last evaluated token's logits (llm.scores is only filled with logits_all=True).
+            nxt = int(np.argmax(np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(vocab,))))
             llm.eval([nxt])
         decode.append(args.decode_tokens / (time.perf_counter() - start))
 
-    print(json.dumps({"gguf": args.gguf, "threads": args.threads,
+    print(json.dumps({"gguf": args.gguf, "threads": args.threads, "decode_prompt": args.decode_prompt,
                       f"prefill_1x{args.sequence_length}_tok_s": statistics.median(prefill),
                       "decode_tok_s": statistics.median(decode), "prefill_all": prefill, "decode_all": decode}))
 

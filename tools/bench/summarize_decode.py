@@ -1,6 +1,7 @@
 """Medians of tools/bench/decode-rounds.sh's JSON lines: prefill 1 x T and greedy decode tokens/s per side, ratios,
 and the decode weight stream (weight bytes read per token x tokens/s) as a fraction of the memory read that the
-Tailor runs measured (median over every Tailor run of the file). llama.cpp's bytes per token are its GGUF's matrix
+Tailor runs measured (median over every `bench forward` run of the file). Sides ending in "-long" decode after a
+1024-token prompt and are paired with each other. llama.cpp's bytes per token are its GGUF's matrix
 tensors (every tensor of rank >= 2: the tied token embedding is its output matrix), read with the gguf package.
 Usage: python tools/bench/summarize_decode.py bench-decode.jsonl
 """
@@ -25,10 +26,12 @@ def main(path: str) -> None:
     print(f"memory read (median of the Tailor runs): {bandwidth / 1e9:.1f} GB/s")
     summary = {}
     for (side, what), rs in sorted(runs.items()):
-        if side == "tailor":
-            prefill = statistics.median(r["prefill1TokensPerSecond"] for r in rs)
+        if side.startswith("tailor"):
+            # `bench forward` (prefill 1 x 256) or `bench latency` (the "-long" side: prefill of its prompt).
+            prefill = statistics.median(r.get("prefill1TokensPerSecond", r.get("prefillTokensPerSecond")) for r in rs)
             decode = statistics.median(r["decodeTokensPerSecond"] for r in rs)
-            weight_bytes = rs[0]["decodeWeightBytes"]
+            weight_bytes = rs[0].get("decodeWeightBytes") or next(
+                (r[0]["decodeWeightBytes"] for (s, w), r in runs.items() if s == "tailor" and w == what), None)
         else:
             key = next(k for k in rs[0] if k.startswith("prefill_1x"))
             prefill = statistics.median(r[key] for r in rs)
@@ -41,12 +44,13 @@ def main(path: str) -> None:
         stream = f"{weight_bytes / 1e6:.0f} MB/token, {decode * weight_bytes / 1e9:.1f} GB/s = " \
                  f"{100 * decode * weight_bytes / bandwidth:.0f}% of memory read" if weight_bytes else "GGUF gone"
         print(f"{side} {what} (n={len(rs)}): prefill {prefill:.1f} tok/s, decode {decode:.1f} tok/s ({stream})")
-    peers = sorted({side for side, _ in summary if side != "tailor"})
-    for ours, theirs in [("bf16", "bf16"), ("int8", "q8_0")]:
-        for peer in peers:
-            if ("tailor", ours) in summary and (peer, theirs) in summary:
-                (p1, d1), (p2, d2) = summary[("tailor", ours)], summary[(peer, theirs)]
-                print(f"Tailor {ours} / {peer} {theirs}: prefill {p1 / p2:.2f}x, decode {d1 / d2:.2f}x")
+    for tailor, suffix in [("tailor", ""), ("tailor-long", "-long")]:
+        peers = sorted({side for side, _ in summary if side.startswith("llamacpp") and side.endswith("-long") == bool(suffix)})
+        for ours, theirs in [("bf16", "bf16"), ("int8", "q8_0")]:
+            for peer in peers:
+                if (tailor, ours) in summary and (peer, theirs) in summary:
+                    (p1, d1), (p2, d2) = summary[(tailor, ours)], summary[(peer, theirs)]
+                    print(f"{tailor} {ours} / {peer} {theirs}: prefill {p1 / p2:.2f}x, decode {d1 / d2:.2f}x")
 
 
 if __name__ == "__main__":
