@@ -1,7 +1,7 @@
 // Compiles a kernel body file once per instruction set. Before including this file, define TK_BODY as the body's
 // quoted file name, and TK_BODY_AVX512 as well if the body has an AVX-512 variant. It compiles:
 //   - the portable body (FN(name) = name##_portable, TK_W 4, no target);
-//   - on x86-64 with clang or GCC, the AVX2 + FMA body (name##_avx2, TK_W 8) and, with TK_BODY_AVX512, the AVX-512
+//   - on x86-64 with clang or GCC, the AVX2 + FMA (+ F16C) body (name##_avx2, TK_W 8) and, with TK_BODY_AVX512, the AVX-512
 //     one (name##_avx512, TK_W 16).
 // TK_X86_BODIES is 1 when the x86 bodies exist. For the memory-bound kernels, TK_RUN_BODY(name, ...) calls the AVX2
 // body where `tk_use_avx2_fma` allows it and the portable one otherwise. Include it once per .c file.
@@ -19,7 +19,7 @@
 #define TK_X86_BODIES 1
 #define FN(name) name##_avx2
 #define TK_W 8
-#define TK_TARGET __attribute__((target("avx2,fma")))
+#define TK_TARGET __attribute__((target("avx2,fma,f16c")))
 #include TK_BODY
 #undef FN
 #undef TK_W

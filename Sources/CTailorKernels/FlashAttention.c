@@ -15,6 +15,25 @@
 
 enum { TK_BLOCK_HIDDEN = 0, TK_BLOCK_VISIBLE = 1, TK_BLOCK_PARTIAL = 2 };
 
+/// One value of an f16 KV cache as f32 (IEEE half: subnormals, infinities and NaN kept).
+static inline float tk_f16_value(uint16_t h) {
+    const uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
+    uint32_t bits;
+    if (exponent == 0x1F) {
+        bits = sign | 0x7F800000 | (mantissa << 13);
+    } else if (exponent != 0) {
+        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    } else if (mantissa == 0) {
+        bits = sign;
+    } else {   // subnormal: value = mantissa · 2^-24
+        float value = (float)mantissa * 0x1p-24f;
+        return sign ? -value : value;
+    }
+    float value;
+    memcpy(&value, &bits, 4);
+    return value;
+}
+
 static inline int64_t tk_min(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t tk_max(int64_t a, int64_t b) { return a > b ? a : b; }
 static inline int64_t tk_round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
@@ -56,6 +75,12 @@ static int tk_block_visibility(const tk_attention_shape *s, int64_t b, int64_t p
     return all ? TK_BLOCK_VISIBLE : TK_BLOCK_PARTIAL;
 }
 
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#define TK_X86_F16C 1
+#else
+#define TK_X86_F16C 0
+#endif
 #define TK_BODY "FlashAttentionBody.h"
 #define TK_BODY_AVX512
 #include "CompileBodies.h"
@@ -66,7 +91,8 @@ int tk_attention_instruction_set(void) {
     if (cached < 0) {
         __builtin_cpu_init();
         cached = __builtin_cpu_supports("avx512f") ? TK_KERNEL_AVX512
-            : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? TK_KERNEL_AVX2 : TK_KERNEL_SCALAR;
+            : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+                ? TK_KERNEL_AVX2 : TK_KERNEL_SCALAR;
     }
     const int cap = tk_inference_kernel_cap();
     return cached < cap ? cached : cap;
@@ -79,7 +105,7 @@ int64_t tk_attention_forward_items(const tk_attention_shape *s) {
     return s->batch * s->kv_heads * ((s->query_length + TK_BQ - 1) / TK_BQ);
 }
 
-int tk_attention_forward(const tk_attention_shape *s, const float *q, const float *k, const float *v, float *out,
+int tk_attention_forward(const tk_attention_shape *s, const float *q, const void *k, const void *v, float *out,
                          float *lse, int64_t item_begin, int64_t item_end) {
 #if TK_X86_BODIES
     switch (tk_attention_instruction_set()) {
@@ -108,19 +134,24 @@ int64_t tk_attention_decode_items(const tk_attention_shape *s) {
     return s->batch * s->kv_heads * ((s->key_length + TK_BK - 1) / TK_BK);
 }
 
-int tk_attention_decode(const tk_attention_shape *s, const float *q, const float *k, const float *v, float *partial,
+int tk_attention_decode(const tk_attention_shape *s, const float *q, const void *k, const void *v, float *partial,
                         int64_t item_begin, int64_t item_end) {
     float *scratch = malloc(sizeof(float) * (size_t)(s->heads / s->kv_heads * s->query_length * TK_BK));
     if (!scratch) return -1;
+    const int isa = tk_attention_instruction_set();
 #if TK_X86_BODIES
-    switch (tk_attention_instruction_set()) {
-    case 2: decode_avx512(s, q, k, v, partial, scratch, item_begin, item_end); break;
-    case 1: decode_avx2(s, q, k, v, partial, scratch, item_begin, item_end); break;
-    default: decode_portable(s, q, k, v, partial, scratch, item_begin, item_end); break;
-    }
+#define TK_RUN_DECODE(name, ...) \
+    (isa == 2 ? name##_avx512(__VA_ARGS__) : isa == 1 ? name##_avx2(__VA_ARGS__) : name##_portable(__VA_ARGS__))
 #else
-    decode_portable(s, q, k, v, partial, scratch, item_begin, item_end);
+#define TK_RUN_DECODE(name, ...) name##_portable(__VA_ARGS__)
 #endif
+    if (s->kv_f16) {
+        TK_RUN_DECODE(decode_f16, s, q, (const uint16_t *)k, (const uint16_t *)v, partial, scratch, item_begin, item_end);
+    } else {
+        TK_RUN_DECODE(decode, s, q, (const float *)k, (const float *)v, partial, scratch, item_begin, item_end);
+    }
+#undef TK_RUN_DECODE
+    (void)isa;
     free(scratch);
     return 0;
 }

@@ -96,7 +96,7 @@ static inline int64_t FN(reachable_columns)(int64_t p1, int64_t k0, int64_t nk) 
 }
 
 /// Rows [rows, m) of a block are padding: zero queries, zero weights.
-TK_TARGET static int FN(forward)(const tk_attention_shape *s, const float *q, const float *k, const float *v,
+TK_TARGET static int FN(forward)(const tk_attention_shape *s, const float *q, const void *k, const void *v,
                                  float *out, float *lse, int64_t item_begin, int64_t item_end) {
     const int64_t tq = s->query_length, tk = s->key_length, cap = s->key_capacity, h = s->heads, g = s->kv_heads;
     const int64_t d = s->head_dim, group = h / g, dp = tk_round_up(d, TK_W), nqb = (tq + TK_BQ - 1) / TK_BQ;
@@ -131,9 +131,15 @@ TK_TARGET static int FN(forward)(const tk_attention_shape *s, const float *q, co
                 memset(kt, 0, sizeof(float) * (size_t)(dp * TK_BK));
                 memset(vp, 0, sizeof(float) * (size_t)(TK_BK * dp));
                 for (int64_t j = 0; j < nk; j++) {
-                    const float *kr = k + ((b * cap + k0 + j) * g + kvh) * d, *vr = v + ((b * cap + k0 + j) * g + kvh) * d;
-                    for (int64_t e = 0; e < d; e++) kt[e * TK_BK + j] = kr[e];
-                    memcpy(vp + j * dp, vr, sizeof(float) * (size_t)d);
+                    const int64_t row = ((b * cap + k0 + j) * g + kvh) * d;
+                    if (s->kv_f16) {   // an f16 KV cache, widened as it is packed
+                        const uint16_t *kr = (const uint16_t *)k + row, *vr = (const uint16_t *)v + row;
+                        for (int64_t e = 0; e < d; e++) { kt[e * TK_BK + j] = tk_f16_value(kr[e]); vp[j * dp + e] = tk_f16_value(vr[e]); }
+                    } else {
+                        const float *kr = (const float *)k + row, *vr = (const float *)v + row;
+                        for (int64_t e = 0; e < d; e++) kt[e * TK_BK + j] = kr[e];
+                        memcpy(vp + j * dp, vr, sizeof(float) * (size_t)d);
+                    }
                 }
             }
             const int64_t ncols = FN(reachable_columns)(p1, k0, nk);
@@ -288,109 +294,39 @@ TK_TARGET static inline VF FN(transpose_sum)(VF *a) {
 #undef TK_EVEN_LANES
 #undef TK_ODD_LANES
 
-/// The scores of one query row `qr` against the key rows kb + j·ldk, j < n ≤ TK_W, as one vector (lane j: q·k_j;
-/// lanes past n: 0): one accumulator per key over the head's `d` floats, the scalar tail added last.
-TK_TARGET static inline VF FN(head_dots)(const float *qr, const float *kb, int64_t ldk, int64_t n, int64_t d) {
-    VF a[TK_W];
-    for (int j = 0; j < TK_W; j++) a[j] = (VF){0};
-    int64_t e = 0;
-    if (n == TK_W) {
-        for (; e + TK_W <= d; e += TK_W) {
-            const VF x = FN(load)(qr + e);
-            for (int j = 0; j < TK_W; j++) a[j] += x * FN(load)(kb + j * ldk + e);
-        }
-    } else {
-        for (; e + TK_W <= d; e += TK_W) {
-            const VF x = FN(load)(qr + e);
-            for (int j = 0; j < n; j++) a[j] += x * FN(load)(kb + j * ldk + e);
-        }
-    }
-    VF t = FN(transpose_sum)(a);
-    for (; e < d; e++) for (int64_t j = 0; j < n; j++) t[j] += qr[e] * kb[j * ldk + e];
-    return t;
+/// TK_W f16 values (an f16 KV cache) widened to f32: F16C's vcvtph2ps in the AVX2 and AVX-512 bodies, one value at a
+/// time in the portable one.
+TK_TARGET static inline VF FN(load_f16)(const uint16_t *p) {
+#if TK_W == 8 && TK_X86_F16C
+    return (VF)_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+#elif TK_W == 16 && TK_X86_F16C
+    return (VF)_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+#else
+    VF x;
+    for (int i = 0; i < TK_W; i++) x[i] = tk_f16_value(p[i]);
+    return x;
+#endif
 }
 
-/// acc[0, d) += Σ_j p[j]·v_j over `n` value rows v_j = v + j·ldv: four vector accumulators per pass, two keys at a
-/// time (eight independent sums), then the scalar tail.
-TK_TARGET static void FN(weighted_rows)(float *acc, const float *p, const float *v, int64_t ldv, int64_t n, int64_t d) {
-    int64_t e = 0;
-    for (; e + 4 * TK_W <= d; e += 4 * TK_W) {
-        VF a0 = FN(load)(acc + e), a1 = FN(load)(acc + e + TK_W), a2 = FN(load)(acc + e + 2 * TK_W), a3 = FN(load)(acc + e + 3 * TK_W);
-        VF b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
-        int64_t j = 0;
-        for (; j + 2 <= n; j += 2) {
-            const float *v0 = v + j * ldv + e, *v1 = v0 + ldv;
-            const VF p0 = FN(splat)(p[j]), p1 = FN(splat)(p[j + 1]);
-            a0 += p0 * FN(load)(v0); a1 += p0 * FN(load)(v0 + TK_W); a2 += p0 * FN(load)(v0 + 2 * TK_W); a3 += p0 * FN(load)(v0 + 3 * TK_W);
-            b0 += p1 * FN(load)(v1); b1 += p1 * FN(load)(v1 + TK_W); b2 += p1 * FN(load)(v1 + 2 * TK_W); b3 += p1 * FN(load)(v1 + 3 * TK_W);
-        }
-        if (j < n) {
-            const float *v0 = v + j * ldv + e;
-            const VF p0 = FN(splat)(p[j]);
-            a0 += p0 * FN(load)(v0); a1 += p0 * FN(load)(v0 + TK_W); a2 += p0 * FN(load)(v0 + 2 * TK_W); a3 += p0 * FN(load)(v0 + 3 * TK_W);
-        }
-        FN(store)(acc + e, a0 + b0); FN(store)(acc + e + TK_W, a1 + b1);
-        FN(store)(acc + e + 2 * TK_W, a2 + b2); FN(store)(acc + e + 3 * TK_W, a3 + b3);
-    }
-    for (; e + TK_W <= d; e += TK_W) {
-        VF a = FN(load)(acc + e), b2 = {0};
-        int64_t j = 0;
-        for (; j + 2 <= n; j += 2) { a += FN(splat)(p[j]) * FN(load)(v + j * ldv + e); b2 += FN(splat)(p[j + 1]) * FN(load)(v + (j + 1) * ldv + e); }
-        if (j < n) a += FN(splat)(p[j]) * FN(load)(v + j * ldv + e);
-        FN(store)(acc + e, a + b2);
-    }
-    for (; e < d; e++) {
-        float a = acc[e];
-        for (int64_t j = 0; j < n; j++) a += p[j] * v[j * ldv + e];
-        acc[e] = a;
-    }
-}
-
-/// Decode-shaped attention (a few query positions against a long cache), split over the keys as flash-decoding
-/// does: item = (batch, chunk of TK_BK keys, kv head), so that a worker's items cover consecutive keys. Reads K and
-/// V rows where they lie (no packing) and writes,
-/// for each of the item's rows (the group's heads × query positions, row r: head r / Tq, position r % Tq), the
-/// chunk's running maximum m, Σ e^(t−m) and Σ e^(t−m)·v: `part[(item·rows + r)·(D + 2) + {0, 1, 2…}]`; a chunk that
-/// the row cannot see gets m = -inf, sum 0. `scratch` holds rows × TK_BK floats.
-TK_TARGET static void FN(decode)(const tk_attention_shape *s, const float *q, const float *k, const float *v,
-                                 float *part, float *scratch, int64_t item_begin, int64_t item_end) {
-    const int64_t tq = s->query_length, tk = s->key_length, cap = s->key_capacity, h = s->heads, g = s->kv_heads;
-    const int64_t d = s->head_dim, group = h / g, rows = group * tq, nc = (tk + TK_BK - 1) / TK_BK, stride = d + 2;
-    const int64_t p0 = s->query_offset, p1 = p0 + tq - 1;
-    float *sc = scratch;
-    for (int64_t item = item_begin; item < item_end; item++) {
-        const int64_t b = item / (g * nc), k0 = (item / g) % nc * TK_BK, kvh = item % g, nk = tk_min(TK_BK, tk - k0);
-        float *pr = part + item * rows * stride;
-        for (int64_t r = 0; r < rows; r++) {
-            pr[r * stride] = -INFINITY; pr[r * stride + 1] = 0;
-            memset(pr + r * stride + 2, 0, sizeof(float) * (size_t)d);
-        }
-        const int visibility = tk_block_visibility(s, b, p0, p1, k0, nk);
-        if (visibility == TK_BLOCK_HIDDEN) continue;
-        const float *kb = k + ((b * cap + k0) * g + kvh) * d, *vb = v + ((b * cap + k0) * g + kvh) * d;
-        const int64_t ldk = g * d, ncols = tk_round_up(nk, TK_W);
-        for (int64_t r = 0; r < rows; r++) {
-            const float *qr = q + ((b * tq + r % tq) * h + kvh * group + r / tq) * d;
-            for (int64_t j = 0; j < nk; j += TK_W) FN(store)(sc + r * TK_BK + j, FN(head_dots)(qr, kb + j * ldk, ldk, tk_min(TK_W, nk - j), d));
-        }
-        FN(transform_and_mask)(s, sc, rows, tq, b, p0, k0, nk, ncols, visibility);
-        for (int64_t r = 0; r < rows; r++) {
-            float *row = sc + r * TK_BK, *o = pr + r * stride;
-            VF vm = FN(load)(row);
-            for (int64_t j = TK_W; j < ncols; j += TK_W) { VF x = FN(load)(row + j); vm = FN(select)(x > vm, x, vm); }
-            const float mx = FN(hmax)(vm);
-            if (mx == -INFINITY) continue;
-            VF vs = {0};
-            for (int64_t j = 0; j < ncols; j += TK_W) {
-                VF e = FN(exp)(FN(load)(row + j) - mx);
-                FN(store)(row + j, e);
-                vs += e;
-            }
-            o[0] = mx; o[1] = FN(hsum)(vs);
-            FN(weighted_rows)(o + 2, row, vb, ldk, nk, d);
-        }
-    }
-}
+// The decode kernel, once for an f32 KV cache and once for an f16 one.
+#define KV_T float
+#define KV_LOAD(p) FN(load)(p)
+#define KV_VALUE(x) (x)
+#define DN(name) FN(name)
+#include "AttentionDecodeBody.h"
+#undef KV_T
+#undef KV_LOAD
+#undef KV_VALUE
+#undef DN
+#define KV_T uint16_t
+#define KV_LOAD(p) FN(load_f16)(p)
+#define KV_VALUE(x) tk_f16_value(x)
+#define DN(name) FN(name##_f16)
+#include "AttentionDecodeBody.h"
+#undef KV_T
+#undef KV_LOAD
+#undef KV_VALUE
+#undef DN
 
 #undef VF
 #undef VI

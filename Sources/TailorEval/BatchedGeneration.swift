@@ -49,7 +49,7 @@ public enum BatchedGeneration {
         }
         // The cache never grows past the model's context, whatever was asked for.
         let budget = min(options.maxNewTokens, max(1, model.configuration.contextLength - t))
-        var cache: KVCache? = KVCache(configuration: model.configuration, batch: b, capacity: t + budget)
+        var cache: KVCache? = model.emptyCache(batch: b, capacity: t + budget)
         var samplers = (0..<b).map { row in
             var o = options
             o.seed = options.seed &+ UInt64(row)

@@ -104,7 +104,7 @@ public enum LatencyBenchmark {
             produced += tokens.count
         }
         let ttft = LatencyStatistics(firsts), perToken = LatencyStatistics(gaps)
-        let cache = KVCache(configuration: model.configuration, batch: 1, capacity: options.promptTokens + options.newTokens)
+        let cache = model.emptyCache(batch: 1, capacity: options.promptTokens + options.newTokens)
         return LatencyReport(promptTokens: options.promptTokens, newTokens: options.newTokens, runs: options.runs,
                              timeToFirstToken: ttft, perToken: perToken,
                              decodeTokensPerSecond: perToken.mean > 0 ? 1 / perToken.mean : 0,

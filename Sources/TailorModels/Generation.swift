@@ -36,7 +36,7 @@ extension LlamaModel {
         guard !prompt.isEmpty, options.maxNewTokens > 0 else { return [] }
         // Callers check `configuration.checkSequence` first; the cache never grows past the context regardless.
         let budget = min(options.maxNewTokens, max(1, configuration.contextLength - prompt.count))
-        var cache: KVCache? = KVCache(configuration: configuration, batch: 1, capacity: prompt.count + budget)
+        var cache: KVCache? = emptyCache(batch: 1, capacity: prompt.count + budget)
         var sampler = TokenSampler(options: options)
         var logits = lastPositionLogits(tokens: prompt, batch: 1, cache: &cache, backend: backend)
         var produced: [Int32] = []

@@ -12,12 +12,15 @@ public struct KVCache: Sendable {
     /// Segment of every cached position (`[B, capacity]`, -1 = padding), see `KeySegments`.
     var segments: [Int32]
 
-    /// An empty cache for `batch` sequences of at most `capacity` tokens.
-    public init(configuration c: ModelConfig, batch: Int, capacity: Int) {
+    /// An empty cache for `batch` sequences of at most `capacity` tokens, holding f32 or f16 values (an f16 cache, as
+    /// llama.cpp keeps by default, rounds each key and value once to nearest even, 11 significant bits, and halves
+    /// what decoding reads of it; values past ±65,504 become infinite).
+    public init(configuration c: ModelConfig, batch: Int, capacity: Int, dtype: DType = .f32) {
+        precondition([.f32, .f16].contains(dtype), "KV cache: \(dtype)")
         self.batch = batch
         self.capacity = capacity
         let width = c.kvHeadCount * c.headDim
-        keys = (0..<c.layerCount).map { _ in Tensor(zeros: [batch * capacity, width]) }
+        keys = (0..<c.layerCount).map { _ in Tensor(zeros: [batch * capacity, width], dtype: dtype) }
         values = keys
         segments = [Int32](repeating: -1, count: batch * capacity)
     }
@@ -30,11 +33,12 @@ public struct KVCache: Sendable {
         precondition(length + count <= capacity, "KV cache full: \(length) + \(count) > \(capacity)")
         let width = newKeys.count / (batch * count)
         func copy(_ source: Tensor, into target: inout Tensor) {
-            source.withUnsafeFloats { src in
-                target.withUnsafeMutableFloats { dst in
+            let size = target.dtype.byteSize, rowBytes = count * width * size
+            source.converted(to: target.dtype).withUnsafeRawBytes { src in
+                target.withUnsafeMutableRawBytes { dst in
                     for b in 0..<batch {
-                        (dst.baseAddress! + (b * capacity + length) * width)
-                            .update(from: src.baseAddress! + b * count * width, count: count * width)
+                        (dst.baseAddress! + (b * capacity + length) * width * size)
+                            .copyMemory(from: src.baseAddress! + b * rowBytes, byteCount: rowBytes)
                     }
                 }
             }
@@ -49,5 +53,17 @@ public struct KVCache: Sendable {
             for t in 0..<count { segments[b * capacity + length + t] = newSegments[b * count + t] }
         }
         length += count
+    }
+}
+
+extension LlamaModel {
+    /// The dtype of this model's KV caches: f16 when its products run in bf16 (bf16 and int8 inference; llama.cpp's
+    /// default cache), f32 otherwise (the precision the parity tests check). f16 rather than bf16: 11 significant
+    /// bits keep the greedy replies that 8 would change.
+    public var kvCacheDType: DType { weights.outputPrecision == .bf16 ? .f16 : .f32 }
+
+    /// An empty cache in `kvCacheDType` for `batch` sequences of at most `capacity` tokens.
+    public func emptyCache(batch: Int, capacity: Int) -> KVCache {
+        KVCache(configuration: configuration, batch: batch, capacity: capacity, dtype: kvCacheDType)
     }
 }

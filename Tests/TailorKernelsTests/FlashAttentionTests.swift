@@ -2,7 +2,7 @@
 // lengths that are not multiples of the 32-query and 64-key blocks, grouped and ungrouped heads, padding on either
 // side, packed samples, sliding windows, a KV cache with spare capacity, and decode shapes (a few queries against a
 // cache: the decode kernel, whose 64-key chunks are merged); every case in the instruction set this CPU runs and in
-// the portable body.
+// the portable body, with f32 keys and values and (forward) with an f16 KV cache.
 import CTailorKernels
 import XCTest
 import TailorTensor
@@ -103,6 +103,13 @@ final class FlashAttentionTests: XCTestCase {
             assertClose(fast.output, slow.output, tolerance: 2e-5, "\(what) output")
             guard let lse = fast.logSumExp, let lseReference = slow.logSumExp else { XCTFail("\(what): no log-sum-exp"); continue }
             assertLogSumExpClose(lse, lseReference, "\(what) log-sum-exp")
+            // An f16 KV cache: the keys and values rounded to f16, read as f16 by the kernels, as f32 by the reference.
+            let (k16, v16) = (k.converted(to: .f16), v.converted(to: .f16))
+            let half = cpu.attention(query: q, key: k16, value: v16, shape: s, segments: c.segments, keepLogSumExp: true)
+            let halfReference = reference.attention(query: q, key: k16.converted(to: .f32), value: v16.converted(to: .f32), shape: s,
+                                                    segments: c.segments, keepLogSumExp: true)
+            assertClose(half.output, halfReference.output, tolerance: 2e-5, "\(what) f16 keys and values")
+            if let a = half.logSumExp, let b = halfReference.logSumExp { assertLogSumExpClose(a, b, "\(what) f16 log-sum-exp") }
             let without = cpu.attention(query: q, key: k, value: v, shape: s, segments: c.segments, keepLogSumExp: false)
             XCTAssertNil(without.logSumExp)
             XCTAssertEqual(without.output.floats(), fast.output.floats(), "\(what): output independent of keeping the log-sum-exp")

@@ -52,4 +52,32 @@ final class InferencePrecisionTests: XCTestCase {
             }
         }
     }
+
+    /// bf16 inference keeps an f16 KV cache (half the bytes); one-token steps through it stay within f16 rounding
+    /// of the same steps through an f32 cache.
+    func testBF16InferenceKeepsAnF16Cache() throws {
+        for name in ["tiny-llama", "tiny-qwen3", "tiny-gemma2"] {
+            var f = try FixtureModel(name)
+            var weights = f.model.weights
+            weights.setMatmulPrecision(.bf16, storeFrozenAsBF16: true)   // what `--compute-dtype bf16` does
+            f = f.with(weights: weights)
+            XCTAssertEqual(f.model.kvCacheDType, .f16)
+            let t = try f.shape("input_ids")[1], row = Array(try f.ints("input_ids").prefix(t))
+            func decoded(_ dtype: DType) -> [Float] {
+                var cache: KVCache? = KVCache(configuration: f.model.configuration, batch: 1, capacity: t, dtype: dtype)
+                return (0..<t).flatMap { f.model.forward(tokens: [row[$0]], batch: 1, cache: &cache, backend: CPUBackend()).floats() }
+            }
+            let half = f.model.emptyCache(batch: 1, capacity: t), full = KVCache(configuration: f.model.configuration, batch: 1, capacity: t)
+            XCTAssertEqual(2 * half.byteCount, full.byteCount, "\(name): an f16 cache holds half the bytes")
+            let expected = decoded(.f32), scale = expected.map(abs).max() ?? 1
+            // Keys and values rounded to 11 significant bits (relative 2^-12), then carried through the layers'
+            // bf16-rounded product inputs, where a flipped rounding moves a product by 2^-9: measured 5.8e-3 to 8.4e-3
+            // of the largest logit on these random tiny models (a bf16 cache: 9.5e-3 to 1.2e-2); a cache that
+            // returned wrong rows or positions is off by order 1.
+            if let failure = closenessFailure(decoded(.f16), expected, tolerance: 3e-2, floor: scale, what: "\(name) f16 cache") {
+                XCTFail(failure)
+            }
+        }
+        XCTAssertEqual(try FixtureModel("tiny-llama").model.kvCacheDType, .f32, "f32 inference keeps an f32 cache")
+    }
 }

@@ -70,6 +70,8 @@ typedef struct {
     int64_t batch, query_length, key_length, key_capacity, heads, kv_heads, head_dim, query_offset;
     /// Keys at least this many positions back are hidden; 0 for none.
     int64_t sliding_window;
+    /// 1 when k and v hold f16 values (an f16 KV cache; forward only), 0 when they hold f32.
+    int64_t kv_f16;
     /// The factor on q·k (1/sqrt(D), or Gemma's query_pre_attn_scalar^-0.5).
     float scale;
     /// Gemma 2's attention logit soft-cap: scaled scores s become cap·tanh(s/cap); 0 for none.
@@ -85,7 +87,7 @@ int64_t tk_attention_forward_items(const tk_attention_shape *s);
 /// Blocked causal attention with an online softmax for items [item_begin, item_end): writes their rows of
 /// `out [B·Tq, H·D]` and, when `lse` is not NULL, of `lse [B·Tq, H]` (log Σ exp of the scores; -inf for a row that
 /// sees no key, whose output is 0). Returns 0, or -1 when scratch memory cannot be allocated.
-int tk_attention_forward(const tk_attention_shape *s, const float *q, const float *k, const float *v, float *out,
+int tk_attention_forward(const tk_attention_shape *s, const float *q, const void *k, const void *v, float *out,
                          float *lse, int64_t item_begin, int64_t item_end);
 /// Work items of `tk_attention_decode`: (batch, chunk of 64 keys, kv head).
 int64_t tk_attention_decode_items(const tk_attention_shape *s);
@@ -93,7 +95,7 @@ int64_t tk_attention_decode_items(const tk_attention_shape *s);
 /// core has work with one query: for items [item_begin, item_end), each chunk's partial softmax (its maximum, its
 /// Σ exp and its unnormalised output) into `partial`, `items × (H/G · Tq) × (D + 2)` floats; K and V are read
 /// where they lie. Returns 0, or -1 when scratch memory cannot be allocated.
-int tk_attention_decode(const tk_attention_shape *s, const float *q, const float *k, const float *v, float *partial,
+int tk_attention_decode(const tk_attention_shape *s, const float *q, const void *k, const void *v, float *partial,
                         int64_t item_begin, int64_t item_end);
 /// Merges the chunks' partial results of every item into `out [B·Tq, H·D]` and, when not NULL, `lse [B·Tq, H]`,
 /// as `tk_attention_forward` writes them.

@@ -42,10 +42,10 @@ func attentionForward(query: Tensor, key: Tensor, value: Tensor, shape s: Attent
     var lse = keepLogSumExp ? Tensor(uninitialized: [s.batch * s.queryLength, s.heads]) : nil
     func run(_ lseBase: UnsafeMutablePointer<Float>?) {
         out.withUnsafeMutableFloats { o in
-            query.withUnsafeFloats { q in key.withUnsafeFloats { k in value.withUnsafeFloats { v in
+            query.withUnsafeFloats { q in key.withUnsafeRawBytes { k in value.withUnsafeRawBytes { v in
                 let (op, qp, kp, vp) = (o.baseAddress!, q.baseAddress!, k.baseAddress!, v.baseAddress!)
                 segments.withOptionalPointer { seg in
-                    withUnsafePointer(to: cShape(s, seg)) { cs in
+                    withUnsafePointer(to: cShape(s, seg, keysAndValues: key.dtype)) { cs in
                         let items = Int(tk_attention_forward_items(cs))
                         let cost = 4 * (s.heads / s.kvHeads) * 32 * s.keyLength * s.headDim
                         Parallel.forEachChunk(items, costPerItem: cost) { range in
@@ -70,11 +70,11 @@ func attentionDecode(query: Tensor, key: Tensor, value: Tensor, shape s: Attenti
     var lse = keepLogSumExp ? Tensor(uninitialized: [s.batch * s.queryLength, s.heads]) : nil
     let rows = s.queryLength * (s.heads / s.kvHeads)
     segments.withOptionalPointer { seg in
-        withUnsafePointer(to: cShape(s, seg)) { cs in
+        withUnsafePointer(to: cShape(s, seg, keysAndValues: key.dtype)) { cs in
             let items = Int(tk_attention_decode_items(cs))
             let partial = UnsafeMutablePointer<Float>.allocate(capacity: items * rows * (s.headDim + 2))
             defer { partial.deallocate() }
-            query.withUnsafeFloats { q in key.withUnsafeFloats { k in value.withUnsafeFloats { v in
+            query.withUnsafeFloats { q in key.withUnsafeRawBytes { k in value.withUnsafeRawBytes { v in
                 let (qp, kp, vp, pp) = (q.baseAddress!, k.baseAddress!, v.baseAddress!, UncheckedSendable(partial))
                 Parallel.forEachChunk(items, costPerItem: 4 * rows * 64 * s.headDim) { range in
                     let status = tk_attention_decode(cs, qp, kp, vp, pp.value, Int64(range.lowerBound), Int64(range.upperBound))
@@ -96,6 +96,8 @@ func checkAttentionShape(_ s: AttentionShape, query: Tensor, key: Tensor, value:
     precondition(query.count == s.batch * s.queryLength * s.heads * s.headDim, "attention: query \(query.shape)")
     precondition(key.count == s.batch * s.keyCapacity * s.kvHeads * s.headDim, "attention: key \(key.shape)")
     precondition(value.count == key.count, "attention: value \(value.shape)")
+    precondition(key.dtype == value.dtype && [.f32, .f16].contains(key.dtype), "attention: keys \(key.dtype), values \(value.dtype)")
+    precondition(query.dtype == .f32, "attention: query \(query.dtype)")
     precondition((s.slidingWindow ?? 1) > 0, "attention: sliding window \(s.slidingWindow ?? 0)")
     if let segments {
         precondition(segments.count == s.batch * s.keyCapacity, "attention: \(segments.count) segment ids")
@@ -104,11 +106,11 @@ func checkAttentionShape(_ s: AttentionShape, query: Tensor, key: Tensor, value:
 }
 
 /// The C view of `s`; `segments` must outlive its use.
-func cShape(_ s: AttentionShape, _ segments: UnsafePointer<Int32>?) -> tk_attention_shape {
+func cShape(_ s: AttentionShape, _ segments: UnsafePointer<Int32>?, keysAndValues dtype: DType = .f32) -> tk_attention_shape {
     tk_attention_shape(batch: Int64(s.batch), query_length: Int64(s.queryLength), key_length: Int64(s.keyLength),
                        key_capacity: Int64(s.keyCapacity), heads: Int64(s.heads), kv_heads: Int64(s.kvHeads),
                        head_dim: Int64(s.headDim), query_offset: Int64(s.queryOffset),
-                       sliding_window: Int64(s.slidingWindow ?? 0), scale: attentionScale(s),
+                       sliding_window: Int64(s.slidingWindow ?? 0), kv_f16: dtype == .f16 ? 1 : 0, scale: attentionScale(s),
                        soft_cap: s.logitSoftCap ?? 0, segments: segments)
 }
 

@@ -10,6 +10,7 @@ import TailorTensor
 func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, output: Tensor, logSumExp: Tensor,
                        shape s: AttentionShape, segments: KeySegments?) -> AttentionGradients {
     checkAttentionShape(s, query: query, key: key, value: value, segments: segments)
+    precondition(key.dtype == .f32, "attention backward: f32 keys and values only, not \(key.dtype)")
     precondition(output.count == query.count && dOutput.count == query.count, "attention backward: output \(output.shape)")
     precondition(logSumExp.count == s.batch * s.queryLength * s.heads, "attention backward: log-sum-exp \(logSumExp.shape)")
     var dq = Tensor(uninitialized: query.shape), dk = Tensor(zeros: key.shape), dv = Tensor(zeros: value.shape)

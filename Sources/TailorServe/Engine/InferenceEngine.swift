@@ -117,10 +117,10 @@ public final class InferenceEngine: Sendable {
         var produced = 0
         var last: Int32 = 0
 
-        init(_ pending: PendingRequest, configuration: ModelConfig) {
+        init(_ pending: PendingRequest, model: LlamaModel) {
             let r = pending.request
             self.pending = pending
-            cache = KVCache(configuration: configuration, batch: 1, capacity: r.prompt.count + r.options.maxNewTokens)
+            cache = model.emptyCache(batch: 1, capacity: r.prompt.count + r.options.maxNewTokens)
             sampler = TokenSampler(options: r.options)
         }
     }
@@ -135,7 +135,7 @@ public final class InferenceEngine: Sendable {
                 s.snapshot.queued = s.queue.count
                 return (taken, s.stopRequested)
             }
-            slots += admitted.map { Slot($0, configuration: model.configuration) }
+            slots += admitted.map { Slot($0, model: model) }
             if stop {
                 let waiting = state.withLock { s in defer { s.queue = [] }; return s.queue }
                 for pending in slots.map(\.pending) + waiting { pending.finish(.cancelled) }

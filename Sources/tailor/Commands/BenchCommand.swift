@@ -78,7 +78,7 @@ struct BenchForward: ParsableCommand {
         // Prefill as generation runs it (and llama.cpp's eval): the prompt into a KV cache, logits of the last
         // position of each row.
         func prefill(_ tokens: [Int32], batch: Int) {
-            var cache: KVCache? = KVCache(configuration: m.configuration, batch: batch, capacity: tokens.count / batch)
+            var cache: KVCache? = m.emptyCache(batch: batch, capacity: tokens.count / batch)
             _ = m.lastPositionLogits(tokens: tokens, batch: batch, cache: &cache, backend: backend)
         }
         let single = tokens(sequenceLength), batch = tokens(batchSize * sequenceLength)
