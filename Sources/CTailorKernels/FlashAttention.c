@@ -4,6 +4,7 @@
 // See include/CTailorKernels.h; the kernel bodies are FlashAttentionBody.h, compiled once per instruction set
 // (CompileBodies.h).
 #include "CTailorKernels.h"
+#include "InferenceKernelsShared.h"   // tk_f16_float, TK_X86 and the x86 intrinsics
 
 #include <math.h>
 #include <stdlib.h>
@@ -15,24 +16,6 @@
 
 enum { TK_BLOCK_HIDDEN = 0, TK_BLOCK_VISIBLE = 1, TK_BLOCK_PARTIAL = 2 };
 
-/// One value of an f16 KV cache as f32 (IEEE half: subnormals, infinities and NaN kept).
-static inline float tk_f16_value(uint16_t h) {
-    const uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
-    uint32_t bits;
-    if (exponent == 0x1F) {
-        bits = sign | 0x7F800000 | (mantissa << 13);
-    } else if (exponent != 0) {
-        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-    } else if (mantissa == 0) {
-        bits = sign;
-    } else {   // subnormal: value = mantissa · 2^-24
-        float value = (float)mantissa * 0x1p-24f;
-        return sign ? -value : value;
-    }
-    float value;
-    memcpy(&value, &bits, 4);
-    return value;
-}
 
 static inline int64_t tk_min(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t tk_max(int64_t a, int64_t b) { return a > b ? a : b; }
@@ -75,12 +58,6 @@ static int tk_block_visibility(const tk_attention_shape *s, int64_t b, int64_t p
     return all ? TK_BLOCK_VISIBLE : TK_BLOCK_PARTIAL;
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#include <immintrin.h>
-#define TK_X86_F16C 1
-#else
-#define TK_X86_F16C 0
-#endif
 #define TK_BODY "FlashAttentionBody.h"
 #define TK_BODY_AVX512
 #include "CompileBodies.h"

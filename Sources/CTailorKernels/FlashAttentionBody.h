@@ -134,7 +134,7 @@ TK_TARGET static int FN(forward)(const tk_attention_shape *s, const float *q, co
                     const int64_t row = ((b * cap + k0 + j) * g + kvh) * d;
                     if (s->kv_f16) {   // an f16 KV cache, widened as it is packed
                         const uint16_t *kr = (const uint16_t *)k + row, *vr = (const uint16_t *)v + row;
-                        for (int64_t e = 0; e < d; e++) { kt[e * TK_BK + j] = tk_f16_value(kr[e]); vp[j * dp + e] = tk_f16_value(vr[e]); }
+                        for (int64_t e = 0; e < d; e++) { kt[e * TK_BK + j] = tk_f16_float(kr[e]); vp[j * dp + e] = tk_f16_float(vr[e]); }
                     } else {
                         const float *kr = (const float *)k + row, *vr = (const float *)v + row;
                         for (int64_t e = 0; e < d; e++) kt[e * TK_BK + j] = kr[e];
@@ -297,13 +297,13 @@ TK_TARGET static inline VF FN(transpose_sum)(VF *a) {
 /// TK_W f16 values (an f16 KV cache) widened to f32: F16C's vcvtph2ps in the AVX2 and AVX-512 bodies, one value at a
 /// time in the portable one.
 TK_TARGET static inline VF FN(load_f16)(const uint16_t *p) {
-#if TK_W == 8 && TK_X86_F16C
+#if TK_W == 8 && TK_X86
     return (VF)_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
-#elif TK_W == 16 && TK_X86_F16C
+#elif TK_W == 16 && TK_X86
     return (VF)_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
 #else
     VF x;
-    for (int i = 0; i < TK_W; i++) x[i] = tk_f16_value(p[i]);
+    for (int i = 0; i < TK_W; i++) x[i] = tk_f16_float(p[i]);
     return x;
 #endif
 }
@@ -320,7 +320,7 @@ TK_TARGET static inline VF FN(load_f16)(const uint16_t *p) {
 #undef DN
 #define KV_T uint16_t
 #define KV_LOAD(p) FN(load_f16)(p)
-#define KV_VALUE(x) tk_f16_value(x)
+#define KV_VALUE(x) tk_f16_float(x)
 #define DN(name) FN(name##_f16)
 #include "AttentionDecodeBody.h"
 #undef KV_T
