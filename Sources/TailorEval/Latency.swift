@@ -81,10 +81,16 @@ public struct LatencyReport: Sendable, Equatable, Codable {
 /// Measures generation latency of a model.
 public enum LatencyBenchmark {
     /// Runs `options.warmupRuns + options.runs` generations of `newTokens` tokens after a `promptTokens` prompt.
-    /// - Throws: ``EvalError/invalidRequest(_:)`` when a count is not positive.
+    /// - Throws: ``EvalError/invalidRequest(_:)`` when a count is not positive, or the prompt and the new tokens
+    ///   exceed the model's context.
     public static func run(model: LlamaModel, options: LatencyOptions, backend: any Backend) throws -> LatencyReport {
         guard options.promptTokens > 0, options.newTokens > 0, options.runs > 0, options.warmupRuns >= 0 else {
             throw EvalError.invalidRequest("latency: --prompt-tokens, --new-tokens and --runs must be ≥ 1")
+        }
+        let context = model.configuration.contextLength
+        let (length, overflow) = options.promptTokens.addingReportingOverflow(options.newTokens)
+        guard !overflow, length <= context else {
+            throw EvalError.invalidRequest("latency: --prompt-tokens \(options.promptTokens) + --new-tokens \(options.newTokens) exceed the model's context of \(context) tokens")
         }
         let prompt = syntheticPrompt(count: options.promptTokens, vocab: model.configuration.vocabSize, seed: options.seed)
         let generation = GenerationOptions(maxNewTokens: options.newTokens, temperature: 0, stopTokens: [])

@@ -116,5 +116,13 @@ final class GenerationAndReportTests: XCTestCase {
         XCTAssertEqual(report.kvCacheBytes, 2 * 2 * 10 * 2 * 16 * 4)   // K and V, L=2, 10 slots, G=2, D=16, f32
         XCTAssertTrue(LatencyBenchmark.renderTable(report).contains("per-token latency P99"))
         XCTAssertThrowsError(try LatencyBenchmark.run(model: model, options: LatencyOptions(runs: 0), backend: CPUBackend()))
+        // A prompt past the context is refused before anything is allocated for it (overflowing sums too).
+        let context = model.configuration.contextLength
+        for (prompt, new) in [(context, 1), (Int.max, 1), (99_999_999_999, 4)] {
+            XCTAssertThrowsError(try LatencyBenchmark.run(model: model, options: LatencyOptions(promptTokens: prompt, newTokens: new),
+                                                          backend: CPUBackend())) { error in
+                XCTAssertTrue("\(error)".contains("context"), "\(error)")
+            }
+        }
     }
 }
