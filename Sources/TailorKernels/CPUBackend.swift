@@ -14,6 +14,9 @@ public struct CPUBackend: Backend {
     }
     public func embedding(ids: [Int32], table: Tensor) -> Tensor { embeddingForward(ids: ids, table: table) }
     public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float) -> RMSNormOutput { rmsNormForward(x, weight: weight, eps: eps) }
+    public func addRMSNorm(_ a: Tensor, _ b: Tensor, weight: Tensor, eps: Float) -> (sum: Tensor, normalized: RMSNormOutput) {
+        addRMSNormForward(a, b, weight: weight, eps: eps)
+    }
     public func rotaryAngles(positions: [Int32], inverseFrequencies: [Float]) -> RotaryAngles {
         rotaryAnglesForward(positions: positions, inverseFrequencies: inverseFrequencies)
     }
@@ -45,9 +48,9 @@ public struct CPUBackend: Backend {
     public func embeddingBackward(dOutput: Tensor, ids: [Int32], tableGradient: inout Tensor) {
         TailorKernels.embeddingBackward(dOutput: dOutput, ids: ids, tableGradient: &tableGradient)
     }
-    public func rmsNormBackward(dOutput: Tensor, input: Tensor, weight: Tensor, inverseRMS: Tensor,
+    public func rmsNormBackward(dOutput: Tensor, input: Tensor, weight: Tensor, inverseRMS: Tensor, adding addend: Tensor?,
                                 weightGradient: inout Tensor?) -> Tensor {
-        TailorKernels.rmsNormBackward(dOutput: dOutput, input: input, weight: weight, inverseRMS: inverseRMS,
+        TailorKernels.rmsNormBackward(dOutput: dOutput, input: input, weight: weight, inverseRMS: inverseRMS, adding: addend,
                                       weightGradient: &weightGradient)
     }
     public func applyRotaryBackward(_ dOutput: Tensor, heads: Int, angles: RotaryAngles) -> Tensor {

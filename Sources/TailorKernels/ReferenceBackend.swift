@@ -15,6 +15,10 @@ public struct ReferenceBackend: Backend {
         return Tensor(shape: [ids.count, c], values: ids.flatMap { values[(Int($0) * c)..<(Int($0) * c + c)] })
     }
     public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float) -> RMSNormOutput { rmsNormForwardReference(x, weight: weight, eps: eps) }
+    public func addRMSNorm(_ a: Tensor, _ b: Tensor, weight: Tensor, eps: Float) -> (sum: Tensor, normalized: RMSNormOutput) {
+        let sum = add(a, b)
+        return (sum, rmsNorm(sum, weight: weight, eps: eps))
+    }
     public func rotaryAngles(positions: [Int32], inverseFrequencies: [Float]) -> RotaryAngles {
         rotaryAnglesForward(positions: positions, inverseFrequencies: inverseFrequencies)
     }
@@ -78,7 +82,7 @@ public struct ReferenceBackend: Backend {
         for (m, id) in ids.enumerated() { for j in 0..<c { table[Int(id) * c + j] += dy[m * c + j] } }
         tableGradient = Tensor(shape: tableGradient.shape, values: table)
     }
-    public func rmsNormBackward(dOutput: Tensor, input: Tensor, weight: Tensor, inverseRMS: Tensor,
+    public func rmsNormBackward(dOutput: Tensor, input: Tensor, weight: Tensor, inverseRMS: Tensor, adding addend: Tensor?,
                                 weightGradient: inout Tensor?) -> Tensor {
         let c = weight.count, m = input.count / c
         let dy = dOutput.floats().map(Double.init), x = input.floats().map(Double.init), w = weight.floats().map(Double.init)
@@ -94,7 +98,8 @@ public struct ReferenceBackend: Backend {
             }
         }
         if let dw { weightGradient = Tensor(shape: weight.shape, values: dw.map(Float.init)) }
-        return Tensor(shape: input.shape, values: dx)
+        let result = Tensor(shape: input.shape, values: dx)
+        return addend.map { add(result, $0) } ?? result
     }
     public func applyRotaryBackward(_ dOutput: Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
         let half = angles.cos.shape[1], d = 2 * half, m = angles.cos.shape[0]

@@ -66,11 +66,17 @@ extension LlamaModel {
         backend.rmsNorm(x, weight: configuration.appliedNormWeight(weight), eps: Float(configuration.rmsNormEps))
     }
 
-    /// The input gradient of `norm`; adds the weight's gradient into `weightGradient` when non-nil.
-    func normBackward(_ dOutput: Tensor, input: Tensor, _ weight: Tensor, saved: RMSNormOutput, weightGradient: inout Tensor?,
-                      backend: any Backend) -> Tensor {
+    /// `a + b` (the residual add) and `norm` of it, in one pass.
+    func addNorm(_ a: Tensor, _ b: Tensor, _ weight: Tensor, backend: any Backend) -> (sum: Tensor, normalized: RMSNormOutput) {
+        backend.addRMSNorm(a, b, weight: configuration.appliedNormWeight(weight), eps: Float(configuration.rmsNormEps))
+    }
+
+    /// The input gradient of `norm`, plus `residual` (the gradient reaching the same input around the norm) when
+    /// given; adds the weight's gradient into `weightGradient` when non-nil.
+    func normBackward(_ dOutput: Tensor, input: Tensor, _ weight: Tensor, saved: RMSNormOutput, adding residual: Tensor? = nil,
+                      weightGradient: inout Tensor?, backend: any Backend) -> Tensor {
         backend.rmsNormBackward(dOutput: dOutput, input: input, weight: configuration.appliedNormWeight(weight),
-                                inverseRMS: saved.inverseRMS, weightGradient: &weightGradient)
+                                inverseRMS: saved.inverseRMS, adding: residual, weightGradient: &weightGradient)
     }
 
     /// Gemma's post-norm of a sub-block's output (M, C) before it joins the residual; `x` unchanged without one.

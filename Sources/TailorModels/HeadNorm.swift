@@ -23,6 +23,6 @@ func headNormBackward(_ dOutput: Tensor, weight: Tensor?, saved: HeadNormSaved?,
     guard let weight, let saved else { return dOutput }
     let rows = dOutput.shape[0], d = weight.count
     let dx = backend.rmsNormBackward(dOutput: dOutput.reshaped([rows * heads, d]), input: saved.input.reshaped([rows * heads, d]),
-                                     weight: weight, inverseRMS: saved.inverseRMS, weightGradient: &weightGradient)
+                                     weight: weight, inverseRMS: saved.inverseRMS, adding: nil, weightGradient: &weightGradient)
     return dx.reshaped([rows, heads * d])
 }

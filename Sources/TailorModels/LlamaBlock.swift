@@ -56,8 +56,7 @@ extension LlamaModel {
         let attention = attend(l, q, k, v)
         let attentionProjected = project(.o, w.oProj, attention.output)
         let postAttention = postNorm(attentionProjected, w.postAttentionNorm, backend: backend)
-        let middle = backend.add(input, postAttention.output)
-        let n2 = norm(middle, w.mlpNorm, backend: backend)
+        let (middle, n2) = addNorm(input, postAttention.output, w.mlpNorm, backend: backend)
         let (gate, up) = w.gateAndUp(n2.output, project: project)
         let gated = gatedActivation(gate: gate, up: up, backend: backend)
         var activations = LlamaLayerActivations(input: input, attentionNorm: n1, qNorm: qn.saved, kNorm: kn.saved,
@@ -92,8 +91,8 @@ extension LlamaModel {
         let dGated = back(.down, w.downProj, dMLPProjected, a.gated)
         let (dGate, dUp) = gatedActivationBackward(dOutput: dGated, gate: a.gate, up: a.up, backend: backend)
         let dn2 = w.gateAndUpBackward(dGate: dGate, dUp: dUp, backend: backend) { slot, linear, dy in back(slot, linear, dy, a.mlpNorm.output) }
-        let dMiddle = backend.add(dOutput, normBackward(dn2, input: a.middle, w.mlpNorm, saved: a.mlpNorm,
-                                                        weightGradient: &g.mlpNorm, backend: backend))
+        let dMiddle = normBackward(dn2, input: a.middle, w.mlpNorm, saved: a.mlpNorm, adding: dOutput,
+                                   weightGradient: &g.mlpNorm, backend: backend)
         let dAttentionProjected = postNormBackward(dMiddle, input: a.attentionProjected ?? dMiddle, w.postAttentionNorm,
                                                    saved: a.postAttention, weightGradient: &g.postAttentionNorm, backend: backend)
         let dAttended = back(.o, w.oProj, dAttentionProjected, a.attention.output)
@@ -106,8 +105,8 @@ extension LlamaModel {
                                   weight: w.kNorm.map(c.appliedNormWeight), saved: a.kNorm, heads: c.kvHeadCount, weightGradient: &g.kNorm, backend: backend)
         let x1 = a.attentionNorm.output
         let dn1 = w.queryKeyValueBackward(dq: dq, dk: dk, dv: dAttention.value, backend: backend) { slot, linear, dy in back(slot, linear, dy, x1) }
-        return backend.add(dMiddle, normBackward(dn1, input: a.input, w.attentionNorm, saved: a.attentionNorm,
-                                                 weightGradient: &g.attentionNorm, backend: backend))
+        return normBackward(dn1, input: a.input, w.attentionNorm, saved: a.attentionNorm, adding: dMiddle,
+                            weightGradient: &g.attentionNorm, backend: backend)
     }
 
     /// The shape of block `l`'s attention over a batch of `batch` rows of `length` tokens attending to themselves.

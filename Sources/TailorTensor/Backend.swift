@@ -97,6 +97,8 @@ public protocol Backend: Sendable {
     func embedding(ids: [Int32], table: Tensor) -> Tensor
     /// `y = x / sqrt(mean(x²) + eps) · weight` per row of `x[M, C]`.
     func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float) -> RMSNormOutput
+    /// The residual add and the RMSNorm after it: `sum = a + b` and `rmsNorm(sum)`, in one pass over the rows.
+    func addRMSNorm(_ a: Tensor, _ b: Tensor, weight: Tensor, eps: Float) -> (sum: Tensor, normalized: RMSNormOutput)
     /// cos/sin of `position · inverseFrequency[i]` as torch computes them.
     func rotaryAngles(positions: [Int32], inverseFrequencies: [Float]) -> RotaryAngles
     /// Rotate-half RoPE on `x[M, heads·D]` with angles for each of the M rows.
@@ -137,8 +139,9 @@ public protocol Backend: Sendable {
     func linearInputGradient(dOutput: Tensor, packedWeight: any PackedMatrix, precision: MatmulPrecision) -> Tensor
     /// Adds each row of `dOutput` to the row of `tableGradient` its id selected.
     func embeddingBackward(dOutput: Tensor, ids: [Int32], tableGradient: inout Tensor)
-    /// Returns dx; adds to `weightGradient` when non-nil.
-    func rmsNormBackward(dOutput: Tensor, input: Tensor, weight: Tensor, inverseRMS: Tensor,
+    /// Returns dx, plus `addend` when non-nil (a residual's gradient, added in the same pass); adds to
+    /// `weightGradient` when non-nil.
+    func rmsNormBackward(dOutput: Tensor, input: Tensor, weight: Tensor, inverseRMS: Tensor, adding addend: Tensor?,
                          weightGradient: inout Tensor?) -> Tensor
     /// Gradient of `applyRotary` with respect to its input.
     func applyRotaryBackward(_ dOutput: Tensor, heads: Int, angles: RotaryAngles) -> Tensor

@@ -64,7 +64,7 @@ final class GradientCheckTests: XCTestCase {
         let forward = cpu.rmsNorm(x, weight: w, eps: eps)
         var dw: Tensor? = Tensor(zeros: [c])
         let dx = cpu.rmsNormBackward(dOutput: Tensor(shape: [m, c], values: u), input: x, weight: w,
-                                     inverseRMS: forward.inverseRMS, weightGradient: &dw)
+                                     inverseRMS: forward.inverseRMS, adding: nil, weightGradient: &dw)
         let (xd, wd) = (x.floats().map(Double.init), w.floats().map(Double.init))
         check("rmsnorm dx", x: x.floats(), analytic: dx.floats()) { dot(u, f($0, wd)) }
         check("rmsnorm dw", x: w.floats(), analytic: dw?.floats() ?? []) { dot(u, f(xd, $0)) }
@@ -207,8 +207,8 @@ final class GradientCheckTests: XCTestCase {
         let xs = Tensor.random([5, 12], seed: 27), ws = Tensor.random([12], seed: 28), dys = Tensor.random([5, 12], seed: 29)
         let rstd = cpu.rmsNorm(xs, weight: ws, eps: 1e-6).inverseRMS
         var dw1: Tensor? = Tensor(zeros: [12]), dw2: Tensor? = Tensor(zeros: [12])
-        let a = cpu.rmsNormBackward(dOutput: dys, input: xs, weight: ws, inverseRMS: rstd, weightGradient: &dw1)
-        let b = reference.rmsNormBackward(dOutput: dys, input: xs, weight: ws, inverseRMS: rstd, weightGradient: &dw2)
+        let a = cpu.rmsNormBackward(dOutput: dys, input: xs, weight: ws, inverseRMS: rstd, adding: nil, weightGradient: &dw1)
+        let b = reference.rmsNormBackward(dOutput: dys, input: xs, weight: ws, inverseRMS: rstd, adding: nil, weightGradient: &dw2)
         XCTAssertNil(closenessFailure(a.floats(), b.floats(), tolerance: 1e-5, what: "rmsnorm dx"))
         XCTAssertNil(closenessFailure(dw1?.floats() ?? [], dw2?.floats() ?? [], tolerance: 1e-5, what: "rmsnorm dw"))
         let angles = cpu.rotaryAngles(positions: [1, 2, 3, 4, 5], inverseFrequencies: [1, 0.1, 0.01])

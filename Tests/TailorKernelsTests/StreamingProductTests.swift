@@ -12,15 +12,8 @@ final class StreamingProductTests: XCTestCase {
     /// (rows, outputs, inputs): one row (decode), batched decode up to the streaming limit, odd sizes and tails.
     let shapes = [(1, 7, 33), (1, 130, 577), (2, 10, 49), (3, 9, 64), (4, 6, 160), (5, 67, 96), (16, 33, 320), (4, 1, 1)]
 
-    /// Every kernel body this CPU has, best first, down to the scalar one.
-    func forEachBody(_ body: (String) -> Void) {
-        for cap in StreamingKernelBody.allCases.reversed() where cap <= streamingKernelBody {
-            withStreamingKernels(cappedAt: cap) { body("\(cap)") }
-        }
-    }
-
     func testBF16ProductMatchesRoundedOperands() {
-        forEachBody { kernel in
+        forEachKernelBody { kernel in
             for (m, n, k) in shapes {
                 let x = Tensor.random([m, k], seed: UInt64(m * 1000 + k)), w = Tensor.random([n, k], seed: 7).converted(to: .bf16)
                 let b = Tensor.random([n], seed: 8)
@@ -41,7 +34,7 @@ final class StreamingProductTests: XCTestCase {
     }
 
     func testInt8ProductMatchesQuantizedOperands() throws {
-        forEachBody { kernel in
+        forEachKernelBody { kernel in
             for (m, n, k) in shapes where k % Int8BlockMatrix.blockSize == 0 {
                 let x = Tensor.random([m, k], seed: UInt64(m * 1000 + k)), b = Tensor.random([n], seed: 8)
                 let w = Tensor.random([n, k], seed: 7)
@@ -94,7 +87,7 @@ final class StreamingProductTests: XCTestCase {
             expectedD.append(d)
             expectedQ += block.map { Int8(($0 * id).rounded()) }
         }
-        forEachBody { kernel in
+        forEachKernelBody { kernel in
             var q = [Int8](repeating: 0, count: values.count), d = [Float](repeating: 0, count: 6)
             tk_quantize_q8(values, 2, 96, &q, &d)
             XCTAssertEqual(q, expectedQ, "\(kernel) values")

@@ -118,6 +118,18 @@ void tk_geglu_forward(const float *gate, const float *up, float *out, size_t beg
 void tk_geglu_backward(const float *dout, const float *gate, const float *up, float *dgate, float *dup, size_t begin,
                        size_t end);
 
+/// RMSNorm of rows [row_begin, row_end) of `x` (rows of c values): `out = w·(s·r)`, `rstd = r = 1/√(mean(s²) + eps)`,
+/// where s = x, or with a non-null `addend` s = x + addend (the residual add), which is then written to `sum`.
+void tk_rmsnorm_forward(const float *x, const float *addend, const float *w, float eps, size_t c, float *sum,
+                        float *out, float *rstd, size_t row_begin, size_t row_end);
+/// Its input gradient on rows [row_begin, row_end): `dx = r·(w·dy − x·r·mean(w·dy·x·r))`, plus `addend` when non-null
+/// (the residual's gradient).
+void tk_rmsnorm_backward(const float *dy, const float *x, const float *w, const float *rstd, const float *addend,
+                         size_t c, float *dx, size_t row_begin, size_t row_end);
+/// Its weight gradient on columns [col_begin, col_end): `dw[j] += Σ_i dy[i, j]·x[i, j]·rstd[i]` over m rows.
+void tk_rmsnorm_weight_gradient(const float *dy, const float *x, const float *rstd, size_t m, size_t c, float *dw,
+                                size_t col_begin, size_t col_end);
+
 /// Softmax cross-entropy of rows [row_begin, row_end) of `logits` (rows of v values), forward and backward in one
 /// pass: `losses[r]` = log Σ exp − logits[target] (0 for target -100), the rows overwritten with their gradient
 /// (softmax − onehot)·dloss[r] (zeros for target -100). Targets other than -100 must be in [0, v).

@@ -1,31 +1,37 @@
 // RMSNorm as transformers computes it: y = w · (x · rsqrt(mean(x²) + eps)), statistics in f32.
+import CTailorKernels
 import TailorTensor
 
 func rmsNormForward(_ x: Tensor, weight: Tensor, eps: Float) -> RMSNormOutput {
-    let c = weight.count, m = x.count / c
-    var y = Tensor(uninitialized: x.shape)
-    var rstd = Tensor(uninitialized: [m])
+    rmsNormRows(x, adding: nil, weight: weight, eps: eps).normalized
+}
+
+/// The residual add and the RMSNorm after it, one pass over each row: `s = a + b` and the norm of `s`.
+func addRMSNormForward(_ a: Tensor, _ b: Tensor, weight: Tensor, eps: Float) -> (sum: Tensor, normalized: RMSNormOutput) {
+    precondition(a.count == b.count, "add + RMSNorm: \(a.shape) and \(b.shape) differ")
+    let (sum, normalized) = rmsNormRows(a, adding: b, weight: weight, eps: eps)
+    return (sum ?? a, normalized)
+}
+
+/// `tk_rmsnorm_forward` over the rows of `x` (plus `addend`), split over the cores.
+private func rmsNormRows(_ x: Tensor, adding addend: Tensor?, weight: Tensor, eps: Float) -> (sum: Tensor?, normalized: RMSNormOutput) {
+    let c = weight.count, m = x.count / max(c, 1)
+    precondition(x.count == m * c, "RMSNorm: input \(x.shape) does not match weight \(weight.shape)")
+    var y = Tensor(uninitialized: x.shape), rstd = Tensor(uninitialized: [m])
+    var sum = addend.map { _ in Tensor(uninitialized: x.shape) }
     let w = weight.dtype == .f32 ? weight : weight.converted(to: .f32)
-    y.withUnsafeMutableFloats { out in
-        rstd.withUnsafeMutableFloats { r in
-            x.withUnsafeFloats { input in
-                w.withUnsafeFloats { w in
-                    let (o, rp, xp, wp) = (out.baseAddress!, r.baseAddress!, input.baseAddress!, w.baseAddress!)
-                    Parallel.forEachChunk(m, costPerItem: 4 * c) { rows in
-                        for i in rows {
-                            let row = xp + i * c, dst = o + i * c
-                            var sum: Float = 0
-                            for j in 0..<c { sum += row[j] * row[j] }
-                            let inv = 1 / (sum / Float(c) + eps).squareRoot()
-                            rp[i] = inv
-                            for j in 0..<c { dst[j] = wp[j] * (row[j] * inv) }
-                        }
-                    }
+    guard m > 0 && c > 0 else { return (sum, RMSNormOutput(output: y, inverseRMS: rstd)) }
+    y.withUnsafeMutableFloats { out in rstd.withUnsafeMutableFloats { r in
+        x.withUnsafeFloats { input in w.withUnsafeFloats { wp in
+            withOptionalFloats(addend) { a in withOptionalMutableFloats(&sum) { s in
+                let (o, rp, xp, wq) = (out.baseAddress!, r.baseAddress!, input.baseAddress!, wp.baseAddress!)
+                Parallel.forEachChunk(m, costPerItem: 4 * c) { rows in
+                    tk_rmsnorm_forward(xp, a, wq, eps, c, s, o, rp, rows.lowerBound, rows.upperBound)
                 }
-            }
-        }
-    }
-    return RMSNormOutput(output: y, inverseRMS: rstd)
+            } }
+        } }
+    } }
+    return (sum, RMSNormOutput(output: y, inverseRMS: rstd))
 }
 
 func rmsNormForwardReference(_ x: Tensor, weight: Tensor, eps: Float) -> RMSNormOutput {
@@ -43,33 +49,45 @@ func rmsNormForwardReference(_ x: Tensor, weight: Tensor, eps: Float) -> RMSNorm
 }
 
 /// Backward of RMSNorm with saved `1/rms` per row r: with n = x·r and g = w·dy,
-/// dx = r·(g - n·mean(g·n)), dw += Σ_rows dy·n.
-func rmsNormBackward(dOutput: Tensor, input: Tensor, weight: Tensor, inverseRMS: Tensor,
+/// dx = r·(g - n·mean(g·n)) (+ `addend`, the residual's gradient, when given), dw += Σ_rows dy·n.
+func rmsNormBackward(dOutput: Tensor, input: Tensor, weight: Tensor, inverseRMS: Tensor, adding addend: Tensor? = nil,
                      weightGradient: inout Tensor?) -> Tensor {
-    let c = weight.count, m = input.count / c
+    let c = weight.count, m = input.count / max(c, 1)
+    precondition(dOutput.count == input.count && input.count == m * c && inverseRMS.count == m,
+                 "RMSNorm backward: dy \(dOutput.shape), x \(input.shape), weight \(weight.shape), rstd \(inverseRMS.shape)")
+    precondition(addend.map { $0.count == input.count } ?? true, "RMSNorm backward: addend \(addend?.shape ?? []) is not \(input.shape)")
     let w = weight.dtype == .f32 ? weight : weight.converted(to: .f32)
     var dx = Tensor(uninitialized: input.shape)
+    guard m > 0 && c > 0 else { return dx }
     dx.withUnsafeMutableFloats { out in
         dOutput.withUnsafeFloats { dy in input.withUnsafeFloats { x in w.withUnsafeFloats { wp in inverseRMS.withUnsafeFloats { r in
-            let (o, dyp, xp, wpp, rp) = (out.baseAddress!, dy.baseAddress!, x.baseAddress!, wp.baseAddress!, r.baseAddress!)
-            Parallel.forEachChunk(m, costPerItem: 8 * c) { rows in
-                for i in rows {
-                    let inv = rp[i], xr = xp + i * c, dr = dyp + i * c, dst = o + i * c
-                    var dot: Float = 0
-                    for j in 0..<c { dot += wpp[j] * dr[j] * xr[j] * inv }
-                    let meanDot = dot / Float(c)
-                    for j in 0..<c { dst[j] = inv * (wpp[j] * dr[j] - xr[j] * inv * meanDot) }
+            let (o, dyp, xp, wq, rp) = (out.baseAddress!, dy.baseAddress!, x.baseAddress!, wp.baseAddress!, r.baseAddress!)
+            withOptionalFloats(addend) { a in
+                Parallel.forEachChunk(m, costPerItem: 8 * c) { rows in
+                    tk_rmsnorm_backward(dyp, xp, wq, rp, a, c, o, rows.lowerBound, rows.upperBound)
                 }
             }
             if weightGradient != nil {
                 weightGradient!.withUnsafeMutableFloats { dw in
-                    for i in 0..<m {
-                        let inv = rp[i]
-                        for j in 0..<c { dw[j] += dyp[i * c + j] * xp[i * c + j] * inv }
+                    let dwp = dw.baseAddress!
+                    Parallel.forEachChunk(c, costPerItem: 3 * m) { columns in
+                        tk_rmsnorm_weight_gradient(dyp, xp, rp, m, c, dwp, columns.lowerBound, columns.upperBound)
                     }
                 }
             }
         } } } }
     }
     return dx
+}
+
+/// `body` with `t`'s floats, or nil without `t`.
+private func withOptionalFloats<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let t else { return body(nil) }
+    return t.withUnsafeFloats { body($0.baseAddress) }
+}
+
+/// `body` with `t`'s mutable floats, or nil without `t`.
+private func withOptionalMutableFloats<R>(_ t: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+    guard t != nil else { return body(nil) }
+    return t!.withUnsafeMutableFloats { body($0.baseAddress) }
 }
