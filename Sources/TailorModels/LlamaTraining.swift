@@ -105,7 +105,9 @@ extension LlamaModel {
         for l in 0..<c.layerCount {
             inputs.append(h)
             let (out, acts) = layerForward(l, h, batch: batch, angles: angles(l), seed: options.seed, backend: backend)
-            kept.append(options.gradientCheckpointing ? nil : acts)
+            // Checkpointing keeps the last block's activations: its backward comes right after the head, which is
+            // when a recomputation would make them again.
+            kept.append(options.gradientCheckpointing && l < c.layerCount - 1 ? nil : acts)
             h = out
         }
         let final = norm(h, weights.finalNorm, backend: backend)
