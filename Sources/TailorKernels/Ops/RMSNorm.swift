@@ -3,35 +3,37 @@ import CTailorKernels
 import TailorTensor
 
 func rmsNormForward(_ x: Tensor, weight: Tensor, eps: Float) -> RMSNormOutput {
-    rmsNormRows(x, adding: nil, weight: weight, eps: eps).normalized
+    rmsNormRows(x, addend: nil, sum: nil, weight: weight, eps: eps)
 }
 
 /// The residual add and the RMSNorm after it, one pass over each row: `s = a + b` and the norm of `s`.
 func addRMSNormForward(_ a: Tensor, _ b: Tensor, weight: Tensor, eps: Float) -> (sum: Tensor, normalized: RMSNormOutput) {
     precondition(a.count == b.count, "add + RMSNorm: \(a.shape) and \(b.shape) differ")
-    let (sum, normalized) = rmsNormRows(a, adding: b, weight: weight, eps: eps)
-    return (sum ?? a, normalized)
+    var sum = Tensor(uninitialized: a.shape)
+    let normalized = sum.withUnsafeMutableFloats { s in
+        b.withUnsafeFloats { addend in rmsNormRows(a, addend: addend.baseAddress, sum: s.baseAddress, weight: weight, eps: eps) }
+    }
+    return (sum, normalized)
 }
 
-/// `tk_rmsnorm_forward` over the rows of `x` (plus `addend`), split over the cores.
-private func rmsNormRows(_ x: Tensor, adding addend: Tensor?, weight: Tensor, eps: Float) -> (sum: Tensor?, normalized: RMSNormOutput) {
+/// `tk_rmsnorm_forward` over the rows of `x`, split over the cores; with `addend`, x + addend is written to `sum`
+/// and normalized instead.
+private func rmsNormRows(_ x: Tensor, addend: UnsafePointer<Float>?, sum: UnsafeMutablePointer<Float>?, weight: Tensor,
+                         eps: Float) -> RMSNormOutput {
     let c = weight.count, m = x.count / max(c, 1)
     precondition(x.count == m * c, "RMSNorm: input \(x.shape) does not match weight \(weight.shape)")
     var y = Tensor(uninitialized: x.shape), rstd = Tensor(uninitialized: [m])
-    var sum = addend.map { _ in Tensor(uninitialized: x.shape) }
     let w = weight.dtype == .f32 ? weight : weight.converted(to: .f32)
-    guard m > 0 && c > 0 else { return (sum, RMSNormOutput(output: y, inverseRMS: rstd)) }
+    guard m > 0 && c > 0 else { return RMSNormOutput(output: y, inverseRMS: rstd) }
     y.withUnsafeMutableFloats { out in rstd.withUnsafeMutableFloats { r in
         x.withUnsafeFloats { input in w.withUnsafeFloats { wp in
-            withOptionalFloats(addend) { a in withOptionalMutableFloats(&sum) { s in
-                let (o, rp, xp, wq) = (out.baseAddress!, r.baseAddress!, input.baseAddress!, wp.baseAddress!)
-                Parallel.forEachChunk(m, costPerItem: 4 * c) { rows in
-                    tk_rmsnorm_forward(xp, a, wq, eps, c, s, o, rp, rows.lowerBound, rows.upperBound)
-                }
-            } }
+            let (o, rp, xp, wq) = (out.baseAddress!, r.baseAddress!, input.baseAddress!, wp.baseAddress!)
+            Parallel.forEachChunk(m, costPerItem: 4 * c) { rows in
+                tk_rmsnorm_forward(xp, addend, wq, eps, c, sum, o, rp, rows.lowerBound, rows.upperBound)
+            }
         } }
     } }
-    return (sum, RMSNormOutput(output: y, inverseRMS: rstd))
+    return RMSNormOutput(output: y, inverseRMS: rstd)
 }
 
 func rmsNormForwardReference(_ x: Tensor, weight: Tensor, eps: Float) -> RMSNormOutput {
@@ -84,10 +86,4 @@ func rmsNormBackward(dOutput: Tensor, input: Tensor, weight: Tensor, inverseRMS:
 private func withOptionalFloats<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let t else { return body(nil) }
     return t.withUnsafeFloats { body($0.baseAddress) }
-}
-
-/// `body` with `t`'s mutable floats, or nil without `t`.
-private func withOptionalMutableFloats<R>(_ t: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
-    guard t != nil else { return body(nil) }
-    return t!.withUnsafeMutableFloats { body($0.baseAddress) }
 }
