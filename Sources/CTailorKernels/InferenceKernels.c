@@ -60,6 +60,20 @@ void tk_round_bf16(const float *x, uint16_t *out, size_t count) {
     for (size_t i = 0; i < count; i++) out[i] = bf16_round(x[i]);
 }
 
+void tk_round_f16(const float *x, uint16_t *out, size_t count) {
+    size_t i = 0;
+#if TK_X86
+    if (tk_inference_kernel() >= TK_KERNEL_AVX2) {
+        i = count - count % 8;
+        tk_round_f16_avx2(x, out, i);
+    }
+#endif
+    for (; i < count; i++) {
+        _Float16 half = (_Float16)x[i];
+        memcpy(out + i, &half, 2);
+    }
+}
+
 void tk_widen_bf16(const uint16_t *x, float *out, size_t count) {
     for (size_t i = 0; i < count; i++) out[i] = tk_bf16_float(x[i]);
 }

@@ -172,4 +172,11 @@ TK_AVX2 uint64_t tk_read_memory_avx2(const void *p, size_t bytes) {
     __m128i s = _mm_xor_si128(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
     return (uint64_t)_mm_cvtsi128_si64(s) + (uint64_t)_mm_extract_epi64(s, 1);
 }
+
+TK_AVX2 void tk_round_f16_avx2(const float *x, uint16_t *out, size_t count) {
+    for (size_t i = 0; i + 8 <= count; i += 8) {
+        _mm_storeu_si128((__m128i *)(out + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    }
+}
+
 #endif

@@ -65,6 +65,8 @@ void tk_gemm_q8_avx2(const int8_t *xq, const float *xd, size_t m, const int8_t *
 uint64_t tk_read_memory_avx2(const void *p, size_t bytes);
 /// `blocks` consecutive blocks of `tk_quantize_q8`, bit for bit.
 void tk_quantize_q8_blocks_avx2(const float *x, size_t blocks, int8_t *q, float *scales);
+/// The first count − count mod 8 values of `tk_round_f16` (F16C's conversion, the same rounding).
+void tk_round_f16_avx2(const float *x, uint16_t *out, size_t count);
 #endif
 
 #endif

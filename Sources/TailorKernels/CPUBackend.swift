@@ -12,6 +12,20 @@ public struct CPUBackend: Backend {
         }
         return linearForward(x, weight: weight, bias: bias, precision: precision)
     }
+    public func linears(_ x: Tensor, weights: [Tensor], biases: [Tensor?], precision: MatmulPrecision) -> [Tensor] {
+        if !weights.isEmpty && precision == .bf16 && weights.allSatisfy({ $0.dtype == .bf16 && $0.rank == 2 && $0.shape[1] == weights[0].shape[1] })
+            && x.count <= streamingProductMaxRows * weights[0].shape[1] {
+            return bf16StreamingProducts(x, weights: weights, biases: biases)
+        }
+        return zip(weights, biases).map { linear(x, weight: $0, bias: $1, precision: precision) }
+    }
+    public func linears(_ x: Tensor, packedWeights: [any PackedMatrix], biases: [Tensor?], precision: MatmulPrecision) -> [Tensor] {
+        let int8 = packedWeights.compactMap { $0 as? Int8BlockMatrix }
+        if !int8.isEmpty && int8.count == packedWeights.count && int8.allSatisfy({ $0.shape[1] == int8[0].shape[1] }) {
+            return int8Products(x, weights: int8, biases: biases)
+        }
+        return zip(packedWeights, biases).map { linear(x, packedWeight: $0, bias: $1, precision: precision) }
+    }
     public func embedding(ids: [Int32], table: Tensor) -> Tensor { embeddingForward(ids: ids, table: table) }
     public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float) -> RMSNormOutput { rmsNormForward(x, weight: weight, eps: eps) }
     public func addRMSNorm(_ a: Tensor, _ b: Tensor, weight: Tensor, eps: Float) -> (sum: Tensor, normalized: RMSNormOutput) {
@@ -20,7 +34,9 @@ public struct CPUBackend: Backend {
     public func rotaryAngles(positions: [Int32], inverseFrequencies: [Float]) -> RotaryAngles {
         rotaryAnglesForward(positions: positions, inverseFrequencies: inverseFrequencies)
     }
-    public func applyRotary(_ x: Tensor, heads: Int, angles: RotaryAngles) -> Tensor { applyRotaryForward(x, heads: heads, angles: angles) }
+    public func applyRotary(_ x: consuming Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
+        applyRotaryForward(x, heads: heads, angles: angles)
+    }
     public func attention(query: Tensor, key: Tensor, value: Tensor, shape: AttentionShape, segments: KeySegments?,
                           keepLogSumExp: Bool) -> AttentionOutput {
         attentionForward(query: query, key: key, value: value, shape: shape, segments: segments, keepLogSumExp: keepLogSumExp)
@@ -53,7 +69,7 @@ public struct CPUBackend: Backend {
         TailorKernels.rmsNormBackward(dOutput: dOutput, input: input, weight: weight, inverseRMS: inverseRMS, adding: addend,
                                       weightGradient: &weightGradient)
     }
-    public func applyRotaryBackward(_ dOutput: Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
+    public func applyRotaryBackward(_ dOutput: consuming Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
         TailorKernels.applyRotaryBackward(dOutput, heads: heads, angles: angles)
     }
     public func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, output: Tensor, logSumExp: Tensor,

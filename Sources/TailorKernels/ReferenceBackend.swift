@@ -22,7 +22,7 @@ public struct ReferenceBackend: Backend {
     public func rotaryAngles(positions: [Int32], inverseFrequencies: [Float]) -> RotaryAngles {
         rotaryAnglesForward(positions: positions, inverseFrequencies: inverseFrequencies)
     }
-    public func applyRotary(_ x: Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
+    public func applyRotary(_ x: consuming Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
         let half = angles.cos.shape[1], d = 2 * half, m = angles.cos.shape[0]
         let xs = x.floats(), c = angles.cos.floats(), s = angles.sin.floats()
         var out = xs
@@ -101,7 +101,7 @@ public struct ReferenceBackend: Backend {
         let result = Tensor(shape: input.shape, values: dx)
         return addend.map { add(result, $0) } ?? result
     }
-    public func applyRotaryBackward(_ dOutput: Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
+    public func applyRotaryBackward(_ dOutput: consuming Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
         let half = angles.cos.shape[1], d = 2 * half, m = angles.cos.shape[0]
         let dy = dOutput.floats(), c = angles.cos.floats(), s = angles.sin.floats()
         var dx = dy

@@ -47,30 +47,36 @@ extension Tensor {
     }
 }
 
-/// Runs one linear layer of a block forward (plain inference, training with saved inputs, or per-row adapters).
+/// Runs one linear layer of a block backward.
 typealias ProjectLayer = (_ slot: LinearSlot, _ linear: Linear, _ input: Tensor) -> Tensor
+
+/// Runs linear layers of a block forward that share one input (q/k/v, gate/up, or one layer alone), one output each
+/// in order: plainly (`Linear.forward(_:_:backend:)`), keeping what training needs, or with per-row adapters.
+typealias ProjectLayers = (_ slots: [LinearSlot], _ linears: [Linear], _ input: Tensor) -> [Tensor]
 
 extension LlamaLayerWeights {
     /// q (M, H·D), k and v (M, G·D) of the normed input, before head norms and RoPE.
-    func queryKeyValue(_ x: Tensor, configuration c: ModelConfig, project: ProjectLayer) -> (q: Tensor, k: Tensor, v: Tensor) {
+    func queryKeyValue(_ x: Tensor, configuration c: ModelConfig, project: ProjectLayers) -> (q: Tensor, k: Tensor, v: Tensor) {
         if let qkvProj {
             let kv = c.kvHeadCount * c.headDim
-            let parts = project(.qkv, qkvProj, x).splittingColumns([c.headCount * c.headDim, kv, kv])
+            let parts = project([.qkv], [qkvProj], x)[0].splittingColumns([c.headCount * c.headDim, kv, kv])
             return (parts[0], parts[1], parts[2])
         }
         guard let qProj, let kProj, let vProj else { preconditionFailure("a block holds q/k/v_proj or qkv_proj") }
-        return (project(.q, qProj, x), project(.k, kProj, x), project(.v, vProj, x))
+        let parts = project([.q, .k, .v], [qProj, kProj, vProj], x)
+        return (parts[0], parts[1], parts[2])
     }
 
     /// gate and up (M, F) of the normed input.
-    func gateAndUp(_ y: Tensor, project: ProjectLayer) -> (gate: Tensor, up: Tensor) {
+    func gateAndUp(_ y: Tensor, project: ProjectLayers) -> (gate: Tensor, up: Tensor) {
         if let gateUpProj {
-            let fused = project(.gateUp, gateUpProj, y)
+            let fused = project([.gateUp], [gateUpProj], y)[0]
             let parts = fused.splittingColumns([fused.shape[1] / 2, fused.shape[1] / 2])
             return (parts[0], parts[1])
         }
         guard let gateProj, let upProj else { preconditionFailure("a block holds gate/up_proj or gate_up_proj") }
-        return (project(.gate, gateProj, y), project(.up, upProj, y))
+        let parts = project([.gate, .up], [gateProj, upProj], y)
+        return (parts[0], parts[1])
     }
 
     /// The gradient of the normed input from dq, dk, dv; `back` runs one named layer's backward and returns its dx.

@@ -10,7 +10,7 @@ struct HeadNormSaved {
 
 /// RMS-normalises each head's D values of `x` (M, H·D) with `weight` (D, as applied: Gemma's 1 + w); returns `x`
 /// unchanged when `weight` is nil (families without q/k norms).
-func headNormForward(_ x: Tensor, weight: Tensor?, heads: Int, eps: Float, backend: any Backend) -> (output: Tensor, saved: HeadNormSaved?) {
+func headNormForward(_ x: consuming Tensor, weight: Tensor?, heads: Int, eps: Float, backend: any Backend) -> (output: Tensor, saved: HeadNormSaved?) {
     guard let weight else { return (x, nil) }
     let rows = x.shape[0], d = weight.count
     let normed = backend.rmsNorm(x.reshaped([rows * heads, d]), weight: weight, eps: eps)

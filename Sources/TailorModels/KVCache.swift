@@ -1,5 +1,6 @@
 // Keys and values of past tokens, per layer, for incremental decoding.
 import TailorFormats
+import TailorKernels
 import TailorTensor
 
 /// Per-layer keys and values of the tokens seen so far: `[B, capacity, G·D]` each, filled up to `length`.
@@ -31,20 +32,8 @@ public struct KVCache: Sendable {
     /// Copies `count` new rows per batch entry (`new` is `[B·count, G·D]`) into layer `layer` at `length`.
     mutating func append(layer: Int, keys newKeys: Tensor, values newValues: Tensor, count: Int) {
         precondition(length + count <= capacity, "KV cache full: \(length) + \(count) > \(capacity)")
-        let width = newKeys.count / (batch * count)
-        func copy(_ source: Tensor, into target: inout Tensor) {
-            let size = target.dtype.byteSize, rowBytes = count * width * size
-            source.converted(to: target.dtype).withUnsafeRawBytes { src in
-                target.withUnsafeMutableRawBytes { dst in
-                    for b in 0..<batch {
-                        (dst.baseAddress! + (b * capacity + length) * width * size)
-                            .copyMemory(from: src.baseAddress! + b * rowBytes, byteCount: rowBytes)
-                    }
-                }
-            }
-        }
-        copy(newKeys, into: &keys[layer])
-        copy(newValues, into: &values[layer])
+        writeCacheRows(newKeys, into: &keys[layer], batch: batch, capacity: capacity, start: length, count: count)
+        writeCacheRows(newValues, into: &values[layer], batch: batch, capacity: capacity, start: length, count: count)
     }
 
     /// Records the segments of `count` new positions and advances `length`; call after every layer appended.

@@ -72,10 +72,30 @@ public struct Linear: Sendable {
         forward(x, backend: backend, dropoutMask: nil).output
     }
 
+    /// Inference of layers that share one input (q/k/v, gate/up): what `forward` returns for each, with the base
+    /// products run together by `Backend.linears` when the layers store their weights alike (decode then hands the
+    /// whole group to the cores at once), adapters added after.
+    static func forward(_ linears: [Linear], _ x: Tensor, backend: any Backend) -> [Tensor] {
+        guard let first = linears.first, linears.count > 1, linears.allSatisfy({
+            $0.precision == first.precision && ($0.packed == nil) == (first.packed == nil)
+        }) else { return linears.map { $0.forward(x, backend: backend) } }
+        let biases = linears.map(\.bias)
+        let bases = first.packed == nil
+            ? backend.linears(x, weights: linears.map(\.productWeight), biases: biases, precision: first.precision)
+            : backend.linears(x, packedWeights: linears.compactMap(\.packed), biases: biases, precision: first.precision)
+        return zip(linears, bases).map { linear, base in linear.addingAdapter(to: base, x, backend: backend, dropoutMask: nil).output }
+    }
+
     /// Training forward; `dropoutMask` holds 0 or 1/(1-p) per input element when dropout is active.
     func forward(_ x: Tensor, backend: any Backend, dropoutMask: Tensor?) -> (output: Tensor, saved: Saved) {
         let base = packed.map { backend.linear(x, packedWeight: $0, bias: bias, precision: precision) }
             ?? backend.linear(x, weight: productWeight, bias: bias, precision: precision)
+        return addingAdapter(to: base, x, backend: backend, dropoutMask: dropoutMask)
+    }
+
+    /// The base product `base` of input `x` with the adapter's term added, and what the backward keeps.
+    private func addingAdapter(to base: consuming Tensor, _ x: Tensor, backend: any Backend,
+                               dropoutMask: Tensor?) -> (output: Tensor, saved: Saved) {
         let saved = savedState(x, backend: backend, dropoutMask: dropoutMask)
         guard let lora, let lowRank = saved.lowRank else { return (base, saved) }
         if lora.isDoRA {

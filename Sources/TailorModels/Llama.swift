@@ -59,7 +59,7 @@ public struct LlamaModel: Sendable {
 
         var h = embed(tokens, backend: backend)                                          // (M, C)
         for l in weights.layers.indices {
-            h = blockForward(l, h, angles: layerAngles(l, global: angles, local: localAngles), backend: backend, project: { _, linear, x in linear.forward(x, backend: backend) },
+            h = blockForward(l, h, angles: layerAngles(l, global: angles, local: localAngles), backend: backend, project: { _, linears, x in Linear.forward(linears, x, backend: backend) },
                              attend: { l, q, k, v in
                 guard var kv = cache else {
                     let shape = selfAttentionShape(layer: l, batch: batch, length: t)

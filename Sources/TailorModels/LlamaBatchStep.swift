@@ -53,8 +53,10 @@ extension LlamaModel {
 
         var h = embed(rows.flatMap(\.tokens), backend: backend)                             // (M, C)
         for l in weights.layers.indices {
-            h = blockForward(l, h, angles: layerAngles(l, global: angles, local: localAngles), backend: backend, project: { slot, linear, x in
-                groups.apply(linear, layer: l, slot: slot, input: x, base: linear.forward(x, backend: backend), backend: backend)
+            h = blockForward(l, h, angles: layerAngles(l, global: angles, local: localAngles), backend: backend, project: { slots, linears, x in
+                zip(slots, zip(linears, Linear.forward(linears, x, backend: backend))).map { slot, layer in
+                    groups.apply(layer.0, layer: l, slot: slot, input: x, base: layer.1, backend: backend)
+                }
             }, attend: { l, q, k, v in
                 var attended: [Tensor] = []
                 for r in rows.indices {

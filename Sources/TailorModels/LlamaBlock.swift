@@ -37,29 +37,32 @@ struct LinearActivations {
 }
 
 extension LlamaModel {
-    /// Block `l` on the residual `input` (M, C): its output (M, C) and what its backward needs. `project` runs each
-    /// linear layer (plainly, keeping what training needs, or with per-row adapters); `attend` runs attention.
+    /// Block `l` on the residual `input` (M, C): its output (M, C) and what its backward needs. `project` runs the
+    /// linear layers (plainly, keeping what training needs, or with per-row adapters); `attend` runs attention.
     ///
     /// `outputUnused`, for gradient checkpointing's recomputation (only the activations are read): when the block
     /// has no post-MLP norm and a plain down projection, the down projection's product is skipped (a quarter of a
     /// block's product work), `outputUnused` keeps what its backward needs, and the output returned is empty (0 × C).
     func blockForward(_ l: Int, _ input: Tensor, angles: RotaryAngles, backend: any Backend,
-                      project: ProjectLayer, attend: AttendLayer,
+                      project: ProjectLayers, attend: AttendLayer,
                       outputUnused: SaveLayer? = nil) -> (output: Tensor, activations: LlamaLayerActivations) {
         let c = configuration, w = weights.layers[l], eps = Float(c.rmsNormEps)
         let n1 = norm(input, w.attentionNorm, backend: backend)
         let (qRaw, kRaw, v) = w.queryKeyValue(n1.output, configuration: c, project: project)
-        let qn = headNormForward(qRaw, weight: w.qNorm.map(c.appliedNormWeight), heads: c.headCount, eps: eps, backend: backend)
-        let kn = headNormForward(kRaw, weight: w.kNorm.map(c.appliedNormWeight), heads: c.kvHeadCount, eps: eps, backend: backend)
-        let q = backend.applyRotary(qn.output, heads: c.headCount, angles: angles)
-        let k = backend.applyRotary(kn.output, heads: c.kvHeadCount, angles: angles)
+        // Each tensor handed on with `consume`, so RoPE rotates the only reference in place.
+        let (qNormed, qNormSaved) = headNormForward(consume qRaw, weight: w.qNorm.map(c.appliedNormWeight), heads: c.headCount,
+                                                    eps: eps, backend: backend)
+        let (kNormed, kNormSaved) = headNormForward(consume kRaw, weight: w.kNorm.map(c.appliedNormWeight), heads: c.kvHeadCount,
+                                                    eps: eps, backend: backend)
+        let q = backend.applyRotary(consume qNormed, heads: c.headCount, angles: angles)
+        let k = backend.applyRotary(consume kNormed, heads: c.kvHeadCount, angles: angles)
         let attention = attend(l, q, k, v)
-        let attentionProjected = project(.o, w.oProj, attention.output)
+        let attentionProjected = project([.o], [w.oProj], attention.output)[0]
         let postAttention = postNorm(attentionProjected, w.postAttentionNorm, backend: backend)
         let (middle, n2) = addNorm(input, postAttention.output, w.mlpNorm, backend: backend)
         let (gate, up) = w.gateAndUp(n2.output, project: project)
         let gated = gatedActivation(gate: gate, up: up, backend: backend)
-        var activations = LlamaLayerActivations(input: input, attentionNorm: n1, qNorm: qn.saved, kNorm: kn.saved,
+        var activations = LlamaLayerActivations(input: input, attentionNorm: n1, qNorm: qNormSaved, kNorm: kNormSaved,
                                                 q: q, k: k, v: v, attention: attention, middle: middle, mlpNorm: n2,
                                                 gate: gate, up: up, gated: gated)
         if postAttention.saved != nil {
@@ -69,7 +72,7 @@ extension LlamaModel {
             outputUnused(.down, w.downProj, gated)
             return (Tensor(zeros: [0, c.hiddenSize]), activations)
         }
-        let mlpProjected = project(.down, w.downProj, gated)
+        let mlpProjected = project([.down], [w.downProj], gated)[0]
         let postMLP = postNorm(mlpProjected, w.postMLPNorm, backend: backend)
         if postMLP.saved != nil { (activations.mlpProjected, activations.postMLP) = (mlpProjected, postMLP.saved) }
         return (backend.add(middle, postMLP.output), activations)
@@ -96,15 +99,16 @@ extension LlamaModel {
         let dAttentionProjected = postNormBackward(dMiddle, input: a.attentionProjected ?? dMiddle, w.postAttentionNorm,
                                                    saved: a.postAttention, weightGradient: &g.postAttentionNorm, backend: backend)
         let dAttended = back(.o, w.oProj, dAttentionProjected, a.attention.output)
-        let dAttention = backend.attentionBackward(dOutput: dAttended, query: a.q, key: a.k, value: a.v,
-                                                   output: a.attention.output, logSumExp: a.attention.logSumExp ?? Tensor(zeros: [0]),
-                                                   shape: shape, segments: segments)
-        let dq = headNormBackward(backend.applyRotaryBackward(dAttention.query, heads: c.headCount, angles: angles),
+        // Taken apart right away, so each gradient is the only reference to its bytes and RoPE rotates it in place.
+        let (dQuery, dKey, dValue) = backend.attentionBackward(
+            dOutput: dAttended, query: a.q, key: a.k, value: a.v, output: a.attention.output,
+            logSumExp: a.attention.logSumExp ?? Tensor(zeros: [0]), shape: shape, segments: segments).parts
+        let dq = headNormBackward(backend.applyRotaryBackward(consume dQuery, heads: c.headCount, angles: angles),
                                   weight: w.qNorm.map(c.appliedNormWeight), saved: a.qNorm, heads: c.headCount, weightGradient: &g.qNorm, backend: backend)
-        let dk = headNormBackward(backend.applyRotaryBackward(dAttention.key, heads: c.kvHeadCount, angles: angles),
+        let dk = headNormBackward(backend.applyRotaryBackward(consume dKey, heads: c.kvHeadCount, angles: angles),
                                   weight: w.kNorm.map(c.appliedNormWeight), saved: a.kNorm, heads: c.kvHeadCount, weightGradient: &g.kNorm, backend: backend)
         let x1 = a.attentionNorm.output
-        let dn1 = w.queryKeyValueBackward(dq: dq, dk: dk, dv: dAttention.value, backend: backend) { slot, linear, dy in back(slot, linear, dy, x1) }
+        let dn1 = w.queryKeyValueBackward(dq: dq, dk: dk, dv: dValue, backend: backend) { slot, linear, dy in back(slot, linear, dy, x1) }
         return normBackward(dn1, input: a.input, w.attentionNorm, saved: a.attentionNorm, adding: dMiddle,
                             weightGradient: &g.attentionNorm, backend: backend)
     }
@@ -125,4 +129,9 @@ extension LlamaModel {
         return backend.attention(query: q, key: cache.keys[l], value: cache.values[l], shape: shape,
                                  segments: newSegments.map { cache.segmentsIncluding($0, count: count) }, keepLogSumExp: false)
     }
+}
+
+private extension AttentionGradients {
+    /// The three gradients as separate values.
+    var parts: (query: Tensor, key: Tensor, value: Tensor) { (query, key, value) }
 }

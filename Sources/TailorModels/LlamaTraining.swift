@@ -209,10 +209,12 @@ extension LlamaModel {
             if let mask { linears.masks[slot] = mask }
             return mask
         }
-        var (output, activations) = blockForward(l, input, angles: angles, backend: backend, project: { slot, linear, x in
-            let (y, saved) = linear.forward(x, backend: backend, dropoutMask: mask(slot, linear, x))
-            linears.saved[slot] = saved
-            return y
+        var (output, activations) = blockForward(l, input, angles: angles, backend: backend, project: { slots, layers, x in
+            zip(slots, layers).map { slot, linear in
+                let (y, saved) = linear.forward(x, backend: backend, dropoutMask: mask(slot, linear, x))
+                linears.saved[slot] = saved
+                return y
+            }
         }, attend: { _, q, k, v in
             backend.attention(query: q, key: k, value: v, shape: shape, segments: batch.segments, keepLogSumExp: true)
         }, outputUnused: outputNeeded ? nil : { slot, linear, x in

@@ -93,6 +93,12 @@ public protocol Backend: Sendable {
     func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, precision: MatmulPrecision) -> Tensor
     /// `y[M, N] = x[M, K] · Wᵀ + bias` with a packed frozen `W` decoded tile by tile (QLoRA's base layers).
     func linear(_ x: Tensor, packedWeight: any PackedMatrix, bias: Tensor?, precision: MatmulPrecision) -> Tensor
+    /// `linear` of one input with several weights of the same width (q/k/v, gate/up), one output per weight in order:
+    /// the same values as one `linear` call each, computed together where that saves work (decode's streaming
+    /// products hand the whole group to the cores at once).
+    func linears(_ x: Tensor, weights: [Tensor], biases: [Tensor?], precision: MatmulPrecision) -> [Tensor]
+    /// `linears` with packed weights.
+    func linears(_ x: Tensor, packedWeights: [any PackedMatrix], biases: [Tensor?], precision: MatmulPrecision) -> [Tensor]
     /// Rows of `table[V, C]` (f32, bf16 or f16) for each id → `[M, C]` f32.
     func embedding(ids: [Int32], table: Tensor) -> Tensor
     /// `y = x / sqrt(mean(x²) + eps) · weight` per row of `x[M, C]`.
@@ -101,8 +107,9 @@ public protocol Backend: Sendable {
     func addRMSNorm(_ a: Tensor, _ b: Tensor, weight: Tensor, eps: Float) -> (sum: Tensor, normalized: RMSNormOutput)
     /// cos/sin of `position · inverseFrequency[i]` as torch computes them.
     func rotaryAngles(positions: [Int32], inverseFrequencies: [Float]) -> RotaryAngles
-    /// Rotate-half RoPE on `x[M, heads·D]` with angles for each of the M rows.
-    func applyRotary(_ x: Tensor, heads: Int, angles: RotaryAngles) -> Tensor
+    /// Rotate-half RoPE on `x[M, heads·D]` with angles for each of the M rows (in place when `x` is handed over with
+    /// `consume` and holds the only reference to its bytes).
+    func applyRotary(_ x: consuming Tensor, heads: Int, angles: RotaryAngles) -> Tensor
     /// Scaled dot-product attention with grouped-query heads, causal mask and optional segments.
     /// query `[B·Tq, H·D]`; key/value `[B·keyCapacity, G·D]`.
     func attention(query: Tensor, key: Tensor, value: Tensor, shape: AttentionShape, segments: KeySegments?,
@@ -143,8 +150,8 @@ public protocol Backend: Sendable {
     /// `weightGradient` when non-nil.
     func rmsNormBackward(dOutput: Tensor, input: Tensor, weight: Tensor, inverseRMS: Tensor, adding addend: Tensor?,
                          weightGradient: inout Tensor?) -> Tensor
-    /// Gradient of `applyRotary` with respect to its input.
-    func applyRotaryBackward(_ dOutput: Tensor, heads: Int, angles: RotaryAngles) -> Tensor
+    /// Gradient of `applyRotary` with respect to its input (in place as `applyRotary`).
+    func applyRotaryBackward(_ dOutput: consuming Tensor, heads: Int, angles: RotaryAngles) -> Tensor
     /// Gradients of query, key and value; `output` and `logSumExp` are the forward's (kept with `keepLogSumExp`),
     /// `segments` the forward's.
     func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, output: Tensor, logSumExp: Tensor,
@@ -166,6 +173,16 @@ extension Backend {
     /// The two passes one after the other.
     public func crossEntropyWithGradient(logits: consuming Tensor, targets: [Int32], dLoss: [Float]) -> (losses: Tensor, dLogits: Tensor) {
         (crossEntropy(logits: logits, targets: targets), crossEntropyBackward(logits: logits, targets: targets, dLoss: dLoss))
+    }
+
+    /// One `linear` call per weight.
+    public func linears(_ x: Tensor, weights: [Tensor], biases: [Tensor?], precision: MatmulPrecision) -> [Tensor] {
+        zip(weights, biases).map { linear(x, weight: $0, bias: $1, precision: precision) }
+    }
+
+    /// One `linear` call per packed weight.
+    public func linears(_ x: Tensor, packedWeights: [any PackedMatrix], biases: [Tensor?], precision: MatmulPrecision) -> [Tensor] {
+        zip(packedWeights, biases).map { linear(x, packedWeight: $0, bias: $1, precision: precision) }
     }
 
     /// `linear` with a packed weight, in f32.

@@ -96,6 +96,12 @@ public struct Tensor: Sendable {
         return try body(UnsafeMutableRawBufferPointer(start: storage.pointer + byteOffset, count: byteCount))
     }
 
+    /// True when no other tensor shares these bytes and they are this tensor's own (not borrowed): writing them
+    /// through `withUnsafeMutable…` changes them in place, with no copy.
+    public var isUniquelyReferenced: Bool {
+        mutating get { isKnownUniquelyReferenced(&storage) && !storage.isBorrowed }
+    }
+
     private mutating func makeUnique() {
         if isKnownUniquelyReferenced(&storage) && !storage.isBorrowed {
             storage.dropDerived()   // the caller is about to write the bytes in place

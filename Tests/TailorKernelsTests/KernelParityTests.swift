@@ -45,6 +45,34 @@ final class KernelParityTests: XCTestCase {
         XCTAssertEqual(Array(cpu.applyRotary(x, heads: 3, angles: angles).floats()[0..<48]), Array(x.floats()[0..<48]))
     }
 
+    /// The RoPE kernel on every body, head sizes with and without vector tails, forward and backward, in place (the
+    /// only reference handed over) and into a fresh tensor (a shared input, which must stay unchanged).
+    func testRotaryKernelInPlaceAndShared() {
+        let positions: [Int32] = [3, 0, 17, 1000, 2, 9, 64]
+        forEachKernelBody { kernel in
+            for half in [1, 3, 4, 8, 19, 32] {
+                let inv: [Float] = (0..<half).map { 1 / Float(pow(10000.0, Double(2 * $0) / Double(2 * half))) }
+                let angles = cpu.rotaryAngles(positions: positions, inverseFrequencies: inv)
+                let x = Tensor.random([positions.count, 3 * 2 * half], seed: UInt64(half))
+                let before = x.floats()
+                let forward = reference.applyRotary(x, heads: 3, angles: angles)
+                let backward = reference.applyRotaryBackward(x, heads: 3, angles: angles)
+                assertClose(cpu.applyRotary(x, heads: 3, angles: angles), forward, tolerance: 1e-6, "\(kernel) rope \(half)")
+                assertClose(cpu.applyRotaryBackward(x, heads: 3, angles: angles), backward, tolerance: 1e-6,
+                            "\(kernel) rope backward \(half)")
+                XCTAssertEqual(x.floats(), before, "\(kernel): a shared input is not rotated")
+                var owned = Tensor(shape: x.shape, values: before)
+                let bytes = owned.storage.pointer
+                owned = cpu.applyRotary(consume owned, heads: 3, angles: angles)
+                assertClose(owned, forward, tolerance: 1e-6, "\(kernel) rope in place \(half)")
+                XCTAssertEqual(owned.storage.pointer, bytes, "\(kernel): the only reference is rotated in place")
+                // Backward undoes forward: the rotation is orthogonal.
+                owned = cpu.applyRotaryBackward(consume owned, heads: 3, angles: angles)
+                assertClose(owned, x, tolerance: 1e-5, "\(kernel) rope round trip \(half)")
+            }
+        }
+    }
+
     func testAttentionCausalGQAWithSegmentsAndCacheOffsets() {
         // batch 2, 4 query heads sharing 2 kv heads; keys stored with spare capacity; queries start at offset 3.
         let shape = AttentionShape(batch: 2, queryLength: 5, keyLength: 8, keyCapacity: 10, heads: 4, kvHeads: 2,

@@ -33,6 +33,71 @@ final class StreamingProductTests: XCTestCase {
         }
     }
 
+    func testGroupedProductsEqualOneProductEach() throws {
+        // q/k/v-like groups: widths that split the 4-row tiles unevenly between the cores, with and without biases.
+        let widths = [13, 5, 8, 130]
+        forEachKernelBody { kernel in
+            for m in [1, 3, streamingProductMaxRows] {
+                let x = Tensor.random([m, 64], seed: UInt64(m))
+                let weights = widths.enumerated().map { Tensor.random([$1, 64], seed: UInt64(20 + $0)) }
+                let biases: [Tensor?] = widths.enumerated().map { $0 % 2 == 0 ? Tensor.random([$1], seed: UInt64(30 + $0)) : nil }
+                let bf16 = weights.map { $0.converted(to: .bf16) }
+                let grouped = cpu.linears(x, weights: bf16, biases: biases, precision: .bf16)
+                let int8 = weights.compactMap { try? Int8BlockMatrix(quantizing: $0) }
+                XCTAssertEqual(int8.count, weights.count)
+                let groupedInt8 = cpu.linears(x, packedWeights: int8, biases: biases, precision: .bf16)
+                for i in widths.indices {
+                    // Each output is exactly what the product with its weight alone gives.
+                    XCTAssertEqual(grouped[i].shape, [m, widths[i]])
+                    XCTAssertEqual(grouped[i].floats(), cpu.linear(x, weight: bf16[i], bias: biases[i], precision: .bf16).floats(),
+                                   "\(kernel) bf16 \(m) rows, weight \(i)")
+                    XCTAssertEqual(groupedInt8[i].floats(), cpu.linear(x, packedWeight: int8[i], bias: biases[i]).floats(),
+                                   "\(kernel) int8 \(m) rows, weight \(i)")
+                    assertClose(grouped[i], reference.linear(x, weight: bf16[i], bias: biases[i], precision: .bf16),
+                                tolerance: 1e-5, "\(kernel) bf16 vs reference, weight \(i)")
+                }
+            }
+        }
+        // Many rows (prefill) and f32 weights take the one-product-each path.
+        let x = Tensor.random([streamingProductMaxRows + 1, 64], seed: 5)
+        let weights = [Tensor.random([9, 64], seed: 6), Tensor.random([4, 64], seed: 7)]
+        for precision in [MatmulPrecision.f32, .bf16] {
+            let stored = weights.map { precision == .bf16 ? $0.converted(to: .bf16) : $0 }
+            for (i, y) in cpu.linears(x, weights: stored, biases: [nil, nil], precision: precision).enumerated() {
+                XCTAssertEqual(y.floats(), cpu.linear(x, weight: stored[i], bias: nil, precision: precision).floats())
+            }
+        }
+        XCTAssertTrue(cpu.linears(x, weights: [], biases: [], precision: .bf16).isEmpty)
+    }
+
+    func testCacheRowsRoundToF16AsTensorConversion() {
+        // Values at f16's edges (largest finite, overflow, subnormals, halfway cases) and random ones; widths with and
+        // without the vector tail; two batch entries written at row 3 of 6.
+        let edges: [Float] = [65504, 65520, -65536, 1e-8, -6e-8, 2.9802322e-8, 1.0009766, 1.0004883, 0, -0.0, .infinity]
+        forEachKernelBody { kernel in
+            for width in [1, 8, 13, 64] {
+                var values = Tensor.random([2 * 2, width], seed: UInt64(width), scale: 100).floats()
+                for (i, edge) in edges.enumerated() where i < values.count { values[i] = edge }
+                let source = Tensor(shape: [2 * 2, width], values: values)
+                for dtype in [DType.f16, .f32] {
+                    var cache = Tensor(zeros: [2 * 6, width], dtype: dtype)
+                    writeCacheRows(source, into: &cache, batch: 2, capacity: 6, start: 3, count: 2)
+                    let converted = source.converted(to: dtype)
+                    let row = width * dtype.byteSize
+                    cache.withUnsafeRawBytes { got in
+                        converted.withUnsafeRawBytes { want in
+                            for b in 0..<2 {
+                                XCTAssertEqual(Array(got[((b * 6 + 3) * row)..<((b * 6 + 5) * row)]), Array(want[(b * 2 * row)..<((b * 2 + 2) * row)]),
+                                               "\(kernel) \(dtype) width \(width) entry \(b)")
+                                XCTAssertTrue(got[((b * 6) * row)..<((b * 6 + 3) * row)].allSatisfy { $0 == 0 }, "rows before untouched")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testInt8ProductMatchesQuantizedOperands() throws {
         forEachKernelBody { kernel in
             for (m, n, k) in shapes where k % Int8BlockMatrix.blockSize == 0 {

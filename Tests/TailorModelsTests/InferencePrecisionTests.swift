@@ -53,6 +53,34 @@ final class InferencePrecisionTests: XCTestCase {
         }
     }
 
+    /// q/k/v and gate/up run their base products together (`Backend.linears`: one job for the cores when decode
+    /// streams the weights); each output equals its layer's own forward, adapter included, in every precision.
+    func testLayersSharingAnInputRunTogetherAsEachAlone() throws {
+        let f = try FixtureModel("tiny-llama"), cpu = CPUBackend()
+        for precision in InferencePrecision.allCases {
+            var weights = f.model.weights
+            switch precision {
+            case .f32: break
+            case .bf16: weights.setMatmulPrecision(.bf16, storeFrozenAsBF16: true)
+            case .int8: weights.storeLinearLayersAsInt8()
+            }
+            let layer = weights.layers[0]
+            var k = try XCTUnwrap(layer.kProj)
+            k.lora = LoRAAdapter(a: Tensor.random([4, k.inFeatures], seed: 1), b: Tensor.random([k.outFeatures, 4], seed: 2), scaling: 2)
+            for (group, width) in [([try XCTUnwrap(layer.qProj), k, try XCTUnwrap(layer.vProj)], k.inFeatures),
+                                   ([try XCTUnwrap(layer.gateProj), try XCTUnwrap(layer.upProj)], k.inFeatures)] {
+                for rows in [1, 3, 40] {
+                    let x = Tensor.random([rows, width], seed: UInt64(rows))
+                    let together = Linear.forward(group, x, backend: cpu)
+                    XCTAssertEqual(together.count, group.count)
+                    for (linear, y) in zip(group, together) {
+                        XCTAssertEqual(y.floats(), linear.forward(x, backend: cpu).floats(), "\(precision), \(rows) rows")
+                    }
+                }
+            }
+        }
+    }
+
     /// bf16 inference keeps an f16 KV cache (half the bytes); one-token steps through it stay within f16 rounding
     /// of the same steps through an f32 cache.
     func testBF16InferenceKeepsAnF16Cache() throws {

@@ -34,6 +34,8 @@ void tk_cap_inference_kernel(int level);
 /// f32 → bf16 bits, round to nearest even (NaN stays a quiet NaN), `count` values.
 void tk_round_bf16(const float *x, uint16_t *out, size_t count);
 
+/// f32 → f16 bits, round to nearest even (past ±65,504: infinite; NaN stays NaN), `count` values.
+void tk_round_f16(const float *x, uint16_t *out, size_t count);
 /// bf16 bits → f32 (exact), `count` values.
 void tk_widen_bf16(const uint16_t *x, float *out, size_t count);
 
@@ -118,6 +120,12 @@ void tk_geglu_forward(const float *gate, const float *up, float *out, size_t beg
 void tk_geglu_backward(const float *dout, const float *gate, const float *up, float *dgate, float *dup, size_t begin,
                        size_t end);
 
+/// Rotate-half RoPE of rows [row_begin, row_end) of `x` (rows of `heads` heads of 2·half values; `cosines`, `sines`
+/// rows of `half` values): out[i] = x[i]·cos − x[i+half]·sin·sign, out[i+half] = x[i+half]·cos + x[i]·sin·sign;
+/// `sign` −1 rotates back (the backward). `out` may be `x` (in place).
+void tk_rope(const float *x, const float *cosines, const float *sines, size_t heads, size_t half, float sign, float *out,
+             size_t row_begin, size_t row_end);
+
 /// RMSNorm of rows [row_begin, row_end) of `x` (rows of c values): `out = w·(s·r)`, `rstd = r = 1/√(mean(s²) + eps)`,
 /// where s = x, or with a non-null `addend` s = x + addend (the residual add), which is then written to `sum`.
 void tk_rmsnorm_forward(const float *x, const float *addend, const float *w, float eps, size_t c, float *sum,
@@ -151,14 +159,16 @@ typedef struct {
 /// single-tensor f32 operation order (TailorOptim's `adamwElement`), bit for bit.
 void tk_adamw(float *p, const float *g, float *m, float *v, size_t begin, size_t end, const tk_adamw_scalars *s);
 
-/// One chunk of a job on the worker pool: `index` is 0 ... chunks - 1.
+/// One part of a job on the worker pool: `index` is 0 ... parts - 1.
 typedef void (*tk_pool_task)(void *context, size_t index);
-/// Runs `task(context, i)` for every i in 0 ..< chunks, chunk 0 on the calling thread and the others on the pool's
-/// worker threads (started at the first call: chunks - 1 of them; they spin briefly between jobs, then sleep), and
-/// returns 1 when all have finished. Returns 0 without running anything when the pool cannot take the job: on a
-/// platform without it, with fewer than 2 chunks or another count than the first call's, from inside a pool job,
-/// while another thread's job runs, or when threads cannot be started. The caller then runs the chunks itself.
-int tk_pool_run(size_t chunks, tk_pool_task task, void *context);
+/// Runs `task(context, i)` for every i in 0 ..< parts (at most 65,535) on `threads` threads: the calling one and the
+/// pool's workers (started at the first call: threads - 1 of them; they spin briefly between jobs, then sleep). Each
+/// thread claims the next unclaimed part until none is left, so a thread that starts late or runs slow takes fewer
+/// parts. Returns 1 when all have finished. Returns 0 without running anything when the pool cannot take the job: on
+/// a platform without it, with fewer than 2 threads or parts, another thread count than the first call's, from inside
+/// a pool job, while another thread's job runs, or when threads cannot be started. The caller then runs the parts
+/// itself.
+int tk_pool_run(size_t threads, size_t parts, tk_pool_task task, void *context);
 
 #ifdef __cplusplus
 }

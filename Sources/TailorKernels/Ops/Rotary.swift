@@ -1,4 +1,5 @@
 // Rotary position embedding, rotate-half form (element i pairs with element i + D/2), as in transformers.
+import CTailorKernels
 import Foundation
 import TailorTensor
 
@@ -18,39 +19,38 @@ func rotaryAnglesForward(positions: [Int32], inverseFrequencies inv: [Float]) ->
                         sin: Tensor(shape: [positions.count, half], values: sinValues))
 }
 
-/// `x' = x·cos + rotate_half(x)·sin` per head; rotate_half(x) = concat(-x[D/2:], x[:D/2]).
-func applyRotaryForward(_ x: Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
-    let half = angles.cos.shape[1], d = 2 * half, m = angles.cos.shape[0]
-    precondition(x.count == m * heads * d, "rope: \(x.shape) is not [\(m), \(heads)·\(d)]")
-    var y = Tensor(uninitialized: x.shape)
-    y.withUnsafeMutableFloats { out in
-        x.withUnsafeFloats { input in
-            angles.cos.withUnsafeFloats { cosTable in
-                angles.sin.withUnsafeFloats { sinTable in
-                    let (o, xp, cp, sp) = (out.baseAddress!, input.baseAddress!, cosTable.baseAddress!, sinTable.baseAddress!)
-                    Parallel.forEachChunk(m, costPerItem: 6 * heads * d) { rows in
-                        for r in rows {
-                            let c = cp + r * half, s = sp + r * half
-                            for h in 0..<heads {
-                                let src = xp + (r * heads + h) * d, dst = o + (r * heads + h) * d
-                                for i in 0..<half {
-                                    let a = src[i], b = src[i + half]
-                                    dst[i] = a * c[i] + (-b) * s[i]
-                                    dst[i + half] = b * c[i] + a * s[i]
-                                }
-                            }
-                        }
-                    }
+/// `x' = x·cos + rotate_half(x)·sin` per head; rotate_half(x) = concat(-x[D/2:], x[:D/2]). Rotates `x`'s bytes in
+/// place when the caller handed over their only reference, into a fresh tensor otherwise.
+func applyRotaryForward(_ x: consuming Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
+    rotate(x, heads: heads, angles: angles, sign: 1)
+}
+
+/// Backward of the rotation (its transpose, the rotation by the negative angles): dx[i] = dy[i]·cos + dy[i+D/2]·sin,
+/// dx[i+D/2] = dy[i+D/2]·cos - dy[i]·sin; in place as `applyRotaryForward`.
+func applyRotaryBackward(_ dOutput: consuming Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
+    rotate(dOutput, heads: heads, angles: angles, sign: -1)
+}
+
+private func rotate(_ x: consuming Tensor, heads: Int, angles: RotaryAngles, sign: Float) -> Tensor {
+    let half = angles.cos.shape[1], m = angles.cos.shape[0]
+    precondition(x.count == m * heads * 2 * half, "rope: \(x.shape) is not [\(m), \(heads)·\(2 * half)]")
+    func run(_ source: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        let (src, o) = (UncheckedSendable(source), UncheckedSendable(out))
+        angles.cos.withUnsafeFloats { cosTable in
+            angles.sin.withUnsafeFloats { sinTable in
+                let (c, s) = (UncheckedSendable(cosTable.baseAddress!), UncheckedSendable(sinTable.baseAddress!))
+                Parallel.forEachChunk(m, costPerItem: 6 * heads * 2 * half) { rows in
+                    tk_rope(src.value, c.value, s.value, heads, half, sign, o.value, rows.lowerBound, rows.upperBound)
                 }
             }
         }
     }
+    var input = consume x
+    if input.isUniquelyReferenced {
+        input.withUnsafeMutableFloats { run(UnsafePointer($0.baseAddress!), $0.baseAddress!) }
+        return input
+    }
+    var y = Tensor(uninitialized: input.shape)
+    y.withUnsafeMutableFloats { out in input.withUnsafeFloats { run($0.baseAddress!, out.baseAddress!) } }
     return y
-}
-
-/// Backward of the rotation (its transpose): dx[i] = dy[i]·cos + dy[i+D/2]·sin, dx[i+D/2] = dy[i+D/2]·cos - dy[i]·sin.
-func applyRotaryBackward(_ dOutput: Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
-    // Rotating by the negative angle is the inverse (and the transpose) of rotating by the angle.
-    let negated = RotaryAngles(cos: angles.cos, sin: Tensor(shape: angles.sin.shape, values: angles.sin.floats().map { -$0 }))
-    return applyRotaryForward(dOutput, heads: heads, angles: negated)
 }
