@@ -5,12 +5,12 @@
 // their last job (yielding every few microseconds to any other thread that wants the core, such as a second MPI rank
 // on it) and then sleep on a futex, so an idle process leaves the cores alone.
 //
-// Protocol. The caller publishes a job (function, context) and its ticket — generation g, its part count and the
-// next part to claim, 0 — and then bumps `generation` to g, which the workers wait on. Every thread, the caller
-// included, claims parts by advancing the ticket's next part with a compare-and-swap that also checks the generation
-// and the count, runs each part it claimed and decrements `remaining`; the caller returns once `remaining` is 0. The
-// job's fields are stable while any part is unfinished, and a part can only be claimed from the ticket of its own
-// job, so a worker that wakes up late for a finished job finds no part (or a newer ticket) and never runs a stale one.
+// Protocol. The caller publishes a job (function and context) and bumps `generation` to g; worker i claims chunk i
+// (a job has exactly workers + 1 chunks) by moving `claimed[i]` from g - 1 to g, runs it and decrements `remaining`.
+// The caller runs chunk 0, then claims every chunk no worker has claimed yet and runs it itself (a worker that the
+// scheduler has not run yet, on a busy machine, costs at most its chunk done on the caller's core, not a wait), and
+// returns once `remaining` is 0. Since every chunk is claimed and finished before the caller may publish the next
+// job, the job's fields are stable while any worker that won its claim reads them; a late worker's claim fails.
 // A worker that sleeps registers in `sleepers` before it re-checks the generation (both sequentially consistent), and
 // the caller reads `sleepers` after bumping it, so a wake-up is never lost. Workers start inside the first job's
 // call, before it bumps the generation from 0.
@@ -38,14 +38,12 @@
 #define TK_POOL_CALLER_SPIN_NS 200000
 #define TK_POOL_MAX_WORKERS 64
 
-#define TK_POOL_MAX_PARTS 65535
-
 static struct {
     _Atomic uint32_t generation;
-    /// generation << 32 | parts << 16 | next part to claim.
-    _Atomic uint64_t ticket;
     _Atomic int32_t remaining;
     _Atomic int32_t sleepers;
+    /// The generation whose chunk i was claimed last (index 0 unused).
+    _Atomic uint32_t claimed[TK_POOL_MAX_WORKERS + 1];
     atomic_flag busy;
     tk_pool_task task;
     void *context;
@@ -92,27 +90,16 @@ static uint32_t await_generation(uint32_t seen) {
     }
 }
 
-/// Claims and runs parts of job `generation` until none is left (or a newer job has replaced it).
-static void run_parts(uint32_t generation) {
-    uint64_t ticket = atomic_load_explicit(&pool.ticket, memory_order_acquire);
-    for (;;) {
-        const uint32_t next = (uint32_t)(ticket & 0xFFFF), parts = (uint32_t)((ticket >> 16) & 0xFFFF);
-        if ((uint32_t)(ticket >> 32) != generation || next >= parts) return;
-        if (!atomic_compare_exchange_weak_explicit(&pool.ticket, &ticket, ticket + 1, memory_order_acquire,
-                                                   memory_order_acquire)) continue;   // `ticket` now holds the new value
-        pool.task(pool.context, next);
-        atomic_fetch_sub_explicit(&pool.remaining, 1, memory_order_release);
-        ticket = atomic_load_explicit(&pool.ticket, memory_order_acquire);
-    }
-}
-
 static void *worker_main(void *argument) {
-    (void)argument;
+    const int32_t index = (int32_t)(intptr_t)argument;  // chunk index: 1 ... workers
     inside_pool_job = 1;
     uint32_t seen = 0;  // workers start inside the first job's call, before it publishes generation 1
     for (;;) {
         seen = await_generation(seen);
-        run_parts(seen);
+        uint32_t previous = seen - 1;
+        if (!atomic_compare_exchange_strong(&pool.claimed[index], &previous, seen)) continue;  // the caller took it
+        pool.task(pool.context, (size_t)index);
+        atomic_fetch_sub_explicit(&pool.remaining, 1, memory_order_release);
     }
     return NULL;
 }
@@ -133,25 +120,30 @@ static void start_workers(void) {
     pool.workers = started;
 }
 
-int tk_pool_run(size_t threads, size_t parts, tk_pool_task task, void *context) {
-    if (threads < 2 || parts < 2 || parts > TK_POOL_MAX_PARTS || inside_pool_job) return 0;
+int tk_pool_run(size_t chunks, tk_pool_task task, void *context) {
+    if (chunks < 2 || inside_pool_job) return 0;
     if (atomic_flag_test_and_set_explicit(&pool.busy, memory_order_acquire)) return 0;
-    requested_workers = (int)(threads - 1);
+    requested_workers = (int)(chunks - 1);
     pthread_once(&pool_once, start_workers);
-    if ((size_t)pool.workers + 1 != threads) {
+    if ((size_t)pool.workers + 1 != chunks) {
         atomic_flag_clear_explicit(&pool.busy, memory_order_release);
         return 0;
     }
     pool.task = task;
     pool.context = context;
-    atomic_store_explicit(&pool.remaining, (int32_t)parts, memory_order_relaxed);
-    const uint32_t generation = atomic_load_explicit(&pool.generation, memory_order_relaxed) + 1;
-    atomic_store(&pool.ticket, (uint64_t)generation << 32 | (uint64_t)parts << 16);
-    atomic_store(&pool.generation, generation);   // sequentially consistent: before `sleepers`
+    atomic_store_explicit(&pool.remaining, (int32_t)chunks - 1, memory_order_relaxed);
+    const uint32_t generation = atomic_fetch_add(&pool.generation, 1) + 1;  // sequentially consistent: before `sleepers`
     if (atomic_load(&pool.sleepers) > 0) futex_wake_all(&pool.generation);
 
     inside_pool_job = 1;
-    run_parts(generation);
+    task(context, 0);
+    for (size_t i = 1; i < chunks; i++) {
+        uint32_t previous = generation - 1;
+        if (atomic_compare_exchange_strong(&pool.claimed[i], &previous, generation)) {
+            task(context, i);
+            atomic_fetch_sub_explicit(&pool.remaining, 1, memory_order_relaxed);
+        }
+    }
     inside_pool_job = 0;
 
     int64_t yield_after = 0;
@@ -166,8 +158,8 @@ int tk_pool_run(size_t threads, size_t parts, tk_pool_task task, void *context) 
 
 #else
 
-int tk_pool_run(size_t threads, size_t parts, tk_pool_task task, void *context) {
-    (void)threads, (void)parts, (void)task, (void)context;
+int tk_pool_run(size_t chunks, tk_pool_task task, void *context) {
+    (void)chunks, (void)task, (void)context;
     return 0;
 }
 

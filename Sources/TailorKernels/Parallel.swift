@@ -6,14 +6,12 @@ enum Parallel {
     /// Number of workers kernels split their loops into.
     static let workerCount = max(1, System.activeProcessorCount)
 
-    /// Runs `body` over `0..<count` split into contiguous chunks, `chunksPerWorker` per worker, when the work is large
-    /// enough. `costPerItem` is a rough count of floating-point operations per index; small loops stay on one thread.
-    /// The workers claim the chunks one at a time until none is left, so with more than one chunk per worker one
-    /// that starts late or runs slow takes fewer of them, and the others do not wait for it.
-    static func forEachChunk(_ count: Int, costPerItem: Int = 1, chunksPerWorker: Int = 1, _ body: (Range<Int>) -> Void) {
+    /// Runs `body` over `0..<count` split into contiguous chunks, one per worker, when the work is large enough.
+    /// `costPerItem` is a rough count of floating-point operations per index; small loops stay on one thread.
+    static func forEachChunk(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let chunks = min(workerCount * max(1, chunksPerWorker), count)
-        if workerCount == 1 || chunks == 1 || count * costPerItem < 32_768 {
+        let chunks = min(workerCount, count)
+        if chunks == 1 || count * costPerItem < 32_768 {
             body(0..<count)
             return
         }
@@ -26,7 +24,7 @@ enum Parallel {
             // running, a nested call, or a platform without the pool).
             var job = split
             let pooled = withUnsafeMutablePointer(to: &job) { pointer in
-                tk_pool_run(workerCount, chunks, { context, index in
+                tk_pool_run(chunks, { context, index in
                     context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
                 }, pointer) != 0
             }

@@ -1,6 +1,5 @@
 // Parallel.forEachChunk on the spinning worker pool (CTailorKernels/WorkerPool.c): every index exactly once, job
-// after job, with one chunk per worker or many claimed one by one, from nested and concurrent callers (which the pool
-// hands to GCD).
+// after job, from nested and concurrent callers (which the pool hands to GCD).
 import XCTest
 import CTailorKernels
 import Dispatch
@@ -8,11 +7,11 @@ import Dispatch
 
 final class ParallelTests: XCTestCase {
     /// Counts how often each index of `0..<count` was visited by one forEachChunk call.
-    static func visits(_ count: Int, chunksPerWorker: Int = 1) -> [Int] {
+    static func visits(_ count: Int) -> [Int] {
         var seen = [Int](repeating: 0, count: count)
         seen.withUnsafeMutableBufferPointer { buffer in
             let base = UncheckedSendable(buffer.baseAddress!)
-            Parallel.forEachChunk(count, costPerItem: 1 << 16, chunksPerWorker: chunksPerWorker) { range in
+            Parallel.forEachChunk(count, costPerItem: 1 << 16) { range in
                 for i in range { base.value[i] += 1 }
             }
         }
@@ -20,25 +19,9 @@ final class ParallelTests: XCTestCase {
     }
 
     func testEveryIndexOnceJobAfterJob() {
-        // One chunk per worker, and several claimed one by one (as the streaming products split their rows).
         for job in 0..<3000 {
-            let count = 1 + job % 97, chunksPerWorker = 1 + job % 17
-            XCTAssertEqual(Self.visits(count, chunksPerWorker: chunksPerWorker), [Int](repeating: 1, count: count),
-                           "job \(job), \(count) indices, \(chunksPerWorker) chunks per worker")
-        }
-    }
-
-    func testManyPartsOnThePool() {
-        // Each part index exactly once, whichever thread claimed it, job after job.
-        for parts in [2, 3, 64, 1000, 65_535] {
-            var counts = [Int32](repeating: 0, count: parts)
-            let taken = counts.withUnsafeMutableBufferPointer { buffer in
-                tk_pool_run(Parallel.workerCount, parts, { context, index in
-                    context!.assumingMemoryBound(to: Int32.self)[index] += 1
-                }, buffer.baseAddress!)
-            }
-            guard taken == 1 else { continue }   // a one-core machine, or a pool started for another thread count
-            XCTAssertEqual(counts, [Int32](repeating: 1, count: parts), "\(parts) parts")
+            let count = 1 + job % 97
+            XCTAssertEqual(Self.visits(count), [Int](repeating: 1, count: count), "job \(job), \(count) indices")
         }
     }
 
@@ -71,15 +54,12 @@ final class ParallelTests: XCTestCase {
     }
 
     func testPoolRefusesWhatItCannotTake() {
-        // Fewer than two threads or parts, or more parts than a ticket counts: nothing runs and the caller is told to do
-        // the work itself.
+        // Fewer than two chunks: nothing runs and the caller is told to do the work itself.
         var ran = 0
-        for (threads, parts) in [(1, 4), (2, 1), (2, 0), (2, 65_536)] {
-            let taken = withUnsafeMutablePointer(to: &ran) { pointer in
-                tk_pool_run(threads, parts, { context, _ in context!.assumingMemoryBound(to: Int.self).pointee += 1 }, pointer)
-            }
-            XCTAssertEqual(taken, 0, "\(threads) threads, \(parts) parts")
+        let taken = withUnsafeMutablePointer(to: &ran) { pointer in
+            tk_pool_run(1, { context, _ in context!.assumingMemoryBound(to: Int.self).pointee += 1 }, pointer)
         }
+        XCTAssertEqual(taken, 0)
         XCTAssertEqual(ran, 0)
     }
 }

@@ -159,16 +159,14 @@ typedef struct {
 /// single-tensor f32 operation order (TailorOptim's `adamwElement`), bit for bit.
 void tk_adamw(float *p, const float *g, float *m, float *v, size_t begin, size_t end, const tk_adamw_scalars *s);
 
-/// One part of a job on the worker pool: `index` is 0 ... parts - 1.
+/// One chunk of a job on the worker pool: `index` is 0 ... chunks - 1.
 typedef void (*tk_pool_task)(void *context, size_t index);
-/// Runs `task(context, i)` for every i in 0 ..< parts (at most 65,535) on `threads` threads: the calling one and the
-/// pool's workers (started at the first call: threads - 1 of them; they spin briefly between jobs, then sleep). Each
-/// thread claims the next unclaimed part until none is left, so a thread that starts late or runs slow takes fewer
-/// parts. Returns 1 when all have finished. Returns 0 without running anything when the pool cannot take the job: on
-/// a platform without it, with fewer than 2 threads or parts, another thread count than the first call's, from inside
-/// a pool job, while another thread's job runs, or when threads cannot be started. The caller then runs the parts
-/// itself.
-int tk_pool_run(size_t threads, size_t parts, tk_pool_task task, void *context);
+/// Runs `task(context, i)` for every i in 0 ..< chunks, chunk 0 on the calling thread and the others on the pool's
+/// worker threads (started at the first call: chunks - 1 of them; they spin briefly between jobs, then sleep), and
+/// returns 1 when all have finished. Returns 0 without running anything when the pool cannot take the job: on a
+/// platform without it, with fewer than 2 chunks or another count than the first call's, from inside a pool job,
+/// while another thread's job runs, or when threads cannot be started. The caller then runs the chunks itself.
+int tk_pool_run(size_t chunks, tk_pool_task task, void *context);
 
 #ifdef __cplusplus
 }

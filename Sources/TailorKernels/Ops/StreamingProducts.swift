@@ -65,12 +65,6 @@ func int8Products(_ x: Tensor, weights: [Int8BlockMatrix], biases: [Tensor?]) ->
     }
 }
 
-/// Chunks of a streaming product per worker: the workers claim them one by one, so the one that starts later or
-/// streams slower takes fewer, and the caller does not wait for it at the end of every product. Measured in bf16
-/// decode (perf, shares of both threads' samples): the caller's wait at the end of the jobs 6.1% with 1 chunk per
-/// worker, 3.4% with 4, 2.6–3.6% with 8, 2.4% with 16, 2.1% with 32.
-let streamingChunksPerWorker = 8
-
 /// The outputs `[M, Nᵢ]` of streaming products with weights of `weights[i]` rows each, computed by `product(i, rows,
 /// y, Nᵢ)` (which writes rows `rows` of weight i into `y`, row stride Nᵢ) over 4-row tiles of every weight split over
 /// the cores as one job, each biased by `biases[i]`.
@@ -80,7 +74,7 @@ private func streamingOutputs(rows m: Int, weights widths: [Int], bytesPerRow: I
     // Fresh tensors own their bytes, which stay put while `outputs` holds them.
     let bases = outputs.map { UncheckedSendable($0.storage.pointer.assumingMemoryBound(to: Float.self)) }
     let tileStarts = widths.reduce(into: [0]) { $0.append($0[$0.count - 1] + ($1 + 3) / 4) }
-    Parallel.forEachChunk(tileStarts[widths.count], costPerItem: 4 * bytesPerRow, chunksPerWorker: streamingChunksPerWorker) { tiles in
+    Parallel.forEachChunk(tileStarts[widths.count], costPerItem: 4 * bytesPerRow) { tiles in
         for i in widths.indices where tiles.lowerBound < tileStarts[i + 1] && tiles.upperBound > tileStarts[i] {
             let first = max(tiles.lowerBound, tileStarts[i]) - tileStarts[i], last = min(tiles.upperBound, tileStarts[i + 1]) - tileStarts[i]
             product(i, (4 * first)..<min(widths[i], 4 * last), bases[i].value, widths[i])
