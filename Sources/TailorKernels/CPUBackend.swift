@@ -35,7 +35,7 @@ public struct CPUBackend: Backend {
         rotaryAnglesForward(positions: positions, inverseFrequencies: inverseFrequencies)
     }
     public func applyRotary(_ x: consuming Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
-        applyRotaryForward(x, heads: heads, angles: angles)
+        applyRotaryForward(consume x, heads: heads, angles: angles)
     }
     public func attention(query: Tensor, key: Tensor, value: Tensor, shape: AttentionShape, segments: KeySegments?,
                           keepLogSumExp: Bool) -> AttentionOutput {
@@ -70,7 +70,7 @@ public struct CPUBackend: Backend {
                                       weightGradient: &weightGradient)
     }
     public func applyRotaryBackward(_ dOutput: consuming Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
-        TailorKernels.applyRotaryBackward(dOutput, heads: heads, angles: angles)
+        TailorKernels.applyRotaryBackward(consume dOutput, heads: heads, angles: angles)
     }
     public func attentionBackward(dOutput: Tensor, query: Tensor, key: Tensor, value: Tensor, output: Tensor, logSumExp: Tensor,
                                   shape: AttentionShape, segments: KeySegments?) -> AttentionGradients {

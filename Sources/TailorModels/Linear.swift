@@ -90,7 +90,7 @@ public struct Linear: Sendable {
     func forward(_ x: Tensor, backend: any Backend, dropoutMask: Tensor?) -> (output: Tensor, saved: Saved) {
         let base = packed.map { backend.linear(x, packedWeight: $0, bias: bias, precision: precision) }
             ?? backend.linear(x, weight: productWeight, bias: bias, precision: precision)
-        return addingAdapter(to: base, x, backend: backend, dropoutMask: dropoutMask)
+        return addingAdapter(to: consume base, x, backend: backend, dropoutMask: dropoutMask)
     }
 
     /// The base product `base` of input `x` with the adapter's term added, and what the backward keeps.

@@ -22,13 +22,13 @@ func rotaryAnglesForward(positions: [Int32], inverseFrequencies inv: [Float]) ->
 /// `x' = x·cos + rotate_half(x)·sin` per head; rotate_half(x) = concat(-x[D/2:], x[:D/2]). Rotates `x`'s bytes in
 /// place when the caller handed over their only reference, into a fresh tensor otherwise.
 func applyRotaryForward(_ x: consuming Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
-    rotate(x, heads: heads, angles: angles, sign: 1)
+    rotate(consume x, heads: heads, angles: angles, sign: 1)
 }
 
 /// Backward of the rotation (its transpose, the rotation by the negative angles): dx[i] = dy[i]·cos + dy[i+D/2]·sin,
 /// dx[i+D/2] = dy[i+D/2]·cos - dy[i]·sin; in place as `applyRotaryForward`.
 func applyRotaryBackward(_ dOutput: consuming Tensor, heads: Int, angles: RotaryAngles) -> Tensor {
-    rotate(dOutput, heads: heads, angles: angles, sign: -1)
+    rotate(consume dOutput, heads: heads, angles: angles, sign: -1)
 }
 
 private func rotate(_ x: consuming Tensor, heads: Int, angles: RotaryAngles, sign: Float) -> Tensor {
