@@ -103,7 +103,7 @@ public struct Tensor: Sendable {
     }
 
     private mutating func makeUnique() {
-        if isKnownUniquelyReferenced(&storage) && !storage.isBorrowed {
+        if isUniquelyReferenced {
             storage.dropDerived()   // the caller is about to write the bytes in place
             return
         }

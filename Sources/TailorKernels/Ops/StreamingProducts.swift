@@ -27,7 +27,7 @@ func bf16StreamingProducts(_ x: Tensor, weights: [Tensor], biases: [Tensor?]) ->
     let xb = UncheckedSendable(UnsafePointer(rounded))
     // The weights' storages outlive the call (`weights` holds them), so their addresses stay valid inside the job.
     let sources = weights.map { w in w.withUnsafeRawBytes { UncheckedSendable($0.bindMemory(to: UInt16.self).baseAddress!) } }
-    return streamingOutputs(rows: m, weights: weights.map { $0.shape[0] }, bytesPerRow: 2 * k, biases: biases) { i, rows, out, n in
+    return streamingOutputs(rows: m, widths: weights.map { $0.shape[0] }, bytesPerRow: 2 * k, biases: biases) { i, rows, out, n in
         tk_gemm_bf16(xb.value, m, sources[i].value, k, rows.lowerBound, rows.upperBound, out, n)
     }
 }
@@ -60,15 +60,15 @@ func int8Products(_ x: Tensor, weights: [Int8BlockMatrix], biases: [Tensor?]) ->
     let sources = weights.map { w in
         w.quants.withUnsafeBufferPointer { q in w.scales.withUnsafeBufferPointer { s in UncheckedSendable((q.baseAddress!, s.baseAddress!)) } }
     }
-    return streamingOutputs(rows: m, weights: weights.map { $0.shape[0] }, bytesPerRow: k * max(1, m / 4), biases: biases) { i, rows, out, n in
+    return streamingOutputs(rows: m, widths: weights.map { $0.shape[0] }, bytesPerRow: k * max(1, m / 4), biases: biases) { i, rows, out, n in
         tk_gemm_q8(xqs.value, xds.value, m, sources[i].value.0, sources[i].value.1, k, rows.lowerBound, rows.upperBound, out, n)
     }
 }
 
-/// The outputs `[M, Nᵢ]` of streaming products with weights of `weights[i]` rows each, computed by `product(i, rows,
+/// The outputs `[M, Nᵢ]` of streaming products with weights of `widths[i]` rows each, computed by `product(i, rows,
 /// y, Nᵢ)` (which writes rows `rows` of weight i into `y`, row stride Nᵢ) over 4-row tiles of every weight split over
 /// the cores as one job, each biased by `biases[i]`.
-private func streamingOutputs(rows m: Int, weights widths: [Int], bytesPerRow: Int, biases: [Tensor?],
+private func streamingOutputs(rows m: Int, widths: [Int], bytesPerRow: Int, biases: [Tensor?],
                               _ product: (Int, Range<Int>, UnsafeMutablePointer<Float>, Int) -> Void) -> [Tensor] {
     let outputs = widths.map { Tensor(uninitialized: [m, $0]) }
     // Fresh tensors own their bytes, which stay put while `outputs` holds them.
